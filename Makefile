@@ -1,0 +1,63 @@
+# Drop Shop backend: the front door. Every target installs what it needs on a fresh machine first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYENV_PY := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13
+PYTHON ?= $(shell command -v python3.13 || echo $(PYENV_PY))
+VENV := .venv
+BIN := $(VENV)/bin
+# sam build runs the layer's Makefile, which needs python3.13: the venv's comes first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+# Deploys are arm64 (the template's default); local containers use this machine's architecture.
+LOCAL_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+ENV ?= default
+FN ?= TelemetryFunction
+EVENT ?= events/telemetry/batch.json
+
+.PHONY: help setup test lint build build-local deploy invoke start-api token bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/activate ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
+
+test: setup ## Run every test suite (unit, integration, template)
+	$(BIN)/pytest
+
+lint: setup ## cfn-lint + sam validate --lint on the template, ruff, mypy on the layer and handlers
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+build: setup ## sam build for deploys (arm64)
+	ARCH=arm64 $(BIN)/sam build --parameter-overrides Architecture=arm64
+
+build-local: setup ## sam build for sam local on this machine's architecture
+	ARCH=$(LOCAL_ARCH) $(BIN)/sam build --parameter-overrides Architecture=$(LOCAL_ARCH)
+
+deploy: build ## sam deploy (ENV=default for dev, ENV=prod for production)
+	$(BIN)/sam deploy --config-env $(ENV)
+
+invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (needs Docker)
+	$(BIN)/sam local invoke $(FN) -e $(EVENT) --parameter-overrides Architecture=$(LOCAL_ARCH)
+
+start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Docker)
+	$(BIN)/sam local start-api --parameter-overrides Architecture=$(LOCAL_ARCH)
+
+token: setup ## Print an ID token for LOGIN=.. PASSWORD=..; with EVENT=.. also write <event>.local.json
+	$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
+
+bench: setup ## Cold-init benchmark of every handler (ratio to a bare boto3 handler, with/without valid .pyc)
+	$(BIN)/python -m tools.bench
+
+clean: ## Remove build output and caches (keeps .venv)
+	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

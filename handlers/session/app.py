@@ -1,0 +1,22 @@
+"""GET /session: the signed-in user's profile and permissions, from a token this function verifies itself."""
+
+from dropshop.identity import service as identity
+from dropshop.platform import http
+from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
+
+app = http.rest_resolver()
+identity.directory()  # create the Cognito client during init, not on the first request
+
+
+@app.get("/session")
+@tracer.capture_method
+def get_session() -> dict[str, object]:
+    principal = identity.authenticate(http.bearer_token(app.current_event.headers))
+    return identity.profile(principal).as_dict()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return app.resolve(event, context)

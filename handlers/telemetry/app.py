@@ -1,0 +1,23 @@
+"""POST /telemetry: batches of browser events → one structured log line each, and EMF metrics."""
+
+from dropshop.identity import service as identity
+from dropshop.platform import http
+from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
+from dropshop.telemetry import service as telemetry
+
+app = http.rest_resolver()
+
+
+@app.post("/telemetry")
+@tracer.capture_method
+def collect_telemetry() -> tuple[dict[str, object], int]:
+    caller = identity.identify(http.bearer_token(app.current_event.headers))
+    receipt = telemetry.collect(app.current_event.decoded_body, user=caller)
+    return receipt.as_dict(), 202
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Who the caller is: Cognito tokens, user profiles and the permissions their groups grant."""

@@ -1,0 +1,71 @@
+"""Users, their groups and what each group may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The one place that says what a group may do; the frontend shows or hides features from this list.
+PERMISSIONS_BY_GROUP: dict[str, frozenset[str]] = {
+    "customer": frozenset(
+        {
+            "catalog:read",
+            "orders:place",
+            "orders:read:own",
+            "invoices:read:own",
+            "telemetry:send",
+        }
+    ),
+    "admin": frozenset(
+        {
+            "catalog:read",
+            "catalog:write",
+            "orders:read:any",
+            "orders:change-status",
+            "invoices:read:any",
+            "files:read",
+            "pipeline:write",
+            "telemetry:send",
+        }
+    ),
+}
+
+
+def permissions_for(groups: list[str]) -> list[str]:
+    """The union of what the groups grant, sorted; unknown groups grant nothing."""
+    granted: set[str] = set()
+    for group in groups:
+        granted |= PERMISSIONS_BY_GROUP.get(group, frozenset())
+    return sorted(granted)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A caller whose token was verified."""
+
+    user_id: str
+    username: str
+    groups: list[str] = field(default_factory=list)
+    claims: dict[str, object] = field(default_factory=dict)
+
+    def is_in(self, group: str) -> bool:
+        return group in self.groups
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str
+    username: str
+    email: str | None
+    name: str | None
+    groups: list[str]
+    permissions: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "userId": self.user_id,
+            "username": self.username,
+            "email": self.email,
+            "name": self.name,
+            "groups": self.groups,
+            "permissions": self.permissions,
+        }

@@ -1,0 +1,63 @@
+"""Use cases about the caller: who they are and what they may do."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from dropshop.identity.directory import UserDirectory
+from dropshop.identity.model import Principal, Profile, permissions_for
+from dropshop.identity.tokens import TokenVerifier
+from dropshop.platform import aws
+from dropshop.platform.errors import Unauthenticated
+from dropshop.platform.observability import MetricUnit, logger, metrics
+from dropshop.platform.settings import settings
+
+
+@cache
+def verifier() -> TokenVerifier:
+    s = settings()
+    return TokenVerifier(jwks_url=s.jwks_url, issuer=s.token_issuer, client_id=s.user_pool_client_id)
+
+
+@cache
+def directory() -> UserDirectory:
+    return UserDirectory(aws.client("cognito-idp"), settings().user_pool_id)
+
+
+def authenticate(token: str | None) -> Principal:
+    """The verified caller, or Unauthenticated (401) naming why the token was refused."""
+    try:
+        return verifier().verify(token)
+    except Unauthenticated:
+        metrics.add_metric(name="TokensRefused", unit=MetricUnit.Count, value=1)
+        raise
+
+
+def identify(token: str | None) -> Principal | None:
+    """The caller if a valid token came along, else None: for routes that also serve anonymous users."""
+    if not token:
+        return None
+    try:
+        return authenticate(token)
+    except Unauthenticated as refused:
+        logger.info("treating caller as anonymous", extra={"reason": refused.message})
+        return None
+
+
+def profile(principal: Principal, users: UserDirectory | None = None) -> Profile:
+    """What the frontend needs to know about the caller: who they are and what they may do."""
+    metrics.add_metric(name="SessionsServed", unit=MetricUnit.Count, value=1)
+    attributes = (users or directory()).attributes(principal.username)
+    claims = principal.claims
+    return Profile(
+        user_id=principal.user_id,
+        username=principal.username,
+        email=attributes.get("email") or _str_or_none(claims.get("email")),
+        name=attributes.get("name") or _str_or_none(claims.get("name")),
+        groups=sorted(principal.groups),
+        permissions=permissions_for(principal.groups),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

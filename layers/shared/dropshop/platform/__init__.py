@@ -1,0 +1,1 @@
+"""What every bounded context shares: settings, AWS clients, observability, HTTP error mapping."""

@@ -1,0 +1,45 @@
+"""Configuration read from the function's environment (declared in template.yaml)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    user_pool_id: str
+    user_pool_client_id: str
+    frontend_origin: str
+    endpoint_url: str | None
+
+    @property
+    def token_issuer(self) -> str:
+        # Cognito (and moto's emulation of it) always issues tokens under the public AWS URL.
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        # Never derived from a token's own `iss`: that would let a forged token choose its verifier.
+        explicit = os.environ.get("JWKS_URL")
+        if explicit:
+            return explicit
+        base = (
+            self.endpoint_url.rstrip("/") if self.endpoint_url else f"https://cognito-idp.{self.region}.amazonaws.com"
+        )
+        return f"{base}/{self.user_pool_id}/.well-known/jwks.json"
+
+
+@cache
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        user_pool_id=env.get("USER_POOL_ID", ""),
+        user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
+        frontend_origin=env.get("FRONTEND_ORIGIN", "*"),
+        # Declared empty in the template so `sam local --env-vars` can point functions at a local AWS.
+        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+    )

@@ -1,0 +1,31 @@
+"""Fixtures every suite shares: a clean AWS-free environment and one boto3 session."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+
+# Set before any test module imports the layer: functions read their environment at import time.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "POWERTOOLS_SERVICE_NAME": "tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "DropShop",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "FRONTEND_ORIGIN": "http://localhost:5173",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@pytest.fixture(scope="session")
+def aws_session() -> boto3.session.Session:
+    # moto resets boto3's default session; one shared session keeps service models loaded once (FACTS.md).
+    return boto3.session.Session(region_name=os.environ["AWS_REGION"])
