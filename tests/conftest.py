@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Iterator
 
 import boto3
 import pytest
+
+from tests.support.logs import LogLines
 
 # Set before any test module imports the layer: functions read their environment at import time.
 os.environ.update(
@@ -29,3 +33,17 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 def aws_session() -> boto3.session.Session:
     # moto resets boto3's default session; one shared session keeps service models loaded once (FACTS.md).
     return boto3.session.Session(region_name=os.environ["AWS_REGION"])
+
+
+@pytest.fixture
+def logs() -> Iterator[LogLines]:
+    # The module-level Logger bound its stream at import; point it at a buffer for this test only.
+    from dropshop.platform.observability import logger
+
+    handler = logger.registered_handler
+    stream = io.StringIO()
+    previous = handler.setStream(stream)  # type: ignore[attr-defined]
+    try:
+        yield LogLines(stream)
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]

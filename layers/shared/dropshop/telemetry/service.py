@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import single_metric
 from pydantic import ValidationError
 
 from dropshop.identity.model import Principal
-from dropshop.platform.errors import MalformedRequest, PayloadTooLarge
+from dropshop.platform.errors import DomainError, MalformedRequest, PayloadTooLarge
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.telemetry.model import MAX_BATCH_BYTES, MAX_EVENTS_PER_BATCH, WebVitalEvent, telemetry_event
 from dropshop.telemetry.privacy import scrub
@@ -27,7 +27,11 @@ class Receipt:
 
 def collect(body: str | None, *, user: Principal | None) -> Receipt:
     """Accept the valid events of a batch and explain, by index, each one that was refused."""
-    events = _parse_batch(body)
+    try:
+        events = _parse_batch(body)
+    except DomainError:
+        metrics.add_metric(name="TelemetryBatchesRefused", unit=MetricUnit.Count, value=1)
+        raise
     receipt = Receipt()
     by_type: Counter[str] = Counter()
     for index, raw in enumerate(events):

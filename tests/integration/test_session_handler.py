@@ -1,0 +1,89 @@
+"""GET /session through the handler, fed with events/session/*, against moto's Cognito."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.support import cognito
+from tests.support.events import load_event
+from tests.support.lambda_context import LambdaContext
+
+FRONTEND = "http://localhost:5173"
+
+
+@pytest.fixture(scope="module")
+def session_app(load_handler: Any) -> ModuleType:
+    module: ModuleType = load_handler("session")
+    return module
+
+
+def get_session(app: ModuleType, context: LambdaContext, user: cognito.SignedInUser) -> dict[str, Any]:
+    event = load_event("session/get-session", ID_TOKEN=user.id_token, SUB=user.sub, USERNAME=user.username)
+    response: dict[str, Any] = app.lambda_handler(event, context)
+    return response
+
+
+def test_customer_gets_their_profile_groups_and_permissions(
+    session_app: ModuleType, context: LambdaContext, customer: cognito.SignedInUser
+) -> None:
+    response = get_session(session_app, context, customer)
+    assert response["statusCode"] == 200
+    assert response["multiValueHeaders"]["Access-Control-Allow-Origin"] == [FRONTEND]
+    profile = json.loads(response["body"])
+    assert profile["userId"] == customer.sub
+    assert profile["username"] == "jane"
+    # Not in moto's ID token: read from the user directory, as the real pool's current attributes.
+    assert profile["email"] == "jane.doe@example.com"
+    assert profile["name"] == "Jane Doe"
+    assert profile["groups"] == ["customer"]
+    assert "orders:place" in profile["permissions"]
+    assert "catalog:write" not in profile["permissions"]
+
+
+def test_admin_profile_carries_admin_permissions(
+    session_app: ModuleType, context: LambdaContext, admin: cognito.SignedInUser
+) -> None:
+    profile = json.loads(get_session(session_app, context, admin)["body"])
+    assert profile["groups"] == ["admin"]
+    assert {"catalog:write", "orders:change-status"} <= set(profile["permissions"])
+
+
+@pytest.mark.parametrize(
+    ("event_name", "reason"),
+    [
+        ("session/no-token", "missing bearer token"),
+        ("session/forged-token", "token signature is invalid"),
+    ],
+)
+def test_requests_without_a_valid_token_get_401_with_a_json_reason(
+    session_app: ModuleType, context: LambdaContext, event_name: str, reason: str
+) -> None:
+    response = session_app.lambda_handler(load_event(event_name), context)
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"]) == {"error": "unauthenticated", "message": reason, "field": "Authorization"}
+    assert response["multiValueHeaders"]["Access-Control-Allow-Origin"] == [FRONTEND]
+
+
+def test_a_token_from_another_user_pool_gets_401(
+    session_app: ModuleType, context: LambdaContext, cognito_client: Any
+) -> None:
+    other_pool = cognito.create_user_pool(cognito_client, name="someone-elses-pool")
+    stranger = cognito.sign_up(cognito_client, other_pool, "mallory", email="m@evil.test", name="M", groups=[])
+    response = get_session(session_app, context, stranger)
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"])["message"] in {
+        "token issued by another user pool",
+        "token issued for another app client",
+    }
+
+
+def test_a_malformed_authorization_header_gets_401(session_app: ModuleType, context: LambdaContext) -> None:
+    event = load_event("session/no-token")
+    event["headers"]["Authorization"] = "Bearer not.a.jwt"
+    response = session_app.lambda_handler(event, context)
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"])["field"] == "Authorization"

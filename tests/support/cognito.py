@@ -1,0 +1,67 @@
+"""The template's user pool, app client and groups, created in a (moto) Cognito, and its users signed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from samcli.yamlhelper import yaml_parse
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+PASSWORD = "Correct-Horse-42"
+
+
+@dataclass(frozen=True)
+class UserPool:
+    pool_id: str
+    client_id: str
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    username: str
+    sub: str
+    id_token: str
+
+
+def template_groups() -> list[str]:
+    resources = yaml_parse(TEMPLATE.read_text())["Resources"]
+    return [r["Properties"]["GroupName"] for r in resources.values() if r["Type"] == "AWS::Cognito::UserPoolGroup"]
+
+
+def create_user_pool(cognito: Any, name: str = "dropshop-users") -> UserPool:
+    pool_id = cognito.create_user_pool(PoolName=name, AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="dropshop-web",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    for group in template_groups():
+        cognito.create_group(UserPoolId=pool_id, GroupName=group)
+    return UserPool(pool_id, client_id)
+
+
+def sign_up(cognito: Any, pool: UserPool, username: str, *, email: str, name: str, groups: list[str]) -> SignedInUser:
+    cognito.admin_create_user(
+        UserPoolId=pool.pool_id,
+        Username=username,
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "name", "Value": name},
+        ],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(UserPoolId=pool.pool_id, Username=username, Password=PASSWORD, Permanent=True)
+    for group in groups:
+        cognito.admin_add_user_to_group(UserPoolId=pool.pool_id, Username=username, GroupName=group)
+    tokens = cognito.initiate_auth(
+        ClientId=pool.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    attributes = cognito.admin_get_user(UserPoolId=pool.pool_id, Username=username)["UserAttributes"]
+    sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
+    return SignedInUser(username=username, sub=sub, id_token=tokens["IdToken"])
