@@ -1,0 +1,78 @@
+"""Sign a user in to the stack's user pool and print their ID token, or fill it into a sample event.
+
+    python -m tools.token --username jane --password '...'                       # prints the ID token
+    python -m tools.token --username jane --password '...' --event events/session/get-session.json
+        # writes events/session/get-session.local.json (git-ignored) for `sam local invoke -e`
+
+The app client comes from --client-id, $USER_POOL_CLIENT_ID, or the stack's `UserPoolClientId` output.
+Set AWS_ENDPOINT_URL to sign in against a local AWS instead of the real one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jwt
+
+DEFAULT_STACK = "dropshop-dev"
+
+
+def client_id_from_stack(stack_name: str) -> str:
+    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return outputs["UserPoolClientId"]
+
+
+def sign_in(client_id: str, username: str, password: str) -> str:
+    result = boto3.client("cognito-idp").initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
+    token: str = result["AuthenticationResult"]["IdToken"]
+    return token
+
+
+def fill_event(template: Path, id_token: str) -> Path:
+    """Replace the event's {{ID_TOKEN}}, {{SUB}} and {{USERNAME}} placeholders; returns the .local.json path."""
+    # Only reading our own fresh token's claims to fill the sample; the functions verify it for real.
+    claims: dict[str, Any] = jwt.decode(id_token, options={"verify_signature": False})
+    text = template.read_text()
+    for placeholder, value in {
+        "ID_TOKEN": id_token,
+        "SUB": str(claims["sub"]),
+        "USERNAME": str(claims.get("cognito:username", claims["sub"])),
+    }.items():
+        text = text.replace("{{" + placeholder + "}}", value)
+    target = template.with_suffix(".local.json")
+    target.write_text(text)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--client-id", default=None)
+    parser.add_argument("--stack", default=DEFAULT_STACK)
+    parser.add_argument("--event", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if not args.username or not args.password:
+        parser.error("give --username and --password (make token LOGIN=... PASSWORD=...)")
+
+    client_id = args.client_id or os.environ.get("USER_POOL_CLIENT_ID") or client_id_from_stack(args.stack)
+    token = sign_in(client_id, args.username, args.password)
+    if args.event:
+        print(fill_event(args.event, token))
+    else:
+        print(token)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
