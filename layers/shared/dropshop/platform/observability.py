@@ -8,7 +8,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
-tracer = Tracer()
+# Patching every library X-Ray knows (the default) imports them all at cold start; dropshop.platform.aws
+# patches botocore when a function creates its first client, so each function traces what it uses.
+tracer = Tracer(auto_patch=False)
 metrics = Metrics()
 
 __all__ = ["MetricUnit", "correlation_paths", "logger", "metrics", "tracer"]
