@@ -1,0 +1,178 @@
+"""What holds for every function in template.yaml; a new function is checked without touching this file."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.template.conftest import FUNCTIONS, ROOT, Template, function_properties, of_type
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
+def _code_dir(template: Template, name: str) -> Path:
+    return ROOT / function_properties(template, name)["CodeUri"]
+
+
+def _handler_file(template: Template, name: str) -> tuple[Path, str]:
+    module, _, function = function_properties(template, name)["Handler"].rpartition(".")
+    return _code_dir(template, name) / f"{module.replace('.', '/')}.py", function
+
+
+def _imported_top_level_names(source: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative imports stay inside the function's own directory
+                continue
+            names.add((node.module or "").split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_handler_exists_and_defines_its_entry_point(template: Template, name: str) -> None:
+    path, function = _handler_file(template, name)
+    assert path.is_file(), f"{name}: handler file {path.relative_to(ROOT)} is missing"
+    tree = ast.parse(path.read_text())
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert function in defined, f"{name}: {path.relative_to(ROOT)} does not define {function}()"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_handler_imports_only_the_shared_layer_and_its_own_modules(template: Template, name: str) -> None:
+    path, _ = _handler_file(template, name)
+    own_modules = {p.stem for p in path.parent.glob("*.py")}
+    foreign = _imported_top_level_names(path.read_text()) - {"dropshop", "__future__"} - own_modules
+    assert not foreign, f"{name}: the handler imports {sorted(foreign)}; business code belongs in dropshop"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_has_sample_events(template: Template, name: str) -> None:
+    events_dir = ROOT / "events" / _code_dir(template, name).name
+    samples = sorted(events_dir.glob("*.json"))
+    samples = [s for s in samples if not s.name.endswith(".local.json")]
+    assert samples, f"{name}: no sample events in {events_dir.relative_to(ROOT)}/"
+    for sample in samples:
+        assert isinstance(json.loads(sample.read_text()), dict), f"{sample.relative_to(ROOT)} is not a JSON event"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_publishes_a_live_alias_on_any_change(template: Template, name: str) -> None:
+    props = function_properties(template, name)
+    assert props.get("AutoPublishAlias") == "live", f"{name}: AutoPublishAlias must be live"
+    assert template["Resources"][name]["Properties"].get("AutoPublishAliasAllProperties") is True, (
+        f"{name}: AutoPublishAliasAllProperties: true is what makes a layer-only change publish a version"
+    )
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_deploys_by_the_canary_parameter_guarded_by_its_own_error_alarm(
+    template: Template, name: str
+) -> None:
+    preference = function_properties(template, name).get("DeploymentPreference") or {}
+    assert _ref(preference.get("Type")) == "DeploymentType", (
+        f"{name}: DeploymentPreference.Type must !Ref DeploymentType"
+    )
+    assert template["Parameters"]["DeploymentType"]["Default"] == "Canary10Percent5Minutes"
+    alarms = template["Resources"]
+    alarm_names = [_ref(a) for a in preference.get("Alarms", [])]
+    assert alarm_names, f"{name}: DeploymentPreference.Alarms is empty: nothing would roll a bad canary back"
+    for alarm in alarm_names:
+        assert alarm in alarms, f"{name}: alarm {alarm} is not in the template"
+        assert alarms[alarm]["Type"] == "AWS::CloudWatch::Alarm"
+    watched = [
+        alarms[a]["Properties"]
+        for a in alarm_names
+        if any(_ref(d["Value"]) == name for d in alarms[a]["Properties"].get("Dimensions", []))
+    ]
+    assert any(p.get("MetricName") == "Errors" for p in watched), f"{name}: no Errors alarm on this function"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_sets_memory_and_timeout_explicitly(template: Template, name: str) -> None:
+    props = template["Resources"][name]["Properties"]
+    assert isinstance(props.get("MemorySize"), int), f"{name}: MemorySize must be set on the function"
+    assert isinstance(props.get("Timeout"), int), f"{name}: Timeout must be set on the function"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_is_traced_and_logs_to_a_group_with_retention(template: Template, name: str) -> None:
+    props = function_properties(template, name)
+    assert props.get("Tracing") == "Active", f"{name}: X-Ray tracing must be Active"
+    group = _ref((props.get("LoggingConfig") or {}).get("LogGroup"))
+    assert group, f"{name}: LoggingConfig.LogGroup must !Ref a log group of this template"
+    log_group = template["Resources"][group]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"].get("RetentionInDays"), f"{name}: log group {group} keeps logs forever"
+
+
+def _statements(translated: Template) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name, resource in translated["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        elif resource["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            documents = [props["PolicyDocument"]]
+        else:
+            continue
+        for document in documents:
+            found += [(name, statement) for statement in document.get("Statement", [])]
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_iam_statement_grants_a_wildcard_action(translated: Template) -> None:
+    statements = _statements(translated)
+    assert statements, "expected the translated template to carry IAM statements"
+    wildcards = [
+        (name, action)
+        for name, statement in statements
+        for action in _as_list(statement.get("Action", []))
+        if isinstance(action, str) and "*" in action
+    ]
+    assert not wildcards, f"wildcard actions: {wildcards}"
+
+
+def test_every_queue_has_a_dead_letter_queue(template: Template) -> None:
+    redrives = {
+        name: q.get("Properties", {}).get("RedrivePolicy") for name, q in of_type(template, "AWS::SQS::Queue").items()
+    }
+    dead_letter_queues = {
+        name for name in redrives if any(f'"{name}"' in json.dumps(r) for r in redrives.values() if r)
+    }
+    missing = [name for name, redrive in redrives.items() if not redrive and name not in dead_letter_queues]
+    assert not missing, f"queues without a dead-letter queue: {missing}"
+
+
+def test_topics_and_buckets_are_encrypted_and_buckets_private_and_tls_only(template: Template) -> None:
+    for name, topic in of_type(template, "AWS::SNS::Topic").items():
+        assert topic["Properties"].get("KmsMasterKeyId"), f"{name}: SNS topic is not encrypted"
+    policies = of_type(template, "AWS::S3::BucketPolicy").values()
+    for name, bucket in of_type(template, "AWS::S3::Bucket").items():
+        props = bucket["Properties"]
+        assert props.get("BucketEncryption"), f"{name}: bucket is not encrypted"
+        block = props.get("PublicAccessBlockConfiguration", {})
+        assert all(
+            block.get(k) is True
+            for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+        ), name
+        tls = [
+            s
+            for p in policies
+            if _ref(p["Properties"]["Bucket"]) == name
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            if s.get("Effect") == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition", {}))
+        ]
+        assert tls, f"{name}: no bucket policy denies requests without TLS"
