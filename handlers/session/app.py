@@ -5,7 +5,9 @@ from dropshop.platform import http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 
 app = http.rest_resolver()
-identity.directory()  # create the Cognito client during init, not on the first request
+# Every request verifies a token and reads the directory: build both during init, not on the first request.
+identity.verifier()
+identity.directory()
 
 
 @app.get("/session")

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from dropshop.identity.directory import UserDirectory
 from dropshop.identity.model import Principal, Profile, permissions_for
-from dropshop.identity.tokens import TokenVerifier
 from dropshop.platform import aws
 from dropshop.platform.errors import Unauthenticated
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
+if TYPE_CHECKING:
+    from dropshop.identity.tokens import TokenVerifier
+
 
 @cache
 def verifier() -> TokenVerifier:
+    # PyJWT and cryptography (~45 ms) load with the first verifier: anonymous paths never pay for them.
+    from dropshop.identity.tokens import TokenVerifier
+
     s = settings()
     return TokenVerifier(jwks_url=s.jwks_url, issuer=s.token_issuer, client_id=s.user_pool_client_id)
 

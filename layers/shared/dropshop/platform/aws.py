@@ -10,14 +10,15 @@ from dropshop.platform.observability import tracer
 
 @cache
 def client(service: str) -> Any:
-    # Imported here, not at module level: functions that never call AWS skip boto3's ~140 ms import.
-    import boto3
-
-    _trace_aws_calls()
-    # boto3 reads AWS_ENDPOINT_URL itself (and ignores it when empty), so local stacks need nothing here.
-    return boto3.client(service)  # type: ignore[call-overload]
+    # botocore reads AWS_ENDPOINT_URL itself and ignores it when empty, so a local stack needs nothing here.
+    return _session().create_client(service)
 
 
 @cache
-def _trace_aws_calls() -> None:
-    tracer.patch(["botocore"])
+def _session() -> Any:
+    # botocore's own session makes the very clients boto3 would, without importing boto3 and s3transfer
+    # (~60 ms of cold start); functions that never call AWS import neither.
+    import botocore.session
+
+    tracer.patch(["botocore"])  # trace what we use, from the first client on
+    return botocore.session.get_session()
