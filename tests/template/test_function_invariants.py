@@ -145,15 +145,26 @@ def test_no_iam_statement_grants_a_wildcard_action(translated: Template) -> None
     assert not wildcards, f"wildcard actions: {wildcards}"
 
 
-def test_every_queue_has_a_dead_letter_queue(template: Template) -> None:
-    redrives = {
-        name: q.get("Properties", {}).get("RedrivePolicy") for name, q in of_type(template, "AWS::SQS::Queue").items()
-    }
-    dead_letter_queues = {
-        name for name in redrives if any(f'"{name}"' in json.dumps(r) for r in redrives.values() if r)
-    }
-    missing = [name for name, redrive in redrives.items() if not redrive and name not in dead_letter_queues]
-    assert not missing, f"queues without a dead-letter queue: {missing}"
+def _dead_letter_references(node: Any) -> str:
+    """Every place the template names a dead-letter target: queue redrives, function DLQs, rule DLQs."""
+    if isinstance(node, dict):
+        return "".join(
+            json.dumps(value) if key in {"RedrivePolicy", "DeadLetterQueue", "DeadLetterConfig"} else ""
+            for key, value in node.items()
+        ) + "".join(_dead_letter_references(value) for value in node.values())
+    if isinstance(node, list):
+        return "".join(_dead_letter_references(value) for value in node)
+    return ""
+
+
+def test_every_queue_has_a_dead_letter_queue_or_is_one(template: Template) -> None:
+    references = _dead_letter_references(template["Resources"])
+    missing = [
+        name
+        for name, queue in of_type(template, "AWS::SQS::Queue").items()
+        if "RedrivePolicy" not in queue.get("Properties", {}) and f'"{name}"' not in references
+    ]
+    assert not missing, f"queues that neither redrive to a dead-letter queue nor serve as one: {missing}"
 
 
 def test_topics_and_buckets_are_encrypted_and_buckets_private_and_tls_only(template: Template) -> None:

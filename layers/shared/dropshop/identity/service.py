@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from dropshop.identity.directory import UserDirectory
 from dropshop.identity.model import Principal, Profile, permissions_for
 from dropshop.platform import aws
-from dropshop.platform.errors import Unauthenticated
+from dropshop.platform.errors import Forbidden, Unauthenticated
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
@@ -37,6 +37,14 @@ def authenticate(token: str | None) -> Principal:
     except Unauthenticated:
         metrics.add_metric(name="TokensRefused", unit=MetricUnit.Count, value=1)
         raise
+
+
+def authorize(token: str | None, permission: str) -> Principal:
+    """The verified caller if their groups grant `permission`; 401 without a valid token, 403 without the right."""
+    principal = authenticate(token)
+    if permission not in permissions_for(principal.groups):
+        raise Forbidden(f"this needs the {permission} permission", field="Authorization")
+    return principal
 
 
 def identify(token: str | None) -> Principal | None:

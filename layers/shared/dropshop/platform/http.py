@@ -8,14 +8,14 @@ from dropshop.platform.errors import DomainError
 from dropshop.platform.settings import settings
 
 
-def rest_resolver() -> APIGatewayRestResolver:
+def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
     """A REST API resolver with the frontend's CORS policy and domain errors rendered as JSON."""
     cors = CORSConfig(
         allow_origin=settings().frontend_origin,
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         max_age=600,
     )
-    app = APIGatewayRestResolver(cors=cors)
+    app = APIGatewayRestResolver(cors=cors, enable_validation=enable_validation)
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def render_domain_error(error: DomainError) -> Response[dict[str, object]]:

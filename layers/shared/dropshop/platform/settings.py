@@ -14,6 +14,11 @@ class Settings:
     user_pool_client_id: str
     frontend_origin: str
     endpoint_url: str | None
+    account_table: str
+    log_table: str
+    files_table: str
+    writer_queue_url: str
+    ingest_prefix: str
 
     @property
     def token_issuer(self) -> str:
@@ -42,4 +47,9 @@ def settings() -> Settings:
         frontend_origin=env.get("FRONTEND_ORIGIN", "*"),
         # Declared empty in the template so `sam local --env-vars` can point functions at a local AWS.
         endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        account_table=env.get("ACCOUNT_TABLE", ""),
+        log_table=env.get("LOG_TABLE", ""),
+        files_table=env.get("FILES_TABLE", ""),
+        writer_queue_url=env.get("WRITER_QUEUE_URL", ""),
+        ingest_prefix=env.get("INGEST_PREFIX", "incoming/"),
     )

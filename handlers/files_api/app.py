@@ -1,0 +1,34 @@
+"""GET /files and GET /files/{fileId}: the file registry, for admins."""
+
+from dropshop.files import service as files
+from dropshop.identity import service as identity
+from dropshop.platform import http
+from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
+from dropshop.platform.validation import Query
+
+app = http.rest_resolver(enable_validation=True)
+identity.verifier()
+
+
+@app.get("/files")
+@tracer.capture_method
+def list_files(
+    limit: int = Query(25, ge=1, le=100),
+    cursor: str | None = Query(None, max_length=2048),
+) -> dict[str, object]:
+    identity.authorize(http.bearer_token(app.current_event.headers), "files:read")
+    return files.list_files(limit=limit, cursor=cursor)
+
+
+@app.get("/files/<file_id>")
+@tracer.capture_method
+def get_file(file_id: str) -> dict[str, object]:
+    identity.authorize(http.bearer_token(app.current_event.headers), "files:read")
+    return files.get_file(file_id).as_dict()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return app.resolve(event, context)

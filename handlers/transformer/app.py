@@ -1,0 +1,16 @@
+"""A JSON file landed under incoming/ (S3 → EventBridge): stream, validate and queue its records."""
+
+from dropshop.ingestion import service as pipeline
+from dropshop.platform.observability import logger, metrics, tracer
+from dropshop.platform.s3_events import created_object
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    upload = created_object(event)
+    ingestion = pipeline.ingest_object(
+        bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size, uploaded_at=upload.created_at
+    )
+    return {"key": upload.key, "ingestion": ingestion.as_dict() if ingestion else "already ingested"}

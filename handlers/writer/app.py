@@ -1,0 +1,18 @@
+"""WriterQueue → AccountTable (valid records) and LogTable (refused ones), failures reported per message."""
+
+from dropshop.ingestion import service as pipeline
+from dropshop.ingestion.messages import QueueMessage
+from dropshop.platform.batch import SQSRecord, process_sqs_batch
+from dropshop.platform.observability import logger, metrics, tracer
+
+
+@tracer.capture_method
+def write(record: SQSRecord) -> None:
+    pipeline.write_message(QueueMessage.from_sqs(record))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return process_sqs_batch(event, context, write)

@@ -1,0 +1,1 @@
+"""Customer accounts: the records the data pipeline ingests."""

@@ -1,0 +1,54 @@
+"""An account record, validated and normalised: what the pipeline accepts is always in this shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_serializer
+
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_BALANCE_CENTS = 10**15
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a timezone, e.g. 2026-11-24T12:00:00Z")
+    return value.astimezone(UTC)
+
+
+class Account(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+    account_id: str = Field(alias="id", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    name: str = Field(min_length=1, max_length=200)
+    email: Annotated[str, BeforeValidator(_lower), Field(max_length=254, pattern=_EMAIL)]
+    status: Annotated[Literal["active", "suspended", "closed"], BeforeValidator(_lower)]
+    balance_cents: StrictInt = Field(alias="balanceCents", ge=-MAX_BALANCE_CENTS, le=MAX_BALANCE_CENTS)
+    currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    updated_at: Annotated[datetime, AfterValidator(_utc)] = Field(alias="updatedAt")
+
+    @field_serializer("updated_at")
+    def _iso(self, value: datetime) -> str:
+        # Fixed width and UTC, so that the text sorts the way time does.
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def as_record(self) -> dict[str, object]:
+        """The normalised record, as it travels between functions (JSON-ready, field names as received)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    @property
+    def version(self) -> str:
+        """When this state was true, then a digest of it: equal records share a version, ties stay apart."""
+        digest = hashlib.sha256(json.dumps(self.as_record(), sort_keys=True).encode()).hexdigest()[:16]
+        return f"{self.as_record()['updatedAt']}#{digest}"

@@ -1,0 +1,165 @@
+"""FilesTable: one item per uploaded object (pk fileId), listed newest first through the byUploadedAt index."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dropshop.files.model import FileStatus, Ingestion, StoredFile
+from dropshop.platform.errors import MalformedRequest
+
+LISTING = "files"  # every file shares the index's partition: a small registry, listed by time
+
+
+class FileRepository:
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+
+    def register(self, file: StoredFile) -> None:
+        """Create the record, or complete one a faster function created first; never a second record."""
+        set_once: dict[str, str | int] = {
+            "bucket": file.bucket,
+            "key": file.key,
+            "name": file.name,
+            "etag": file.etag,
+            "size": file.size,
+            "uploadedAt": file.uploaded_at,
+            "status": FileStatus.RECEIVED.value,
+        }
+        optional = {"contentType": file.content_type, "checksum": file.checksum, "recordCount": file.record_count}
+        always: dict[str, str | int] = {"listing": LISTING, **{k: v for k, v in optional.items() if v is not None}}
+        assignments = [f"#{n} = if_not_exists(#{n}, :{n})" for n in set_once] + [f"#{n} = :{n}" for n in always]
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key={"fileId": {"S": file.file_id}},
+            UpdateExpression="SET " + ", ".join(assignments),
+            ExpressionAttributeNames={f"#{n}": n for n in [*set_once, *always]},
+            ExpressionAttributeValues={f":{n}": _attribute(v) for n, v in {**set_once, **always}.items()},
+        )
+
+    def claim(self, file: StoredFile, *, lease: timedelta) -> bool:
+        """Mark the file PROCESSING unless a run holds it or finished it; False means someone else has it."""
+        now = datetime.now(UTC)
+        self.register(file)
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"fileId": {"S": file.file_id}},
+                UpdateExpression="SET #status = :processing, leaseUntil = :until REMOVE reason",
+                ConditionExpression="#status IN (:received, :failed) OR (#status = :processing AND leaseUntil < :now)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":processing": {"S": FileStatus.PROCESSING.value},
+                    ":received": {"S": FileStatus.RECEIVED.value},
+                    ":failed": {"S": FileStatus.FAILED.value},
+                    ":until": {"S": (now + lease).isoformat()},
+                    ":now": {"S": now.isoformat()},
+                },
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def complete(self, file_id: str, ingestion: Ingestion) -> None:
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key={"fileId": {"S": file_id}},
+            UpdateExpression=(
+                "SET #status = :processed, processedAt = :now, recordCount = :read, "
+                "recordsRead = :read, recordsAccepted = :accepted, recordsRejected = :rejected REMOVE leaseUntil"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":processed": {"S": FileStatus.PROCESSED.value},
+                ":now": {"S": datetime.now(UTC).isoformat()},
+                ":read": {"N": str(ingestion.records_read)},
+                ":accepted": {"N": str(ingestion.accepted)},
+                ":rejected": {"N": str(ingestion.rejected)},
+            },
+        )
+
+    def fail(self, file_id: str, reason: str, ingestion: Ingestion | None = None) -> None:
+        counts = ingestion or Ingestion(0, 0, 0)
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key={"fileId": {"S": file_id}},
+            UpdateExpression=(
+                "SET #status = :failed, reason = :reason, processedAt = :now, "
+                "recordsRead = :read, recordsAccepted = :accepted, recordsRejected = :rejected REMOVE leaseUntil"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":failed": {"S": FileStatus.FAILED.value},
+                ":reason": {"S": reason[:1000]},
+                ":now": {"S": datetime.now(UTC).isoformat()},
+                ":read": {"N": str(counts.records_read)},
+                ":accepted": {"N": str(counts.accepted)},
+                ":rejected": {"N": str(counts.rejected)},
+            },
+        )
+
+    def get(self, file_id: str) -> StoredFile | None:
+        item = self._dynamodb.get_item(TableName=self._table, Key={"fileId": {"S": file_id}}).get("Item")
+        return self._file(item) if item else None
+
+    def newest_first(self, *, limit: int, cursor: str | None) -> tuple[list[StoredFile], str | None]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "byUploadedAt",
+            "KeyConditionExpression": "listing = :listing",
+            "ExpressionAttributeValues": {":listing": {"S": LISTING}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = _decode_cursor(cursor)
+        response = self._dynamodb.query(**query)
+        last = response.get("LastEvaluatedKey")
+        return [self._file(item) for item in response.get("Items", [])], _encode_cursor(last) if last else None
+
+    @staticmethod
+    def _file(item: dict[str, Any]) -> StoredFile:
+        def text(name: str) -> str | None:
+            return item[name]["S"] if name in item else None
+
+        def number(name: str) -> int | None:
+            return int(item[name]["N"]) if name in item else None
+
+        read = number("recordsRead")
+        return StoredFile(
+            bucket=item["bucket"]["S"],
+            key=item["key"]["S"],
+            etag=item["etag"]["S"],
+            size=number("size") or 0,
+            uploaded_at=item["uploadedAt"]["S"],
+            content_type=text("contentType"),
+            checksum=text("checksum"),
+            status=FileStatus(item["status"]["S"]),
+            processed_at=text("processedAt"),
+            reason=text("reason"),
+            record_count=number("recordCount"),
+            ingestion=None
+            if read is None
+            else Ingestion(read, number("recordsAccepted") or 0, number("recordsRejected") or 0),
+        )
+
+
+def _attribute(value: str | int) -> dict[str, str]:
+    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        raise MalformedRequest("cursor is not one this API handed out", field="cursor") from None
+    if not isinstance(key, dict) or set(key) != {"fileId", "listing", "uploadedAt"}:
+        raise MalformedRequest("cursor is not one this API handed out", field="cursor")
+    return key

@@ -1,0 +1,1 @@
+"""The data pipeline: JSON files and API records → validation → WriterQueue → AccountTable, failures → LogTable."""

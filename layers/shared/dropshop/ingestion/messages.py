@@ -1,0 +1,84 @@
+"""WriterQueue messages: records packed densely from files, or one API request's body as it came."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dropshop.ingestion.model import Origin
+from dropshop.platform.batch import SQSRecord
+
+# SQS takes 256 KiB per message, attributes included; the margin covers the `source` attribute.
+MESSAGE_LIMIT_BYTES = 256 * 1024 - 1024
+SOURCE_ATTRIBUTE = "source"
+API_ORIGIN_NAME = "POST /writer"
+
+
+class NotJson:
+    """Stands in for a record whose text is not JSON: it is refused on its own, not with its neighbours."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    message_id: str
+    body: str
+    source: str  # the `source` message attribute: "file" from the Transformer, "api" from POST /writer
+    receive_count: int = 1
+
+    @classmethod
+    def from_sqs(cls, record: SQSRecord) -> QueueMessage:
+        source = record.message_attributes[SOURCE_ATTRIBUTE]
+        return cls(
+            message_id=record.message_id,
+            body=record.body,
+            source=(source.string_value if source else None) or "api",
+            receive_count=int(record.attributes.approximate_receive_count),
+        )
+
+    def decode(self) -> tuple[Origin, list[tuple[int, object]]]:
+        """The message's origin and its (position, record) pairs."""
+        if self.source == "file":
+            payload = json.loads(self.body)
+            origin = Origin(kind="file", name=payload["origin"]["name"], file_id=payload["origin"]["fileId"])
+            return origin, [(entry["position"], entry["record"]) for entry in payload["records"]]
+        # Anything else came through the API (or by hand): one record, or a JSON array of records.
+        origin = Origin(kind="api", name=API_ORIGIN_NAME, message_id=self.message_id)
+        try:
+            payload = json.loads(self.body)
+        except json.JSONDecodeError as error:
+            return origin, [(0, NotJson(self.body, f"body is not JSON: {error.msg} at position {error.pos}"))]
+        return origin, list(enumerate(payload)) if isinstance(payload, list) else [(0, payload)]
+
+
+class MessagePacker:
+    """Packs records into as few messages as SQS allows: fewer requests, fewer Lambda invocations."""
+
+    def __init__(self, origin: Origin, limit_bytes: int = MESSAGE_LIMIT_BYTES) -> None:
+        self._head = '{"origin":' + json.dumps(origin.as_attributes(), separators=(",", ":")) + ',"records":['
+        self._limit = limit_bytes
+        self._entries: list[str] = []
+        self._size = 0
+
+    def add(self, position: int, record: dict[str, Any]) -> Iterator[str]:
+        """Yields a full message when this record no longer fits in the current one."""
+        entry = json.dumps({"position": position, "record": record}, separators=(",", ":"), ensure_ascii=False)
+        size = len(entry.encode()) + 1
+        if self._entries and len(self._head) + self._size + size + 2 > self._limit:
+            yield self._take()
+        self._entries.append(entry)
+        self._size += size
+
+    def flush(self) -> Iterator[str]:
+        if self._entries:
+            yield self._take()
+
+    def _take(self) -> str:
+        message = self._head + ",".join(self._entries) + "]}"
+        self._entries, self._size = [], 0
+        return message

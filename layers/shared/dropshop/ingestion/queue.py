@@ -1,0 +1,71 @@
+"""Sending WriterQueue messages with SendMessageBatch: up to 10 entries and 256 KiB a call, retried."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dropshop.ingestion.messages import SOURCE_ATTRIBUTE
+
+BATCH_ENTRIES = 10
+BATCH_LIMIT_BYTES = 256 * 1024
+
+
+class QueueUnavailable(Exception):
+    """Messages could not be sent after retries; the file's run fails and is retried as a whole."""
+
+
+class QueueSender:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        *,
+        max_attempts: int = 6,
+        base_delay: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._sleep = sleep
+        self._batch: list[str] = []
+        self._batch_bytes = 0
+        self.messages_sent = 0
+
+    def send(self, bodies: Iterable[str]) -> None:
+        for body in bodies:
+            size = len(body.encode()) + 64  # the `source` attribute counts towards the batch's size
+            if len(self._batch) == BATCH_ENTRIES or self._batch_bytes + size > BATCH_LIMIT_BYTES:
+                self.flush()
+            self._batch.append(body)
+            self._batch_bytes += size
+
+    def flush(self) -> None:
+        pending = {str(i): body for i, body in enumerate(self._batch)}
+        self._batch, self._batch_bytes = [], 0
+        for attempt in range(self._max_attempts):
+            if not pending:
+                return
+            if attempt:
+                self._sleep(random.uniform(0, self._base_delay * 2**attempt))  # noqa: S311 - jitter
+            response = self._sqs.send_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {
+                        "Id": entry_id,
+                        "MessageBody": body,
+                        "MessageAttributes": {SOURCE_ATTRIBUTE: {"DataType": "String", "StringValue": "file"}},
+                    }
+                    for entry_id, body in pending.items()
+                ],
+            )
+            sent = [entry["Id"] for entry in response.get("Successful", [])]
+            self.messages_sent += len(sent)
+            for entry_id in sent:
+                del pending[entry_id]
+        if pending:
+            raise QueueUnavailable(f"{len(pending)} messages could not be sent to the writer queue")

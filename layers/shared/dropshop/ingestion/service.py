@@ -1,0 +1,206 @@
+"""Use cases of the pipeline: transform a file, write a queue message, salvage a dead letter.
+
+Every record that enters ends in exactly one place: AccountTable when it is valid and written, LogTable
+when it is refused or cannot be written. Writes are idempotent (see AccountRepository and ErrorLog), so a
+redelivery or a re-run repeats work without repeating records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import IO
+
+from pydantic import ValidationError
+
+from dropshop.accounts.model import Account
+from dropshop.accounts.repository import AccountRepository
+from dropshop.files import service as files
+from dropshop.files.model import Ingestion
+from dropshop.ingestion.error_log import ErrorLog
+from dropshop.ingestion.messages import MessagePacker, NotJson, QueueMessage
+from dropshop.ingestion.model import Origin, RecordRef, Rejection
+from dropshop.ingestion.queue import QueueSender
+from dropshop.platform import aws, streaming
+from dropshop.platform.observability import MetricUnit, logger, metrics
+from dropshop.platform.settings import settings
+
+REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
+
+
+class RecordsNotWritten(Exception):
+    """DynamoDB would not take some records after retries: the message must come back (or go to the DLQ)."""
+
+
+@cache
+def _accounts() -> AccountRepository:
+    return AccountRepository(aws.client("dynamodb"), settings().account_table)
+
+
+@cache
+def _error_log() -> ErrorLog:
+    return ErrorLog(aws.client("dynamodb"), settings().log_table)
+
+
+@dataclass(frozen=True)
+class Validated:
+    accounts: list[tuple[RecordRef, Account]]
+    rejections: list[Rejection]
+
+
+def validate(origin: Origin, records: Iterable[tuple[int, object]], *, stage: str) -> Validated:
+    accounts: list[tuple[RecordRef, Account]] = []
+    rejections: list[Rejection] = []
+    for position, record in records:
+        ref = RecordRef(origin, position)
+        outcome = _validate_one(ref, record, stage=stage)
+        if isinstance(outcome, Account):
+            accounts.append((ref, outcome))
+        else:
+            rejections.append(outcome)
+    return Validated(accounts, rejections)
+
+
+def _validate_one(ref: RecordRef, record: object, *, stage: str) -> Account | Rejection:
+    if isinstance(record, NotJson):
+        return Rejection.of(ref, record.reason, record.text, stage=stage)
+    if isinstance(record, streaming.MalformedLine):
+        return Rejection.of(ref, record.reason, record.excerpt, stage=stage)
+    try:
+        return Account.model_validate(record)
+    except ValidationError as invalid:
+        return Rejection.of(ref, _reason(invalid), record, stage=stage)
+
+
+def _reason(invalid: ValidationError) -> str:
+    problems = [
+        f"{'.'.join(str(p) for p in error['loc']) or 'record'}: {error['msg']}"
+        for error in invalid.errors(include_url=False)
+    ]
+    return "; ".join(problems)
+
+
+# ------------------------------------------------------------------ Transformer
+
+
+def ingest_object(*, bucket: str, key: str, etag: str, size: int, uploaded_at: str) -> Ingestion | None:
+    """Stream one uploaded JSON file into WriterQueue; None when another run has (had) it."""
+    file_id = files.start_ingestion(bucket=bucket, key=key, etag=etag, size=size, uploaded_at=uploaded_at)
+    if file_id is None:
+        logger.info("file already ingested or being ingested", extra={"key": key})
+        return None
+    origin = Origin(kind="file", name=f"s3://{bucket}/{key}", file_id=file_id)
+    s3 = aws.client("s3")
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"]
+    except s3.exceptions.ClientError as error:
+        files.fail_ingestion(file_id, f"object could not be read: {error}")
+        raise
+    sender = QueueSender(aws.client("sqs"), settings().writer_queue_url)
+    run = _Run(origin, sender, _error_log())
+    try:
+        run.ingest(body)
+    except streaming.UnreadableFile as unreadable:
+        # Records before the fault were sent or logged; the file says what happened and where it stopped.
+        run.finish()
+        files.fail_ingestion(file_id, str(unreadable), run.ingestion)
+        metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
+        return run.ingestion
+    except Exception as error:
+        files.fail_ingestion(file_id, f"ingestion interrupted: {error}", run.ingestion)
+        raise
+    finally:
+        body.close()
+    files.finish_ingestion(file_id, run.ingestion)
+    logger.info("file ingested", extra={"key": key, "ingestion": run.ingestion.as_dict()})
+    return run.ingestion
+
+
+class _Run:
+    """One pass over a file: valid records packed and sent as it goes, refusals logged in small batches."""
+
+    def __init__(self, origin: Origin, sender: QueueSender, error_log: ErrorLog) -> None:
+        self._origin = origin
+        self._sender = sender
+        self._error_log = error_log
+        self._packer = MessagePacker(origin)
+        self._rejections: list[Rejection] = []
+        self.read = self.accepted = self.rejected = 0
+
+    @property
+    def ingestion(self) -> Ingestion:
+        return Ingestion(self.read, self.accepted, self.rejected)
+
+    def ingest(self, body: IO[bytes]) -> None:
+        for position, record in streaming.records(body):
+            self.read += 1
+            outcome = _validate_one(RecordRef(self._origin, position), record, stage="transformer")
+            if isinstance(outcome, Account):
+                self.accepted += 1
+                self._sender.send(self._packer.add(position, outcome.as_record()))
+            else:
+                self.rejected += 1
+                self._rejections.append(outcome)
+                if len(self._rejections) >= REJECTION_FLUSH:
+                    self._log_rejections()
+        self.finish()
+
+    def finish(self) -> None:
+        self._sender.send(self._packer.flush())
+        self._sender.flush()
+        self._log_rejections()
+        metrics.add_metric(name="RecordsAccepted", unit=MetricUnit.Count, value=self.accepted)
+        metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=self.rejected)
+
+    def _log_rejections(self) -> None:
+        self._error_log.record(self._rejections)
+        self._rejections = []
+
+
+# ------------------------------------------------------------------ Writer
+
+
+def write_message(message: QueueMessage) -> None:
+    """Write a message's valid records and log its refused ones; raise if anything could not be stored."""
+    origin, records = message.decode()
+    validated = validate(origin, records, stage="writer")
+    _error_log().record(validated.rejections)
+    unwritten = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
+    written = len(validated.accounts) - len(unwritten)
+    metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=written)
+    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(validated.rejections))
+    if unwritten:
+        raise RecordsNotWritten(f"{len(unwritten)} of {len(validated.accounts)} records not written")
+
+
+# ------------------------------------------------------------------ ErrorHandler
+
+
+def salvage_message(message: QueueMessage) -> None:
+    """A dead letter's records end here: written if they are valid and DynamoDB takes them now (a message
+    that only met throttling costs nothing), logged with the reason otherwise. Raises only when LogTable
+    itself is unavailable, so the message stays in the DLQ."""
+    origin, records = message.decode()
+    validated = validate(origin, records, stage="error-handler")
+    unwritten = set(_accounts().save_all([a for _, a in validated.accounts], source=origin.kind))
+    # A record an earlier attempt already wrote has ended in AccountTable: it must not be logged as well.
+    unwritten -= _accounts().stored(list(unwritten))
+    reason = f"not written after {message.receive_count} deliveries"
+    failed = [
+        Rejection.of(ref, reason, account.as_record(), stage="error-handler")
+        for ref, account in validated.accounts
+        if account in unwritten
+    ]
+    _error_log().record(validated.rejections + failed)
+    salvaged = len(validated.accounts) - len(failed)
+    metrics.add_metric(name="RecordsSalvaged", unit=MetricUnit.Count, value=salvaged)
+    metrics.add_metric(name="RecordsLogged", unit=MetricUnit.Count, value=len(validated.rejections) + len(failed))
+    logger.info(
+        "dead letter settled",
+        extra={
+            "messageId": message.message_id,
+            "salvaged": salvaged,
+            "logged": len(validated.rejections) + len(failed),
+        },
+    )

@@ -1,0 +1,68 @@
+"""BatchWriteItem done right: 25 items a call, UnprocessedItems retried with jittered exponential backoff."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dropshop.platform.observability import logger
+
+Item = dict[str, dict[str, Any]]  # an item in DynamoDB's attribute-value format
+BATCH_WRITE_LIMIT = 25
+
+
+@dataclass
+class BatchWriteOutcome:
+    unwritten: list[Item] = field(default_factory=list)
+    calls: int = 0
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def batch_put(
+    dynamodb: Any,
+    table: str,
+    items: Iterable[Item],
+    *,
+    max_attempts: int = 6,
+    base_delay: float = 0.05,
+    max_delay: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BatchWriteOutcome:
+    """Put every item; return the ones still unwritten after `max_attempts` tries (never raise for them).
+
+    boto3's batch_writer resends UnprocessedItems at once, which is exactly when DynamoDB is throttling;
+    here each retry waits longer (full jitter), and what cannot be written is handed back to the caller.
+    """
+    outcome = BatchWriteOutcome()
+    for chunk in chunked(items, BATCH_WRITE_LIMIT):
+        pending = [{"PutRequest": {"Item": item}} for item in chunk]
+        for attempt in range(max_attempts):
+            if attempt:
+                sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))  # noqa: S311 - jitter, not crypto
+            outcome.calls += 1
+            try:
+                response = dynamodb.batch_write_item(RequestItems={table: pending})
+            except ClientError as error:
+                # Throttling that outlived botocore's own retries: back off and resend the whole chunk.
+                logger.warning("batch write failed", extra={"table": table, "error": str(error), "attempt": attempt})
+                continue
+            pending = response.get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                break
+        outcome.unwritten += [request["PutRequest"]["Item"] for request in pending]
+    return outcome
