@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from dropshop.files.model import Ingestion, StoredFile
@@ -17,7 +16,6 @@ from dropshop.platform.settings import settings
 INGESTION_LEASE = timedelta(minutes=16)
 
 
-@cache
 def _files() -> FileRepository:
     return FileRepository(aws.client("dynamodb"), settings().files_table)
 

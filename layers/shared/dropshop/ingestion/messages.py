@@ -59,9 +59,9 @@ class QueueMessage:
 class MessagePacker:
     """Packs records into as few messages as SQS allows: fewer requests, fewer Lambda invocations."""
 
-    def __init__(self, origin: Origin, limit_bytes: int = MESSAGE_LIMIT_BYTES) -> None:
+    def __init__(self, origin: Origin) -> None:
         self._head = '{"origin":' + json.dumps(origin.as_attributes(), separators=(",", ":")) + ',"records":['
-        self._limit = limit_bytes
+        self._limit = MESSAGE_LIMIT_BYTES
         self._entries: list[str] = []
         self._size = 0
 

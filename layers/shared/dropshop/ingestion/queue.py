@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from dropshop.ingestion.messages import SOURCE_ATTRIBUTE
+from dropshop.platform.dynamodb import MAX_ATTEMPTS, backoff
+from dropshop.platform.observability import logger
 
 BATCH_ENTRIES = 10
 BATCH_LIMIT_BYTES = 256 * 1024
@@ -23,14 +26,10 @@ class QueueSender:
         sqs: Any,
         queue_url: str,
         *,
-        max_attempts: int = 6,
-        base_delay: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._sqs = sqs
         self._queue_url = queue_url
-        self._max_attempts = max_attempts
-        self._base_delay = base_delay
         self._sleep = sleep
         self._batch: list[str] = []
         self._batch_bytes = 0
@@ -47,22 +46,27 @@ class QueueSender:
     def flush(self) -> None:
         pending = {str(i): body for i, body in enumerate(self._batch)}
         self._batch, self._batch_bytes = [], 0
-        for attempt in range(self._max_attempts):
+        for attempt in range(MAX_ATTEMPTS):
             if not pending:
                 return
             if attempt:
-                self._sleep(random.uniform(0, self._base_delay * 2**attempt))  # noqa: S311 - jitter
-            response = self._sqs.send_message_batch(
-                QueueUrl=self._queue_url,
-                Entries=[
-                    {
-                        "Id": entry_id,
-                        "MessageBody": body,
-                        "MessageAttributes": {SOURCE_ATTRIBUTE: {"DataType": "String", "StringValue": "file"}},
-                    }
-                    for entry_id, body in pending.items()
-                ],
-            )
+                self._sleep(backoff(attempt))
+            try:
+                response = self._sqs.send_message_batch(
+                    QueueUrl=self._queue_url,
+                    Entries=[
+                        {
+                            "Id": entry_id,
+                            "MessageBody": body,
+                            "MessageAttributes": {SOURCE_ATTRIBUTE: {"DataType": "String", "StringValue": "file"}},
+                        }
+                        for entry_id, body in pending.items()
+                    ],
+                )
+            except ClientError as error:
+                # Throttling that outlived botocore's own retries: back off and resend, not re-run the file.
+                logger.warning("send batch failed", extra={"error": str(error), "attempt": attempt})
+                continue
             sent = [entry["Id"] for entry in response.get("Successful", [])]
             self.messages_sent += len(sent)
             for entry_id in sent:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from typing import IO
 
 from pydantic import ValidationError
@@ -33,12 +32,10 @@ class RecordsNotWritten(Exception):
     """DynamoDB would not take some records after retries: the message must come back (or go to the DLQ)."""
 
 
-@cache
 def _accounts() -> AccountRepository:
     return AccountRepository(aws.client("dynamodb"), settings().account_table)
 
 
-@cache
 def _error_log() -> ErrorLog:
     return ErrorLog(aws.client("dynamodb"), settings().log_table)
 

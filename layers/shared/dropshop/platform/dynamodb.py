@@ -14,12 +14,20 @@ from dropshop.platform.observability import logger
 
 Item = dict[str, dict[str, Any]]  # an item in DynamoDB's attribute-value format
 BATCH_WRITE_LIMIT = 25
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 0.05
+BACKOFF_MAX_SECONDS = 2.0
 
 
 @dataclass
 class BatchWriteOutcome:
     unwritten: list[Item] = field(default_factory=list)
     calls: int = 0
+
+
+def backoff(attempt: int) -> float:
+    """Full-jitter exponential backoff (the AWS Architecture Blog's recommendation)."""
+    return random.uniform(0, min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter
 
 
 def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -38,12 +46,9 @@ def batch_put(
     table: str,
     items: Iterable[Item],
     *,
-    max_attempts: int = 6,
-    base_delay: float = 0.05,
-    max_delay: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BatchWriteOutcome:
-    """Put every item; return the ones still unwritten after `max_attempts` tries (never raise for them).
+    """Put every item; return the ones still unwritten after MAX_ATTEMPTS tries (never raise for them).
 
     boto3's batch_writer resends UnprocessedItems at once, which is exactly when DynamoDB is throttling;
     here each retry waits longer (full jitter), and what cannot be written is handed back to the caller.
@@ -51,9 +56,9 @@ def batch_put(
     outcome = BatchWriteOutcome()
     for chunk in chunked(items, BATCH_WRITE_LIMIT):
         pending = [{"PutRequest": {"Item": item}} for item in chunk]
-        for attempt in range(max_attempts):
+        for attempt in range(MAX_ATTEMPTS):
             if attempt:
-                sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))  # noqa: S311 - jitter, not crypto
+                sleep(backoff(attempt))
             outcome.calls += 1
             try:
                 response = dynamodb.batch_write_item(RequestItems={table: pending})

@@ -59,6 +59,8 @@ class _Prefixed:
         self._stream = stream
 
     def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes with read(0) to learn bytes from text: that must not consume the head
+            return b""
         head, self._head = self._head, b""
         return head + self._stream.read(size - len(head) if size > 0 else size)
 

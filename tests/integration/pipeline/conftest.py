@@ -1,0 +1,48 @@
+"""The pipeline's functions in-process on moto, wired by the template (see tests/support/wiring.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from dropshop.platform import aws, dynamodb, settings
+from tests.support.stack import Stack, provision
+from tests.support.wiring import Wiring
+
+
+@pytest.fixture
+def stack(aws_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with mock_aws():
+        provisioned = provision(aws_session)
+        for function in provisioned.of_type("AWS::Serverless::Function"):
+            for key, value in provisioned.environment(function).items():
+                if key != "POWERTOOLS_SERVICE_NAME":
+                    monkeypatch.setenv(key, value)
+        # Retries without the waiting: the backoff schedule is not what these tests are about.
+        monkeypatch.setattr(dynamodb, "BACKOFF_BASE_SECONDS", 0.0)
+        _forget_clients()
+        yield provisioned
+    _forget_clients()
+
+
+def _forget_clients() -> None:
+    settings.settings.cache_clear()
+    aws.client.cache_clear()
+    aws._session.cache_clear()
+
+
+@pytest.fixture
+def wiring(stack: Stack) -> Wiring:
+    return Wiring(stack)
+
+
+def scan(stack: Stack, table: str) -> list[dict[str, Any]]:
+    client = stack.session.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator("scan").paginate(TableName=stack.physical[table]):
+        items += page["Items"]
+    return items

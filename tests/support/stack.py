@@ -1,0 +1,190 @@
+"""The template's storage (tables, queues, buckets) created in moto, and its functions' environments.
+
+Driven by template.yaml alone: a table, queue or bucket added there is provisioned here unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from samcli.yamlhelper import yaml_parse
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Stack:
+    session: Any
+    template: dict[str, Any]
+    region: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    physical: dict[str, str] = field(default_factory=dict)  # logical id → name (tables, buckets) or URL (queues)
+    arns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        resources: dict[str, Any] = self.template["Resources"]
+        return resources
+
+    def of_type(self, resource_type: str) -> dict[str, Any]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
+
+    def resolve(self, value: Any) -> Any:
+        """Ref, Fn::GetAtt and Fn::Sub over parameters and provisioned resources."""
+        if isinstance(value, dict) and len(value) == 1:
+            ((function, argument),) = value.items()
+            if function == "Ref":
+                return self._ref(argument)
+            if function == "Fn::GetAtt":
+                name, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
+                return self._attribute(name, attribute)
+            if function == "Fn::Sub":
+                return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._sub(m.group(1))), argument)
+            if function == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(condition) else when_false)
+            if function == "Fn::Equals":
+                left, right = self.resolve(argument)
+                return left == right
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template["Conditions"][name]))
+
+    def environment(self, function: str) -> dict[str, str]:
+        """The function's environment variables as the template sets them (Globals, then its own)."""
+        merged = {
+            **self.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}),
+            **self.resources[function]["Properties"].get("Environment", {}).get("Variables", {}),
+        }
+        return {key: str(self.resolve(value)) for key, value in merged.items()}
+
+    def _ref(self, name: str) -> str:
+        if name in self.parameters:
+            return self.parameters[name]
+        if name == "AWS::Region":
+            return self.region
+        if name == "AWS::AccountId":
+            return ACCOUNT
+        if name == "AWS::StackName":
+            return "dropshop-test"
+        if name in self.physical:
+            return self.physical[name]
+        raise KeyError(f"{name} is neither a parameter nor a provisioned resource")
+
+    def _attribute(self, name: str, attribute: str) -> str:
+        if attribute == "Arn":
+            return self.arns[name]
+        if attribute == "QueueName":
+            return self.physical[name].rsplit("/", 1)[-1]
+        raise KeyError(f"{name}.{attribute} is not provisioned here")
+
+    def _sub(self, expression: str) -> str:
+        return self._attribute(*expression.split(".", 1)) if "." in expression else self._ref(expression)
+
+
+def provision(session: Any, *, overrides: dict[str, str] | None = None) -> Stack:
+    template = yaml_parse(TEMPLATE.read_text())
+    stack = Stack(session, template, session.region_name)
+    stack.parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()} | (
+        overrides or {}
+    )
+    _buckets(stack)
+    _tables(stack)
+    _queues(stack)
+    _user_pools(stack)
+    return stack
+
+
+def _physical_name(logical: str) -> str:
+    return f"dropshop-test-{logical}".lower()
+
+
+def _buckets(stack: Stack) -> None:
+    s3 = stack.session.client("s3")
+    for name in stack.of_type("AWS::S3::Bucket"):
+        bucket = _physical_name(name)
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
+        stack.physical[name] = bucket
+        stack.arns[name] = f"arn:aws:s3:::{bucket}"
+
+
+def _tables(stack: Stack) -> None:
+    dynamodb = stack.session.client("dynamodb")
+    for name, resource in stack.of_type("AWS::DynamoDB::Table").items():
+        props = resource["Properties"]
+        table = _physical_name(name)
+        request: dict[str, Any] = {
+            "TableName": table,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        description = dynamodb.create_table(**request)["TableDescription"]
+        stack.physical[name] = table
+        stack.arns[name] = description["TableArn"]
+
+
+def _queues(stack: Stack) -> None:
+    sqs = stack.session.client("sqs")
+    pending = dict(stack.of_type("AWS::SQS::Queue"))
+    while pending:  # dead-letter targets first: a redrive policy names their ARN
+        ready = {
+            name: queue
+            for name, queue in pending.items()
+            if all(dependency in stack.arns for dependency in _redrive_targets(queue))
+        }
+        if not ready:
+            raise ValueError(f"circular redrive policies among {sorted(pending)}")
+        for name, queue in ready.items():
+            props = queue.get("Properties", {})
+            attributes = {
+                key: str(stack.resolve(props[key]))
+                for key in ("VisibilityTimeout", "MessageRetentionPeriod")
+                if key in props
+            }
+            if "RedrivePolicy" in props:
+                attributes["RedrivePolicy"] = json.dumps(stack.resolve(props["RedrivePolicy"]))
+            url = sqs.create_queue(QueueName=_physical_name(name), Attributes=attributes)["QueueUrl"]
+            stack.physical[name] = url
+            stack.arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            del pending[name]
+
+
+def _redrive_targets(queue: dict[str, Any]) -> list[str]:
+    target = queue.get("Properties", {}).get("RedrivePolicy", {}).get("deadLetterTargetArn")
+    if isinstance(target, dict) and "Fn::GetAtt" in target:
+        argument = target["Fn::GetAtt"]
+        return [argument.split(".")[0] if isinstance(argument, str) else argument[0]]
+    return []
+
+
+def _user_pools(stack: Stack) -> None:
+    cognito = stack.session.client("cognito-idp")
+    for name, resource in stack.of_type("AWS::Cognito::UserPool").items():
+        pool = cognito.create_user_pool(PoolName=stack.resolve(resource["Properties"]["UserPoolName"]))["UserPool"]
+        stack.physical[name], stack.arns[name] = pool["Id"], pool["Arn"]
+    for name, resource in stack.of_type("AWS::Cognito::UserPoolClient").items():
+        props = stack.resolve(resource["Properties"])
+        client = cognito.create_user_pool_client(
+            UserPoolId=props["UserPoolId"], ClientName=props["ClientName"], ExplicitAuthFlows=props["ExplicitAuthFlows"]
+        )["UserPoolClient"]
+        stack.physical[name] = client["ClientId"]
+    for resource in stack.of_type("AWS::Cognito::UserPoolGroup").values():
+        props = stack.resolve(resource["Properties"])
+        cognito.create_group(
+            UserPoolId=props["UserPoolId"], GroupName=props["GroupName"], Precedence=props["Precedence"]
+        )
