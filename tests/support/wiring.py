@@ -151,10 +151,13 @@ class Wiring:
         ).get("Messages", [])
         if not messages:
             return 0
-        response = self.invoke(
-            mapping.function, {"Records": [_lambda_record(m, mapping, self.stack.region) for m in messages]}
-        )
-        failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        try:
+            response = self.invoke(
+                mapping.function, {"Records": [_lambda_record(m, mapping, self.stack.region) for m in messages]}
+            )
+            failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        except Exception:  # an invocation error fails the whole batch
+            failed = {m["MessageId"] for m in messages}
         for message in messages:
             retry = message["MessageId"] in failed or self.rng.random() < self.lost_deletes
             if retry:  # as if the visibility timeout ran out: the message is received again (or redriven)

@@ -9,7 +9,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-_processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every message failed is reported like any other, not raised: the messages come back either
+# way, and an invocation error would count against the function's Errors alarm (and roll a canary back)
+# for what is a dependency's outage, which the queue alarms already report.
+_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def process_sqs_batch(

@@ -1,0 +1,127 @@
+"""Uploads are registered once with their metadata; admins list and read them through the REST API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from dropshop.identity import service as identity
+from tests.integration.pipeline.conftest import scan
+from tests.integration.pipeline.records import json_array, samples
+from tests.support import cognito
+from tests.support.events import load_event
+from tests.support.lambda_context import LambdaContext
+from tests.support.stack import Stack
+from tests.support.wiring import Wiring
+
+
+def test_a_csv_upload_is_registered_with_its_metadata_and_row_count(stack: Stack, wiring: Wiring) -> None:
+    body = b"id,name\n1,Ada\n2,Grace\n3,Linus\n"
+    stack.session.client("s3").put_object(
+        Bucket=stack.physical["DataBucket"], Key="uploads/team list.csv", Body=body, ContentType="text/csv"
+    )
+    event = wiring.object_created_event(stack.physical["DataBucket"], "uploads/team list.csv")
+    wiring.deliver(event)
+    wiring.deliver(event)  # S3 and EventBridge deliver at least once
+
+    (file,) = scan(stack, "FilesTable")
+    assert file["key"]["S"] == "uploads/team list.csv"
+    assert file["name"]["S"] == "team list.csv"
+    assert file["contentType"]["S"] == "text/csv"
+    assert int(file["size"]["N"]) == len(body)
+    assert int(file["recordCount"]["N"]) == 3
+    assert file["status"]["S"] == "RECEIVED"
+
+
+def test_a_json_file_outside_the_pipeline_gets_its_record_count(stack: Stack, wiring: Wiring) -> None:
+    wiring.upload("uploads/catalog.json", json_array(samples(12, invalid_share=0.5, accounts=5, seed=8)))
+    (file,) = scan(stack, "FilesTable")
+    assert int(file["recordCount"]["N"]) == 12
+    assert "recordsRead" not in file  # not ingested: only files under the ingest prefix feed the pipeline
+
+
+@pytest.fixture
+def files_api(
+    stack: Stack, wiring: Wiring, moto_endpoint: str, user_pool: cognito.UserPool, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ModuleType]:
+    """The handler with tables from the in-process stack and tokens from moto's Cognito server."""
+    monkeypatch.setenv("USER_POOL_ID", user_pool.pool_id)
+    monkeypatch.setenv("USER_POOL_CLIENT_ID", user_pool.client_id)
+    monkeypatch.setenv("JWKS_URL", f"{moto_endpoint}/{user_pool.pool_id}/.well-known/jwks.json")
+    identity.verifier.cache_clear()
+    for i in range(3):
+        wiring.upload(f"uploads/report-{i}.csv", b"a,b\n1,2\n")
+    yield wiring._handler("FilesApiFunction")
+    identity.verifier.cache_clear()
+
+
+def call(app: ModuleType, event: dict[str, Any], token: str | None) -> tuple[int, dict[str, Any]]:
+    event["headers"] = {k: v for k, v in event["headers"].items() if k != "Authorization"}
+    if token:
+        event["headers"]["Authorization"] = f"Bearer {token}"
+    response = app.lambda_handler(event, LambdaContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def list_event(**query: str) -> dict[str, Any]:
+    event = load_event("files_api/list-files")
+    event["queryStringParameters"] = query or None
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    return event
+
+
+def test_files_are_for_admins_only(
+    files_api: ModuleType, customer: cognito.SignedInUser, admin: cognito.SignedInUser
+) -> None:
+    assert call(files_api, list_event(), None)[0] == 401
+    status, body = call(files_api, list_event(), customer.id_token)
+    assert (status, body["field"]) == (403, "Authorization")
+    assert call(files_api, list_event(), admin.id_token)[0] == 200
+
+
+def test_admins_page_through_files_newest_first(files_api: ModuleType, admin: cognito.SignedInUser) -> None:
+    status, first = call(files_api, list_event(limit="2"), admin.id_token)
+    assert status == 200
+    assert len(first["items"]) == 2
+    _, rest = call(files_api, list_event(limit="2", cursor=first["nextCursor"]), admin.id_token)
+    assert len(rest["items"]) == 1
+    assert rest["nextCursor"] is None
+    listed = [f["uploadedAt"] for f in first["items"] + rest["items"]]
+    assert listed == sorted(listed, reverse=True)
+    assert {f["name"] for f in first["items"] + rest["items"]} == {f"report-{i}.csv" for i in range(3)}
+
+
+@pytest.mark.parametrize(("query", "field"), [({"limit": "0"}, "limit"), ({"limit": "many"}, "limit")])
+def test_a_bad_page_size_is_a_422_naming_it(
+    files_api: ModuleType, admin: cognito.SignedInUser, query: dict[str, str], field: str
+) -> None:
+    status, body = call(files_api, list_event(**query), admin.id_token)
+    assert status == 422
+    assert body["detail"][0]["loc"] == ["query", field]
+
+
+def test_a_forged_cursor_is_a_400_naming_it(files_api: ModuleType, admin: cognito.SignedInUser) -> None:
+    status, body = call(files_api, list_event(cursor="bm90LWEtY3Vyc29y"), admin.id_token)
+    assert (status, body["field"]) == (400, "cursor")
+
+
+def test_one_file_by_id_and_a_404_for_an_unknown_one(
+    files_api: ModuleType, stack: Stack, admin: cognito.SignedInUser
+) -> None:
+    file_id = scan(stack, "FilesTable")[0]["fileId"]["S"]
+    event = load_event("files_api/get-file")
+    event["pathParameters"] = {"fileId": file_id}
+    event["path"] = f"/files/{file_id}"
+    status, body = call(files_api, event, admin.id_token)
+    assert (status, body["fileId"], body["recordCount"], body["contentType"]) == (
+        200,
+        file_id,
+        1,
+        "binary/octet-stream",
+    )
+    status, body = call(files_api, load_event("files_api/get-file"), admin.id_token)
+    assert (status, body["error"], body["field"]) == (404, "not_found", "fileId")
