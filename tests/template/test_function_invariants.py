@@ -187,3 +187,29 @@ def test_topics_and_buckets_are_encrypted_and_buckets_private_and_tls_only(templ
             if s.get("Effect") == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition", {}))
         ]
         assert tls, f"{name}: no bucket policy denies requests without TLS"
+
+
+def _queue_event_sources(template: Template) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (name, event_name, spec["Properties"])
+        for name in FUNCTIONS
+        for event_name, spec in template["Resources"][name]["Properties"].get("Events", {}).items()
+        if spec["Type"] == "SQS"
+    ]
+
+
+def test_every_queue_consumer_reports_partial_batch_failures(template: Template) -> None:
+    sources = _queue_event_sources(template)
+    assert sources, "expected SQS event sources in the template"
+    for name, event, props in sources:
+        assert props.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], f"{name}.{event}"
+        assert props.get("ScalingConfig", {}).get("MaximumConcurrency"), f"{name}.{event}: cap the poller's concurrency"
+
+
+def test_every_consumed_queue_hides_messages_at_least_six_times_the_function_timeout(template: Template) -> None:
+    for name, event, props in _queue_event_sources(template):
+        queue = props["Queue"]["Fn::GetAtt"]
+        queue_name = queue.split(".")[0] if isinstance(queue, str) else queue[0]
+        visibility = template["Resources"][queue_name]["Properties"].get("VisibilityTimeout", 30)
+        timeout = function_properties(template, name)["Timeout"]
+        assert visibility >= 6 * timeout, f"{name}.{event}: {queue_name} VisibilityTimeout {visibility} < 6 * {timeout}"
