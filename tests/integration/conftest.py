@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from tests.support import cognito
-from tests.support.lambda_context import LambdaContext
+from tools.local.lambda_context import LambdaContext
 
 
 @pytest.fixture(scope="session")

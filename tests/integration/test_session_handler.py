@@ -10,7 +10,7 @@ import pytest
 
 from tests.support import cognito
 from tests.support.events import load_event
-from tests.support.lambda_context import LambdaContext
+from tools.local.lambda_context import LambdaContext
 
 FRONTEND = "http://localhost:5173"
 

@@ -11,8 +11,8 @@ import pytest
 
 from tests.support import cognito
 from tests.support.events import load_event
-from tests.support.lambda_context import LambdaContext
 from tests.support.logs import LogLines
+from tools.local.lambda_context import LambdaContext
 
 
 @pytest.fixture(scope="module")

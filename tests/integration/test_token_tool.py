@@ -12,8 +12,8 @@ import pytest
 
 from tests.support import cognito
 from tests.support.events import EVENTS
-from tests.support.lambda_context import LambdaContext
 from tools import token
+from tools.local.lambda_context import LambdaContext
 
 
 def test_filled_event_carries_a_token_the_session_function_accepts(

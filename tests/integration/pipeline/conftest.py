@@ -10,8 +10,8 @@ import pytest
 from moto import mock_aws
 
 from dropshop.platform import aws, dynamodb, settings
-from tests.support.stack import Stack, provision
-from tests.support.wiring import Wiring
+from tools.local.stack import Stack, provision
+from tools.local.wiring import Wiring
 
 
 @pytest.fixture

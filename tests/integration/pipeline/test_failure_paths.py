@@ -9,8 +9,8 @@ from dropshop.platform import aws
 from tests.integration.pipeline.conftest import scan
 from tests.integration.pipeline.records import json_array, samples
 from tests.support.faults import Faults
-from tests.support.stack import Stack
-from tests.support.wiring import Wiring
+from tools.local.stack import Stack
+from tools.local.wiring import Wiring
 
 ACCOUNT = {"id": "acc-7", "name": "Ada", "email": "ada@example.com", "status": "active", "balanceCents": 100}
 

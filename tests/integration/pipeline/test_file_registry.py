@@ -14,9 +14,9 @@ from tests.integration.pipeline.conftest import scan
 from tests.integration.pipeline.records import json_array, samples
 from tests.support import cognito
 from tests.support.events import load_event
-from tests.support.lambda_context import LambdaContext
-from tests.support.stack import Stack
-from tests.support.wiring import Wiring
+from tools.local.lambda_context import LambdaContext
+from tools.local.stack import Stack
+from tools.local.wiring import Wiring
 
 
 def test_a_csv_upload_is_registered_with_its_metadata_and_row_count(stack: Stack, wiring: Wiring) -> None:

@@ -20,8 +20,8 @@ from tests.integration.pipeline.records import (
     samples,
 )
 from tests.support.faults import Faults
-from tests.support.stack import Stack
-from tests.support.wiring import Wiring
+from tools.local.stack import Stack
+from tools.local.wiring import Wiring
 
 API_ORIGIN = "POST /writer"
 

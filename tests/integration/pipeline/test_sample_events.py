@@ -10,8 +10,8 @@ import pytest
 
 from tests.integration.pipeline.conftest import scan
 from tests.support.events import EVENTS, load_event
-from tests.support.stack import Stack
-from tests.support.wiring import Wiring
+from tools.local.stack import Stack
+from tools.local.wiring import Wiring
 
 
 def put_sample_object(stack: Stack, event: dict[str, Any], function_dir: str) -> None:

@@ -19,8 +19,8 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote_plus
 
-from tests.support.lambda_context import LambdaContext
-from tests.support.stack import Stack
+from tools.local.lambda_context import LambdaContext
+from tools.local.stack import Stack
 
 
 @dataclass
