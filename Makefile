@@ -55,8 +55,9 @@ start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Do
 token: setup ## Print an ID token for LOGIN=.. PASSWORD=..; with EVENT=.. also write <event>.local.json
 	$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
 
-bench: setup ## Cold-init benchmark of every handler (ratio to a bare boto3 handler, with/without valid .pyc)
+bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory
 	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.pipeline_bench
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

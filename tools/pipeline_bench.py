@@ -1,0 +1,206 @@
+"""Pipeline benchmark: AWS requests per 1,000 records, records per second, Transformer memory.
+
+    python -m tools.pipeline_bench [--records 10000] [--big-mb 100]
+
+1. End to end on moto (in-process), wired by template.yaml (tools/local): a JSON file of `--records`
+   records (5 % invalid) is uploaded, registered, transformed, written; queues drained. Every botocore
+   call the functions make is counted; the SQS polling Lambda's event source mappings do on AWS is
+   counted apart. Goal: <= 60 function requests per 1,000 records (one PutItem and one SendMessage per
+   record, the naive design, needs ~2,000).
+2. The Transformer alone, in a fresh process against moto's server, on a 1 MB and a `--big-mb` file:
+   peak RSS (VmHWM) after the run minus the peak after init. Goal: <= 64 MiB for 100 MB, and no more
+   than for the small file: the file is streamed, never loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUESTS_GOAL = 60
+MEMORY_GOAL_MIB = 64
+REGION = "eu-west-1"
+START = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def records(count: int, *, invalid_share: float, seed: int = 1) -> Iterator[dict[str, Any]]:
+    rng = random.Random(seed)  # noqa: S311 - benchmark data
+    for i in range(count):
+        record: dict[str, Any] = {
+            "id": f"acc-{rng.randrange(count // 2 + 1):07d}",
+            "name": f"Customer {i}",
+            "email": f"customer.{i}@example.com",
+            "status": rng.choice(["active", "suspended", "closed"]),
+            "balanceCents": rng.randrange(-100_000, 10_000_000),
+            "currency": "EUR",
+            "updatedAt": (START + timedelta(seconds=rng.randrange(86_400))).isoformat(),
+        }
+        if rng.random() < invalid_share:
+            record["email"] = "not-an-email"
+        yield record
+
+
+def write_json_array(path: Path, *, target_bytes: int | None = None, count: int | None = None) -> int:
+    """Stream records into a JSON array file until it holds `count` records or reaches `target_bytes`."""
+    written = 0
+    with path.open("w") as out:
+        out.write("[")
+        for record in records(count or 10**9, invalid_share=0.05):
+            out.write(("," if written else "") + json.dumps(record))
+            written += 1
+            if target_bytes and out.tell() >= target_bytes:
+                break
+        out.write("]\n")
+    return written
+
+
+def _aws_environment() -> None:
+    credentials = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}  # moto accepts any
+    os.environ.update(credentials, AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)
+    os.environ.pop("AWS_PROFILE", None)
+
+
+# ------------------------------------------------------------------ 1. requests and throughput
+
+
+def end_to_end(count: int) -> dict[str, float]:
+    import boto3
+    from moto import mock_aws
+
+    from tools.local.stack import provision
+    from tools.local.wiring import Wiring
+
+    _aws_environment()
+    with mock_aws(), tempfile.TemporaryDirectory() as scratch:
+        stack = provision(boto3.session.Session(region_name=REGION))
+        for function in stack.of_type("AWS::Serverless::Function"):
+            os.environ.update(stack.environment(function))
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        # Imported once the functions' environment is set, as on Lambda (Powertools reads it at import).
+        from dropshop.platform import aws
+
+        calls: Counter[str] = Counter()
+        aws._session().register("before-call", lambda model, **_: calls.update([model.name]))
+        polls: Counter[str] = Counter()
+        stack.session.events.register("before-call.sqs", lambda model, **_: polls.update([model.name]))
+
+        path = Path(scratch) / "accounts.json"
+        write_json_array(path, count=count)
+        started = time.perf_counter()
+        Wiring(stack).upload("incoming/bench.json", path.read_bytes())
+        Wiring(stack).drain()
+        elapsed = time.perf_counter() - started
+    function_calls = sum(calls.values())
+    return {
+        "records": count,
+        "seconds": elapsed,
+        "function_requests": function_calls,
+        "event_source_requests": sum(n for name, n in polls.items() if name != "SendMessage"),
+        "by_operation": dict(calls.most_common()),  # type: ignore[dict-item]
+    }
+
+
+# ------------------------------------------------------------------ 2. Transformer memory
+
+CHILD = """
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+def peak_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+import handlers.transformer.app as app
+from dropshop.platform import aws
+for service in ("s3", "sqs", "dynamodb"):
+    aws.client(service)
+from tools.local.lambda_context import LambdaContext
+baseline = peak_kib()
+result = app.lambda_handler(json.loads(sys.argv[3]), LambdaContext(function_name="TransformerFunction"))
+print(json.dumps({"baseline_kib": baseline, "peak_kib": peak_kib(), "result": result}))
+"""
+
+
+def transformer_memory(sizes_mb: list[int]) -> list[dict[str, Any]]:
+    import boto3
+
+    from tools.local.moto_server import moto_server
+    from tools.local.stack import provision
+    from tools.local.wiring import Wiring
+
+    _aws_environment()
+    results = []
+    with moto_server() as endpoint, tempfile.TemporaryDirectory() as scratch:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        stack = provision(boto3.session.Session(region_name=REGION))
+        env = {**os.environ, **stack.environment("TransformerFunction"), "AWS_ENDPOINT_URL": endpoint}
+        env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        wiring = Wiring(stack)
+        s3 = stack.session.client("s3")
+        for size in sizes_mb:
+            path = Path(scratch) / f"accounts-{size}mb.json"
+            count = write_json_array(path, target_bytes=size * 1024 * 1024)
+            key = f"incoming/{path.name}"
+            s3.upload_file(str(path), stack.physical["DataBucket"], key)
+            event = wiring.object_created_event(stack.physical["DataBucket"], key)
+            command = [sys.executable, "-c", CHILD, str(ROOT / "layers" / "shared"), str(ROOT), json.dumps(event)]
+            started = time.perf_counter()
+            child = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+            if child.returncode:
+                raise RuntimeError(child.stderr[-3000:])
+            measured = json.loads(child.stdout.strip().splitlines()[-1])
+            results.append(
+                {
+                    "size_mb": path.stat().st_size / 2**20,
+                    "records": count,
+                    "seconds": time.perf_counter() - started,
+                    "over_baseline_mib": (measured["peak_kib"] - measured["baseline_kib"]) / 1024,
+                    "baseline_mib": measured["baseline_kib"] / 1024,
+                    "ingestion": measured["result"]["ingestion"],
+                }
+            )
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--big-mb", type=int, default=100)
+    args = parser.parse_args(argv)
+    sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
+
+    e2e = end_to_end(args.records)
+    per_thousand = e2e["function_requests"] * 1000 / e2e["records"]
+    verdict = "ok" if per_thousand <= REQUESTS_GOAL else "OVER"
+    print(f"End to end on moto (in-process), {e2e['records']:,} records in one JSON file, 5 % invalid:")
+    print(f"  function requests per 1,000 records: {per_thousand:.1f} (goal <= {REQUESTS_GOAL}) {verdict}")
+    print(f"    by operation: {e2e['by_operation']}")
+    polling = e2e["event_source_requests"] * 1000 / e2e["records"]
+    print(f"  event-source polling per 1,000 records (Lambda's own, on AWS): {polling:.1f}")
+    print(f"  records per second: {e2e['records'] / e2e['seconds']:,.0f} ({e2e['seconds']:.1f} s)")
+
+    print("\nTransformer alone, fresh process, against moto's server:")
+    print("| file | records | peak RSS over baseline | baseline (after init) | time |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for run in transformer_memory([1, args.big_mb]):
+        print(
+            f"| {run['size_mb']:.0f} MB | {run['records']:,} | {run['over_baseline_mib']:.1f} MiB "
+            f"| {run['baseline_mib']:.0f} MiB | {run['seconds']:.0f} s |"
+        )
+    print(f"(goal: <= {MEMORY_GOAL_MIB} MiB over baseline for {args.big_mb} MB, no more than the small file needs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
