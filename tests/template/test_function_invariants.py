@@ -213,3 +213,26 @@ def test_every_consumed_queue_hides_messages_at_least_six_times_the_function_tim
         visibility = template["Resources"][queue_name]["Properties"].get("VisibilityTimeout", 30)
         timeout = function_properties(template, name)["Timeout"]
         assert visibility >= 6 * timeout, f"{name}.{event}: {queue_name} VisibilityTimeout {visibility} < 6 * {timeout}"
+
+
+def test_post_writer_sends_the_body_to_the_writer_queue_without_a_lambda_behind_a_jwt_authorizer(
+    template: Template,
+) -> None:
+    definition = template["Resources"]["WriterHttpApi"]["Properties"]["DefinitionBody"]
+    route = definition["paths"]["/writer"]["post"]
+    integration = route["x-amazon-apigateway-integration"]
+    assert integration["integrationSubtype"] == "SQS-SendMessage"
+    assert _ref(integration["requestParameters"]["QueueUrl"]) == "WriterQueue"
+    assert integration["requestParameters"]["MessageBody"] == "$request.body"
+    # The Writer tells API records from file records by this attribute (dropshop.ingestion.messages).
+    assert json.loads(integration["requestParameters"]["MessageAttributes"])["source"]["StringValue"] == "api"
+
+    (scheme,) = (next(iter(requirement)) for requirement in route["security"])
+    authorizer = definition["components"]["securitySchemes"][scheme]["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "jwt"
+    assert [_ref(a) for a in authorizer["jwtConfiguration"]["audience"]] == ["UserPoolClient"]
+
+    role = template["Resources"][integration["credentials"]["Fn::GetAtt"][0]]["Properties"]
+    (statement,) = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == {"Fn::GetAtt": ["WriterQueue", "Arn"]}
