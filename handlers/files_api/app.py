@@ -2,12 +2,14 @@
 
 from dropshop.files import service as files
 from dropshop.identity import service as identity
-from dropshop.platform import http
+from dropshop.platform import aws, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 from dropshop.platform.validation import Query
 
 app = http.rest_resolver(enable_validation=True)
+# Every request verifies a token and reads FilesTable: build both during init, not on the first request.
 identity.verifier()
+aws.client("dynamodb")
 
 
 @app.get("/files")

@@ -1,8 +1,13 @@
 """S3 Object Created (via EventBridge) → the file's record in FilesTable, with metadata and record count."""
 
 from dropshop.files import service as files
+from dropshop.platform import aws
 from dropshop.platform.observability import logger, metrics, tracer
 from dropshop.platform.s3_events import created_object
+
+# Clients are made during init (boosted CPU, once per container), not by the first event.
+for service in ("s3", "dynamodb"):
+    aws.client(service)
 
 
 @logger.inject_lambda_context

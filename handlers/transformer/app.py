@@ -1,8 +1,13 @@
 """A JSON file landed under incoming/ (S3 → EventBridge): stream, validate and queue its records."""
 
 from dropshop.ingestion import service as pipeline
+from dropshop.platform import aws
 from dropshop.platform.observability import logger, metrics, tracer
 from dropshop.platform.s3_events import created_object
+
+# Clients are made during init (boosted CPU, once per container), not by the first event.
+for service in ("s3", "sqs", "dynamodb"):
+    aws.client(service)
 
 
 @logger.inject_lambda_context

@@ -2,8 +2,12 @@
 
 from dropshop.ingestion import service as pipeline
 from dropshop.ingestion.messages import QueueMessage
+from dropshop.platform import aws
 from dropshop.platform.batch import SQSRecord, process_sqs_batch
 from dropshop.platform.observability import logger, metrics, tracer
+
+# The client is made during init (boosted CPU, once per container), not by the first batch.
+aws.client("dynamodb")
 
 
 @tracer.capture_method
