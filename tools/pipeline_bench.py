@@ -142,12 +142,11 @@ def transformer_memory(sizes_mb: list[int]) -> list[dict[str, Any]]:
     _aws_environment()
     results = []
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as scratch:
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
-        stack = provision(boto3.session.Session(region_name=REGION))
+        stack = provision(boto3.session.Session(region_name=REGION), endpoint_url=endpoint)
         env = {**os.environ, **stack.environment("TransformerFunction"), "AWS_ENDPOINT_URL": endpoint}
         env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         wiring = Wiring(stack)
-        s3 = stack.session.client("s3")
+        s3 = stack.client("s3")
         for size in sizes_mb:
             path = Path(scratch) / f"accounts-{size}mb.json"
             count = write_json_array(path, target_bytes=size * 1024 * 1024)

@@ -22,9 +22,14 @@ class Stack:
     session: Any
     template: dict[str, Any]
     region: str
+    name: str = "dropshop-test"
+    endpoint_url: str | None = None  # moto's server; None means the in-process mock (or real AWS)
     parameters: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)  # logical id → name (tables, buckets) or URL (queues)
     arns: dict[str, str] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint_url)
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -76,14 +81,15 @@ class Stack:
         if name == "AWS::AccountId":
             return ACCOUNT
         if name == "AWS::StackName":
-            return "dropshop-test"
+            return self.name
         if name in self.physical:
             return self.physical[name]
         raise KeyError(f"{name} is neither a parameter nor a provisioned resource")
 
     def _attribute(self, name: str, attribute: str) -> str:
         if attribute == "Arn":
-            return self.arns[name]
+            # Roles and the like are not provisioned here (moto enforces no IAM): a stand-in ARN will do.
+            return self.arns.get(name) or f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
         if attribute == "QueueName":
             return self.physical[name].rsplit("/", 1)[-1]
         raise KeyError(f"{name}.{attribute} is not provisioned here")
@@ -92,9 +98,15 @@ class Stack:
         return self._attribute(*expression.split(".", 1)) if "." in expression else self._ref(expression)
 
 
-def provision(session: Any, *, overrides: dict[str, str] | None = None) -> Stack:
+def provision(
+    session: Any,
+    *,
+    name: str = "dropshop-test",
+    endpoint_url: str | None = None,
+    overrides: dict[str, str] | None = None,
+) -> Stack:
     template = yaml_parse(TEMPLATE.read_text())
-    stack = Stack(session, template, session.region_name)
+    stack = Stack(session, template, session.region_name, name, endpoint_url)
     stack.parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()} | (
         overrides or {}
     )
@@ -105,24 +117,24 @@ def provision(session: Any, *, overrides: dict[str, str] | None = None) -> Stack
     return stack
 
 
-def _physical_name(logical: str) -> str:
-    return f"dropshop-test-{logical}".lower()
+def _physical_name(stack: Stack, logical: str) -> str:
+    return f"{stack.name}-{logical}".lower()
 
 
 def _buckets(stack: Stack) -> None:
-    s3 = stack.session.client("s3")
+    s3 = stack.client("s3")
     for name in stack.of_type("AWS::S3::Bucket"):
-        bucket = _physical_name(name)
+        bucket = _physical_name(stack, name)
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
         stack.physical[name] = bucket
         stack.arns[name] = f"arn:aws:s3:::{bucket}"
 
 
 def _tables(stack: Stack) -> None:
-    dynamodb = stack.session.client("dynamodb")
+    dynamodb = stack.client("dynamodb")
     for name, resource in stack.of_type("AWS::DynamoDB::Table").items():
         props = resource["Properties"]
-        table = _physical_name(name)
+        table = _physical_name(stack, name)
         request: dict[str, Any] = {
             "TableName": table,
             "AttributeDefinitions": props["AttributeDefinitions"],
@@ -137,7 +149,7 @@ def _tables(stack: Stack) -> None:
 
 
 def _queues(stack: Stack) -> None:
-    sqs = stack.session.client("sqs")
+    sqs = stack.client("sqs")
     pending = dict(stack.of_type("AWS::SQS::Queue"))
     while pending:  # dead-letter targets first: a redrive policy names their ARN
         ready = {
@@ -156,7 +168,7 @@ def _queues(stack: Stack) -> None:
             }
             if "RedrivePolicy" in props:
                 attributes["RedrivePolicy"] = json.dumps(stack.resolve(props["RedrivePolicy"]))
-            url = sqs.create_queue(QueueName=_physical_name(name), Attributes=attributes)["QueueUrl"]
+            url = sqs.create_queue(QueueName=_physical_name(stack, name), Attributes=attributes)["QueueUrl"]
             stack.physical[name] = url
             stack.arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
                 "QueueArn"
@@ -173,7 +185,7 @@ def _redrive_targets(queue: dict[str, Any]) -> list[str]:
 
 
 def _user_pools(stack: Stack) -> None:
-    cognito = stack.session.client("cognito-idp")
+    cognito = stack.client("cognito-idp")
     for name, resource in stack.of_type("AWS::Cognito::UserPool").items():
         pool = cognito.create_user_pool(PoolName=stack.resolve(resource["Properties"]["UserPoolName"]))["UserPool"]
         stack.physical[name], stack.arns[name] = pool["Id"], pool["Arn"]

@@ -31,9 +31,14 @@ class QueueMapping:
     batch_size: int
 
 
+Invoker = Callable[[str, dict[str, Any]], Any]
+
+
 @dataclass
 class Wiring:
     stack: Stack
+    # How a function runs: in this process by default (tests); the local stack passes its workers.
+    invoker: Invoker | None = None
     handlers: dict[str, ModuleType] = field(default_factory=dict)
     invocations: dict[str, int] = field(default_factory=dict)
     # Fraction of successfully handled messages whose delete "gets lost" (the message comes back).
@@ -41,21 +46,22 @@ class Wiring:
     rng: random.Random = field(default_factory=lambda: random.Random(7))  # noqa: S311 - test randomness
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
-        handler = self._handler(function)
         self.invocations[function] = self.invocations.get(function, 0) + 1
-        return handler.lambda_handler(event, LambdaContext(function_name=function))
+        if self.invoker:
+            return self.invoker(function, event)
+        return self._handler(function).lambda_handler(event, LambdaContext(function_name=function))
 
     # ------------------------------------------------------------------ S3 → EventBridge → functions
 
     def upload(self, key: str, body: bytes, bucket_logical_id: str = "DataBucket") -> list[tuple[str, Any]]:
         """Put an object, then deliver its Object Created event to every rule that matches it."""
         bucket = self.stack.physical[bucket_logical_id]
-        s3 = self.stack.session.client("s3")
+        s3 = self.stack.client("s3")
         s3.put_object(Bucket=bucket, Key=key, Body=body)
         return self.deliver(self.object_created_event(bucket, key))
 
     def object_created_event(self, bucket: str, key: str) -> dict[str, Any]:
-        head = self.stack.session.client("s3").head_object(Bucket=bucket, Key=key)
+        head = self.stack.client("s3").head_object(Bucket=bucket, Key=key)
         return {
             "version": "0",
             "id": str(uuid.uuid4()),
@@ -100,9 +106,7 @@ class Wiring:
     def _dead_letter(self, function: str, event: dict[str, Any]) -> None:
         target = self.stack.resolve(self.stack.resources[function]["Properties"]["DeadLetterQueue"]["TargetArn"])
         queue = next(name for name, arn in self.stack.arns.items() if arn == target)
-        self.stack.session.client("sqs").send_message(
-            QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(event)
-        )
+        self.stack.client("sqs").send_message(QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(event))
 
     def _rules(self) -> list[tuple[str, dict[str, Any]]]:
         return [
@@ -135,14 +139,15 @@ class Wiring:
         """Poll every mapped queue into its function until all are empty; returns the batches delivered."""
         batches = 0
         for _ in range(max_rounds):
-            delivered = sum(self._poll(mapping) for mapping in self.queue_mappings())
+            delivered = sum(self.poll(mapping) for mapping in self.queue_mappings())
             if not delivered:
                 return batches
             batches += delivered
         raise AssertionError("queues did not drain")
 
-    def _poll(self, mapping: QueueMapping) -> int:
-        sqs = self.stack.session.client("sqs")
+    def poll(self, mapping: QueueMapping) -> int:
+        """One receive from the mapping's queue into its function; 1 if a batch was delivered, else 0."""
+        sqs = self.stack.client("sqs")
         messages = sqs.receive_message(
             QueueUrl=mapping.queue_url,
             MaxNumberOfMessages=min(mapping.batch_size, 10),
@@ -169,7 +174,7 @@ class Wiring:
         return 1
 
     def depth(self, queue_logical_id: str) -> int:
-        attributes = self.stack.session.client("sqs").get_queue_attributes(
+        attributes = self.stack.client("sqs").get_queue_attributes(
             QueueUrl=self.stack.physical[queue_logical_id],
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]

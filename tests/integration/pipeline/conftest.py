@@ -41,7 +41,7 @@ def wiring(stack: Stack) -> Wiring:
 
 
 def scan(stack: Stack, table: str) -> list[dict[str, Any]]:
-    client = stack.session.client("dynamodb")
+    client = stack.client("dynamodb")
     items: list[dict[str, Any]] = []
     for page in client.get_paginator("scan").paginate(TableName=stack.physical[table]):
         items += page["Items"]

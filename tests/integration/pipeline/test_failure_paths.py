@@ -16,7 +16,7 @@ ACCOUNT = {"id": "acc-7", "name": "Ada", "email": "ada@example.com", "status": "
 
 
 def send_api(stack: Stack, record: object) -> str:
-    return stack.session.client("sqs").send_message(
+    return stack.client("sqs").send_message(
         QueueUrl=stack.physical["WriterQueue"],
         MessageBody=json.dumps(record),
         MessageAttributes={"source": {"DataType": "String", "StringValue": "api"}},
@@ -74,7 +74,7 @@ def test_a_file_run_cut_short_by_an_outage_is_retried_and_completes(stack: Stack
 def test_a_message_that_only_met_throttling_costs_no_record(stack: Stack, wiring: Wiring) -> None:
     """Lambda's throttled invocations count receives too: the message may reach the DLQ unprocessed."""
     send_api(stack, ACCOUNT | {"updatedAt": "2026-11-24T12:00:00Z"})
-    sqs = stack.session.client("sqs")
+    sqs = stack.client("sqs")
     throttled = sqs.receive_message(QueueUrl=stack.physical["WriterQueue"])["Messages"][0]
     sqs.change_message_visibility(
         QueueUrl=stack.physical["WriterQueue"], ReceiptHandle=throttled["ReceiptHandle"], VisibilityTimeout=0

@@ -21,7 +21,7 @@ from tools.local.wiring import Wiring
 
 def test_a_csv_upload_is_registered_with_its_metadata_and_row_count(stack: Stack, wiring: Wiring) -> None:
     body = b"id,name\n1,Ada\n2,Grace\n3,Linus\n"
-    stack.session.client("s3").put_object(
+    stack.client("s3").put_object(
         Bucket=stack.physical["DataBucket"], Key="uploads/team list.csv", Body=body, ContentType="text/csv"
     )
     event = wiring.object_created_event(stack.physical["DataBucket"], "uploads/team list.csv")

@@ -28,7 +28,7 @@ API_ORIGIN = "POST /writer"
 
 def send_like_the_http_api(stack: Stack, body: str) -> str:
     """What the HTTP API's SQS-SendMessage integration does with a POST /writer body (template.yaml)."""
-    return stack.session.client("sqs").send_message(
+    return stack.client("sqs").send_message(
         QueueUrl=stack.physical["WriterQueue"],
         MessageBody=body,
         MessageAttributes={"source": {"DataType": "String", "StringValue": "api"}},

@@ -17,7 +17,7 @@ from tools.local.wiring import Wiring
 def put_sample_object(stack: Stack, event: dict[str, Any], function_dir: str) -> None:
     """The object an S3 sample event announces, from events/<function>/files/, in the bucket it names."""
     bucket, key = event["detail"]["bucket"]["name"], unquote_plus(event["detail"]["object"]["key"])
-    s3 = stack.session.client("s3")
+    s3 = stack.client("s3")
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
     s3.put_object(Bucket=bucket, Key=key, Body=(EVENTS / function_dir / "files" / Path(key).name).read_bytes())
 

@@ -1,0 +1,64 @@
+"""The local backend.
+
+python -m tools.local [--port 3000] [--aws-port 5000]     start it (Ctrl-C stops it)
+python -m tools.local token --as customer|admin          an ID token for a seeded user
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import boto3
+
+# The gateway verifies tokens with the layer's own verifier: put the layer on the path, as pytest does.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "shared"))
+
+from tools.local.server import LocalStack, state
+
+
+def serve(port: int, aws_port: int | None) -> int:
+    stack = LocalStack(port=port, aws_port=aws_port, log=lambda line: print(line, flush=True)).start()
+    print(stack.banner(), flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping…", flush=True)
+        stack.stop()
+    return 0
+
+
+def token(group: str) -> int:
+    local = state()
+    user = local["users"][group]
+    cognito = boto3.client("cognito-idp", endpoint_url=local["aws"], region_name=local["region"])
+    result = cognito.initiate_auth(
+        ClientId=local["userPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
+    )
+    print(result["AuthenticationResult"]["IdToken"])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "token"])
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--aws-port", type=int, default=5000)
+    parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin"])
+    args = parser.parse_args(argv)
+    if args.command == "token":
+        return token(args.group)
+    return serve(args.port, args.aws_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

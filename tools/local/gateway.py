@@ -1,0 +1,213 @@
+"""API Gateway on 127.0.0.1: the template's REST API (proxy events, v1) and HTTP API (SQS integration),
+with their authorizers, CORS and error shapes. Routes come from template.yaml alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from dropshop.identity.tokens import TokenVerifier
+from dropshop.platform.errors import Unauthenticated
+from dropshop.platform.http import bearer_token
+from tools.local.stack import Stack
+
+Invoke = Callable[[str, dict[str, Any]], Any]
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as the template writes it: /files/{fileId}
+    function: str | None  # None for a service integration
+    authorized: bool
+    integration: dict[str, Any] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\+?\}", r"(?P<\1>[^/]+)", self.path) + "$")
+
+
+@dataclass(frozen=True)
+class Cors:
+    origin: str
+    headers: str
+    methods: str
+    max_age: str
+
+    @property
+    def simple(self) -> dict[str, str]:
+        return {"Access-Control-Allow-Origin": self.origin}
+
+    def preflight(self) -> dict[str, str]:
+        return {
+            "Access-Control-Allow-Origin": self.origin,
+            "Access-Control-Allow-Headers": self.headers,
+            "Access-Control-Allow-Methods": self.methods,
+            "Access-Control-Max-Age": self.max_age,
+        }
+
+
+def routes(stack: Stack) -> list[Route]:
+    found = []
+    apis = stack.of_type("AWS::Serverless::Api")
+    for name, function in stack.of_type("AWS::Serverless::Function").items():
+        for spec in function["Properties"].get("Events", {}).values():
+            if spec["Type"] != "Api":
+                continue
+            props = spec["Properties"]
+            api = apis[props["RestApiId"]["Ref"]]["Properties"]
+            default = api.get("Auth", {}).get("DefaultAuthorizer")
+            authorizer = props.get("Auth", {}).get("Authorizer", default)
+            found.append(Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE")))
+    for api in stack.of_type("AWS::Serverless::HttpApi").values():
+        for path, methods in api["Properties"].get("DefinitionBody", {}).get("paths", {}).items():
+            for method, operation in methods.items():
+                integration = stack.resolve(operation["x-amazon-apigateway-integration"])
+                found.append(Route(method.upper(), path, None, bool(operation.get("security")), integration))
+    return found
+
+
+def cors(stack: Stack) -> Cors:
+    (api,) = stack.of_type("AWS::Serverless::Api").values()
+    config = stack.resolve(api["Properties"]["Cors"])
+
+    def unquote(value: str) -> str:
+        return value.strip("'")
+
+    return Cors(
+        unquote(config["AllowOrigin"]),
+        unquote(config["AllowHeaders"]),
+        unquote(config["AllowMethods"]),
+        unquote(config.get("MaxAge", "'600'")),
+    )
+
+
+class Gateway:
+    def __init__(self, stack: Stack, invoke: Invoke, jwks_url: str, log: Log = print) -> None:
+        self._stack = stack
+        self._invoke = invoke
+        self._routes = routes(stack)
+        self._cors = cors(stack)
+        self._log = log
+        pool, client = stack.physical["UserPool"], stack.physical["UserPoolClient"]
+        issuer = f"https://cognito-idp.{stack.region}.amazonaws.com/{pool}"
+        self._verifier = TokenVerifier(jwks_url=jwks_url, issuer=issuer, client_id=client)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        started = time.monotonic()
+        response, target = self._dispatch(request)
+        elapsed = (time.monotonic() - started) * 1000
+        self._log(
+            f"{request.method:7} {request.full_path.rstrip('?'):40} {response.status_code} {target} {elapsed:.0f} ms"
+        )
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> tuple[Response, str]:
+        matches = [(route, m) for route in self._routes if (m := route.pattern.match(request.path))]
+        if not matches:
+            return _json(404, {"message": "Not Found"}, self._cors.simple), "-"
+        if request.method == "OPTIONS":
+            return Response(status=204, headers=self._cors.preflight()), "CORS preflight"
+        for route, match in matches:
+            if route.method == request.method:
+                return self._serve(route, match.groupdict(), request)
+        return _json(403, {"message": "Missing Authentication Token"}, self._cors.simple), "-"
+
+    def _serve(self, route: Route, parameters: dict[str, str], request: Request) -> tuple[Response, str]:
+        cors_headers = self._cors.simple
+        claims: dict[str, Any] | None = None
+        if route.authorized:
+            try:
+                claims = self._verifier.verify(bearer_token(dict(request.headers))).claims
+            except Unauthenticated:
+                return _json(401, {"message": "Unauthorized"}, cors_headers), "authorizer"
+        if route.integration is not None:
+            return self._send_to_queue(route.integration, request, cors_headers), "SQS SendMessage"
+        assert route.function is not None
+        event = rest_event(route, parameters, request, claims)
+        try:
+            result = self._invoke(route.function, event)
+        except Exception:
+            return _json(502, {"message": "Internal server error"}, cors_headers), route.function
+        return lambda_response(result), route.function
+
+    def _send_to_queue(self, integration: dict[str, Any], request: Request, headers: dict[str, str]) -> Response:
+        parameters = integration["requestParameters"]
+        body = request.get_data(as_text=True)
+        if not body:
+            return _json(400, {"message": "MessageBody is required"}, headers)
+        sent = self._stack.client("sqs").send_message(
+            QueueUrl=parameters["QueueUrl"],
+            MessageBody=body,
+            MessageAttributes=json.loads(parameters.get("MessageAttributes", "{}")),
+        )
+        return _json(200, {"MessageId": sent["MessageId"], "MD5OfMessageBody": sent["MD5OfMessageBody"]}, headers)
+
+
+def rest_event(
+    route: Route, parameters: dict[str, str], request: Request, claims: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The proxy event (payload v1) API Gateway's REST API hands to a Lambda integration."""
+    raw = request.get_data()
+    try:
+        body, encoded = (raw.decode(), False) if raw else (None, False)
+    except UnicodeDecodeError:
+        body, encoded = base64.b64encode(raw).decode(), True
+    query = request.args
+    context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "local",
+        "stage": "local",
+        "requestId": str(uuid.uuid4()),
+        "requestTimeEpoch": int(time.time() * 1000),
+        "resourcePath": route.path,
+        "httpMethod": route.method,
+        "path": request.path,
+        "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+        "domainName": request.host,
+        "identity": {"sourceIp": request.remote_addr, "userAgent": request.headers.get("User-Agent")},
+    }
+    if claims is not None:
+        context["authorizer"] = {"claims": {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}}
+    return {
+        "resource": route.path,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": dict(request.headers),
+        "multiValueHeaders": {k: request.headers.getlist(k) for k in request.headers.keys()},  # noqa: SIM118
+        "queryStringParameters": query.to_dict() or None,
+        "multiValueQueryStringParameters": query.to_dict(flat=False) or None,
+        "pathParameters": parameters or None,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def lambda_response(result: Any) -> Response:
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return _json(502, {"message": "Internal server error"}, {})
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    response = Response(data, status=int(result["statusCode"]))
+    for key, value in (result.get("headers") or {}).items():
+        response.headers[key] = str(value)
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        response.headers.setlist(key, [str(v) for v in values])
+    return response
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json", headers=headers)

@@ -1,0 +1,220 @@
+"""The whole backend on 127.0.0.1, from template.yaml: moto's server as AWS, every function in its own
+warm process, the APIs on one port, and the event sources the template declares pumping between them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from tools.local.gateway import Gateway
+from tools.local.moto_server import moto_server
+from tools.local.runtime import ROOT, FunctionError, Worker
+from tools.local.stack import Stack, provision
+from tools.local.wiring import Wiring
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
+
+REGION = "eu-west-1"
+STATE_DIR = ROOT / ".local"
+DEMO_PASSWORD = "DropShop-Local-1"
+DEMO_USERS = {
+    "admin": {"username": "ada", "email": "ada@dropshop.local", "name": "Ada Admin"},
+    "customer": {"username": "jane", "email": "jane@dropshop.local", "name": "Jane Customer"},
+}
+DEMO_FILE = ROOT / "events" / "transformer" / "files" / "accounts-2026-11-24.json"
+
+
+@dataclass
+class LocalStack:
+    port: int = 3000
+    aws_port: int | None = None
+    log: Callable[[str], None] = print
+    seed: bool = True
+    stack: Stack | None = None
+    endpoint: str = ""
+    workers: dict[str, Worker] = field(default_factory=dict)
+    _exits: ExitStack = field(default_factory=ExitStack)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _http: BaseWSGIServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalStack:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # a half-started stack must not leave moto's server or workers behind
+            raise
+
+    def _start(self) -> LocalStack:
+        started = time.monotonic()
+        STATE_DIR.mkdir(exist_ok=True)
+        self.endpoint = self._exits.enter_context(moto_server(self.aws_port))
+        session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
+        self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint)
+        self._start_workers()
+        wiring = Wiring(self.stack, invoker=self.invoke)
+        self._exits.callback(self._stopping.set)
+        threading.Thread(target=self._pump, args=(wiring,), name="event-sources", daemon=True).start()
+        self._serve_apis()
+        if self.seed:
+            self._seed()
+        self._write_state()
+        self.log(f"ready in {time.monotonic() - started:.1f} s")
+        return self
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+        for worker in self.workers.values():
+            worker.stop()
+        self._exits.close()
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            return self.workers[function].invoke(event)
+        except FunctionError as error:
+            outcome = f"{error.error['errorType']}: {error.error['errorMessage']}"[:160]
+            raise
+        finally:
+            self.log(f"λ {function:22} {(time.monotonic() - started) * 1000:6.0f} ms  {outcome}")
+
+    # ------------------------------------------------------------------ parts
+
+    def _start_workers(self) -> None:
+        assert self.stack is not None
+        logs = STATE_DIR / "logs"
+        logs.mkdir(exist_ok=True)
+        for name, resource in self.stack.of_type("AWS::Serverless::Function").items():
+            environment = self.stack.environment(name) | {
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_LAMBDA_FUNCTION_NAME": name,
+                # No X-Ray daemon here; SAM's local runs switch tracing off the same way.
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+            code_dir = ROOT / resource["Properties"]["CodeUri"]
+            self.workers[name] = Worker(name, code_dir, environment, logs / f"{name}.log")
+        for worker in self.workers.values():
+            worker.start()
+        for worker in self.workers.values():
+            worker.wait_ready()
+
+    def _serve_apis(self) -> None:
+        assert self.stack is not None
+        jwks = f"{self.endpoint}/{self.stack.physical['UserPool']}/.well-known/jwks.json"
+        gateway = Gateway(self.stack, self.invoke, jwks_url=jwks, log=self.log)
+        self._http = make_server("127.0.0.1", self.port, gateway, threaded=True)
+        self.port = self._http.server_port  # the one the OS gave, when asked for port 0
+        threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True).start()
+
+    def _pump(self, wiring: Wiring) -> None:
+        """Lambda's SQS pollers and S3 → EventBridge, until the stack stops."""
+        assert self.stack is not None
+        seen: set[tuple[str, str, str]] = set()
+        while not self._stopping.is_set():
+            try:
+                busy = sum(wiring.poll(mapping) for mapping in wiring.queue_mappings())
+                for bucket, key, _ in self._new_objects(seen):
+                    wiring.deliver(wiring.object_created_event(bucket, key))
+                    busy += 1
+            except Exception as error:  # keep pumping: one bad delivery must not stop the backend
+                self.log(f"event sources: {type(error).__name__}: {error}")
+                busy = 0
+            if not busy:
+                self._stopping.wait(0.25)
+
+    def _new_objects(self, seen: set[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
+        assert self.stack is not None
+        s3 = self.stack.client("s3")
+        for name, bucket in self.stack.of_type("AWS::S3::Bucket").items():
+            notifications = bucket["Properties"].get("NotificationConfiguration", {})
+            if not notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+                continue
+            physical = self.stack.physical[name]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=physical):
+                for item in page.get("Contents", []):
+                    identity = (physical, item["Key"], item["ETag"])
+                    if identity not in seen:
+                        seen.add(identity)
+                        yield identity
+
+    def _seed(self) -> None:
+        assert self.stack is not None
+        cognito = self.stack.client("cognito-idp")
+        pool = self.stack.physical["UserPool"]
+        for group, user in DEMO_USERS.items():
+            cognito.admin_create_user(
+                UserPoolId=pool,
+                Username=user["username"],
+                UserAttributes=[
+                    {"Name": "email", "Value": user["email"]},
+                    {"Name": "email_verified", "Value": "true"},
+                    {"Name": "name", "Value": user["name"]},
+                ],
+                MessageAction="SUPPRESS",
+            )
+            cognito.admin_set_user_password(
+                UserPoolId=pool, Username=user["username"], Password=DEMO_PASSWORD, Permanent=True
+            )
+            cognito.admin_add_user_to_group(UserPoolId=pool, Username=user["username"], GroupName=group)
+        self.stack.client("s3").put_object(
+            Bucket=self.stack.physical["DataBucket"], Key=f"incoming/{DEMO_FILE.name}", Body=DEMO_FILE.read_bytes()
+        )
+
+    def _write_state(self) -> None:
+        """What other tools need to reach this stack: `make token`, `sam local --env-vars`."""
+        assert self.stack is not None
+        state = {
+            "api": self.url,
+            "aws": self.endpoint,
+            "region": REGION,
+            "userPoolId": self.stack.physical["UserPool"],
+            "userPoolClientId": self.stack.physical["UserPoolClient"],
+            "dataBucket": self.stack.physical["DataBucket"],
+            "users": {group: {**user, "password": DEMO_PASSWORD} for group, user in DEMO_USERS.items()},
+        }
+        (STATE_DIR / "stack.json").write_text(json.dumps(state, indent=2))
+        env_vars = {name: worker.environment for name, worker in self.workers.items()}
+        (STATE_DIR / "env.json").write_text(json.dumps(env_vars, indent=2))
+
+    def banner(self) -> str:
+        assert self.stack is not None
+        users = "\n".join(
+            f"    {group:9} {user['username']} / {DEMO_PASSWORD}   (make token AS={group})"
+            for group, user in DEMO_USERS.items()
+        )
+        return (
+            f"Drop Shop backend on {self.url}\n"
+            f"  REST API:      {self.url}/session  /telemetry  /files\n"
+            f"  HTTP API:      {self.url}/writer\n"
+            f"  AWS (moto):    {self.endpoint}   (aws --endpoint-url {self.endpoint} ...)\n"
+            f"  data bucket:   s3://{self.stack.physical['DataBucket']}/incoming/  (JSON/NDJSON feed the pipeline)\n"
+            f"  users:\n{users}\n"
+            f"  function logs: {STATE_DIR / 'logs'}/<Function>.log\n"
+            f"Ctrl-C stops everything."
+        )
+
+
+def state() -> dict[str, Any]:
+    path = STATE_DIR / "stack.json"
+    if not path.exists():
+        raise SystemExit("no local stack state: start it with `make local`")
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
