@@ -12,10 +12,11 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Deploys are arm64 (the template's default); local containers use this machine's architecture.
 LOCAL_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 ENV ?= default
+PORT ?= 3000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup test lint build build-local deploy invoke start-api token bench clean
+.PHONY: help setup local test lint build build-local deploy invoke start-api token bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,7 +28,10 @@ $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
 
 setup: $(BIN)/activate ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
 
-test: setup ## Run every test suite (unit, integration, template)
+local: setup ## The whole backend on 127.0.0.1:3000, no Docker, no AWS account (Ctrl-C stops it)
+	$(BIN)/python -m tools.local --port $(PORT)
+
+test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest
 
 lint: setup ## cfn-lint + sam validate --lint on the template, ruff, mypy on the layer and handlers
@@ -52,8 +56,12 @@ invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (n
 start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Docker)
 	$(BIN)/sam local start-api --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-token: setup ## Print an ID token for LOGIN=.. PASSWORD=..; with EVENT=.. also write <event>.local.json
-	$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
+token: setup ## An ID token: AS=customer|admin from `make local`, or LOGIN=.. PASSWORD=.. [EVENT=..] from a stack
+ifdef AS
+	@$(BIN)/python -m tools.local token --as $(AS)
+else
+	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
+endif
 
 bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory
 	$(BIN)/python -m tools.bench

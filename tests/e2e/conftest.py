@@ -1,0 +1,84 @@
+"""Journeys through the local stack (`make local`), started once on free ports."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tools.local.server import LocalStack
+
+
+@dataclass
+class Client:
+    """A browser's view of the backend: HTTP to the gateway, with or without a token."""
+
+    base: str
+
+    def request(
+        self, method: str, path: str, *, token: str | None = None, body: Any = None
+    ) -> tuple[int, dict[str, Any]]:
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local gateway
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+
+@pytest.fixture(scope="session")
+def local() -> Iterator[LocalStack]:
+    lines: list[str] = []
+    stack = LocalStack(port=0, aws_port=None, log=lines.append).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def api(local: LocalStack) -> Client:
+    return Client(local.url)
+
+
+def sign_in(local: LocalStack, group: str) -> str:
+    from tools.local.server import DEMO_PASSWORD, DEMO_USERS
+
+    assert local.stack is not None
+    result = local.stack.client("cognito-idp").initiate_auth(
+        ClientId=local.stack.physical["UserPoolClient"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": DEMO_USERS[group]["username"], "PASSWORD": DEMO_PASSWORD},
+    )
+    token: str = result["AuthenticationResult"]["IdToken"]
+    return token
+
+
+@pytest.fixture(scope="session")
+def customer_token(local: LocalStack) -> str:
+    return sign_in(local, "customer")
+
+
+@pytest.fixture(scope="session")
+def admin_token(local: LocalStack) -> str:
+    return sign_in(local, "admin")
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
+    """The pipeline is asynchronous: wait until `check` returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"not settled after {timeout:.0f} s")

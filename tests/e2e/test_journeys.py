@@ -1,0 +1,87 @@
+"""What a frontend developer and an operator do against `make local`, end to end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Client, eventually
+from tools.local.server import LocalStack
+
+ACCOUNT = {"name": "Ada", "email": "ADA@example.com", "status": "active", "balanceCents": 100}
+
+
+def scan(local: LocalStack, table: str) -> list[dict[str, Any]]:
+    assert local.stack is not None
+    return local.stack.client("dynamodb").scan(TableName=local.stack.physical[table])["Items"]
+
+
+def test_a_customer_signs_in_and_reads_their_session(api: Client, customer_token: str) -> None:
+    status, profile = api.request("GET", "/session", token=customer_token)
+    assert status == 200
+    assert (profile["username"], profile["email"], profile["groups"]) == ("jane", "jane@dropshop.local", ["customer"])
+    assert "orders:place" in profile["permissions"]
+
+
+def test_without_a_token_the_api_gateway_refuses_protected_routes(api: Client) -> None:
+    assert api.request("GET", "/session") == (401, {"message": "Unauthorized"})
+    assert api.request("GET", "/files")[0] == 401
+    assert api.request("POST", "/writer", body=ACCOUNT)[0] == 401
+
+
+def test_anonymous_telemetry_is_accepted_and_bad_events_explained(api: Client) -> None:
+    status, receipt = api.request(
+        "POST",
+        "/telemetry",
+        body={"events": [{"type": "click", "target": "a#buy", "timestamp": "2026-11-24T12:00:00Z"}, {"type": "?"}]},
+    )
+    assert status == 202
+    assert receipt["accepted"] == 1
+    assert [r["index"] for r in receipt["rejected"]] == [1]
+    assert api.request("POST", "/telemetry", body=b"{not json")[0] == 400
+
+
+def test_the_demo_file_is_ingested_and_listed_for_admins_only(
+    local: LocalStack, api: Client, admin_token: str, customer_token: str
+) -> None:
+    def processed() -> Any:
+        status, page = api.request("GET", "/files", token=admin_token)
+        return status == 200 and [f for f in page["items"] if f["status"] == "PROCESSED"]
+
+    (demo,) = eventually(processed)
+    assert demo["ingestion"] == {"recordsRead": 5, "accepted": 4, "rejected": 1}
+    assert api.request("GET", f"/files/{demo['fileId']}", token=admin_token)[1]["key"] == demo["key"]
+    assert api.request("GET", "/files", token=customer_token)[0] == 403
+
+
+def test_an_uploaded_file_flows_to_the_account_table(local: LocalStack, api: Client) -> None:
+    assert local.stack is not None
+    records = b"\n".join(
+        [
+            b'{"id": "acc-e2e-1", "name": "One", "email": "one@example.com", "status": "active",'
+            b' "balanceCents": 1, "updatedAt": "2026-11-24T12:00:00Z"}',
+            b'{"id": "acc-e2e-2", "name": "", "email": "bad", "status": "active", "balanceCents": 2}',
+        ]
+    )
+    local.stack.client("s3").put_object(
+        Bucket=local.stack.physical["DataBucket"], Key="incoming/e2e.ndjson", Body=records
+    )
+    eventually(lambda: any(i["accountId"]["S"] == "acc-e2e-1" for i in scan(local, "AccountTable")))
+    eventually(lambda: any(e["origin"]["S"].endswith("incoming/e2e.ndjson") for e in scan(local, "LogTable")))
+
+
+def test_post_writer_goes_through_sqs_to_the_writer(local: LocalStack, api: Client, admin_token: str) -> None:
+    status, sent = api.request(
+        "POST", "/writer", token=admin_token, body=ACCOUNT | {"id": "acc-api-1", "updatedAt": "2026-11-24T12:00:00Z"}
+    )
+    assert status == 200
+    assert sent["MessageId"]
+    stored = eventually(lambda: [i for i in scan(local, "AccountTable") if i["accountId"]["S"] == "acc-api-1"])
+    assert stored[0]["email"]["S"] == "ada@example.com"
+
+    api.request("POST", "/writer", token=admin_token, body={"id": "acc-api-2"})
+    eventually(lambda: [e for e in scan(local, "LogTable") if e.get("messageId", {}).get("S")])
+
+
+def test_cors_preflight_is_answered_for_the_frontend(api: Client) -> None:
+    status, _ = api.request("OPTIONS", "/session")
+    assert status == 204
