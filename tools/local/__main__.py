@@ -24,11 +24,10 @@ def serve(port: int, aws_port: int | None) -> int:
     stack = LocalStack(port=port, aws_port=aws_port, log=lambda line: print(line, flush=True)).start()
     print(stack.banner(), flush=True)
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
+        signal.signal(stop_signal, lambda *_: stopped.set())
     try:
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         print("stopping…", flush=True)
         stack.stop()
