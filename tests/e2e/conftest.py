@@ -37,9 +37,10 @@ class Client:
 
 
 @pytest.fixture(scope="session")
-def local() -> Iterator[LocalStack]:
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     lines: list[str] = []
-    stack = LocalStack(port=0, aws_port=None, log=lines.append).start()
+    state = tmp_path_factory.mktemp("local-stack")
+    stack = LocalStack(port=0, aws_port=None, log=lines.append, state_dir=state).start()
     try:
         yield stack
     finally:

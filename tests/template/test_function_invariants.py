@@ -216,19 +216,21 @@ def test_every_consumed_queue_hides_messages_at_least_six_times_the_function_tim
 
 
 def test_post_writer_sends_the_body_to_the_writer_queue_without_a_lambda_behind_a_jwt_authorizer(
-    template: Template,
+    template: Template, translated: Template
 ) -> None:
     definition = template["Resources"]["WriterHttpApi"]["Properties"]["DefinitionBody"]
-    route = definition["paths"]["/writer"]["post"]
-    integration = route["x-amazon-apigateway-integration"]
+    integration = definition["paths"]["/writer"]["post"]["x-amazon-apigateway-integration"]
     assert integration["integrationSubtype"] == "SQS-SendMessage"
     assert _ref(integration["requestParameters"]["QueueUrl"]) == "WriterQueue"
     assert integration["requestParameters"]["MessageBody"] == "$request.body"
     # The Writer tells API records from file records by this attribute (dropshop.ingestion.messages).
     assert json.loads(integration["requestParameters"]["MessageAttributes"])["source"]["StringValue"] == "api"
 
-    (scheme,) = (next(iter(requirement)) for requirement in route["security"])
-    authorizer = definition["components"]["securitySchemes"][scheme]["x-amazon-apigateway-authorizer"]
+    # What API Gateway receives: SAM has put the API's JWT authorizer on the route.
+    body = translated["Resources"]["WriterHttpApi"]["Properties"]["Body"]
+    (requirement,) = body["paths"]["/writer"]["post"]["security"]
+    (scheme,) = requirement
+    authorizer = body["components"]["securitySchemes"][scheme]["x-amazon-apigateway-authorizer"]
     assert authorizer["type"] == "jwt"
     assert [_ref(a) for a in authorizer["jwtConfiguration"]["audience"]] == ["UserPoolClient"]
 

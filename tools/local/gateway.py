@@ -70,10 +70,13 @@ def routes(stack: Stack) -> list[Route]:
             authorizer = props.get("Auth", {}).get("Authorizer", default)
             found.append(Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE")))
     for api in stack.of_type("AWS::Serverless::HttpApi").values():
+        # SAM applies the API's default authorizer to every route of its definition.
+        default = api["Properties"].get("Auth", {}).get("DefaultAuthorizer")
         for path, methods in api["Properties"].get("DefinitionBody", {}).get("paths", {}).items():
             for method, operation in methods.items():
                 integration = stack.resolve(operation["x-amazon-apigateway-integration"])
-                found.append(Route(method.upper(), path, None, bool(operation.get("security")), integration))
+                authorized = bool(operation.get("security", default is not None))
+                found.append(Route(method.upper(), path, None, authorized, integration))
     return found
 
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -39,6 +40,7 @@ class LocalStack:
     aws_port: int | None = None
     log: Callable[[str], None] = print
     seed: bool = True
+    state_dir: Path = STATE_DIR
     stack: Stack | None = None
     endpoint: str = ""
     workers: dict[str, Worker] = field(default_factory=dict)
@@ -59,7 +61,7 @@ class LocalStack:
 
     def _start(self) -> LocalStack:
         started = time.monotonic()
-        STATE_DIR.mkdir(exist_ok=True)
+        self.state_dir.mkdir(exist_ok=True)
         self.endpoint = self._exits.enter_context(moto_server(self.aws_port))
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
         self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint)
@@ -96,7 +98,7 @@ class LocalStack:
 
     def _start_workers(self) -> None:
         assert self.stack is not None
-        logs = STATE_DIR / "logs"
+        logs = self.state_dir / "logs"
         logs.mkdir(exist_ok=True)
         for name, resource in self.stack.of_type("AWS::Serverless::Function").items():
             environment = self.stack.environment(name) | {
@@ -190,9 +192,9 @@ class LocalStack:
             "dataBucket": self.stack.physical["DataBucket"],
             "users": {group: {**user, "password": DEMO_PASSWORD} for group, user in DEMO_USERS.items()},
         }
-        (STATE_DIR / "stack.json").write_text(json.dumps(state, indent=2))
+        (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
         env_vars = {name: worker.environment for name, worker in self.workers.items()}
-        (STATE_DIR / "env.json").write_text(json.dumps(env_vars, indent=2))
+        (self.state_dir / "env.json").write_text(json.dumps(env_vars, indent=2))
 
     def banner(self) -> str:
         assert self.stack is not None
@@ -207,7 +209,7 @@ class LocalStack:
             f"  AWS (moto):    {self.endpoint}   (aws --endpoint-url {self.endpoint} ...)\n"
             f"  data bucket:   s3://{self.stack.physical['DataBucket']}/incoming/  (JSON/NDJSON feed the pipeline)\n"
             f"  users:\n{users}\n"
-            f"  function logs: {STATE_DIR / 'logs'}/<Function>.log\n"
+            f"  function logs: {self.state_dir / 'logs'}/<Function>.log\n"
             f"Ctrl-C stops everything."
         )
 

@@ -1,0 +1,218 @@
+"""`sam local invoke` and `sam local start-api`, as users run them, against the local stack.
+
+Every function with every sample event in events/ runs in SAM's Lambda container, its AWS calls going
+to the stack `make local` runs (through `--env-vars`, which sets the template's AWS_ENDPOINT_URL).
+Needs Docker and the Lambda Python image; skipped, with the reason, where they are missing. On machines
+without a container registry, `../shared/tools` provides a stand-in image and a SAM wrapper that keeps
+containers on the host network (CI sets both up); elsewhere plain `sam` is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import pytest
+
+from tools.local.moto_server import free_port
+from tools.local.server import DEMO_PASSWORD, DEMO_USERS, LocalStack
+from tools.token import fill_event
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+HOSTNET = ROOT.parent / "shared" / "tools" / "sam-hostnet"
+IMAGE = "public.ecr.aws/lambda/python:3.13-x86_64"
+
+
+def _docker_ready() -> str | None:
+    docker = shutil.which("docker")
+    if not docker:
+        return "Docker is not installed"
+    if subprocess.run([docker, "info"], capture_output=True, check=False).returncode:  # noqa: S603
+        return "Docker is installed but its daemon is not running"
+    if subprocess.run([docker, "image", "inspect", IMAGE], capture_output=True, check=False).returncode:  # noqa: S603
+        return f"the Lambda image {IMAGE} is not on this machine"
+    return None
+
+
+DOCKER_MISSING = _docker_ready()
+
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(DOCKER_MISSING is not None, reason=f"sam local needs Docker: {DOCKER_MISSING}"),
+]
+
+
+def sam() -> list[str]:
+    # Lambda containers must reach 127.0.0.1 (the local stack): SAM >= 1.87 ignores --docker-network host,
+    # the workplace wrapper restores it. With Docker Desktop, host.docker.internal serves the same end.
+    return [sys.executable, str(HOSTNET)] if HOSTNET.exists() else [str(Path(sys.executable).parent / "sam")]
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    stack = LocalStack(port=0, aws_port=None, log=lambda _: None, state_dir=tmp_path_factory.mktemp("local"))
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    env = {**os.environ, "ARCH": "x86_64", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = [*sam(), "build", "--build-dir", str(build_dir), "--parameter-overrides", "Architecture=x86_64"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)  # noqa: S603
+    return build_dir
+
+
+def container_environment() -> dict[str, str]:
+    """The shell SAM runs in: credentials and region for the containers (SAM passes them through)."""
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+    }
+
+
+def token(local: LocalStack, group: str) -> str:
+    assert local.stack is not None
+    result = local.stack.client("cognito-idp").initiate_auth(
+        ClientId=local.stack.physical["UserPoolClient"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": DEMO_USERS[group]["username"], "PASSWORD": DEMO_PASSWORD},
+    )
+    id_token: str = result["AuthenticationResult"]["IdToken"]
+    return id_token
+
+
+def sample_events() -> list[tuple[str, Path]]:
+    from samcli.yamlhelper import yaml_parse
+
+    from tools.local.stack import TEMPLATE
+
+    resources = yaml_parse(TEMPLATE.read_text())["Resources"]
+    return [
+        (name, event)
+        for name, resource in sorted(resources.items())
+        if resource["Type"] == "AWS::Serverless::Function"
+        for event in sorted((EVENTS / Path(resource["Properties"]["CodeUri"]).name).glob("*.json"))
+        if not event.name.endswith(".local.json")
+    ]
+
+
+def prepared(local: LocalStack, function: str, event_path: Path, workdir: Path) -> Path:
+    """The sample with a real token where it has a placeholder, and the object an S3 event announces."""
+    assert local.stack is not None
+    event = json.loads(event_path.read_text())
+    if "{{ID_TOKEN}}" in event_path.read_text():
+        copy = workdir / event_path.name
+        copy.write_text(event_path.read_text())
+        group = "admin" if function == "FilesApiFunction" else "customer"
+        return fill_event(copy, token(local, group))
+    if event.get("source") == "aws.s3":
+        bucket, key = event["detail"]["bucket"]["name"], unquote_plus(event["detail"]["object"]["key"])
+        s3 = local.stack.client("s3")
+        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": local.stack.region})
+        s3.put_object(Bucket=bucket, Key=key, Body=(event_path.parent / "files" / Path(key).name).read_bytes())
+    return event_path
+
+
+EXPECTED_STATUS = {
+    "get-session.json": 200,
+    "no-token.json": 401,
+    "forged-token.json": 401,
+    "batch.json": 202,
+    "not-json.json": 400,
+    "too-many-events.json": 413,
+    "list-files.json": 200,
+    "get-file.json": 404,
+}
+
+
+@pytest.mark.parametrize(("function", "event_path"), sample_events(), ids=lambda v: getattr(v, "name", v))
+def test_sam_local_invoke_runs_every_sample_event(
+    local: LocalStack, built: Path, tmp_path: Path, function: str, event_path: Path
+) -> None:
+    event = prepared(local, function, event_path, tmp_path)
+    command = [
+        *sam(), "local", "invoke", function,
+        "--template", str(built / "template.yaml"),
+        "--event", str(event),
+        "--env-vars", str(local.state_dir / "env.json"),
+        "--docker-network", "host",
+        "--skip-pull-image",
+        "--parameter-overrides", "Architecture=x86_64",
+    ]  # fmt: skip
+    result = subprocess.run(  # noqa: S603
+        command, cwd=ROOT, env=container_environment(), capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "errorType" not in output, output
+    if "statusCode" in output:
+        assert output["statusCode"] == EXPECTED_STATUS[event_path.name], output
+    if "batchItemFailures" in output:
+        assert output["batchItemFailures"] == [], output
+
+
+def test_sam_local_start_api_serves_the_rest_api(local: LocalStack, built: Path) -> None:
+    port = free_port()
+    command = [
+        *sam(), "local", "start-api",
+        "--template", str(built / "template.yaml"),
+        "--port", str(port),
+        "--env-vars", str(local.state_dir / "env.json"),
+        "--docker-network", "host",
+        "--skip-pull-image",
+        "--parameter-overrides", "Architecture=x86_64",
+    ]  # fmt: skip
+    server = subprocess.Popen(  # noqa: S603
+        command, cwd=ROOT, env=container_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base)
+        status, body = _call(f"{base}/session", token=token(local, "customer"))
+        assert (status, body["username"]) == (200, "jane")
+        status, body = _call(f"{base}/telemetry", body={"events": []})
+        assert (status, body) == (202, {"accepted": 0, "rejected": []})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _call(url: str, *, token: str | None = None, body: Any = None) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - sam on our loopback
+        return response.status, json.loads(response.read())
+
+
+def _wait_for(base: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base, timeout=2).close()  # noqa: S310
+            return
+        except urllib.error.HTTPError:
+            return  # it answers (a 403/404 for `/` is fine)
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"sam local start-api did not answer at {base}")
