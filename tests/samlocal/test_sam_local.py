@@ -2,9 +2,10 @@
 
 Every function with every sample event in events/ runs in SAM's Lambda container, its AWS calls going
 to the stack `make local` runs (through `--env-vars`, which sets the template's AWS_ENDPOINT_URL).
-Needs Docker and the Lambda Python image; skipped, with the reason, where they are missing. On machines
-without a container registry, `../shared/tools` provides a stand-in image and a SAM wrapper that keeps
-containers on the host network (CI sets both up); elsewhere plain `sam` is used.
+Needs Docker, the Lambda Python image, and containers on the host network to reach 127.0.0.1, which SAM
+CLI >= 1.87 no longer arranges (`--docker-network host` is ignored): `../shared/tools` provides a SAM
+wrapper that restores it and, for machines without a container registry, a stand-in image; CI sets
+both up. Skipped, with the reason, where any of that is missing.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ IMAGE = "public.ecr.aws/lambda/python:3.13-x86_64"
 
 
 def _docker_ready() -> str | None:
+    if not HOSTNET.exists():
+        # SAM >= 1.87 ignores --docker-network host: without the wrapper, containers cannot reach 127.0.0.1.
+        return f"containers need {HOSTNET} to reach the local stack on 127.0.0.1"
     docker = shutil.which("docker")
     if not docker:
         return "Docker is not installed"
@@ -54,9 +58,8 @@ pytestmark = [
 
 
 def sam() -> list[str]:
-    # Lambda containers must reach 127.0.0.1 (the local stack): SAM >= 1.87 ignores --docker-network host,
-    # the workplace wrapper restores it. With Docker Desktop, host.docker.internal serves the same end.
-    return [sys.executable, str(HOSTNET)] if HOSTNET.exists() else [str(Path(sys.executable).parent / "sam")]
+    # SAM CLI itself, through the wrapper that keeps Lambda containers on the host network (127.0.0.1).
+    return [sys.executable, str(HOSTNET)]
 
 
 @pytest.fixture(scope="module")
