@@ -125,8 +125,7 @@ def prepared(local: LocalStack, function: str, event_path: Path, workdir: Path) 
     if "{{ID_TOKEN}}" in event_path.read_text():
         copy = workdir / event_path.name
         copy.write_text(event_path.read_text())
-        group = "admin" if function == "FilesApiFunction" else "customer"
-        return fill_event(copy, token(local, group))
+        return fill_event(copy, token(local, ADMIN_EVENTS.get(event_path.name, "customer")))
     if event.get("source") == "aws.s3":
         bucket, key = event["detail"]["bucket"]["name"], unquote_plus(event["detail"]["object"]["key"])
         s3 = local.stack.client("s3")
@@ -135,6 +134,9 @@ def prepared(local: LocalStack, function: str, event_path: Path, workdir: Path) 
         s3.put_object(Bucket=bucket, Key=key, Body=(event_path.parent / "files" / Path(key).name).read_bytes())
     return event_path
 
+
+# Samples sent as the demo admin; the rest as the demo customer.
+ADMIN_EVENTS = {"list-files.json": "admin", "get-file.json": "admin", "add-product.json": "admin"}
 
 EXPECTED_STATUS = {
     "get-session.json": 200,
@@ -145,6 +147,12 @@ EXPECTED_STATUS = {
     "too-many-events.json": 413,
     "list-files.json": 200,
     "get-file.json": 404,
+    "list-products.json": 200,
+    "get-product.json": 200,
+    "add-product.json": 201,
+    "place-order.json": 201,
+    "list-orders.json": 200,
+    "out-of-stock.json": 409,
 }
 
 

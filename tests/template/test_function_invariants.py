@@ -145,13 +145,16 @@ def test_no_iam_statement_grants_a_wildcard_action(translated: Template) -> None
     assert not wildcards, f"wildcard actions: {wildcards}"
 
 
+# Where a resource names its dead-letter target; a stream mapping's on-failure destination is one too.
+DEAD_LETTER_KEYS = {"RedrivePolicy", "DeadLetterQueue", "DeadLetterConfig", "DestinationConfig"}
+
+
 def _dead_letter_references(node: Any) -> str:
     """Every place the template names a dead-letter target: queue redrives, function DLQs, rule DLQs."""
     if isinstance(node, dict):
-        return "".join(
-            json.dumps(value) if key in {"RedrivePolicy", "DeadLetterQueue", "DeadLetterConfig"} else ""
-            for key, value in node.items()
-        ) + "".join(_dead_letter_references(value) for value in node.values())
+        return "".join(json.dumps(value) if key in DEAD_LETTER_KEYS else "" for key, value in node.items()) + "".join(
+            _dead_letter_references(value) for value in node.values()
+        )
     if isinstance(node, list):
         return "".join(_dead_letter_references(value) for value in node)
     return ""

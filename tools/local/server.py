@@ -32,6 +32,35 @@ DEMO_USERS = {
     "customer": {"username": "jane", "email": "jane@dropshop.local", "name": "Jane Customer"},
 }
 DEMO_FILE = ROOT / "events" / "transformer" / "files" / "accounts-2026-11-24.json"
+# The catalog the sample events in events/products and events/orders refer to.
+DEMO_PRODUCTS = [
+    {"productId": "demo-enamel-mug", "name": "Enamel mug", "category": "kitchen", "amount": 1250, "stock": 50},
+    {"productId": "demo-desk-lamp", "name": "Desk lamp", "category": "living", "amount": 4999, "stock": 10},
+    {"productId": "demo-wool-throw", "name": "Wool throw", "category": "living", "amount": 8900, "stock": 5},
+]
+
+
+def seed_catalog(stack: Stack) -> None:
+    """The demo products, written through the catalog's repository (their ProductChanged events included)."""
+    from dropshop.catalog.events import Change, product_changed
+    from dropshop.catalog.model import Money, Product
+    from dropshop.catalog.repository import ProductRepository
+
+    products = ProductRepository(
+        stack.client("dynamodb"), stack.physical["ProductsTable"], stack.physical["OutboxTable"]
+    )
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime())
+    for demo in DEMO_PRODUCTS:
+        product = Product(
+            product_id=demo["productId"],
+            name=demo["name"],
+            category=demo["category"],
+            price=Money(amount=demo["amount"], currency="EUR"),
+            stock=demo["stock"],
+            created_at=now,
+            updated_at=now,
+        )
+        products.add(product, product_changed(product, Change.CREATED))
 
 
 @dataclass
@@ -127,12 +156,12 @@ class LocalStack:
         threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True).start()
 
     def _pump(self, wiring: Wiring) -> None:
-        """Lambda's SQS pollers and S3 → EventBridge, until the stack stops."""
+        """Lambda's SQS and stream pollers and S3 → EventBridge, until the stack stops."""
         assert self.stack is not None
         seen: set[tuple[str, str, str]] = set()
         while not self._stopping.is_set():
             try:
-                busy = sum(wiring.poll(mapping) for mapping in wiring.queue_mappings())
+                busy = wiring.poll_all()
                 for bucket, key, _ in self._new_objects(seen):
                     wiring.deliver(wiring.object_created_event(bucket, key))
                     busy += 1
@@ -179,6 +208,7 @@ class LocalStack:
         self.stack.client("s3").put_object(
             Bucket=self.stack.physical["DataBucket"], Key=f"incoming/{DEMO_FILE.name}", Body=DEMO_FILE.read_bytes()
         )
+        seed_catalog(self.stack)
 
     def _write_state(self) -> None:
         """What other tools need to reach this stack: `make token`, `sam local --env-vars`."""
@@ -204,7 +234,7 @@ class LocalStack:
         )
         return (
             f"Drop Shop backend on {self.url}\n"
-            f"  REST API:      {self.url}/session  /telemetry  /files\n"
+            f"  REST API:      {self.url}/session  /telemetry  /files  /products  /orders\n"
             f"  HTTP API:      {self.url}/writer\n"
             f"  AWS (moto):    {self.endpoint}   (aws --endpoint-url {self.endpoint} ...)\n"
             f"  data bucket:   s3://{self.stack.physical['DataBucket']}/incoming/  (JSON/NDJSON feed the pipeline)\n"

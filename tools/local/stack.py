@@ -1,4 +1,4 @@
-"""The template's storage (tables, queues, buckets) created in moto, and its functions' environments.
+"""The template's storage (tables, queues, buckets, topics) created in moto, and its functions' environments.
 
 Driven by template.yaml alone: a table, queue or bucket added there is provisioned here unchanged.
 """
@@ -27,6 +27,7 @@ class Stack:
     parameters: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)  # logical id → name (tables, buckets) or URL (queues)
     arns: dict[str, str] = field(default_factory=dict)
+    streams: dict[str, str] = field(default_factory=dict)  # table logical id → its stream's ARN
 
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url)
@@ -92,6 +93,10 @@ class Stack:
             return self.arns.get(name) or f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
         if attribute == "QueueName":
             return self.physical[name].rsplit("/", 1)[-1]
+        if attribute == "TopicName":
+            return self.physical[name].rsplit(":", 1)[-1]
+        if attribute == "StreamArn":
+            return self.streams[name]
         raise KeyError(f"{name}.{attribute} is not provisioned here")
 
     def _sub(self, expression: str) -> str:
@@ -113,6 +118,7 @@ def provision(
     _buckets(stack)
     _tables(stack)
     _queues(stack)
+    _topics(stack)
     _user_pools(stack)
     return stack
 
@@ -143,9 +149,13 @@ def _tables(stack: Stack) -> None:
         }
         if "GlobalSecondaryIndexes" in props:
             request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
         description = dynamodb.create_table(**request)["TableDescription"]
         stack.physical[name] = table
         stack.arns[name] = description["TableArn"]
+        if "LatestStreamArn" in description:
+            stack.streams[name] = description["LatestStreamArn"]
 
 
 def _queues(stack: Stack) -> None:
@@ -174,6 +184,27 @@ def _queues(stack: Stack) -> None:
                 "QueueArn"
             ]
             del pending[name]
+
+
+def _topics(stack: Stack) -> None:
+    """Topics and their subscriptions: moto delivers to SQS itself, filter policies and raw delivery included."""
+    sns = stack.client("sns")
+    for name, resource in stack.of_type("AWS::SNS::Topic").items():
+        topic = stack.resolve(resource["Properties"].get("TopicName")) or _physical_name(stack, name)
+        arn = sns.create_topic(Name=topic)["TopicArn"]
+        stack.physical[name] = stack.arns[name] = arn
+    for resource in stack.of_type("AWS::SNS::Subscription").values():
+        props = stack.resolve(resource["Properties"])
+        attributes = {
+            key: json.dumps(props[key]) if isinstance(props[key], dict) else str(props[key]).lower()
+            for key in ("FilterPolicy", "RawMessageDelivery")
+            if key in props
+        }
+        if "FilterPolicyScope" in props:
+            attributes["FilterPolicyScope"] = props["FilterPolicyScope"]
+        sns.subscribe(
+            TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"], Attributes=attributes
+        )
 
 
 def _redrive_targets(queue: dict[str, Any]) -> list[str]:

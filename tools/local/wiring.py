@@ -1,5 +1,7 @@
 """What AWS does between the functions, read from template.yaml: EventBridge rules deliver S3 events,
-SQS event source mappings poll queues into handlers (batch size, partial batch failures, redrive).
+SQS event source mappings poll queues into handlers (batch size, partial batch failures, redrive), and
+DynamoDB stream mappings read table streams into handlers (filters, resume at the failed record, retries,
+on-failure destination). SNS → SQS subscriptions need nothing here: moto delivers them itself.
 
 Functions run in-process against moto. Nothing here knows a function by name: the template routes.
 """
@@ -31,6 +33,16 @@ class QueueMapping:
     batch_size: int
 
 
+@dataclass
+class StreamMapping:
+    function: str
+    stream_arn: str
+    batch_size: int
+    patterns: list[Any]
+    max_retries: int
+    on_failure_arn: str | None
+
+
 Invoker = Callable[[str, dict[str, Any]], Any]
 
 
@@ -44,6 +56,9 @@ class Wiring:
     # Fraction of successfully handled messages whose delete "gets lost" (the message comes back).
     lost_deletes: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(7))  # noqa: S311 - test randomness
+    # Per (function, shard): where its mapping reads next, and how often the record there has failed.
+    _positions: dict[tuple[str, str], str] = field(default_factory=dict)
+    _failures: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         self.invocations[function] = self.invocations.get(function, 0) + 1
@@ -136,14 +151,20 @@ class Wiring:
         return mappings
 
     def drain(self, *, max_rounds: int = 10_000) -> int:
-        """Poll every mapped queue into its function until all are empty; returns the batches delivered."""
+        """Poll every mapped queue and stream into its function until all are empty; returns the batches delivered."""
         batches = 0
         for _ in range(max_rounds):
-            delivered = sum(self.poll(mapping) for mapping in self.queue_mappings())
+            delivered = self.poll_all()
             if not delivered:
                 return batches
             batches += delivered
         raise AssertionError("queues did not drain")
+
+    def poll_all(self) -> int:
+        """One round over every event source mapping; the number of batches delivered."""
+        return sum(self.poll(mapping) for mapping in self.queue_mappings()) + sum(
+            self.poll_stream(mapping) for mapping in self.stream_mappings()
+        )
 
     def poll(self, mapping: QueueMapping) -> int:
         """One receive from the mapping's queue into its function; 1 if a batch was delivered, else 0."""
@@ -172,6 +193,85 @@ class Wiring:
             else:
                 sqs.delete_message(QueueUrl=mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return 1
+
+    # ------------------------------------------------------------------ DynamoDB streams → functions
+
+    def stream_mappings(self) -> list[StreamMapping]:
+        mappings = []
+        for name, function in self.stack.of_type("AWS::Serverless::Function").items():
+            for spec in function["Properties"].get("Events", {}).values():
+                if spec["Type"] != "DynamoDB":
+                    continue
+                props = self.stack.resolve(spec["Properties"])
+                filters = props.get("FilterCriteria", {}).get("Filters", [])
+                mappings.append(
+                    StreamMapping(
+                        function=name,
+                        stream_arn=props["Stream"],
+                        batch_size=props.get("BatchSize", 100),
+                        patterns=[json.loads(f["Pattern"]) for f in filters],
+                        max_retries=props.get("MaximumRetryAttempts", -1),
+                        on_failure_arn=props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+                    )
+                )
+        return mappings
+
+    def poll_stream(self, mapping: StreamMapping) -> int:
+        """One read from each shard into the function, as Lambda's stream poller does: records the filters
+        drop are skipped, a failure makes the mapping resume at the failed record, and a record that keeps
+        failing beyond MaximumRetryAttempts is reported to the on-failure destination and passed."""
+        streams = self.stack.client("dynamodbstreams")
+        shards = streams.describe_stream(StreamArn=mapping.stream_arn)["StreamDescription"]["Shards"]
+        delivered = 0
+        for shard in shards:
+            position = (mapping.function, shard["ShardId"])
+            iterator = (
+                self._positions.get(position)
+                or streams.get_shard_iterator(
+                    StreamArn=mapping.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            )
+            page = streams.get_records(ShardIterator=iterator, Limit=mapping.batch_size)
+            records = [_stream_record(r, mapping.stream_arn) for r in page["Records"]]
+            wanted = [r for r in records if not mapping.patterns or any(_matches(p, r) for p in mapping.patterns)]
+            failed_at = self._deliver_stream_batch(mapping, wanted) if wanted else None
+            if failed_at is None:
+                self._positions[position] = page["NextShardIterator"]
+                self._failures.pop(position, None)
+            else:
+                self._retry_or_pass(mapping, position, shard["ShardId"], failed_at)
+            delivered += bool(wanted)
+        return delivered
+
+    def _deliver_stream_batch(self, mapping: StreamMapping, records: list[dict[str, Any]]) -> str | None:
+        """None when the batch succeeded, else the sequence number to resume from."""
+        try:
+            response = self.invoke(mapping.function, {"Records": records})
+        except Exception:
+            return str(records[0]["dynamodb"]["SequenceNumber"])
+        failures = (response or {}).get("batchItemFailures", [])
+        return str(failures[0]["itemIdentifier"]) if failures else None
+
+    def _retry_or_pass(self, mapping: StreamMapping, position: tuple[str, str], shard: str, sequence: str) -> None:
+        streams = self.stack.client("dynamodbstreams")
+        attempts = self._failures.get(position, 0) + 1
+        exhausted = 0 <= mapping.max_retries < attempts
+        if exhausted and mapping.on_failure_arn:
+            queue = next(name for name, arn in self.stack.arns.items() if arn == mapping.on_failure_arn)
+            report = {"requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": mapping.function}}
+            report["DDBStreamBatchInfo"] = {
+                "shardId": shard,
+                "startSequenceNumber": sequence,
+                "streamArn": mapping.stream_arn,
+            }
+            self.stack.client("sqs").send_message(QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(report))
+        self._failures[position] = 0 if exhausted else attempts
+        self._positions[position] = streams.get_shard_iterator(
+            StreamArn=mapping.stream_arn,
+            ShardId=shard,
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER" if exhausted else "AT_SEQUENCE_NUMBER",
+            SequenceNumber=sequence,
+        )["ShardIterator"]
 
     def depth(self, queue_logical_id: str) -> int:
         attributes = self.stack.client("sqs").get_queue_attributes(
@@ -215,8 +315,14 @@ def _lambda_record(message: dict[str, Any], mapping: QueueMapping, region: str) 
     }
 
 
+def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A stream record in the shape Lambda's DynamoDB event source hands to functions."""
+    return {**record, "eventSource": "aws:dynamodb", "eventSourceARN": stream_arn}
+
+
 def _matches(pattern: Any, event: Any) -> bool:
-    """EventBridge content filtering: the subset our rules use (exact values, prefix, suffix, wildcard)."""
+    """EventBridge (and Lambda event filtering) patterns: the subset the template uses (exact values, prefix,
+    suffix, wildcard)."""
     if isinstance(pattern, dict):
         return isinstance(event, dict) and all(k in event and _matches(v, event[k]) for k, v in pattern.items())
     return any(_matches_one(option, event) for option in pattern)

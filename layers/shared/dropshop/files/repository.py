@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dropshop.files.model import FileStatus, Ingestion, StoredFile
-from dropshop.platform.errors import MalformedRequest
+from dropshop.platform.pagination import decode_cursor, encode_cursor
 
 LISTING = "files"  # every file shares the index's partition: a small registry, listed by time
 
@@ -114,11 +112,11 @@ class FileRepository:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if cursor:
-            query["ExclusiveStartKey"] = _decode_cursor(cursor)
+        start = decode_cursor(cursor, key_attributes={"fileId", "listing", "uploadedAt"})
+        if start:
+            query["ExclusiveStartKey"] = start
         response = self._dynamodb.query(**query)
-        last = response.get("LastEvaluatedKey")
-        return [self._file(item) for item in response.get("Items", [])], _encode_cursor(last) if last else None
+        return [self._file(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
 
     @staticmethod
     def _file(item: dict[str, Any]) -> StoredFile:
@@ -149,17 +147,3 @@ class FileRepository:
 
 def _attribute(value: str | int) -> dict[str, str]:
     return {"N": str(value)} if isinstance(value, int) else {"S": value}
-
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        raise MalformedRequest("cursor is not one this API handed out", field="cursor") from None
-    if not isinstance(key, dict) or set(key) != {"fileId", "listing", "uploadedAt"}:
-        raise MalformedRequest("cursor is not one this API handed out", field="cursor")
-    return key

@@ -39,12 +39,16 @@ def authenticate(token: str | None) -> Principal:
         raise
 
 
-def authorize(token: str | None, permission: str) -> Principal:
-    """The verified caller if their groups grant `permission`; 401 without a valid token, 403 without the right."""
+def authorize(token: str | None, *permissions: str) -> Principal:
+    """The verified caller if their groups grant any of `permissions`; 401 without a valid token, 403 without."""
     principal = authenticate(token)
-    if permission not in permissions_for(principal.groups):
-        raise Forbidden(f"this needs the {permission} permission", field="Authorization")
+    if not any(may(principal, permission) for permission in permissions):
+        raise Forbidden(f"this needs the {' or '.join(permissions)} permission", field="Authorization")
     return principal
+
+
+def may(principal: Principal, permission: str) -> bool:
+    return permission in permissions_for(principal.groups)
 
 
 def identify(token: str | None) -> Principal | None:

@@ -1,4 +1,4 @@
-"""SQS batches through Powertools' BatchProcessor: each failed message is reported, the rest acknowledged."""
+"""SQS and stream batches through Powertools' BatchProcessor: each failure is reported, the rest acknowledged."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 # A batch whose every message failed is reported like any other, not raised: the messages come back either
 # way, and an invocation error would count against the function's Errors alarm (and roll a canary back)
 # for what is a dependency's outage, which the queue alarms already report.
 _processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# On a stream, the first failure's sequence number is where Lambda resumes: later records come again too.
+_stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 def process_sqs_batch(
@@ -22,4 +25,11 @@ def process_sqs_batch(
     return process_partial_response(event=event, record_handler=handle, processor=_processor, context=context)
 
 
-__all__ = ["SQSRecord", "process_sqs_batch"]
+def process_stream_batch(
+    event: dict[str, Any], context: Any, handle: Callable[[DynamoDBRecord], None]
+) -> PartialItemFailureResponse:
+    """For DynamoDB stream sources with `FunctionResponseTypes: [ReportBatchItemFailures]`."""
+    return process_partial_response(event=event, record_handler=handle, processor=_stream_processor, context=context)
+
+
+__all__ = ["DynamoDBRecord", "SQSRecord", "process_sqs_batch", "process_stream_batch"]

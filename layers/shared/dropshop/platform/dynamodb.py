@@ -1,4 +1,4 @@
-"""BatchWriteItem done right: 25 items a call, UnprocessedItems retried with jittered exponential backoff."""
+"""DynamoDB done right: batches retried with jittered backoff, transactions that say which condition failed."""
 
 from __future__ import annotations
 
@@ -71,3 +71,40 @@ def batch_put(
                 break
         outcome.unwritten += [request["PutRequest"]["Item"] for request in pending]
     return outcome
+
+
+class TransactionCancelled(Exception):
+    """A TransactWriteItems call that DynamoDB cancelled; `failed_conditions` are the indexes whose
+    condition did not hold (empty when DynamoDB did not say which, or cancelled for another reason)."""
+
+    def __init__(self, reasons: list[dict[str, Any]]) -> None:
+        super().__init__(", ".join(reason.get("Code", "?") for reason in reasons))
+        self.failed_conditions = [
+            i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"
+        ]
+
+
+def transact_write(dynamodb: Any, items: list[dict[str, Any]]) -> None:
+    """All of `items` or none of them; a cancelled transaction raises TransactionCancelled."""
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except dynamodb.exceptions.TransactionCanceledException as cancelled:
+        raise TransactionCancelled(cancelled.response.get("CancellationReasons", [])) from None
+
+
+def batch_get(dynamodb: Any, table: str, keys: list[Item], *, consistent: bool = False) -> list[Item]:
+    """Every item of `keys` that exists (100 keys a call), UnprocessedKeys retried with backoff."""
+    found: list[Item] = []
+    for chunk in chunked(keys, 100):
+        request: dict[str, Any] = {table: {"Keys": chunk, "ConsistentRead": consistent}}
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(backoff(attempt))
+            response = dynamodb.batch_get_item(RequestItems=request)
+            found += response.get("Responses", {}).get(table, [])
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        if request:
+            raise RuntimeError(f"{table}: keys still unprocessed after {MAX_ATTEMPTS} attempts")
+    return found

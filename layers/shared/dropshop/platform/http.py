@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 
 from dropshop.platform.errors import DomainError
@@ -21,7 +23,30 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
     def render_domain_error(error: DomainError) -> Response[dict[str, object]]:
         return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_body())
 
+    if enable_validation:
+        from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+        @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+        def render_invalid_request(error: RequestValidationError) -> Response[dict[str, object]]:
+            return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=invalid_request(error))
+
     return app
+
+
+def invalid_request(error: Any) -> dict[str, object]:
+    """Powertools' validation errors shaped like our own: the first problem's field and message up front."""
+    details = [{"field": _field(problem["loc"]), "message": problem["msg"]} for problem in error.errors()]
+    first = details[0] if details else {"field": None, "message": "invalid request"}
+    return {"error": "invalid_request", "message": first["message"], "field": first["field"], "details": details}
+
+
+def _field(location: tuple[Any, ...] | list[Any]) -> str:
+    """("body", "lines", 0, "quantity") → "lines[0].quantity"; a whole-body problem is "body"."""
+    parts = list(location[1:]) or list(location[:1])
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
 
 
 def bearer_token(headers: dict[str, str] | None) -> str | None:

@@ -19,6 +19,12 @@ class Settings:
     files_table: str
     writer_queue_url: str
     ingest_prefix: str
+    products_table: str
+    orders_table: str
+    outbox_table: str
+    idempotency_table: str
+    events_topic_arn: str
+    auto_confirm_limit_cents: int
 
     @property
     def token_issuer(self) -> str:
@@ -52,4 +58,10 @@ def settings() -> Settings:
         files_table=env.get("FILES_TABLE", ""),
         writer_queue_url=env.get("WRITER_QUEUE_URL", ""),
         ingest_prefix=env.get("INGEST_PREFIX", "incoming/"),
+        products_table=env.get("PRODUCTS_TABLE", ""),
+        orders_table=env.get("ORDERS_TABLE", ""),
+        outbox_table=env.get("OUTBOX_TABLE", ""),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
+        events_topic_arn=env.get("EVENTS_TOPIC_ARN", ""),
+        auto_confirm_limit_cents=int(env.get("AUTO_CONFIRM_LIMIT_CENTS", "100000")),
     )

@@ -1,0 +1,23 @@
+"""Order events from the worker's queue: confirm placed orders that pass the checks, record the history."""
+
+from dropshop.orders import service as orders
+from dropshop.platform import aws
+from dropshop.platform.batch import SQSRecord, process_sqs_batch
+from dropshop.platform.bus import DomainEvent
+from dropshop.platform.observability import logger, metrics, tracer
+
+aws.client("dynamodb")  # every event reads OrdersTable: build the client during init
+
+
+@tracer.capture_method
+def react(record: SQSRecord) -> None:
+    event = DomainEvent.from_json(record.body)
+    with logger.append_context_keys(eventId=event.id, eventType=event.type):
+        orders.react(event)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return process_sqs_batch(event, context, react)

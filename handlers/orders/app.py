@@ -1,0 +1,59 @@
+"""The orders' REST routes: customers place and read their own orders; admins read any and move them on."""
+
+from dropshop.identity import service as identity
+from dropshop.identity.model import Principal
+from dropshop.orders import service as orders
+from dropshop.orders.model import ChangeStatus, Order, OrderPage, PlaceOrder
+from dropshop.platform import aws, http, idempotency
+from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
+from dropshop.platform.validation import Header, Path, Query
+
+app = http.rest_resolver(enable_validation=True)
+# Every request verifies a token and reads OrdersTable: build both during init, not on the first request.
+identity.verifier()
+aws.client("dynamodb")
+
+
+def _caller(*permissions: str) -> Principal:
+    return identity.authorize(http.bearer_token(app.current_event.headers), *permissions)
+
+
+@app.post("/orders")
+@tracer.capture_method
+def place_order(
+    request: PlaceOrder,
+    idempotency_key: str | None = Header(None, max_length=128),
+) -> tuple[Order, int]:
+    customer = _caller("orders:place")
+    return orders.place_order(request, customer=customer, idempotency_key=idempotency_key), 201
+
+
+@app.get("/orders")
+@tracer.capture_method
+def list_orders(
+    limit: int = Query(25, ge=1, le=100),
+    cursor: str | None = Query(None, max_length=2048),
+) -> OrderPage:
+    return orders.list_orders(caller=_caller("orders:read:own"), limit=limit, cursor=cursor)
+
+
+@app.get("/orders/<order_id>")
+@tracer.capture_method
+def get_order(order_id: str = Path(max_length=64)) -> Order:
+    caller = _caller("orders:read:own", "orders:read:any")
+    return orders.get_order(order_id, caller=caller, may_read_any=identity.may(caller, "orders:read:any"))
+
+
+@app.put("/orders/<order_id>/status")
+@tracer.capture_method
+def change_status(change: ChangeStatus, order_id: str = Path(max_length=64)) -> Order:
+    admin = _caller("orders:change-status")
+    return orders.change_status(order_id, change, by=admin.user_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    idempotency.track(context)
+    return app.resolve(event, context)

@@ -1,0 +1,42 @@
+"""Products and money. Prices are integer cents with an ISO 4217 currency: no float ever touches a price."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from dropshop.platform.model import ApiModel
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Category = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class Money(ApiModel):
+    amount: int = Field(ge=0, le=100_000_000, description="In the currency's minor unit (cents).")
+    currency: Currency
+
+    def times(self, quantity: int) -> Money:
+        return Money(amount=self.amount * quantity, currency=self.currency)
+
+
+class ProductDraft(ApiModel):
+    """What an admin sends to create or replace a product."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    category: Category
+    price: Money
+    stock: int = Field(ge=0, le=1_000_000)
+
+
+class Product(ProductDraft):
+    product_id: ProductId
+    created_at: str
+    updated_at: str
+
+
+class ProductPage(ApiModel):
+    items: list[Product]
+    next_cursor: str | None = None

@@ -1,0 +1,127 @@
+"""Orders and their life cycle. An order's lines are priced from the catalog, never from the client."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, field_validator
+
+from dropshop.catalog.model import Money, Product, ProductId
+from dropshop.platform.errors import Conflict, Unprocessable
+from dropshop.platform.model import ApiModel
+
+MAX_LINES = 25  # one transaction: a stock update per line, the order and its event stay within 100 items
+
+
+class OrderStatus(StrEnum):
+    PLACED = "PLACED"
+    CONFIRMED = "CONFIRMED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+# The life cycle. Cancelling puts the stock back, so it ends where goods have not left yet.
+NEXT_STATUSES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PLACED: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
+class LineRequest(ApiModel):
+    product_id: ProductId
+    quantity: int = Field(ge=1, le=100)
+
+
+class PlaceOrder(ApiModel):
+    """What a customer sends: which products, how many. Prices come from the catalog."""
+
+    lines: list[LineRequest] = Field(min_length=1, max_length=MAX_LINES)
+
+    @field_validator("lines")
+    @classmethod
+    def each_product_once(cls, lines: list[LineRequest]) -> list[LineRequest]:
+        ids = [line.product_id for line in lines]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each product may appear on one line only")
+        return lines
+
+
+class ChangeStatus(ApiModel):
+    status: OrderStatus
+
+
+class OrderLine(ApiModel):
+    product_id: str
+    name: str
+    quantity: int
+    unit_price: Money
+    total: Money
+
+
+class StatusChange(ApiModel):
+    status: OrderStatus
+    previous: OrderStatus | None
+    at: str
+    by: str
+    event_id: str
+
+
+class Order(ApiModel):
+    order_id: str
+    customer_id: str
+    status: OrderStatus
+    lines: list[OrderLine]
+    total: Money
+    placed_at: str
+    updated_at: str
+    updated_by: str
+    history: list[StatusChange] = Field(default_factory=list)
+
+    @classmethod
+    def priced(
+        cls, *, order_id: str, customer_id: str, request: PlaceOrder, catalog: dict[str, Product], now: str
+    ) -> Order:
+        """A new order at the catalog's current prices; 422 naming the line when a product is unknown."""
+        lines = []
+        for index, wanted in enumerate(request.lines):
+            product = catalog.get(wanted.product_id)
+            if product is None:
+                raise Unprocessable(f"no product {wanted.product_id}", field=f"lines[{index}].productId")
+            lines.append(
+                OrderLine(
+                    product_id=product.product_id,
+                    name=product.name,
+                    quantity=wanted.quantity,
+                    unit_price=product.price,
+                    total=product.price.times(wanted.quantity),
+                )
+            )
+        currencies = {line.unit_price.currency for line in lines}
+        if len(currencies) > 1:
+            raise Unprocessable(f"one order, one currency: these lines mix {sorted(currencies)}", field="lines")
+        total = Money(amount=sum(line.total.amount for line in lines), currency=currencies.pop())
+        return cls(
+            order_id=order_id,
+            customer_id=customer_id,
+            status=OrderStatus.PLACED,
+            lines=lines,
+            total=total,
+            placed_at=now,
+            updated_at=now,
+            updated_by=customer_id,
+        )
+
+    def moved_to(self, status: OrderStatus, *, by: str, now: str) -> Order:
+        """The order in its next status; 409 naming `status` when the life cycle does not allow the move."""
+        if status not in NEXT_STATUSES[self.status]:
+            raise Conflict(f"an order that is {self.status} cannot become {status}", field="status")
+        return self.model_copy(update={"status": status, "updated_at": now, "updated_by": by, "history": []})
+
+
+class OrderPage(ApiModel):
+    items: list[Order]
+    next_cursor: str | None = None

@@ -1,0 +1,154 @@
+"""OrdersTable: an order and its history share a partition (pk orderId; sk `order` or `history#<at>#<event>`),
+so one query reads both. The byCustomer index (sparse: order items only) lists a customer's orders."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dropshop.orders.model import Order, OrderLine, OrderStatus, StatusChange
+from dropshop.platform.bus import DomainEvent, outbox_put
+from dropshop.platform.dynamodb import TransactionCancelled, transact_write
+from dropshop.platform.pagination import decode_cursor, encode_cursor
+
+ORDER_ENTRY = "order"
+HISTORY_PREFIX = "history#"
+
+
+class OrderRepository:
+    def __init__(self, dynamodb: Any, table: str, outbox_table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+        self._outbox = outbox_table
+
+    def add(self, order: Order, stock_moves: list[dict[str, Any]], event: DomainEvent) -> None:
+        """Store the order, its stock moves and its event in one transaction. TransactionCancelled names
+        the indexes that failed: stock moves first, in line order."""
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": _item(order),
+                "ConditionExpression": "attribute_not_exists(orderId)",
+            }
+        }
+        transact_write(self._dynamodb, [*stock_moves, put, outbox_put(event, self._outbox)])
+
+    def move(self, order: Order, previous: OrderStatus, stock_moves: list[dict[str, Any]], event: DomainEvent) -> bool:
+        """Save a status change made from `previous`; False when the order is no longer in that status."""
+        update = {
+            "Update": {
+                "TableName": self._table,
+                "Key": _key(order.order_id, ORDER_ENTRY),
+                "UpdateExpression": "SET #status = :status, updatedAt = :at, updatedBy = :by",
+                "ConditionExpression": "#status = :previous",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":status": {"S": order.status.value},
+                    ":previous": {"S": previous.value},
+                    ":at": {"S": order.updated_at},
+                    ":by": {"S": order.updated_by},
+                },
+            }
+        }
+        try:
+            transact_write(self._dynamodb, [update, *stock_moves, outbox_put(event, self._outbox)])
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed_conditions:
+                return False
+            raise
+        return True
+
+    def record(self, order_id: str, change: StatusChange) -> bool:
+        """Add a history entry; False when this event's entry is already there (a redelivery)."""
+        entry = f"{HISTORY_PREFIX}{change.at}#{change.event_id}"
+        item = _key(order_id, entry) | {
+            "status": {"S": change.status.value},
+            "at": {"S": change.at},
+            "by": {"S": change.by},
+            "eventId": {"S": change.event_id},
+        }
+        if change.previous:
+            item["previous"] = {"S": change.previous.value}
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(orderId)"
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def get(self, order_id: str) -> Order | None:
+        items = self._dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="orderId = :id",
+            ExpressionAttributeValues={":id": {"S": order_id}},
+            ConsistentRead=True,
+        ).get("Items", [])
+        orders = [item for item in items if item["entry"]["S"] == ORDER_ENTRY]
+        if not orders:
+            return None
+        history = [_change(item) for item in items if item["entry"]["S"].startswith(HISTORY_PREFIX)]
+        return _order(orders[0]).model_copy(update={"history": history})
+
+    def page_for(self, customer_id: str, *, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        """The customer's orders, newest first (without their history: that is on each order's own page)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "byCustomer",
+            "KeyConditionExpression": "customerId = :customer",
+            "ExpressionAttributeValues": {":customer": {"S": customer_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        start = decode_cursor(cursor, key_attributes={"orderId", "entry", "customerId", "placedAt"})
+        if start:
+            if start["customerId"] != {"S": customer_id}:
+                start = None  # another customer's cursor: start over rather than reveal anything
+            else:
+                request["ExclusiveStartKey"] = start
+        response = self._dynamodb.query(**request)
+        return [_order(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+
+
+def _key(order_id: str, entry: str) -> dict[str, Any]:
+    return {"orderId": {"S": order_id}, "entry": {"S": entry}}
+
+
+def _item(order: Order) -> dict[str, Any]:
+    lines = [line.model_dump(mode="json") for line in order.lines]
+    return _key(order.order_id, ORDER_ENTRY) | {
+        "customerId": {"S": order.customer_id},
+        "status": {"S": order.status.value},
+        # Lines are written once and always read whole: one JSON attribute, not a map per line.
+        "lines": {"S": json.dumps(lines, separators=(",", ":"))},
+        "totalAmount": {"N": str(order.total.amount)},
+        "currency": {"S": order.total.currency},
+        "placedAt": {"S": order.placed_at},
+        "updatedAt": {"S": order.updated_at},
+        "updatedBy": {"S": order.updated_by},
+    }
+
+
+def _order(item: dict[str, Any]) -> Order:
+    return Order.model_validate(
+        {
+            "orderId": item["orderId"]["S"],
+            "customerId": item["customerId"]["S"],
+            "status": item["status"]["S"],
+            "lines": [OrderLine.model_validate(line) for line in json.loads(item["lines"]["S"])],
+            "total": {"amount": int(item["totalAmount"]["N"]), "currency": item["currency"]["S"]},
+            "placedAt": item["placedAt"]["S"],
+            "updatedAt": item["updatedAt"]["S"],
+            "updatedBy": item["updatedBy"]["S"],
+        }
+    )
+
+
+def _change(item: dict[str, Any]) -> StatusChange:
+    return StatusChange(
+        status=OrderStatus(item["status"]["S"]),
+        previous=OrderStatus(item["previous"]["S"]) if "previous" in item else None,
+        at=item["at"]["S"],
+        by=item["by"]["S"],
+        event_id=item["eventId"]["S"],
+    )

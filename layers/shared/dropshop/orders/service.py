@@ -1,0 +1,163 @@
+"""Use cases of the orders context: place, read and move orders along their life cycle, and react to
+the orders' own events (confirm what passes the checks, keep the history)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from dropshop.catalog import service as catalog
+from dropshop.identity.model import Principal
+from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED, order_placed, order_status_changed
+from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, PlaceOrder, StatusChange
+from dropshop.orders.repository import OrderRepository
+from dropshop.platform import aws, idempotency
+from dropshop.platform.bus import DomainEvent
+from dropshop.platform.dynamodb import TransactionCancelled
+from dropshop.platform.errors import Conflict, NotFound, Unprocessable
+from dropshop.platform.observability import MetricUnit, logger, metrics
+from dropshop.platform.settings import settings
+
+# Prices that move while an order is being placed make its transaction fail; it is re-priced this often.
+PRICING_ATTEMPTS = 3
+ORDER_WORKER = "order-worker"
+
+
+def _orders() -> OrderRepository:
+    s = settings()
+    return OrderRepository(aws.client("dynamodb"), s.orders_table, s.outbox_table)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+# ---------------------------------------------------------------- the API's use cases
+
+
+def place_order(request: PlaceOrder, *, customer: Principal, idempotency_key: str | None = None) -> Order:
+    """Price the lines from the catalog and reserve their stock in the order's own transaction: concurrent
+    orders can never oversell. With an idempotency key, a retry returns the first order and reserves nothing."""
+    key = idempotency.checked_key(idempotency_key)
+    if key is None:
+        return _place(request, customer.user_id)
+    placed = idempotency.once(
+        lambda payload: _place(PlaceOrder.model_validate(payload), customer.user_id).model_dump(mode="json"),
+        caller=customer.user_id,
+        key=key,
+        payload=request.model_dump(mode="json"),
+    )
+    return Order.model_validate(placed)
+
+
+def _place(request: PlaceOrder, customer_id: str) -> Order:
+    order_id = str(uuid.uuid4())
+    wanted = [line.product_id for line in request.lines]
+    for _ in range(PRICING_ATTEMPTS):
+        products = catalog.current(wanted)
+        order = Order.priced(order_id=order_id, customer_id=customer_id, request=request, catalog=products, now=_now())
+        stock_moves = [catalog.reserve_stock(line.product_id, line.quantity, line.unit_price) for line in order.lines]
+        try:
+            _orders().add(order, stock_moves, order_placed(order))
+        except TransactionCancelled:
+            _explain_refusal(request, catalog.current(wanted))  # raises for missing products and short stock
+            continue  # the price moved: price again
+        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+        logger.info("order placed", extra={"orderId": order.order_id, "total": order.total.model_dump()})
+        return order
+    raise Conflict("prices changed while the order was placed; try again", field="lines")
+
+
+def _explain_refusal(request: PlaceOrder, products: dict[str, Any]) -> None:
+    for index, line in enumerate(request.lines):
+        product = products.get(line.product_id)
+        if product is None:
+            raise Unprocessable(f"no product {line.product_id}", field=f"lines[{index}].productId")
+        if product.stock < line.quantity:
+            metrics.add_metric(name="OrdersRefusedForStock", unit=MetricUnit.Count, value=1)
+            raise Conflict(f"only {product.stock} of {line.product_id} in stock", field=f"lines[{index}].quantity")
+
+
+def get_order(order_id: str, *, caller: Principal, may_read_any: bool) -> Order:
+    """The order if the caller owns it or may read any; someone else's order is not found (404), not 403."""
+    order = _orders().get(order_id)
+    if order is None or (order.customer_id != caller.user_id and not may_read_any):
+        raise NotFound(f"no order {order_id}", field="orderId")
+    return order
+
+
+def list_orders(*, caller: Principal, limit: int, cursor: str | None) -> OrderPage:
+    orders, next_cursor = _orders().page_for(caller.user_id, limit=limit, cursor=cursor)
+    return OrderPage(items=orders, next_cursor=next_cursor)
+
+
+def change_status(order_id: str, change: ChangeStatus, *, by: str) -> Order:
+    """Move the order to its next status (409 if the life cycle forbids it); cancelling puts stock back."""
+    current = _orders().get(order_id)
+    if current is None:
+        raise NotFound(f"no order {order_id}", field="orderId")
+    return _move(current, change.status, by=by)
+
+
+def _move(current: Order, status: OrderStatus, *, by: str) -> Order:
+    order = current.moved_to(status, by=by, now=_now())
+    stock_moves = []
+    if status is OrderStatus.CANCELLED:
+        still_sold = catalog.current([line.product_id for line in order.lines])  # removed products get nothing
+        stock_moves = [
+            catalog.release_stock(line.product_id, line.quantity)
+            for line in order.lines
+            if line.product_id in still_sold
+        ]
+    if not _orders().move(order, current.status, stock_moves, order_status_changed(order, current.status)):
+        raise Conflict(f"order {order.order_id} changed meanwhile; reload it", field="status")
+    metrics.add_metric(name=f"Orders{status.value.title()}", unit=MetricUnit.Count, value=1)
+    logger.info("order status changed", extra={"orderId": order.order_id, "from": current.status, "to": status})
+    return order
+
+
+# ---------------------------------------------------------------- reactions to the orders' own events
+
+
+def confirm_placed_order(event: DomainEvent) -> None:
+    """Confirm a placed order whose total is within the automatic limit; larger ones wait for an admin.
+    A redelivered event finds the order no longer PLACED and does nothing."""
+    order = _orders().get(event.data["orderId"])
+    if order is None or order.status is not OrderStatus.PLACED:
+        return
+    if order.total.amount > settings().auto_confirm_limit_cents:
+        metrics.add_metric(name="OrdersHeldForReview", unit=MetricUnit.Count, value=1)
+        logger.info("order held for review", extra={"orderId": order.order_id, "total": order.total.amount})
+        return
+    try:
+        _move(order, OrderStatus.CONFIRMED, by=ORDER_WORKER)
+    except Conflict:
+        logger.info("order moved on before confirmation", extra={"orderId": order.order_id})
+
+
+def record_history(event: DomainEvent) -> None:
+    """Keep every status an order reached, once per event however often the event arrives."""
+    data = event.data
+    previous = data.get("previous")
+    change = StatusChange(
+        status=OrderStatus(data["status"]),
+        previous=OrderStatus(previous) if previous else None,
+        at=event.occurred_at,
+        by=data.get("by") or data.get("updatedBy") or data["customerId"],
+        event_id=event.id,
+    )
+    if not _orders().record(data["orderId"], change):
+        logger.info("history entry already recorded", extra={"eventId": event.id})
+
+
+REACTIONS = {
+    ORDER_PLACED: [record_history, confirm_placed_order],
+    ORDER_STATUS_CHANGED: [record_history],
+}
+
+
+def react(event: DomainEvent) -> None:
+    """Run every reaction to `event`; each is idempotent, so a redelivered event changes nothing."""
+    for reaction in REACTIONS.get(event.type, []):
+        reaction(event)

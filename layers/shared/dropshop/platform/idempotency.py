@@ -1,0 +1,75 @@
+"""Powertools idempotency over IdempotencyTable: a request retried under the same key gets the first answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from dropshop.platform.errors import Conflict, MalformedRequest, Unprocessable
+from dropshop.platform.settings import settings
+
+# What a client may send as an Idempotency-Key: an opaque token, a UUID being the usual choice.
+MAX_KEY_LENGTH = 128
+# Retries come within minutes; a day covers a client that retries after an outage.
+REMEMBER_FOR_SECONDS = 24 * 3600
+
+config = IdempotencyConfig(
+    event_key_jmespath="[caller, key]",
+    payload_validation_jmespath="payload",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=REMEMBER_FOR_SECONDS,
+)
+
+
+@cache
+def _store() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+
+
+def track(context: Any) -> None:
+    """Call from the handler: a run cut off by its timeout frees the key when the timeout passes."""
+    config.register_lambda_context(context)
+
+
+def checked_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise MalformedRequest(f"must be 1 to {MAX_KEY_LENGTH} printable characters", field="Idempotency-Key")
+    return key
+
+
+def once(
+    operation: Callable[[dict[str, Any]], dict[str, Any]], *, caller: str, key: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """`operation(payload)` at most once per (caller, key): a repeat returns the stored answer, a repeat with a
+    different payload is 422, and a repeat while the first is still running is 409 (retry shortly)."""
+
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="request",
+        persistence_store=_store(),
+        config=config,
+        key_prefix=f"{operation.__module__}.{operation.__qualname__}",  # keys of two operations never meet
+    )
+    def run(request: dict[str, Any]) -> dict[str, Any]:
+        return operation(request["payload"])
+
+    try:
+        result: dict[str, Any] = run(request={"caller": caller, "key": key, "payload": payload})
+    except IdempotencyValidationError:
+        raise Unprocessable("this key was used for a different request", field="Idempotency-Key") from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict("a request with this key is still in progress; retry shortly", field="Idempotency-Key") from None
+    return result

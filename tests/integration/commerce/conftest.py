@@ -1,0 +1,101 @@
+"""The commerce services as the template wires them: the whole stack provisioned into moto's server, the
+REST API served by the local gateway (routes, Cognito authorizer, CORS), functions run in-process, and
+the outbox stream, SNS subscriptions and SQS mappings pumped by the local wiring."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from werkzeug.test import Client
+
+from dropshop.identity import service as identity
+from dropshop.platform import aws, idempotency, settings
+from tests.support import cognito
+from tools.local.gateway import Gateway
+from tools.local.stack import Stack, provision
+from tools.local.wiring import Wiring
+
+
+@dataclass
+class Shop:
+    stack: Stack
+    wiring: Wiring
+    client: Client
+    users: dict[str, cognito.SignedInUser]
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        as_user: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        sent = dict(headers or {})
+        if as_user:
+            sent["Authorization"] = f"Bearer {self.users[as_user].id_token}"
+        data = None if body is None else json.dumps(body)
+        response = self.client.open(path, method=method, data=data, headers=sent, content_type="application/json")
+        return response.status_code, json.loads(response.get_data() or b"null")
+
+    def add_product(self, *, name: str = "Mug", amount: int = 1250, stock: int = 10, category: str = "kitchen") -> str:
+        status, product = self.call(
+            "POST",
+            "/products",
+            as_user="admin",
+            body={"name": name, "category": category, "price": {"amount": amount, "currency": "EUR"}, "stock": stock},
+        )
+        assert status == 201, product
+        return str(product["productId"])
+
+    def settle(self) -> None:
+        """Relay the outbox and run the consumers until nothing moves."""
+        self.wiring.drain()
+
+    def item(self, table: str, **key: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = (
+            self.stack.client("dynamodb")
+            .get_item(
+                TableName=self.stack.physical[table], Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True
+            )
+            .get("Item")
+        )
+        return found
+
+
+@pytest.fixture
+def shop(aws_session: boto3.session.Session, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop]:
+    stack = provision(aws_session, name=f"shop-{uuid.uuid4().hex[:8]}", endpoint_url=moto_endpoint)
+    for function in stack.of_type("AWS::Serverless::Function"):
+        for key, value in stack.environment(function).items():
+            if key != "POWERTOOLS_SERVICE_NAME":
+                monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    _forget_cached_configuration()
+    pool = cognito.UserPool(stack.physical["UserPool"], stack.physical["UserPoolClient"])
+    client = stack.client("cognito-idp")
+    users = {
+        "customer": cognito.sign_up(client, pool, "jane", email="jane@example.com", name="Jane", groups=["customer"]),
+        "other": cognito.sign_up(client, pool, "omar", email="omar@example.com", name="Omar", groups=["customer"]),
+        "admin": cognito.sign_up(client, pool, "ada", email="ada@example.com", name="Ada", groups=["admin"]),
+    }
+    wiring = Wiring(stack)
+    gateway = Gateway(stack, wiring.invoke, jwks_url=settings.settings().jwks_url, log=lambda line: None)
+    yield Shop(stack, wiring, Client(gateway), users)
+    _forget_cached_configuration()
+
+
+def _forget_cached_configuration() -> None:
+    settings.settings.cache_clear()
+    aws.client.cache_clear()
+    aws._session.cache_clear()
+    identity.verifier.cache_clear()
+    identity.directory.cache_clear()
+    idempotency._store.cache_clear()
