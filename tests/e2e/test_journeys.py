@@ -85,3 +85,29 @@ def test_post_writer_goes_through_sqs_to_the_writer(local: LocalStack, api: Clie
 def test_cors_preflight_is_answered_for_the_frontend(api: Client) -> None:
     status, _ = api.request("OPTIONS", "/session")
     assert status == 204
+
+
+def test_a_customer_orders_from_the_demo_catalog_and_the_worker_confirms_it(
+    api: Client, customer_token: str, admin_token: str
+) -> None:
+    status, catalog = api.request("GET", "/products?category=living")
+    assert status == 200
+    lamp = next(product for product in catalog["items"] if product["productId"] == "demo-desk-lamp")
+    status, order = api.request(
+        "POST", "/orders", token=customer_token, body={"lines": [{"productId": lamp["productId"], "quantity": 1}]}
+    )
+    assert status == 201
+    assert order["total"] == lamp["price"]
+
+    def confirmed() -> dict[str, Any] | None:
+        _, current = api.request("GET", f"/orders/{order['orderId']}", token=customer_token)
+        return current if current["status"] == "CONFIRMED" else None
+
+    settled = eventually(confirmed)
+    assert [change["status"] for change in settled["history"]] == ["PLACED", "CONFIRMED"]
+    status, shipped = api.request(
+        "PUT", f"/orders/{order['orderId']}/status", token=admin_token, body={"status": "SHIPPED"}
+    )
+    assert status == 200
+    assert shipped["status"] == "SHIPPED"
+    assert api.request("GET", "/products/demo-desk-lamp")[1]["stock"] == lamp["stock"] - 1

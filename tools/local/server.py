@@ -33,17 +33,17 @@ DEMO_USERS = {
 }
 DEMO_FILE = ROOT / "events" / "transformer" / "files" / "accounts-2026-11-24.json"
 # The catalog the sample events in events/products and events/orders refer to.
-DEMO_PRODUCTS = [
-    {"productId": "demo-enamel-mug", "name": "Enamel mug", "category": "kitchen", "amount": 1250, "stock": 50},
-    {"productId": "demo-desk-lamp", "name": "Desk lamp", "category": "living", "amount": 4999, "stock": 10},
-    {"productId": "demo-wool-throw", "name": "Wool throw", "category": "living", "amount": 8900, "stock": 5},
+DEMO_PRODUCTS: list[dict[str, Any]] = [
+    {"productId": "demo-enamel-mug", "name": "Enamel mug", "category": "kitchen", "price": 1250, "stock": 50},
+    {"productId": "demo-desk-lamp", "name": "Desk lamp", "category": "living", "price": 4999, "stock": 10},
+    {"productId": "demo-wool-throw", "name": "Wool throw", "category": "living", "price": 8900, "stock": 5},
 ]
 
 
 def seed_catalog(stack: Stack) -> None:
     """The demo products, written through the catalog's repository (their ProductChanged events included)."""
     from dropshop.catalog.events import Change, product_changed
-    from dropshop.catalog.model import Money, Product
+    from dropshop.catalog.model import Product
     from dropshop.catalog.repository import ProductRepository
 
     products = ProductRepository(
@@ -51,15 +51,8 @@ def seed_catalog(stack: Stack) -> None:
     )
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime())
     for demo in DEMO_PRODUCTS:
-        product = Product(
-            product_id=demo["productId"],
-            name=demo["name"],
-            category=demo["category"],
-            price=Money(amount=demo["amount"], currency="EUR"),
-            stock=demo["stock"],
-            created_at=now,
-            updated_at=now,
-        )
+        price = {"amount": demo["price"], "currency": "EUR"}
+        product = Product.model_validate({**demo, "price": price, "createdAt": now, "updatedAt": now})
         products.add(product, product_changed(product, Change.CREATED))
 
 

@@ -1,0 +1,72 @@
+"""The order's rules without AWS: pricing from the catalog and the life cycle."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from dropshop.catalog.model import Money, Product
+from dropshop.orders.model import NEXT_STATUSES, Order, OrderStatus, PlaceOrder
+from dropshop.platform.errors import Conflict, Unprocessable
+
+NOW = "2026-11-25T10:00:00.000+00:00"
+
+
+def product(product_id: str, amount: int, currency: str = "EUR") -> Product:
+    return Product(
+        product_id=product_id,
+        name=product_id.title(),
+        category="kitchen",
+        price=Money(amount=amount, currency=currency),
+        stock=5,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def order_for(lines: list[tuple[str, int]], catalog: dict[str, Product]) -> Order:
+    request = PlaceOrder.model_validate({"lines": [{"productId": p, "quantity": q} for p, q in lines]})
+    return Order.priced(order_id="o-1", customer_id="c-1", request=request, catalog=catalog, now=NOW)
+
+
+def test_lines_and_total_are_priced_from_the_catalog() -> None:
+    order = order_for([("mug", 3), ("lamp", 1)], {"mug": product("mug", 1250), "lamp": product("lamp", 4999)})
+    assert [line.total.amount for line in order.lines] == [3750, 4999]
+    assert order.total == Money(amount=8749, currency="EUR")
+    assert order.status is OrderStatus.PLACED
+
+
+def test_an_unknown_product_names_its_line() -> None:
+    with pytest.raises(Unprocessable) as refused:
+        order_for([("mug", 1), ("ghost", 1)], {"mug": product("mug", 1250)})
+    assert refused.value.field == "lines[1].productId"
+
+
+def test_one_order_has_one_currency() -> None:
+    with pytest.raises(Unprocessable) as refused:
+        order_for([("mug", 1), ("lamp", 1)], {"mug": product("mug", 1250), "lamp": product("lamp", 10, "USD")})
+    assert refused.value.field == "lines"
+
+
+def test_a_product_on_two_lines_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        PlaceOrder.model_validate({"lines": [{"productId": "mug", "quantity": 1}, {"productId": "mug", "quantity": 2}]})
+
+
+@pytest.mark.parametrize("current", list(OrderStatus))
+@pytest.mark.parametrize("target", list(OrderStatus))
+def test_the_life_cycle_allows_exactly_its_moves(current: OrderStatus, target: OrderStatus) -> None:
+    order = order_for([("mug", 1)], {"mug": product("mug", 1250)}).model_copy(update={"status": current})
+    if target in NEXT_STATUSES[current]:
+        moved = order.moved_to(target, by="admin", now=NOW)
+        assert moved.status is target
+        assert moved.updated_by == "admin"
+    else:
+        with pytest.raises(Conflict):
+            order.moved_to(target, by="admin", now=NOW)
+
+
+def test_finished_orders_go_nowhere_and_shipped_ones_cannot_be_cancelled() -> None:
+    assert NEXT_STATUSES[OrderStatus.DELIVERED] == frozenset()
+    assert NEXT_STATUSES[OrderStatus.CANCELLED] == frozenset()
+    assert OrderStatus.CANCELLED not in NEXT_STATUSES[OrderStatus.SHIPPED]
