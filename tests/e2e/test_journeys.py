@@ -99,11 +99,13 @@ def test_a_customer_orders_from_the_demo_catalog_and_the_worker_confirms_it(
     assert status == 201
     assert order["total"] == lamp["price"]
 
-    def confirmed() -> dict[str, Any] | None:
+    def confirmed_and_recorded() -> dict[str, Any] | None:
+        # The confirmation's own event records its history entry a moment after the status changes.
         _, current = api.request("GET", f"/orders/{order['orderId']}", token=customer_token)
-        return current if current["status"] == "CONFIRMED" else None
+        return current if len(current["history"]) == 2 else None
 
-    settled = eventually(confirmed)
+    settled = eventually(confirmed_and_recorded)
+    assert settled["status"] == "CONFIRMED"
     assert [change["status"] for change in settled["history"]] == ["PLACED", "CONFIRMED"]
     status, shipped = api.request(
         "PUT", f"/orders/{order['orderId']}/status", token=admin_token, body={"status": "SHIPPED"}

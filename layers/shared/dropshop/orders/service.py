@@ -3,6 +3,7 @@ the orders' own events (confirm what passes the checks, keep the history)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -14,13 +15,14 @@ from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, P
 from dropshop.orders.repository import OrderRepository
 from dropshop.platform import aws, idempotency
 from dropshop.platform.bus import DomainEvent
-from dropshop.platform.dynamodb import TransactionCancelled
+from dropshop.platform.dynamodb import TransactionCancelled, backoff
 from dropshop.platform.errors import Conflict, NotFound, Unprocessable
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
-# Prices that move while an order is being placed make its transaction fail; it is re-priced this often.
-PRICING_ATTEMPTS = 3
+# A transaction cancelled for no reason the order can name (a price that moved meanwhile, or DynamoDB's
+# TransactionConflict when concurrent orders touch the same product) is re-priced and retried, backing off.
+PLACING_ATTEMPTS = 5
 ORDER_WORKER = "order-worker"
 
 
@@ -42,19 +44,20 @@ def place_order(request: PlaceOrder, *, customer: Principal, idempotency_key: st
     key = idempotency.checked_key(idempotency_key)
     if key is None:
         return _place(request, customer.user_id)
-    placed = idempotency.once(
-        lambda payload: _place(PlaceOrder.model_validate(payload), customer.user_id).model_dump(mode="json"),
-        caller=customer.user_id,
-        key=key,
-        payload=request.model_dump(mode="json"),
-    )
+
+    def place_once(payload: dict[str, Any]) -> dict[str, Any]:
+        return _place(PlaceOrder.model_validate(payload), customer.user_id).model_dump(mode="json")
+
+    placed = idempotency.once(place_once, caller=customer.user_id, key=key, payload=request.model_dump(mode="json"))
     return Order.model_validate(placed)
 
 
 def _place(request: PlaceOrder, customer_id: str) -> Order:
     order_id = str(uuid.uuid4())
     wanted = [line.product_id for line in request.lines]
-    for _ in range(PRICING_ATTEMPTS):
+    for attempt in range(PLACING_ATTEMPTS):
+        if attempt:
+            time.sleep(backoff(attempt))
         products = catalog.current(wanted)
         order = Order.priced(order_id=order_id, customer_id=customer_id, request=request, catalog=products, now=_now())
         stock_moves = [catalog.reserve_stock(line.product_id, line.quantity, line.unit_price) for line in order.lines]
@@ -62,11 +65,11 @@ def _place(request: PlaceOrder, customer_id: str) -> Order:
             _orders().add(order, stock_moves, order_placed(order))
         except TransactionCancelled:
             _explain_refusal(request, catalog.current(wanted))  # raises for missing products and short stock
-            continue  # the price moved: price again
+            continue
         metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
         logger.info("order placed", extra={"orderId": order.order_id, "total": order.total.model_dump()})
         return order
-    raise Conflict("prices changed while the order was placed; try again", field="lines")
+    raise Conflict("the products changed while the order was placed; try again", field="lines")
 
 
 def _explain_refusal(request: PlaceOrder, products: dict[str, Any]) -> None:
