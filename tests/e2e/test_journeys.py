@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
 
 from tests.e2e.conftest import Client, eventually
@@ -113,3 +114,13 @@ def test_a_customer_orders_from_the_demo_catalog_and_the_worker_confirms_it(
     assert status == 200
     assert shipped["status"] == "SHIPPED"
     assert api.request("GET", "/products/demo-desk-lamp")[1]["stock"] == lamp["stock"] - 1
+
+
+def test_swagger_ui_and_one_openapi_document_describe_the_rest_api(local: LocalStack, api: Client) -> None:
+    status, document = api.request("GET", "/openapi.json")
+    assert status == 200
+    for path in ("/products", "/products/{product_id}", "/orders", "/orders/{order_id}/status", "/files", "/session"):
+        assert path in document["paths"], sorted(document["paths"])
+    assert "PlaceOrder" in document["components"]["schemas"]
+    with urllib.request.urlopen(f"{local.url}/swagger", timeout=10) as page:  # noqa: S310 - the local gateway
+        assert b"swagger-ui" in page.read()

@@ -95,9 +95,26 @@ def cors(stack: Stack) -> Cors:
     )
 
 
+SWAGGER_UI = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Drop Shop REST API</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>"""
+
+
 class Gateway:
-    def __init__(self, stack: Stack, invoke: Invoke, jwks_url: str, log: Log = print) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        invoke: Invoke,
+        jwks_url: str,
+        log: Log = print,
+        openapi: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self._stack = stack
+        self._openapi = openapi
         self._invoke = invoke
         self._routes = routes(stack)
         self._cors = cors(stack)
@@ -117,6 +134,10 @@ class Gateway:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> tuple[Response, str]:
+        if self._openapi and request.method == "GET" and request.path in ("/openapi.json", "/swagger"):
+            if request.path == "/swagger":
+                return Response(SWAGGER_UI, content_type="text/html"), "Swagger UI"
+            return _json(200, self._openapi(), self._cors.simple), "OpenAPI"
         matches = [(route, m) for route in self._routes if (m := route.pattern.match(request.path))]
         if not matches:
             return _json(404, {"message": "Not Found"}, self._cors.simple), "-"

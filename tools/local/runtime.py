@@ -74,6 +74,14 @@ class Worker:
             raise FunctionError(self.name, payload)
         return payload
 
+    def openapi(self) -> str | None:
+        """The OpenAPI document (JSON) the function's Powertools resolver generates, or None without one."""
+        assert self._connection is not None
+        with self._lock:
+            self._connection.send(("openapi", None))
+            _, document = self._connection.recv()
+        return document if isinstance(document, str) else None
+
     def stop(self) -> None:
         if self._process is not None and self._process.is_alive():
             self._process.terminate()
@@ -88,7 +96,8 @@ def _serve(connection: Connection, name: str, code_dir: str, environment: dict[s
     os.dup2(log, 2)
     sys.path[:0] = [code_dir, str(LAYER), str(ROOT)]
     try:
-        handler = importlib.import_module("app").lambda_handler
+        module = importlib.import_module("app")
+        handler = module.lambda_handler
     except BaseException as error:
         connection.send(("error", _error(error)))
         return
@@ -98,6 +107,11 @@ def _serve(connection: Connection, name: str, code_dir: str, environment: dict[s
             command, event = connection.recv()
         except EOFError:
             return
+        if command == "openapi":  # the function's Powertools resolver describes its routes, if it has one
+            resolver = getattr(module, "app", None)
+            describe = getattr(resolver, "get_openapi_json_schema", None)
+            connection.send(("ok", describe(title="Drop Shop REST API") if describe else None))
+            continue
         if command != "invoke":
             return
         try:

@@ -116,6 +116,20 @@ class LocalStack:
         finally:
             self.log(f"λ {function:22} {(time.monotonic() - started) * 1000:6.0f} ms  {outcome}")
 
+    def openapi(self) -> dict[str, Any]:
+        """One OpenAPI document for the REST API: the paths and schemas each function's resolver generates."""
+        merged: dict[str, Any] = {"openapi": "3.1.0", "info": {"title": "Drop Shop REST API", "version": "local"}}
+        merged["servers"] = [{"url": self.url}]
+        paths: dict[str, Any] = {}
+        schemas: dict[str, Any] = {}
+        for worker in self.workers.values():
+            document = worker.openapi()
+            if document:
+                described = json.loads(document)
+                paths |= described.get("paths", {})
+                schemas |= described.get("components", {}).get("schemas", {})
+        return merged | {"paths": dict(sorted(paths.items())), "components": {"schemas": schemas}}
+
     # ------------------------------------------------------------------ parts
 
     def _start_workers(self) -> None:
@@ -143,7 +157,7 @@ class LocalStack:
     def _serve_apis(self) -> None:
         assert self.stack is not None
         jwks = f"{self.endpoint}/{self.stack.physical['UserPool']}/.well-known/jwks.json"
-        gateway = Gateway(self.stack, self.invoke, jwks_url=jwks, log=self.log)
+        gateway = Gateway(self.stack, self.invoke, jwks_url=jwks, log=self.log, openapi=self.openapi)
         self._http = make_server("127.0.0.1", self.port, gateway, threaded=True)
         self.port = self._http.server_port  # the one the OS gave, when asked for port 0
         threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True).start()
@@ -229,6 +243,7 @@ class LocalStack:
             f"Drop Shop backend on {self.url}\n"
             f"  REST API:      {self.url}/session  /telemetry  /files  /products  /orders\n"
             f"  HTTP API:      {self.url}/writer\n"
+            f"  Swagger UI:    {self.url}/swagger   (OpenAPI: {self.url}/openapi.json)\n"
             f"  AWS (moto):    {self.endpoint}   (aws --endpoint-url {self.endpoint} ...)\n"
             f"  data bucket:   s3://{self.stack.physical['DataBucket']}/incoming/  (JSON/NDJSON feed the pipeline)\n"
             f"  users:\n{users}\n"
