@@ -1,17 +1,24 @@
 """moto's server on 127.0.0.1, in a process of its own.
 
 Its own process, because moto's in-process server shares the backends that every `mock_aws` resets.
+It serves requests on threads; DynamoDB's writes are made atomic there (see `serve`), as on AWS.
 """
 
 from __future__ import annotations
 
+import functools
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -19,7 +26,8 @@ def moto_server(port: int | None = None) -> Iterator[str]:
     """Start the server, wait until it answers, yield its endpoint URL; stop it on the way out."""
     port = port or free_port()
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "tools.local.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -50,3 +58,32 @@ def _wait_until_up(endpoint: str, server: subprocess.Popen[bytes], timeout: floa
         except OSError:
             time.sleep(0.1)
     raise TimeoutError(f"moto's server did not answer at {endpoint}")
+
+
+def serve() -> None:
+    """moto's server, with each DynamoDB write (a transaction included) atomic against the others.
+
+    DynamoDB evaluates a condition and applies its write as one step, and transactions are serializable;
+    moto's backend checks and writes in separate Python steps, so two request threads can both pass
+    `stock >= :quantity`. One lock over the writing operations restores what AWS guarantees.
+    """
+    from moto import server
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+
+    def atomic(write: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(write)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return write(*args, **kwargs)
+
+        return locked
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+        setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+    server.main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    serve()
