@@ -45,11 +45,12 @@ def seed_catalog(stack: Stack) -> None:
     from dropshop.catalog.events import Change, product_changed
     from dropshop.catalog.model import Product
     from dropshop.catalog.repository import ProductRepository
+    from dropshop.platform.clock import now_iso
 
     products = ProductRepository(
         stack.client("dynamodb"), stack.physical["ProductsTable"], stack.physical["OutboxTable"]
     )
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime())
+    now = now_iso()
     for demo in DEMO_PRODUCTS:
         price = {"amount": demo["price"], "currency": "EUR"}
         product = Product.model_validate({**demo, "price": price, "createdAt": now, "updatedAt": now})

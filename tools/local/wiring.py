@@ -124,30 +124,28 @@ class Wiring:
         self.stack.client("sqs").send_message(QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(event))
 
     def _rules(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(name, self.stack.resolve(props["Pattern"])) for name, props in self._sources("EventBridgeRule")]
+
+    def _sources(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """(function, event properties) for every event of type `kind` the template gives a function."""
         return [
-            (name, self.stack.resolve(spec["Properties"]["Pattern"]))
+            (name, spec["Properties"])
             for name, function in self.stack.of_type("AWS::Serverless::Function").items()
             for spec in function["Properties"].get("Events", {}).values()
-            if spec["Type"] == "EventBridgeRule"
+            if spec["Type"] == kind
         ]
 
     # ------------------------------------------------------------------ SQS → functions
 
     def queue_mappings(self) -> list[QueueMapping]:
         mappings = []
-        for name, function in self.stack.of_type("AWS::Serverless::Function").items():
-            for spec in function["Properties"].get("Events", {}).values():
-                if spec["Type"] != "SQS":
-                    continue
-                props = spec["Properties"]
-                assert props.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], name
-                queue = props["Queue"]["Fn::GetAtt"]
-                logical = queue.split(".")[0] if isinstance(queue, str) else queue[0]
-                mappings.append(
-                    QueueMapping(
-                        name, self.stack.physical[logical], self.stack.arns[logical], props.get("BatchSize", 10)
-                    )
-                )
+        for name, props in self._sources("SQS"):
+            assert props.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], name
+            queue = props["Queue"]["Fn::GetAtt"]
+            logical = queue.split(".")[0] if isinstance(queue, str) else queue[0]
+            mappings.append(
+                QueueMapping(name, self.stack.physical[logical], self.stack.arns[logical], props.get("BatchSize", 10))
+            )
         return mappings
 
     def drain(self, *, max_rounds: int = 10_000) -> int:
@@ -198,22 +196,19 @@ class Wiring:
 
     def stream_mappings(self) -> list[StreamMapping]:
         mappings = []
-        for name, function in self.stack.of_type("AWS::Serverless::Function").items():
-            for spec in function["Properties"].get("Events", {}).values():
-                if spec["Type"] != "DynamoDB":
-                    continue
-                props = self.stack.resolve(spec["Properties"])
-                filters = props.get("FilterCriteria", {}).get("Filters", [])
-                mappings.append(
-                    StreamMapping(
-                        function=name,
-                        stream_arn=props["Stream"],
-                        batch_size=props.get("BatchSize", 100),
-                        patterns=[json.loads(f["Pattern"]) for f in filters],
-                        max_retries=props.get("MaximumRetryAttempts", -1),
-                        on_failure_arn=props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
-                    )
+        for name, source in self._sources("DynamoDB"):
+            props = self.stack.resolve(source)
+            filters = props.get("FilterCriteria", {}).get("Filters", [])
+            mappings.append(
+                StreamMapping(
+                    function=name,
+                    stream_arn=props["Stream"],
+                    batch_size=props.get("BatchSize", 100),
+                    patterns=[json.loads(f["Pattern"]) for f in filters],
+                    max_retries=props.get("MaximumRetryAttempts", -1),
+                    on_failure_arn=props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
                 )
+            )
         return mappings
 
     def poll_stream(self, mapping: StreamMapping) -> int:

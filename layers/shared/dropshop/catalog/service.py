@@ -4,13 +4,13 @@ that commit inside an order's own transaction (so the two can never disagree).""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from dropshop.catalog.events import Change, product_changed
 from dropshop.catalog.model import Money, Product, ProductDraft, ProductPage
 from dropshop.catalog.repository import ProductRepository
 from dropshop.platform import aws
+from dropshop.platform.clock import now_iso
 from dropshop.platform.errors import Conflict, NotFound
 from dropshop.platform.observability import logger
 from dropshop.platform.settings import settings
@@ -19,10 +19,6 @@ from dropshop.platform.settings import settings
 def _products() -> ProductRepository:
     s = settings()
     return ProductRepository(aws.client("dynamodb"), s.products_table, s.outbox_table)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def list_products(*, category: str | None, limit: int, cursor: str | None) -> ProductPage:
@@ -38,7 +34,7 @@ def get_product(product_id: str) -> Product:
 
 
 def add_product(draft: ProductDraft) -> Product:
-    now = _now()
+    now = now_iso()
     product = Product(**draft.model_dump(), product_id=str(uuid.uuid4()), created_at=now, updated_at=now)
     if not _products().add(product, product_changed(product, Change.CREATED)):
         raise Conflict(f"product {product.product_id} exists", field="productId")  # a uuid4 collision
@@ -48,7 +44,7 @@ def add_product(draft: ProductDraft) -> Product:
 
 def replace_product(product_id: str, draft: ProductDraft) -> Product:
     current = get_product(product_id)
-    product = Product(**draft.model_dump(), product_id=product_id, created_at=current.created_at, updated_at=_now())
+    product = Product(**draft.model_dump(), product_id=product_id, created_at=current.created_at, updated_at=now_iso())
     if not _products().replace(product, product_changed(product, Change.UPDATED)):
         raise NotFound(f"no product {product_id}", field="productId")
     logger.info("product replaced", extra={"productId": product_id})

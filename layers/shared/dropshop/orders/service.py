@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from dropshop.catalog import service as catalog
+from dropshop.catalog.model import Product
 from dropshop.identity.model import Principal
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED, order_placed, order_status_changed
 from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, PlaceOrder, StatusChange
 from dropshop.orders.repository import OrderRepository
 from dropshop.platform import aws, idempotency
 from dropshop.platform.bus import DomainEvent
+from dropshop.platform.clock import now_iso
 from dropshop.platform.dynamodb import TransactionCancelled, backoff
 from dropshop.platform.errors import Conflict, NotFound, Unprocessable
 from dropshop.platform.observability import MetricUnit, logger, metrics
@@ -29,10 +30,6 @@ ORDER_WORKER = "order-worker"
 def _orders() -> OrderRepository:
     s = settings()
     return OrderRepository(aws.client("dynamodb"), s.orders_table, s.outbox_table)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 # ---------------------------------------------------------------- the API's use cases
@@ -55,16 +52,19 @@ def place_order(request: PlaceOrder, *, customer: Principal, idempotency_key: st
 def _place(request: PlaceOrder, customer_id: str) -> Order:
     order_id = str(uuid.uuid4())
     wanted = [line.product_id for line in request.lines]
+    products = catalog.current(wanted)
     for attempt in range(PLACING_ATTEMPTS):
         if attempt:
             time.sleep(backoff(attempt))
-        products = catalog.current(wanted)
-        order = Order.priced(order_id=order_id, customer_id=customer_id, request=request, catalog=products, now=_now())
+        order = Order.priced(
+            order_id=order_id, customer_id=customer_id, request=request, catalog=products, now=now_iso()
+        )
         stock_moves = [catalog.reserve_stock(line.product_id, line.quantity, line.unit_price) for line in order.lines]
         try:
             _orders().add(order, stock_moves, order_placed(order))
         except TransactionCancelled:
-            _explain_refusal(request, catalog.current(wanted))  # raises for missing products and short stock
+            products = catalog.current(wanted)  # what the next attempt is priced from, too
+            _explain_refusal(request, products)  # raises for missing products and short stock
             continue
         metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
         logger.info("order placed", extra={"orderId": order.order_id, "total": order.total.model_dump()})
@@ -72,7 +72,7 @@ def _place(request: PlaceOrder, customer_id: str) -> Order:
     raise Conflict("the products changed while the order was placed; try again", field="lines")
 
 
-def _explain_refusal(request: PlaceOrder, products: dict[str, Any]) -> None:
+def _explain_refusal(request: PlaceOrder, products: dict[str, Product]) -> None:
     for index, line in enumerate(request.lines):
         product = products.get(line.product_id)
         if product is None:
@@ -104,7 +104,7 @@ def change_status(order_id: str, change: ChangeStatus, *, by: str) -> Order:
 
 
 def _move(current: Order, status: OrderStatus, *, by: str) -> Order:
-    order = current.moved_to(status, by=by, now=_now())
+    order = current.moved_to(status, by=by, now=now_iso())
     stock_moves = []
     if status is OrderStatus.CANCELLED:
         still_sold = catalog.current([line.product_id for line in order.lines])  # removed products get nothing
@@ -147,7 +147,7 @@ def record_history(event: DomainEvent) -> None:
         status=OrderStatus(data["status"]),
         previous=OrderStatus(previous) if previous else None,
         at=event.occurred_at,
-        by=data.get("by") or data.get("updatedBy") or data["customerId"],
+        by=data.get("by") or data["updatedBy"],  # OrderStatusChanged says `by`; OrderPlaced is the whole order
         event_id=event.id,
     )
     if not _orders().record(data["orderId"], change):

@@ -10,18 +10,14 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from dropshop.platform import aws
+from dropshop.platform.clock import now_iso
 from dropshop.platform.settings import settings
 
 # Stream records live 24 h; outbox items outlive them by far, then TTL removes them (no relay follows).
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -30,7 +26,7 @@ class DomainEvent:
     source: str
     data: dict[str, Any]
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    occurred_at: str = field(default_factory=_now)
+    occurred_at: str = field(default_factory=now_iso)
 
     def to_json(self) -> str:
         envelope = {"id": self.id, "type": self.type, "source": self.source, "occurredAt": self.occurred_at}
