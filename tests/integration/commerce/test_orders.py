@@ -229,3 +229,19 @@ def test_order_events_reach_the_worker_queue_only_through_its_filter(shop: Shop)
     shop.wiring.drain()
     assert shop.wiring.invocations.get("EventRelayFunction", 0) >= 1
     assert shop.wiring.invocations.get("OrderWorkerFunction", 0) == 0
+
+
+@pytest.mark.parametrize("key", ["   ", "k" * 129])
+def test_a_malformed_idempotency_key_is_a_4xx_naming_the_header(shop: Shop, key: str) -> None:
+    mug = shop.add_product()
+    status, answer = place(shop, [{"productId": mug, "quantity": 1}], key=key)
+    assert 400 <= status < 500
+    assert answer["field"].lower() == "idempotency-key"
+    assert stock(shop, mug) == 10
+
+
+def test_a_message_that_is_not_an_event_ends_in_the_worker_dead_letter_queue(shop: Shop) -> None:
+    shop.stack.client("sqs").send_message(QueueUrl=shop.stack.physical["OrderWorkerQueue"], MessageBody="not json")
+    shop.settle()
+    assert shop.wiring.depth("OrderWorkerQueue") == 0
+    assert shop.wiring.depth("OrderWorkerDLQ") == 1
