@@ -21,7 +21,7 @@ EVENT ?= events/telemetry/batch.json
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
+$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt $(wildcard handlers/*/requirements.txt)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@

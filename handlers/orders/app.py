@@ -2,6 +2,8 @@
 
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
+from dropshop.invoicing import service as invoicing
+from dropshop.invoicing.model import InvoiceLink
 from dropshop.orders import service as orders
 from dropshop.orders.model import ChangeStatus, Order, OrderPage, PlaceOrder
 from dropshop.platform import aws, http, idempotency
@@ -42,6 +44,13 @@ def list_orders(
 def get_order(order_id: str = Path(max_length=64)) -> Order:
     caller = _caller("orders:read:own", "orders:read:any")
     return orders.get_order(order_id, caller=caller, may_read_any=identity.may(caller, "orders:read:any"))
+
+
+@app.get("/orders/<order_id>/invoice")
+@tracer.capture_method
+def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
+    caller = _caller("invoices:read:own", "invoices:read:any")
+    return invoicing.invoice_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
 @app.put("/orders/<order_id>/status")

@@ -20,6 +20,10 @@ class Money(ApiModel):
     def times(self, quantity: int) -> Money:
         return Money(amount=self.amount * quantity, currency=self.currency)
 
+    def __str__(self) -> str:
+        """12.50 EUR: how invoices and e-mails print an amount (every currency sold has two decimals)."""
+        return f"{self.amount // 100:,}.{self.amount % 100:02d} {self.currency}"
+
 
 class ProductDraft(ApiModel):
     """What an admin sends to create or replace a product."""

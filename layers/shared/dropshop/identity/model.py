@@ -52,6 +52,15 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Where to reach a user: what the directory holds now, not what an old token said."""
+
+    user_id: str
+    email: str
+    name: str | None
+
+
+@dataclass(frozen=True)
 class Profile:
     user_id: str
     username: str

@@ -6,7 +6,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from dropshop.identity.directory import UserDirectory
-from dropshop.identity.model import Principal, Profile, permissions_for
+from dropshop.identity.model import Contact, Principal, Profile, permissions_for
 from dropshop.platform import aws
 from dropshop.platform.errors import Forbidden, Unauthenticated
 from dropshop.platform.observability import MetricUnit, logger, metrics
@@ -75,6 +75,13 @@ def profile(principal: Principal, users: UserDirectory | None = None) -> Profile
         groups=sorted(principal.groups),
         permissions=permissions_for(principal.groups),
     )
+
+
+def contact(user_id: str, users: UserDirectory | None = None) -> Contact | None:
+    """The user's e-mail address and name, or None when the user is gone or has no e-mail address."""
+    attributes = (users or directory()).by_id(user_id)
+    email = attributes.get("email")
+    return Contact(user_id=user_id, email=email, name=attributes.get("name")) if email else None
 
 
 def _str_or_none(value: object) -> str | None:

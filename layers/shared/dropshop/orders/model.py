@@ -70,6 +70,13 @@ class StatusChange(ApiModel):
     event_id: str
 
 
+class InvoiceSummary(ApiModel):
+    """The order's invoice as the order shows it; the PDF is at GET /orders/{orderId}/invoice."""
+
+    number: str
+    issued_at: str
+
+
 class Order(ApiModel):
     order_id: str
     customer_id: str
@@ -79,6 +86,7 @@ class Order(ApiModel):
     placed_at: str
     updated_at: str
     updated_by: str
+    invoice: InvoiceSummary | None = None
     history: list[StatusChange] = Field(default_factory=list)
 
     @classmethod

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dropshop.orders.model import Order, OrderLine, OrderStatus, StatusChange
+from dropshop.orders.model import InvoiceSummary, Order, OrderLine, OrderStatus, StatusChange
 from dropshop.platform.bus import DomainEvent, outbox_put
 from dropshop.platform.dynamodb import TransactionCancelled, transact_write
 from dropshop.platform.pagination import decode_cursor, encode_cursor
@@ -77,6 +77,20 @@ class OrderRepository:
             return False
         return True
 
+    def attach_invoice(self, order_id: str, invoice: InvoiceSummary) -> bool:
+        """Show the invoice on the order; False when the order does not exist."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_key(order_id, ORDER_ENTRY),
+                UpdateExpression="SET invoiceNumber = :number, invoiceIssuedAt = :at",
+                ConditionExpression="attribute_exists(orderId)",
+                ExpressionAttributeValues={":number": {"S": invoice.number}, ":at": {"S": invoice.issued_at}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def get(self, order_id: str) -> Order | None:
         items = self._dynamodb.query(
             TableName=self._table,
@@ -130,6 +144,9 @@ def _item(order: Order) -> dict[str, Any]:
 
 
 def _order(item: dict[str, Any]) -> Order:
+    invoice = None
+    if "invoiceNumber" in item:
+        invoice = InvoiceSummary(number=item["invoiceNumber"]["S"], issued_at=item["invoiceIssuedAt"]["S"])
     return Order.model_validate(
         {
             "orderId": item["orderId"]["S"],
@@ -140,6 +157,7 @@ def _order(item: dict[str, Any]) -> Order:
             "placedAt": item["placedAt"]["S"],
             "updatedAt": item["updatedAt"]["S"],
             "updatedBy": item["updatedBy"]["S"],
+            "invoice": invoice,
         }
     )
 

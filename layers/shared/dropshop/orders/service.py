@@ -10,8 +10,17 @@ from typing import Any
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product
 from dropshop.identity.model import Principal
+from dropshop.invoicing.events import INVOICE_ISSUED
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED, order_placed, order_status_changed
-from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, PlaceOrder, StatusChange
+from dropshop.orders.model import (
+    ChangeStatus,
+    InvoiceSummary,
+    Order,
+    OrderPage,
+    OrderStatus,
+    PlaceOrder,
+    StatusChange,
+)
 from dropshop.orders.repository import OrderRepository
 from dropshop.platform import aws, idempotency
 from dropshop.platform.bus import DomainEvent
@@ -90,6 +99,11 @@ def get_order(order_id: str, *, caller: Principal, may_read_any: bool) -> Order:
     return order
 
 
+def find(order_id: str) -> Order | None:
+    """The order, for other contexts that act on it (invoicing); callers are checked by `get_order`."""
+    return _orders().get(order_id)
+
+
 def list_orders(*, caller: Principal, limit: int, cursor: str | None) -> OrderPage:
     orders, next_cursor = _orders().page_for(caller.user_id, limit=limit, cursor=cursor)
     return OrderPage(items=orders, next_cursor=next_cursor)
@@ -154,9 +168,17 @@ def record_history(event: DomainEvent) -> None:
         logger.info("history entry already recorded", extra={"eventId": event.id})
 
 
+def attach_invoice(event: DomainEvent) -> None:
+    """Show the issued invoice on its order (setting the same number again is harmless)."""
+    invoice = InvoiceSummary(number=event.data["invoiceNumber"], issued_at=event.data["issuedAt"])
+    if not _orders().attach_invoice(event.data["orderId"], invoice):
+        logger.warning("invoice for an unknown order", extra={"orderId": event.data["orderId"]})
+
+
 REACTIONS = {
     ORDER_PLACED: [record_history, confirm_placed_order],
     ORDER_STATUS_CHANGED: [record_history],
+    INVOICE_ISSUED: [attach_invoice],
 }
 
 

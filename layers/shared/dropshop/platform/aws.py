@@ -9,9 +9,15 @@ from dropshop.platform.observability import tracer
 
 
 @cache
-def client(service: str) -> Any:
+def client(service: str, *, endpoint_url: str | None = None, signature_version: str | None = None) -> Any:
+    """The one client per service (and endpoint, and signature) this container uses."""
     # botocore reads AWS_ENDPOINT_URL itself and ignores it when empty, so a local stack needs nothing here.
-    return _session().create_client(service)
+    config = None
+    if signature_version:
+        from botocore.config import Config
+
+        config = Config(signature_version=signature_version)
+    return _session().create_client(service, endpoint_url=endpoint_url, config=config)
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
@@ -28,14 +29,17 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
 
         @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
         def render_invalid_request(error: RequestValidationError) -> Response[dict[str, object]]:
-            return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=invalid_request(error))
+            return Response(
+                status_code=422, content_type=content_types.APPLICATION_JSON, body=invalid_request(error.errors())
+            )
 
     return app
 
 
-def invalid_request(error: Any) -> dict[str, object]:
-    """Powertools' validation errors shaped like our own: the first problem's field and message up front."""
-    details = [{"field": _field(problem["loc"]), "message": problem["msg"]} for problem in error.errors()]
+def invalid_request(problems: Sequence[Any]) -> dict[str, object]:
+    """Validation problems (pydantic's, located from "body") shaped like our own errors: the first problem's
+    field and message up front."""
+    details = [{"field": _field(problem["loc"]), "message": problem["msg"]} for problem in problems]
     first = details[0] if details else {"field": None, "message": "invalid request"}
     return {"error": "invalid_request", "message": first["message"], "field": first["field"], "details": details}
 

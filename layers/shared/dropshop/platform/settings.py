@@ -25,6 +25,11 @@ class Settings:
     idempotency_table: str
     events_topic_arn: str
     auto_confirm_limit_cents: int
+    invoices_table: str
+    invoices_bucket: str
+    connections_table: str
+    websocket_callback_url: str
+    sender_email: str
 
     @property
     def token_issuer(self) -> str:
@@ -64,4 +69,10 @@ def settings() -> Settings:
         idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
         events_topic_arn=env.get("EVENTS_TOPIC_ARN", ""),
         auto_confirm_limit_cents=int(env.get("AUTO_CONFIRM_LIMIT_CENTS", "100000")),
+        invoices_table=env.get("INVOICES_TABLE", ""),
+        invoices_bucket=env.get("INVOICES_BUCKET", ""),
+        connections_table=env.get("CONNECTIONS_TABLE", ""),
+        # https://<api>.execute-api.<region>.amazonaws.com/<stage>: where pushes to WebSocket clients go.
+        websocket_callback_url=env.get("WEBSOCKET_CALLBACK_URL", ""),
+        sender_email=env.get("SENDER_EMAIL", ""),
     )

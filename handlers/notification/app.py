@@ -1,0 +1,26 @@
+"""Order events from the notification queue: each becomes an e-mail to the order's customer, once."""
+
+from dropshop.notifications import service as notifications
+from dropshop.platform import aws, idempotency
+from dropshop.platform.batch import SQSRecord, process_sqs_batch
+from dropshop.platform.bus import DomainEvent
+from dropshop.platform.observability import logger, metrics, tracer
+
+# Every event looks up its customer and sends through SES: build both clients during init.
+aws.client("cognito-idp")
+aws.client("ses")
+
+
+@tracer.capture_method
+def notify(record: SQSRecord) -> None:
+    event = DomainEvent.from_json(record.body)
+    with logger.append_context_keys(eventId=event.id, eventType=event.type):
+        notifications.notify(event)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    idempotency.track(context)
+    return process_sqs_batch(event, context, notify)

@@ -1,0 +1,23 @@
+"""Order status changes from the status queue, pushed to every open WebSocket of the order's owner."""
+
+from dropshop.platform import aws
+from dropshop.platform.batch import SQSRecord, process_sqs_batch
+from dropshop.platform.bus import DomainEvent
+from dropshop.platform.observability import logger, metrics, tracer
+from dropshop.realtime import service as realtime
+
+aws.client("dynamodb")  # every change looks up its owner's sockets: build the client during init
+
+
+@tracer.capture_method
+def push(record: SQSRecord) -> None:
+    event = DomainEvent.from_json(record.body)
+    with logger.append_context_keys(eventId=event.id, orderId=event.data["orderId"]):
+        realtime.push_order_status(event)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return process_sqs_batch(event, context, push)

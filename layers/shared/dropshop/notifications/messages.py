@@ -1,0 +1,74 @@
+"""Compose the e-mail for an order event from the templates in `templates/` (Jinja2: HTML autoescaped)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from dropshop.catalog.model import Money
+from dropshop.identity.model import Contact
+from dropshop.invoicing.model import SELLER
+from dropshop.notifications.model import Email, order_reference
+from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED
+from dropshop.platform.bus import DomainEvent
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Per event type: the template's name and the subject line.
+SUBJECTS = {
+    ORDER_PLACED: "We have your order {reference}",
+    ORDER_STATUS_CHANGED: "Your order {reference} is {status}",
+}
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,  # a template naming a missing value fails in tests, not in a customer's inbox
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def compose(event: DomainEvent, recipient: Contact) -> Email | None:
+    """The e-mail `event` sends to `recipient`, or None when the event type sends none."""
+    if event.type not in SUBJECTS:
+        return None
+    data = event.data
+    status = str(data["status"]).lower()
+    values: dict[str, Any] = {
+        "name": recipient.name or "there",
+        "reference": order_reference(data["orderId"]),
+        "order_id": data["orderId"],
+        "status": status,
+        "lines": [_line(line) for line in data.get("lines", [])],
+        "total": Money.model_validate(data["total"]),
+        "shop": SELLER.name,
+    }
+    template = _template_name(event.type)
+    environment = _environment()
+    return Email(
+        to=recipient.email,
+        subject=SUBJECTS[event.type].format(**values),
+        html=environment.get_template(f"{template}.html").render(values),
+        text=environment.get_template(f"{template}.txt").render(values),
+    )
+
+
+def _line(line: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": line["name"],
+        "quantity": line["quantity"],
+        "unit_price": Money.model_validate(line["unitPrice"]),
+        "total": Money.model_validate(line["total"]),
+    }
+
+
+def _template_name(event_type: str) -> str:
+    """order_placed for OrderPlaced."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in event_type).lstrip("_")

@@ -1,0 +1,65 @@
+"""What a WebSocket API's Lambda proxy integration hands over, routed by route key.
+
+A route answers with a model (sent back on the socket where the route has a route response) or nothing;
+domain errors become the status code and JSON body, so `$connect` refuses with 401 like a REST route would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from dropshop.platform.errors import DomainError, MalformedRequest, NotFound, Unprocessable
+from dropshop.platform.http import invalid_request
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class WebSocketRequest:
+    event: dict[str, Any]
+
+    @property
+    def connection_id(self) -> str:
+        return str(self.event["requestContext"]["connectionId"])
+
+    @property
+    def route_key(self) -> str:
+        return str(self.event["requestContext"]["routeKey"])
+
+    def query(self, name: str) -> str | None:
+        value = (self.event.get("queryStringParameters") or {}).get(name)
+        return str(value) if value else None
+
+    def message(self, model: type[Model]) -> Model:
+        """The message body as `model`; 400 when it is not JSON, 422 naming the field when it does not fit."""
+        try:
+            body = json.loads(self.event.get("body") or "")
+        except json.JSONDecodeError:
+            raise MalformedRequest("messages are JSON objects", field="body") from None
+        try:
+            return model.model_validate(body)
+        except ValidationError as error:
+            problem = invalid_request([{**p, "loc": ("body", *p["loc"])} for p in error.errors()])
+            raise Unprocessable(str(problem["message"]), field=str(problem["field"])) from None
+
+
+Route = Callable[[WebSocketRequest], BaseModel | None]
+
+
+def dispatch(event: dict[str, Any], routes: Mapping[str, Route]) -> dict[str, Any]:
+    request = WebSocketRequest(event)
+    route = routes.get(request.route_key)
+    try:
+        if route is None:
+            raise NotFound(f"no route {request.route_key}", field="action")
+        answer = route(request)
+    except DomainError as error:
+        return {"statusCode": error.status, "body": json.dumps(error.as_body())}
+    if answer is None:
+        return {"statusCode": 200}
+    return {"statusCode": 200, "body": answer.model_dump_json(by_alias=True)}

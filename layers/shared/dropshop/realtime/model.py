@@ -1,0 +1,50 @@
+"""WebSocket connections and what is pushed over them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dropshop.identity.model import Principal
+from dropshop.platform.model import ApiModel
+
+# API Gateway closes a WebSocket after two hours; TTL removes what $disconnect missed soon after.
+CONNECTION_LIFETIME_SECONDS = 2 * 3600 + 300
+
+
+@dataclass(frozen=True)
+class Connection:
+    connection_id: str
+    user_id: str
+    username: str
+    connected_at: str
+    expires_at: int
+    groups: list[str] = field(default_factory=list)
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(user_id=self.user_id, username=self.username, groups=self.groups)
+
+
+class Subscribe(ApiModel):
+    """The `subscribe` route's message: {"action": "subscribe", "orderId": "..."}."""
+
+    action: str
+    order_id: str
+
+
+class OrderStatusMessage(ApiModel):
+    """What a browser receives: the order's status now (pushed on every change, answered to `subscribe`)."""
+
+    type: str = "orderStatus"
+    order_id: str
+    status: str
+    previous: str | None = None
+    at: str
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any], at: str) -> OrderStatusMessage:
+        return cls(order_id=data["orderId"], status=data["status"], previous=data.get("previous"), at=at)
