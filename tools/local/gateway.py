@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
@@ -22,6 +22,16 @@ from tools.local.stack import Stack
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 Log = Callable[[str], None]
+# The WebSocket API's Management API: https://<api>.execute-api.<region>.amazonaws.com/<stage>/@connections/<id>
+MANAGED_CONNECTION = re.compile(r"^/[^/]+/@connections/(?P<connection_id>[^/]+)$")
+
+
+class Connections(Protocol):
+    """What the Management API reaches: the open WebSockets (tools.local.websocket)."""
+
+    def post(self, connection_id: str, data: bytes) -> bool: ...
+    def describe(self, connection_id: str) -> dict[str, Any] | None: ...
+    def close(self, connection_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,10 @@ class Gateway:
         jwks_url: str,
         log: Log = print,
         openapi: Callable[[], dict[str, Any]] | None = None,
+        connections: Connections | None = None,
     ) -> None:
         self._stack = stack
+        self._connections = connections
         self._openapi = openapi
         self._invoke = invoke
         self._routes = routes(stack)
@@ -138,6 +150,8 @@ class Gateway:
             if request.path == "/swagger":
                 return Response(SWAGGER_UI, content_type="text/html"), "Swagger UI"
             return _json(200, self._openapi(), self._cors.simple), "OpenAPI"
+        if self._connections and (managed := MANAGED_CONNECTION.match(request.path)):
+            return self._manage(self._connections, managed["connection_id"], request), "@connections"
         matches = [(route, m) for route in self._routes if (m := route.pattern.match(request.path))]
         if not matches:
             return _json(404, {"message": "Not Found"}, self._cors.simple), "-"
@@ -165,6 +179,20 @@ class Gateway:
         except Exception:
             return _json(502, {"message": "Internal server error"}, cors_headers), route.function
         return lambda_response(result), route.function
+
+    def _manage(self, connections: Connections, connection_id: str, request: Request) -> Response:
+        """POST sends to the socket, GET describes it, DELETE closes it; 410 GoneException when it is not open."""
+        done: Any
+        if request.method == "POST":
+            done = connections.post(connection_id, request.get_data())
+        elif request.method == "DELETE":
+            done = connections.close(connection_id)
+        else:
+            done = connections.describe(connection_id)
+        if not done:
+            gone = {"__type": "GoneException", "message": f"connection {connection_id} is gone"}
+            return _json(410, gone, {"x-amzn-ErrorType": "GoneException"})
+        return _json(200, done, {}) if isinstance(done, dict) else Response(status=200)
 
     def _send_to_queue(self, integration: dict[str, Any], request: Request, headers: dict[str, str]) -> Response:
         parameters = integration["requestParameters"]

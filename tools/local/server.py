@@ -20,6 +20,7 @@ from tools.local.gateway import Gateway
 from tools.local.moto_server import moto_server
 from tools.local.runtime import ROOT, FunctionError, Worker
 from tools.local.stack import Stack, provision
+from tools.local.websocket import WebSocketGateway
 from tools.local.wiring import Wiring
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
@@ -57,9 +58,44 @@ def seed_catalog(stack: Stack) -> None:
         products.add(product, product_changed(product, Change.CREATED))
 
 
+# The order the sample events in events/invoice, events/websocket and events/orders refer to: the demo
+# customer's, placed at start-up, so the worker confirms it, invoicing issues its PDF and an e-mail goes out.
+DEMO_ORDER_ID = "0b5e7c1a-3f5d-4a8e-9c61-2d4f8e9a7b10"
+
+
+def seed_order(stack: Stack, customer_id: str) -> None:
+    """The demo order (two enamel mugs), written through the orders' repository with its stock and event."""
+    from dropshop.catalog.model import Money
+    from dropshop.catalog.repository import ProductRepository
+    from dropshop.orders.events import order_placed
+    from dropshop.orders.model import Order, OrderLine, OrderStatus
+    from dropshop.orders.repository import OrderRepository
+    from dropshop.platform.clock import now_iso
+
+    dynamodb, outbox = stack.client("dynamodb"), stack.physical["OutboxTable"]
+    mug = DEMO_PRODUCTS[0]
+    price = Money(amount=mug["price"], currency="EUR")
+    line = OrderLine(product_id=mug["productId"], name=mug["name"], quantity=2, unit_price=price, total=price.times(2))
+    now = now_iso()
+    order = Order(
+        order_id=DEMO_ORDER_ID,
+        customer_id=customer_id,
+        status=OrderStatus.PLACED,
+        lines=[line],
+        total=line.total,
+        placed_at=now,
+        updated_at=now,
+        updated_by=customer_id,
+    )
+    products = ProductRepository(dynamodb, stack.physical["ProductsTable"], outbox)
+    stock = products.reserve_stock(line.product_id, line.quantity, line.unit_price)
+    OrderRepository(dynamodb, stack.physical["OrdersTable"], outbox).add(order, [stock], order_placed(order))
+
+
 @dataclass
 class LocalStack:
     port: int = 3000
+    websocket_port: int | None = None  # the port after `port` unless given (0: any free port)
     aws_port: int | None = None
     log: Callable[[str], None] = print
     seed: bool = True
@@ -70,10 +106,16 @@ class LocalStack:
     _exits: ExitStack = field(default_factory=ExitStack)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _http: BaseWSGIServer | None = None
+    _websockets: WebSocketGateway | None = None
+    _serving: bool = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://127.0.0.1:{self.websocket_port}"
 
     def start(self) -> LocalStack:
         try:
@@ -88,6 +130,7 @@ class LocalStack:
         self.endpoint = self._exits.enter_context(moto_server(self.aws_port))
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
         self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint)
+        self._bind_apis()  # first: the functions' environment names the ports the APIs got
         self._start_workers()
         wiring = Wiring(self.stack, invoker=self.invoke)
         self._exits.callback(self._stopping.set)
@@ -101,7 +144,11 @@ class LocalStack:
 
     def stop(self) -> None:
         if self._http is not None:
-            self._http.shutdown()
+            if self._serving:
+                self._http.shutdown()  # waits for serve_forever: only if it ever ran
+            self._http.server_close()
+        if self._websockets is not None:
+            self._websockets.stop()
         for worker in self.workers.values():
             worker.stop()
         self._exits.close()
@@ -138,7 +185,7 @@ class LocalStack:
         logs = self.state_dir / "logs"
         logs.mkdir(exist_ok=True)
         for name, resource in self.stack.of_type("AWS::Serverless::Function").items():
-            environment = self.stack.environment(name) | {
+            environment = self._local_urls(self.stack.environment(name)) | {
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
@@ -155,13 +202,34 @@ class LocalStack:
         for worker in self.workers.values():
             worker.wait_ready()
 
-    def _serve_apis(self) -> None:
+    def _bind_apis(self) -> None:
+        """The REST and HTTP APIs (and the WebSocket Management API) on `port`, the WebSocket API beside it."""
         assert self.stack is not None
         jwks = f"{self.endpoint}/{self.stack.physical['UserPool']}/.well-known/jwks.json"
-        gateway = Gateway(self.stack, self.invoke, jwks_url=jwks, log=self.log, openapi=self.openapi)
+        self._websockets = WebSocketGateway(self.stack, self.invoke, log=self.log)
+        gateway = Gateway(
+            self.stack, self.invoke, jwks_url=jwks, log=self.log, openapi=self.openapi, connections=self._websockets
+        )
+        wanted = self.websocket_port if self.websocket_port is not None else (self.port + 1 if self.port else 0)
         self._http = make_server("127.0.0.1", self.port, gateway, threaded=True)
         self.port = self._http.server_port  # the one the OS gave, when asked for port 0
+        self.websocket_port = self._websockets.bind(wanted)
+
+    def _serve_apis(self) -> None:
+        assert self._http is not None
+        assert self._websockets is not None
         threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True).start()
+        self._serving = True
+        self._websockets.serve()
+
+    def _local_urls(self, environment: dict[str, str]) -> dict[str, str]:
+        """The WebSocket API's AWS endpoint (what functions push through) is this gateway."""
+        assert self.stack is not None
+        assert self._websockets is not None
+        aws_endpoint = (
+            f"https://{self.stack.physical[self._websockets.api.logical_id]}.execute-api.{REGION}.amazonaws.com"
+        )
+        return {key: value.replace(aws_endpoint, self.url) for key, value in environment.items()}
 
     def _pump(self, wiring: Wiring) -> None:
         """Lambda's SQS and stream pollers and S3 → EventBridge, until the stack stops."""
@@ -198,8 +266,9 @@ class LocalStack:
         assert self.stack is not None
         cognito = self.stack.client("cognito-idp")
         pool = self.stack.physical["UserPool"]
+        subs = {}
         for group, user in DEMO_USERS.items():
-            cognito.admin_create_user(
+            created = cognito.admin_create_user(
                 UserPoolId=pool,
                 Username=user["username"],
                 UserAttributes=[
@@ -213,16 +282,19 @@ class LocalStack:
                 UserPoolId=pool, Username=user["username"], Password=DEMO_PASSWORD, Permanent=True
             )
             cognito.admin_add_user_to_group(UserPoolId=pool, Username=user["username"], GroupName=group)
+            subs[group] = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
         self.stack.client("s3").put_object(
             Bucket=self.stack.physical["DataBucket"], Key=f"incoming/{DEMO_FILE.name}", Body=DEMO_FILE.read_bytes()
         )
         seed_catalog(self.stack)
+        seed_order(self.stack, subs["customer"])
 
     def _write_state(self) -> None:
         """What other tools need to reach this stack: `make token`, `sam local --env-vars`."""
         assert self.stack is not None
         state = {
             "api": self.url,
+            "websocket": self.websocket_url,
             "aws": self.endpoint,
             "region": REGION,
             "userPoolId": self.stack.physical["UserPool"],
@@ -244,6 +316,7 @@ class LocalStack:
             f"Drop Shop backend on {self.url}\n"
             f"  REST API:      {self.url}/session  /telemetry  /files  /products  /orders\n"
             f"  HTTP API:      {self.url}/writer\n"
+            f"  WebSocket API: {self.websocket_url}/?token=<ID token>   (order status pushes; make token AS=customer)\n"
             f"  Swagger UI:    {self.url}/swagger   (OpenAPI: {self.url}/openapi.json)\n"
             f"  AWS (moto):    {self.endpoint}   (aws --endpoint-url {self.endpoint} ...)\n"
             f"  data bucket:   s3://{self.stack.physical['DataBucket']}/incoming/  (JSON/NDJSON feed the pipeline)\n"

@@ -83,6 +83,10 @@ class Stack:
             return ACCOUNT
         if name == "AWS::StackName":
             return self.name
+        if name == "AWS::Partition":
+            return "aws"
+        if name == "AWS::URLSuffix":
+            return "amazonaws.com"
         if name in self.physical:
             return self.physical[name]
         raise KeyError(f"{name} is neither a parameter nor a provisioned resource")
@@ -120,6 +124,8 @@ def provision(
     _queues(stack)
     _topics(stack)
     _user_pools(stack)
+    _email_identities(stack)
+    _websocket_apis(stack)
     return stack
 
 
@@ -132,6 +138,20 @@ def _buckets(stack: Stack) -> None:
     for name in stack.of_type("AWS::S3::Bucket"):
         bucket = _physical_name(stack, name)
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
+        props = stack.resolve(stack.resources[name].get("Properties", {}))
+        if "BucketEncryption" in props:  # CloudFormation's names for what the S3 API calls Rules
+            rules = [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                | ({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {})
+                for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+            s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=props["VersioningConfiguration"])
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=bucket, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
         stack.physical[name] = bucket
         stack.arns[name] = f"arn:aws:s3:::{bucket}"
 
@@ -205,6 +225,21 @@ def _topics(stack: Stack) -> None:
         sns.subscribe(
             TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"], Attributes=attributes
         )
+
+
+def _email_identities(stack: Stack) -> None:
+    """SES identities, verified at once (on AWS the address owner clicks a link first)."""
+    ses = stack.client("ses")
+    for name, resource in stack.of_type("AWS::SES::EmailIdentity").items():
+        identity = stack.resolve(resource["Properties"]["EmailIdentity"])
+        ses.verify_email_identity(EmailAddress=identity)
+        stack.physical[name] = identity
+
+
+def _websocket_apis(stack: Stack) -> None:
+    """No AWS resource: the local stack serves WebSocket APIs itself. They get an id, as API Gateway gives."""
+    for name in stack.of_type("AWS::ApiGatewayV2::Api"):
+        stack.physical[name] = _physical_name(stack, name)
 
 
 def _redrive_targets(queue: dict[str, Any]) -> list[str]:

@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import json
 import random
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from tools.local.lambda_context import LambdaContext
+from tools.local.runtime import ROOT
 from tools.local.stack import Stack
 
 
@@ -278,6 +280,9 @@ class Wiring:
     def _handler(self, function: str) -> ModuleType:
         if function not in self.handlers:
             code_uri = self.stack.resources[function]["Properties"]["CodeUri"].strip("/")
+            code_dir = str(ROOT / code_uri)
+            if code_dir not in sys.path:  # the function's own modules import as on Lambda (from /var/task)
+                sys.path.append(code_dir)
             self.handlers[function] = importlib.import_module(code_uri.replace("/", ".") + ".app")
         return self.handlers[function]
 
