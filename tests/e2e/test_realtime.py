@@ -1,0 +1,86 @@
+"""The WebSocket API on `make local`, as a browser uses it."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from tests.e2e.conftest import Client, eventually
+from tools.local.server import DEMO_ORDER_ID, LocalStack
+
+
+def connections(local: LocalStack) -> list[dict[str, Any]]:
+    assert local.stack is not None
+    items: list[dict[str, Any]] = local.stack.client("dynamodb").scan(
+        TableName=local.stack.physical["ConnectionsTable"], ConsistentRead=True
+    )["Items"]
+    return items
+
+
+def ask(socket: ClientConnection, message: Any) -> dict[str, Any]:
+    socket.send(message if isinstance(message, str) else json.dumps(message))
+    answer: dict[str, Any] = json.loads(socket.recv(timeout=10))
+    return answer
+
+
+@pytest.mark.parametrize("query", ["", "?token=", "?token=not-a-jwt"])
+def test_sockets_without_a_valid_token_are_refused_with_401(local: LocalStack, query: str) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{local.websocket_url}/{query}", open_timeout=10)
+    assert refused.value.response.status_code == 401
+    assert json.loads(refused.value.response.body)["error"] == "unauthenticated"
+
+
+def test_a_signed_in_socket_is_recorded_until_it_closes(local: LocalStack, customer_token: str) -> None:
+    before = {item["connectionId"]["S"] for item in connections(local)}
+    with connect(f"{local.websocket_url}/?token={customer_token}", open_timeout=10):
+        (opened,) = [item for item in connections(local) if item["connectionId"]["S"] not in before]
+        assert opened["username"]["S"] == "jane"
+        assert int(opened["expiresAt"]["N"]) > time.time() + 3600  # TTL clears what $disconnect misses
+    eventually(lambda: opened["connectionId"]["S"] not in {item["connectionId"]["S"] for item in connections(local)})
+
+
+def test_subscribe_answers_with_the_orders_current_status(
+    local: LocalStack, customer_token: str, admin_token: str
+) -> None:
+    with connect(f"{local.websocket_url}/?token={customer_token}", open_timeout=10) as socket:
+        answer = ask(socket, {"action": "subscribe", "orderId": DEMO_ORDER_ID})
+        assert answer["type"] == "orderStatus"
+        assert answer["orderId"] == DEMO_ORDER_ID
+        assert answer["status"] in {"PLACED", "CONFIRMED"}
+    with connect(f"{local.websocket_url}/?token={admin_token}", open_timeout=10) as socket:
+        assert ask(socket, {"action": "subscribe", "orderId": DEMO_ORDER_ID})["orderId"] == DEMO_ORDER_ID
+
+
+def test_bad_messages_get_an_error_naming_the_field(local: LocalStack, customer_token: str) -> None:
+    with connect(f"{local.websocket_url}/?token={customer_token}", open_timeout=10) as socket:
+        assert ask(socket, {"action": "subscribe"}) | {"message": ""} == {
+            "error": "unprocessable",
+            "field": "orderId",
+            "message": "",
+        }
+        assert ask(socket, {"action": "subscribe", "orderId": "someone-elses"})["error"] == "not_found"
+        assert ask(socket, '{"action": "subscribe", ')["message"] == "Forbidden"  # no route: API Gateway says so
+        assert ask(socket, {"action": "shout"})["message"] == "Forbidden"
+
+
+def test_a_push_to_a_socket_that_is_gone_forgets_it(local: LocalStack, api: Client, customer_token: str) -> None:
+    assert local.stack is not None
+    before = {item["connectionId"]["S"] for item in connections(local)}
+    with connect(f"{local.websocket_url}/?token={customer_token}", open_timeout=10) as socket:
+        (live,) = [item for item in connections(local) if item["connectionId"]["S"] not in before]
+        # A socket API Gateway closed without $disconnect reaching the table.
+        stale = live | {"connectionId": {"S": "c3RhbGUtc29ja2V0"}}
+        local.stack.client("dynamodb").put_item(TableName=local.stack.physical["ConnectionsTable"], Item=stale)
+        status, order = api.request(
+            "POST", "/orders", token=customer_token, body={"lines": [{"productId": "demo-enamel-mug", "quantity": 1}]}
+        )
+        assert status == 201
+        while json.loads(socket.recv(timeout=20)).get("orderId") != order["orderId"]:
+            pass  # the live socket hears the confirmation
+    eventually(lambda: "c3RhbGUtc29ja2V0" not in {item["connectionId"]["S"] for item in connections(local)})
