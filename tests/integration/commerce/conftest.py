@@ -55,6 +55,18 @@ class Shop:
         assert status == 201, product
         return str(product["productId"])
 
+    def place_order(self, product_id: str, quantity: int = 1, *, as_user: str = "customer") -> dict[str, Any]:
+        status, order = self.call(
+            "POST", "/orders", as_user=as_user, body={"lines": [{"productId": product_id, "quantity": quantity}]}
+        )
+        assert status == 201, order
+        return dict(order)
+
+    def order(self, order_id: str, *, as_user: str = "customer") -> dict[str, Any]:
+        status, order = self.call("GET", f"/orders/{order_id}", as_user=as_user)
+        assert status == 200, order
+        return dict(order)
+
     def settle(self) -> None:
         """Relay the outbox and run the consumers until nothing moves."""
         self.wiring.drain()
@@ -78,6 +90,9 @@ def shop(aws_session: boto3.session.Session, moto_endpoint: str, monkeypatch: py
             if key != "POWERTOOLS_SERVICE_NAME":
                 monkeypatch.setenv(key, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    # Pushes go through the WebSocket API's own endpoint, never the template's AWS URL; no socket is open
+    # here (tests/e2e/test_realtime.py covers pushes on the local stack's WebSocket API).
+    monkeypatch.setenv("WEBSOCKET_CALLBACK_URL", moto_endpoint)
     _forget_cached_configuration()
     pool = cognito.UserPool(stack.physical["UserPool"], stack.physical["UserPoolClient"])
     client = stack.client("cognito-idp")

@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.commerce.conftest import Shop
 from tests.support.events import load_event
-from tools.local.server import seed_catalog
+from tools.local.server import DEMO_ORDER_ID, seed_catalog, seed_order
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,32 @@ def test_order_worker_sample_records_the_history_of_the_order_it_names(shop: Sho
         ExpressionAttributeValues={":id": {"S": order_id}},
     )["Items"]
     assert sorted(entry["status"]["S"] for entry in entries) == ["PLACED", "SHIPPED"]
+
+
+def test_invoice_notification_push_and_websocket_samples_run_against_the_demo_order(shop: Shop) -> None:
+    seed_catalog(shop.stack)
+    customer = shop.users["customer"]
+    seed_order(shop.stack, customer.sub)
+    shop.settle()  # confirmed and invoiced, as `make local` does at start-up
+    placeholders = {"ID_TOKEN": customer.id_token, "SUB": customer.sub, "USERNAME": customer.username}
+
+    for function, name in [
+        ("InvoiceFunction", "invoice/confirmed-order"),
+        ("NotificationFunction", "notification/order-events"),
+        ("StatusPushFunction", "status_push/status-changed"),
+    ]:
+        assert shop.wiring.invoke(function, load_event(name, **placeholders)) == {"batchItemFailures": []}, name
+    invoice = shop.wiring.invoke("OrdersFunction", load_event("orders/get-invoice", **placeholders))
+    assert invoice["statusCode"] == 200, invoice["body"]
+    assert json.loads(invoice["body"])["number"].startswith("DS-")
+
+    for name, status in [
+        ("connect-anonymous", 401),
+        ("connect", 200),
+        ("disconnect", 200),
+        ("subscribe", 200),
+    ]:
+        answer = shop.wiring.invoke("WebSocketFunction", load_event(f"websocket/{name}", **placeholders))
+        assert answer["statusCode"] == status, (name, answer)
+    subscribed = json.loads(answer["body"])
+    assert (subscribed["orderId"], subscribed["status"]) == (DEMO_ORDER_ID, "CONFIRMED")

@@ -1,0 +1,184 @@
+"""Invoices: issued for confirmed orders under gapless yearly numbers, stored as PDFs in the private invoices
+bucket, handed to their owner as presigned links. Through the template's wiring on moto's server."""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import pypdf
+import pytest
+
+from dropshop.invoicing import service as invoicing
+from dropshop.invoicing.model import Invoice
+from dropshop.platform.errors import Conflict
+from handlers.invoice.invoice_pdf import render
+from tests.integration.commerce.conftest import Shop
+
+YEAR = datetime.now(UTC).year
+HELD = 150_000  # above AutoConfirmLimitCents: the order waits for an admin
+
+
+def invoice_item(shop: Shop, order_id: str) -> dict[str, Any] | None:
+    return shop.item("InvoicesTable", id=f"order#{order_id}")
+
+
+def counter(shop: Shop) -> int:
+    item = shop.item("InvoicesTable", id=f"counter#{YEAR}")
+    return int(item["last"]["N"]) if item else 0
+
+
+def pdf_text(shop: Shop, key: str) -> str:
+    body = shop.stack.client("s3").get_object(Bucket=shop.stack.physical["InvoicesBucket"], Key=key)["Body"].read()
+    return str(pypdf.PdfReader(io.BytesIO(body)).pages[0].extract_text())
+
+
+def confirmation_event(shop: Shop, order_id: str) -> dict[str, Any]:
+    """The SQS event InvoiceFunction got for the order's confirmation, rebuilt from the outbox."""
+    outbox = shop.stack.client("dynamodb").scan(TableName=shop.stack.physical["OutboxTable"])["Items"]
+    (event,) = [
+        json.loads(item["event"]["S"])
+        for item in outbox
+        if item["eventType"]["S"] == "OrderStatusChanged" and order_id in item["event"]["S"]
+    ]
+    return {"Records": [{"messageId": "redelivered", "body": json.dumps(event), "eventSource": "aws:sqs"}]}
+
+
+def test_a_confirmed_order_gets_a_numbered_pdf_invoice_in_the_private_bucket(shop: Shop) -> None:
+    mug = shop.add_product(name="Enamel mug", amount=1250)
+    order = shop.place_order(mug, 3)
+    shop.settle()
+
+    invoiced = shop.order(order["orderId"])
+    assert invoiced["status"] == "CONFIRMED"
+    number = invoiced["invoice"]["number"]
+    assert number.startswith(f"DS-{YEAR}-")
+    key = f"invoices/{YEAR}/{number}.pdf"
+    s3, bucket = shop.stack.client("s3"), shop.stack.physical["InvoicesBucket"]
+    stored = s3.head_object(Bucket=bucket, Key=key)
+    assert stored["ContentType"] == "application/pdf"
+    assert stored["ServerSideEncryption"] == "aws:kms"
+    assert stored["Metadata"] == {"order-id": order["orderId"], "invoice-number": number}
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    text = pdf_text(shop, key)
+    assert f"Invoice {number}" in text
+    assert "Enamel mug 3 12.50 EUR 37.50 EUR" in text
+    assert "Total 37.50 EUR" in text
+    assert "Jane" in text and "jane@example.com" in text
+
+
+def test_the_invoice_link_is_for_the_owner_and_admins_only(shop: Shop) -> None:
+    order = shop.place_order(shop.add_product())
+    shop.settle()
+    path = f"/orders/{order['orderId']}/invoice"
+
+    status, link = shop.call("GET", path, as_user="customer")
+    assert status == 200
+    assert link["number"] == shop.order(order["orderId"])["invoice"]["number"]
+    assert "X-Amz-Signature=" in link["url"] and "X-Amz-Expires=300" in link["url"]
+    with urllib.request.urlopen(link["url"], timeout=10) as response:  # noqa: S310 - moto on 127.0.0.1
+        assert response.read().startswith(b"%PDF-")
+    assert shop.call("GET", path, as_user="admin")[0] == 200
+    assert shop.call("GET", path, as_user="other") == (
+        404,
+        {"error": "not_found", "message": f"no order {order['orderId']}", "field": "orderId"},
+    )
+    assert shop.call("GET", path)[0] == 401
+
+
+def test_an_order_waiting_for_review_has_no_invoice_until_an_admin_confirms_it(shop: Shop) -> None:
+    order = shop.place_order(shop.add_product(name="Sofa", amount=HELD))
+    shop.settle()
+    path = f"/orders/{order['orderId']}/invoice"
+    status, answer = shop.call("GET", path, as_user="customer")
+    assert (status, answer["field"]) == (404, "invoice")
+    assert invoice_item(shop, order["orderId"]) is None
+
+    shop.call("PUT", f"/orders/{order['orderId']}/status", as_user="admin", body={"status": "CONFIRMED"})
+    shop.settle()
+    assert shop.call("GET", path, as_user="customer")[0] == 200
+
+
+def test_a_cancelled_order_is_never_invoiced(shop: Shop) -> None:
+    order = shop.place_order(shop.add_product(name="Sofa", amount=HELD))
+    shop.call("PUT", f"/orders/{order['orderId']}/status", as_user="admin", body={"status": "CANCELLED"})
+    shop.settle()
+    assert invoice_item(shop, order["orderId"]) is None
+    assert counter(shop) == 0
+
+
+def test_a_redelivered_confirmation_takes_no_second_number_and_renders_nothing_again(shop: Shop) -> None:
+    order = shop.place_order(shop.add_product())
+    shop.settle()
+    number = shop.order(order["orderId"])["invoice"]["number"]
+    taken = counter(shop)
+
+    result = shop.wiring.invoke("InvoiceFunction", confirmation_event(shop, order["orderId"]))
+    assert result == {"batchItemFailures": []}
+    assert counter(shop) == taken
+    assert json.loads(invoice_item(shop, order["orderId"])["invoice"]["S"])["number"] == number
+    versions = shop.stack.client("s3").list_object_versions(
+        Bucket=shop.stack.physical["InvoicesBucket"], Prefix=f"invoices/{YEAR}/{number}.pdf"
+    )["Versions"]
+    assert len(versions) == 1
+
+
+def test_an_invoice_whose_pdf_failed_is_issued_later_under_the_number_it_took(shop: Shop) -> None:
+    order = shop.place_order(shop.add_product(name="Sofa", amount=HELD))
+    shop.settle()
+
+    def broken(_: Invoice) -> bytes:
+        raise RuntimeError("renderer crashed")
+
+    with pytest.raises(RuntimeError):
+        invoicing.issue_invoice(order["orderId"], render=broken)
+    allocated = json.loads(invoice_item(shop, order["orderId"])["invoice"]["S"])["number"]
+    assert invoice_item(shop, order["orderId"])["issued"] == {"BOOL": False}
+
+    issued = invoicing.issue_invoice(order["orderId"], render=render)
+    assert (issued.number, issued.issued) == (allocated, True)
+    assert counter(shop) == issued.sequence
+
+
+def test_concurrent_invoices_take_consecutive_numbers_without_gaps(shop: Shop) -> None:
+    sofa = shop.add_product(name="Sofa", amount=HELD, stock=20)
+    order_ids = [shop.place_order(sofa)["orderId"] for _ in range(8)]
+    start = counter(shop)
+
+    def issue(order_id: str) -> int:
+        while True:  # what SQS does for a message whose number race was lost too often: deliver it again
+            try:
+                return invoicing.issue_invoice(order_id, render=render).sequence
+            except Conflict:
+                continue
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sequences = sorted(pool.map(issue, order_ids))
+    assert sequences == list(range(start + 1, start + 9))
+    assert counter(shop) == start + 8
+
+
+def test_an_event_for_an_order_that_does_not_exist_fails_and_is_retried(shop: Shop) -> None:
+    event = {
+        "Records": [
+            {
+                "messageId": "m-1",
+                "body": json.dumps(
+                    {
+                        "id": "e-1",
+                        "type": "OrderStatusChanged",
+                        "source": "orders",
+                        "occurredAt": "2026-11-25T10:00:00.000+00:00",
+                        "data": {"orderId": "no-such-order", "customerId": "c", "status": "CONFIRMED"},
+                    }
+                ),
+                "eventSource": "aws:sqs",
+            }
+        ]
+    }
+    assert shop.wiring.invoke("InvoiceFunction", event) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert counter(shop) == 0

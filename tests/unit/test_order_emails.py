@@ -1,0 +1,58 @@
+"""Order e-mails from the templates in the layer, without AWS."""
+
+from __future__ import annotations
+
+from dropshop.identity.model import Contact
+from dropshop.notifications.messages import compose
+from dropshop.platform.bus import DomainEvent
+
+JANE = Contact(user_id="c-1", email="jane@example.com", name="Jane")
+ORDER_ID = "0b5e7c1a-3f5d-4a8e-9c61-2d4f8e9a7b10"
+
+
+def placed(name: str = "Enamel mug") -> DomainEvent:
+    line = {
+        "productId": "mug",
+        "name": name,
+        "quantity": 2,
+        "unitPrice": {"amount": 1250, "currency": "EUR"},
+        "total": {"amount": 2500, "currency": "EUR"},
+    }
+    data = {"orderId": ORDER_ID, "customerId": "c-1", "status": "PLACED", "lines": [line]}
+    return DomainEvent(type="OrderPlaced", source="orders", data=data | {"total": line["total"]})
+
+
+def test_the_order_confirmation_lists_every_line_in_both_bodies() -> None:
+    email = compose(placed(), JANE)
+    assert email is not None
+    assert (email.to, email.subject) == ("jane@example.com", "We have your order 0B5E7C1A")
+    assert "2 x Enamel mug at 12.50 EUR = 25.00 EUR" in email.text
+    assert "Total: 25.00 EUR" in email.text
+    assert "<td>Enamel mug</td>" in email.html
+    assert "Hello Jane," in email.text and "Hello Jane," in email.html
+
+
+def test_product_names_cannot_inject_html_but_read_as_written_in_text() -> None:
+    email = compose(placed(name="Mug <script>alert(1)</script>"), JANE)
+    assert email is not None
+    assert "<script>" not in email.html
+    assert "Mug &lt;script&gt;alert(1)&lt;/script&gt;" in email.html
+    assert "Mug <script>alert(1)</script>" in email.text
+
+
+def test_a_status_change_names_the_new_status() -> None:
+    event = DomainEvent(
+        type="OrderStatusChanged",
+        source="orders",
+        data={"orderId": ORDER_ID, "customerId": "c-1", "previous": "CONFIRMED", "status": "SHIPPED", "by": "a"}
+        | {"total": {"amount": 2500, "currency": "EUR"}},
+    )
+    email = compose(event, Contact(user_id="c-1", email="x@example.com", name=None))
+    assert email is not None
+    assert email.subject == "Your order 0B5E7C1A is shipped"
+    assert "Hello there," in email.text
+    assert "is shipped" in email.text and "25.00 EUR" in email.text
+
+
+def test_events_without_an_email_send_none() -> None:
+    assert compose(DomainEvent(type="InvoiceIssued", source="invoicing", data={}), JANE) is None
