@@ -29,7 +29,8 @@ def test_the_order_confirmation_lists_every_line_in_both_bodies() -> None:
     assert "2 x Enamel mug at 12.50 EUR = 25.00 EUR" in email.text
     assert "Total: 25.00 EUR" in email.text
     assert "<td>Enamel mug</td>" in email.html
-    assert "Hello Jane," in email.text and "Hello Jane," in email.html
+    assert "Hello Jane," in email.text
+    assert "Hello Jane," in email.html
 
 
 def test_product_names_cannot_inject_html_but_read_as_written_in_text() -> None:
@@ -51,7 +52,8 @@ def test_a_status_change_names_the_new_status() -> None:
     assert email is not None
     assert email.subject == "Your order 0B5E7C1A is shipped"
     assert "Hello there," in email.text
-    assert "is shipped" in email.text and "25.00 EUR" in email.text
+    assert "is shipped" in email.text
+    assert "25.00 EUR" in email.text
 
 
 def test_events_without_an_email_send_none() -> None:
