@@ -1,0 +1,76 @@
+"""How the template wires events to their consumers and the WebSocket API to its function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.template.conftest import ROOT, Template, of_type
+
+
+def _arn_of(value: object) -> str:
+    assert isinstance(value, dict), value
+    target = value["Fn::GetAtt"]
+    return str(target.split(".")[0] if isinstance(target, str) else target[0])
+
+
+def test_every_subscribed_queue_may_receive_from_the_events_topic_and_only_from_it(template: Template) -> None:
+    policies = of_type(template, "AWS::SQS::QueuePolicy").values()
+    for name, subscription in of_type(template, "AWS::SNS::Subscription").items():
+        queue = _arn_of(subscription["Properties"]["Endpoint"])
+        allowed = [
+            statement
+            for policy in policies
+            if {"Ref": queue} in policy["Properties"]["Queues"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Principal"] == {"Service": "sns.amazonaws.com"}
+            and {"Fn::GetAtt": [queue, "Arn"]} in statement["Resource"]
+        ]
+        assert allowed, f"{name}: no queue policy lets the topic deliver to {queue}"
+        for statement in allowed:
+            assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == subscription["Properties"]["TopicArn"]
+
+
+def test_invoices_are_issued_for_confirmed_orders_only(template: Template) -> None:
+    subscription = template["Resources"]["InvoiceSubscription"]["Properties"]
+    assert subscription["FilterPolicyScope"] == "MessageBody"
+    assert subscription["FilterPolicy"] == {"type": ["OrderStatusChanged"], "data": {"status": ["CONFIRMED"]}}
+
+
+def test_the_invoices_bucket_keeps_every_version_under_kms(template: Template) -> None:
+    bucket = template["Resources"]["InvoicesBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+
+def test_the_pdf_library_ships_with_the_invoice_function_not_the_shared_layer() -> None:
+    def requirements(path: Path) -> set[str]:
+        lines = path.read_text().splitlines()
+        return {line.split("==")[0].lower() for line in lines if line and not line.startswith("#")}
+
+    assert "fpdf2" in requirements(ROOT / "handlers" / "invoice" / "requirements.txt")
+    assert "fpdf2" not in requirements(ROOT / "layers" / "shared" / "requirements.txt")
+
+
+def test_the_websocket_api_invokes_the_live_alias_and_may_only_do_that(
+    template: Template, translated: Template
+) -> None:
+    integration = template["Resources"]["WebSocketIntegration"]["Properties"]
+    # The alias, so canary deployments shift WebSocket traffic like every other.
+    assert "${WebSocketFunctionAliaslive}" in integration["IntegrationUri"]["Fn::Sub"]
+    assert "WebSocketFunctionAliaslive" in translated["Resources"]
+    permission = template["Resources"]["WebSocketInvokePermission"]["Properties"]
+    assert permission["FunctionName"] == {"Ref": "WebSocketFunction.Alias"}
+    assert permission["SourceArn"]["Fn::Sub"].endswith(":${WebSocketApi}/*")
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"] for r in of_type(template, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert sorted(routes) == ["$connect", "$disconnect", "subscribe"]
+    assert routes["subscribe"]["RouteResponseSelectionExpression"] == "$default"
+
+
+def test_pushes_may_only_post_to_connections_of_this_api(template: Template) -> None:
+    policies = template["Resources"]["StatusPushFunction"]["Properties"]["Policies"]
+    (statement,) = [s for p in policies if "Statement" in p for s in p["Statement"]]
+    assert statement["Action"] == "execute-api:ManageConnections"
+    assert statement["Resource"]["Fn::Sub"].endswith(":${WebSocketApi}/${Stage}/POST/@connections/*")
