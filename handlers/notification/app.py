@@ -2,7 +2,7 @@
 
 from dropshop.notifications import service as notifications
 from dropshop.platform import aws, idempotency
-from dropshop.platform.batch import SQSRecord, process_sqs_batch
+from dropshop.platform.batch import process_event_batch
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
 
@@ -12,10 +12,8 @@ aws.client("ses")
 
 
 @tracer.capture_method
-def notify(record: SQSRecord) -> None:
-    event = DomainEvent.from_json(record.body)
-    with logger.append_context_keys(eventId=event.id, eventType=event.type):
-        notifications.notify(event)
+def notify(event: DomainEvent) -> None:
+    notifications.notify(event)
 
 
 @logger.inject_lambda_context
@@ -23,4 +21,4 @@ def notify(record: SQSRecord) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event, context):
     idempotency.track(context)
-    return process_sqs_batch(event, context, notify)
+    return process_event_batch(event, context, notify)

@@ -2,7 +2,7 @@
 
 from dropshop.orders import service as orders
 from dropshop.platform import aws
-from dropshop.platform.batch import SQSRecord, process_sqs_batch
+from dropshop.platform.batch import process_event_batch
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
 
@@ -10,14 +10,12 @@ aws.client("dynamodb")  # every event reads OrdersTable: build the client during
 
 
 @tracer.capture_method
-def react(record: SQSRecord) -> None:
-    event = DomainEvent.from_json(record.body)
-    with logger.append_context_keys(eventId=event.id, eventType=event.type):
-        orders.react(event)
+def react(event: DomainEvent) -> None:
+    orders.react(event)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event, context):
-    return process_sqs_batch(event, context, react)
+    return process_event_batch(event, context, react)

@@ -1,7 +1,7 @@
 """Order status changes from the status queue, pushed to every open WebSocket of the order's owner."""
 
 from dropshop.platform import aws
-from dropshop.platform.batch import SQSRecord, process_sqs_batch
+from dropshop.platform.batch import process_event_batch
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
 from dropshop.realtime import service as realtime
@@ -10,14 +10,12 @@ aws.client("dynamodb")  # every change looks up its owner's sockets: build the c
 
 
 @tracer.capture_method
-def push(record: SQSRecord) -> None:
-    event = DomainEvent.from_json(record.body)
-    with logger.append_context_keys(eventId=event.id, orderId=event.data["orderId"]):
-        realtime.push_order_status(event)
+def push(event: DomainEvent) -> None:
+    realtime.push_order_status(event)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event, context):
-    return process_sqs_batch(event, context, push)
+    return process_event_batch(event, context, push)

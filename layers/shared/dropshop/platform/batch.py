@@ -10,6 +10,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from dropshop.platform.bus import DomainEvent
+from dropshop.platform.observability import logger
+
 # A batch whose every message failed is reported like any other, not raised: the messages come back either
 # way, and an invocation error would count against the function's Errors alarm (and roll a canary back)
 # for what is a dependency's outage, which the queue alarms already report.
@@ -25,6 +28,20 @@ def process_sqs_batch(
     return process_partial_response(event=event, record_handler=handle, processor=_processor, context=context)
 
 
+def process_event_batch(
+    event: dict[str, Any], context: Any, handle: Callable[[DomainEvent], None]
+) -> PartialItemFailureResponse:
+    """SQS messages that carry domain events (raw delivery from the events topic): each message's event is
+    handled with its id and type on every log line; a failure is reported for that message alone."""
+
+    def handle_message(record: SQSRecord) -> None:
+        domain_event = DomainEvent.from_json(record.body)
+        with logger.append_context_keys(eventId=domain_event.id, eventType=domain_event.type):
+            handle(domain_event)
+
+    return process_sqs_batch(event, context, handle_message)
+
+
 def process_stream_batch(
     event: dict[str, Any], context: Any, handle: Callable[[DynamoDBRecord], None]
 ) -> PartialItemFailureResponse:
@@ -32,4 +49,4 @@ def process_stream_batch(
     return process_partial_response(event=event, record_handler=handle, processor=_stream_processor, context=context)
 
 
-__all__ = ["DynamoDBRecord", "SQSRecord", "process_sqs_batch", "process_stream_batch"]
+__all__ = ["DynamoDBRecord", "SQSRecord", "process_event_batch", "process_sqs_batch", "process_stream_batch"]
