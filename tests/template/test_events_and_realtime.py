@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.template.conftest import ROOT, Template, of_type
@@ -71,6 +72,37 @@ def test_the_websocket_api_invokes_the_live_alias_and_may_only_do_that(
 
 def test_pushes_may_only_post_to_connections_of_this_api(template: Template) -> None:
     policies = template["Resources"]["StatusPushFunction"]["Properties"]["Policies"]
-    (statement,) = [s for p in policies if "Statement" in p for s in p["Statement"]]
-    assert statement["Action"] == "execute-api:ManageConnections"
+    statements = [s for p in policies if "Statement" in p for s in p["Statement"]]
+    (statement,) = [s for s in statements if s["Action"] == "execute-api:ManageConnections"]
     assert statement["Resource"]["Fn::Sub"].endswith(":${WebSocketApi}/${Stage}/POST/@connections/*")
+
+
+def _statements(translated: Template, function: str) -> list[dict[str, object]]:
+    role = translated["Resources"][f"{function}Role"]["Properties"]
+    return [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+
+
+def _actions_on(statements: list[dict[str, object]], resource: str) -> set[str]:
+    found: set[str] = set()
+    for statement in statements:
+        if resource in json.dumps(statement.get("Resource")):
+            actions = statement["Action"]
+            found |= {actions} if isinstance(actions, str) else set(actions)  # type: ignore[arg-type]
+    return found
+
+
+def test_the_socket_functions_may_do_what_their_repository_does_and_no_more(translated: Template) -> None:
+    # moto checks no IAM: without this, a missing DeleteItem would only show on AWS (every $disconnect failing).
+    websocket = _actions_on(_statements(translated, "WebSocketFunction"), "ConnectionsTable")
+    assert websocket == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"}
+    push = _actions_on(_statements(translated, "StatusPushFunction"), "ConnectionsTable")
+    assert push == {"dynamodb:Query", "dynamodb:DeleteItem"}
+
+
+def test_invoice_pdfs_are_written_by_invoicing_and_read_by_orders_only_under_invoices(translated: Template) -> None:
+    assert _actions_on(_statements(translated, "InvoiceFunction"), "InvoicesBucket") == {"s3:PutObject"}
+    assert _actions_on(_statements(translated, "OrdersFunction"), "InvoicesBucket") == {"s3:GetObject"}
+    for function in ("InvoiceFunction", "OrdersFunction"):
+        for statement in _statements(translated, function):
+            if "InvoicesBucket" in json.dumps(statement.get("Resource")):
+                assert statement["Resource"] == {"Fn::Sub": "${InvoicesBucket.Arn}/invoices/*"}, function
