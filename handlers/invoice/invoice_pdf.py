@@ -8,7 +8,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from dropshop.invoicing.model import SELLER, Invoice
+from dropshop.invoicing.model import Invoice
+from dropshop.platform.shop import SHOP
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
@@ -18,7 +19,7 @@ COLUMNS = (("Item", 95, "L"), ("Qty", 15, "R"), ("Unit price", 35, "R"), ("Amoun
 def render(invoice: Invoice) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(f"Invoice {invoice.number}")
-    pdf.set_author(SELLER.name)
+    pdf.set_author(SHOP.name)
     pdf.set_creation_date(datetime.fromisoformat(invoice.issued_at))  # a re-render prints the same document
     pdf.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
     pdf.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
@@ -27,7 +28,7 @@ def render(invoice: Invoice) -> bytes:
     pdf.set_font(FONT, "B", 18)
     pdf.cell(0, 10, f"Invoice {invoice.number}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, "", 10)
-    pdf.multi_cell(0, 5, "\n".join([SELLER.name, *SELLER.address, f"VAT {SELLER.vat_id}"]))
+    pdf.multi_cell(0, 5, "\n".join([SHOP.name, *SHOP.address, f"VAT {SHOP.vat_id}"]))
     pdf.ln(6)
 
     buyer = [invoice.customer_name or "Customer", invoice.customer_email or invoice.customer_id]

@@ -14,12 +14,17 @@ from tests.e2e.conftest import Client, eventually
 from tools.local.server import DEMO_ORDER_ID, LocalStack
 
 
-def connections(local: LocalStack) -> list[dict[str, Any]]:
+def entries(local: LocalStack) -> list[dict[str, Any]]:
+    """Everything ConnectionsTable holds: connections and their subscriptions."""
     assert local.stack is not None
     items: list[dict[str, Any]] = local.stack.client("dynamodb").scan(
         TableName=local.stack.physical["ConnectionsTable"], ConsistentRead=True
     )["Items"]
     return items
+
+
+def connections(local: LocalStack) -> list[dict[str, Any]]:
+    return [item for item in entries(local) if item["entry"]["S"] == "connection"]
 
 
 def ask(socket: ClientConnection, message: Any) -> dict[str, Any]:
@@ -36,13 +41,18 @@ def test_sockets_without_a_valid_token_are_refused_with_401(local: LocalStack, q
     assert json.loads(refused.value.response.body)["error"] == "unauthenticated"
 
 
-def test_a_signed_in_socket_is_recorded_until_it_closes(local: LocalStack, customer_token: str) -> None:
+def test_a_signed_in_socket_and_its_subscriptions_are_recorded_until_it_closes(
+    local: LocalStack, customer_token: str
+) -> None:
     before = {item["connectionId"]["S"] for item in connections(local)}
-    with connect(f"{local.websocket_url}/?token={customer_token}", open_timeout=10):
+    with connect(f"{local.websocket_url}/?token={customer_token}", open_timeout=10) as socket:
         (opened,) = [item for item in connections(local) if item["connectionId"]["S"] not in before]
         assert opened["username"]["S"] == "jane"
         assert int(opened["expiresAt"]["N"]) > time.time() + 3600  # TTL clears what $disconnect misses
-    eventually(lambda: opened["connectionId"]["S"] not in {item["connectionId"]["S"] for item in connections(local)})
+        ask(socket, {"action": "subscribe", "orderId": DEMO_ORDER_ID})
+        mine = [item["entry"]["S"] for item in entries(local) if item["connectionId"] == opened["connectionId"]]
+        assert sorted(mine) == ["connection", f"order#{DEMO_ORDER_ID}"]
+    eventually(lambda: opened["connectionId"] not in [item["connectionId"] for item in entries(local)])
 
 
 def test_subscribe_answers_with_the_orders_current_status(
@@ -59,14 +69,31 @@ def test_subscribe_answers_with_the_orders_current_status(
 
 def test_bad_messages_get_an_error_naming_the_field(local: LocalStack, customer_token: str) -> None:
     with connect(f"{local.websocket_url}/?token={customer_token}", open_timeout=10) as socket:
-        assert ask(socket, {"action": "subscribe"}) | {"message": ""} == {
-            "error": "unprocessable",
-            "field": "orderId",
-            "message": "",
-        }
+        missing = ask(socket, {"action": "subscribe"})
+        assert (missing["error"], missing["field"]) == ("invalid_request", "orderId")  # as the REST API says it
+        assert [problem["field"] for problem in missing["details"]] == ["orderId"]
+        assert ask(socket, {"action": "subscribe", "orderId": ""})["field"] == "orderId"
         assert ask(socket, {"action": "subscribe", "orderId": "someone-elses"})["error"] == "not_found"
         assert ask(socket, '{"action": "subscribe", ')["message"] == "Forbidden"  # no route: API Gateway says so
         assert ask(socket, {"action": "shout"})["message"] == "Forbidden"
+
+
+def test_an_admin_who_subscribes_to_a_customers_order_hears_its_changes(
+    local: LocalStack, api: Client, customer_token: str, admin_token: str
+) -> None:
+    status, order = api.request(
+        "POST", "/orders", token=customer_token, body={"lines": [{"productId": "demo-enamel-mug", "quantity": 1}]}
+    )
+    assert status == 201
+    eventually(lambda: api.request("GET", f"/orders/{order['orderId']}", token=admin_token)[1]["status"] == "CONFIRMED")
+    with connect(f"{local.websocket_url}/?token={admin_token}", open_timeout=10) as socket:
+        assert ask(socket, {"action": "subscribe", "orderId": order["orderId"]})["status"] == "CONFIRMED"
+        api.request("PUT", f"/orders/{order['orderId']}/status", token=admin_token, body={"status": "SHIPPED"})
+        # The confirmation's own push may still be on its way; the shipment's follows it.
+        heard = [json.loads(socket.recv(timeout=20))]
+        while heard[-1]["status"] != "SHIPPED":
+            heard.append(json.loads(socket.recv(timeout=20)))
+    assert {message["orderId"] for message in heard} == {order["orderId"]}
 
 
 def test_a_push_to_a_socket_that_is_gone_forgets_it(local: LocalStack, api: Client, customer_token: str) -> None:

@@ -36,7 +36,7 @@ def test_amounts_print_in_major_units_with_the_currency() -> None:
 
 
 def test_an_invoice_keeps_the_orders_lines_and_the_buyer_as_they_were() -> None:
-    buyer = Contact(user_id="c-1", email="jane@example.com", name="Jane")
+    buyer = Contact(user_id="c-1", email="jane@example.com", name="Jane", email_verified=True)
     invoice = Invoice.for_order(confirmed_order(), buyer, year=2026, sequence=7, now=NOW)
     assert (invoice.number, invoice.document_key) == ("DS-2026-000007", "invoices/2026/DS-2026-000007.pdf")
     assert (invoice.customer_name, invoice.customer_email) == ("Jane", "jane@example.com")

@@ -6,7 +6,7 @@ from dropshop.identity.model import Contact
 from dropshop.notifications.messages import compose
 from dropshop.platform.bus import DomainEvent
 
-JANE = Contact(user_id="c-1", email="jane@example.com", name="Jane")
+JANE = Contact(user_id="c-1", email="jane@example.com", name="Jane", email_verified=True)
 ORDER_ID = "0b5e7c1a-3f5d-4a8e-9c61-2d4f8e9a7b10"
 
 
@@ -48,7 +48,7 @@ def test_a_status_change_names_the_new_status() -> None:
         data={"orderId": ORDER_ID, "customerId": "c-1", "previous": "CONFIRMED", "status": "SHIPPED", "by": "a"}
         | {"total": {"amount": 2500, "currency": "EUR"}},
     )
-    email = compose(event, Contact(user_id="c-1", email="x@example.com", name=None))
+    email = compose(event, Contact(user_id="c-1", email="x@example.com", name=None, email_verified=True))
     assert email is not None
     assert email.subject == "Your order 0B5E7C1A is shipped"
     assert "Hello there," in email.text

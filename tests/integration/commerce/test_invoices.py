@@ -113,6 +113,18 @@ def test_a_cancelled_order_is_never_invoiced(shop: Shop) -> None:
     assert counter(shop) == 0
 
 
+def test_an_order_cancelled_before_its_invoice_was_numbered_gets_none(shop: Shop) -> None:
+    order = shop.place_order(shop.add_product(name="Sofa", amount=HELD))
+    for status in ("CONFIRMED", "CANCELLED"):  # both before InvoiceQueue is drained
+        assert (
+            shop.call("PUT", f"/orders/{order['orderId']}/status", as_user="admin", body={"status": status})[0] == 200
+        )
+    shop.settle()
+    assert invoice_item(shop, order["orderId"]) is None
+    assert counter(shop) == 0
+    assert shop.wiring.depth("InvoiceDLQ") == 0
+
+
 def test_a_redelivered_confirmation_takes_no_second_number_and_renders_nothing_again(shop: Shop) -> None:
     order = shop.place_order(shop.add_product())
     shop.settle()
@@ -142,6 +154,7 @@ def test_an_invoice_whose_pdf_failed_is_issued_later_under_the_number_it_took(sh
     assert invoice_item(shop, order["orderId"])["issued"] == {"BOOL": False}
 
     issued = invoicing.issue_invoice(order["orderId"], render=render)
+    assert issued is not None
     assert (issued.number, issued.issued) == (allocated, True)
     assert counter(shop) == issued.sequence
 
@@ -154,9 +167,11 @@ def test_concurrent_invoices_take_consecutive_numbers_without_gaps(shop: Shop) -
     def issue(order_id: str) -> int:
         while True:  # what SQS does for a message whose number race was lost too often: deliver it again
             try:
-                return invoicing.issue_invoice(order_id, render=render).sequence
+                issued = invoicing.issue_invoice(order_id, render=render)
             except Conflict:
                 continue
+            assert issued is not None
+            return issued.sequence
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         sequences = sorted(pool.map(issue, order_ids))

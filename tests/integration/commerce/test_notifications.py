@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from dropshop.platform import settings
 from tests.integration.commerce.conftest import Shop
+from tests.support.logs import LogLines
 from tests.support.ses import SentEmail, sent_emails
 
 SENDER = "orders@dropshop.example"  # the template's SenderEmail default
@@ -78,3 +82,28 @@ def test_a_customer_no_longer_in_the_directory_gets_no_email_and_nothing_fails(s
     assert shop.wiring.depth("NotificationDLQ") == 0
     assert shop.wiring.depth("NotificationQueue") == 0
     assert shop.order(order["orderId"], as_user="admin")["status"] == "CONFIRMED"
+
+
+def test_an_address_its_owner_never_confirmed_gets_no_email(shop: Shop) -> None:
+    shop.stack.client("cognito-idp").admin_update_user_attributes(
+        UserPoolId=shop.stack.physical["UserPool"],
+        Username="jane",
+        UserAttributes=[{"Name": "email_verified", "Value": "false"}],
+    )
+    order = shop.place_order(shop.add_product())
+    shop.settle()
+    assert emails_about(shop, order["orderId"]) == []
+    assert shop.wiring.depth("NotificationDLQ") == 0
+
+
+def test_an_email_ses_rejects_is_counted_not_retried(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, logs: LogLines
+) -> None:
+    monkeypatch.setenv("SENDER_EMAIL", "nobody@unverified.example")  # SES refuses unverified senders
+    settings.settings.cache_clear()
+    order = shop.place_order(shop.add_product())
+    shop.settle()
+    assert emails_about(shop, order["orderId"]) == []
+    assert shop.wiring.depth("NotificationDLQ") == 0
+    rejected = logs.with_message("SES rejected the e-mail")
+    assert [line["eventType"] for line in rejected] == ["OrderPlaced", "OrderStatusChanged"]  # once each, no retry

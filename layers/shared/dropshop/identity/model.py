@@ -58,6 +58,7 @@ class Contact:
     user_id: str
     email: str
     name: str | None
+    email_verified: bool
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,10 @@ def contact(user_id: str, users: UserDirectory | None = None) -> Contact | None:
     """The user's e-mail address and name, or None when the user is gone or has no e-mail address."""
     attributes = (users or directory()).by_id(user_id)
     email = attributes.get("email")
-    return Contact(user_id=user_id, email=email, name=attributes.get("name")) if email else None
+    if not email:
+        return None
+    verified = attributes.get("email_verified") == "true"
+    return Contact(user_id=user_id, email=email, name=attributes.get("name"), email_verified=verified)
 
 
 def _str_or_none(value: object) -> str | None:

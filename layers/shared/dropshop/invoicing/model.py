@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dropshop.catalog.model import Money
 from dropshop.identity.model import Contact
 from dropshop.orders.model import Order
 from dropshop.platform.model import ApiModel
 
 NUMBER_PREFIX = "DS"
-
-
-@dataclass(frozen=True)
-class Seller:
-    name: str
-    address: tuple[str, ...]
-    vat_id: str
-
-
-# Who issues every invoice; a second legal entity would make this configuration.
-SELLER = Seller(name="Drop Shop Ltd", address=("1 Market Street", "Dublin D02 XY00", "Ireland"), vat_id="IE1234567X")
 
 
 def invoice_number(year: int, sequence: int) -> str:

@@ -14,6 +14,7 @@ from dropshop.invoicing.events import invoice_issued
 from dropshop.invoicing.model import Invoice, InvoiceLink
 from dropshop.invoicing.repository import Allocation, InvoiceRepository
 from dropshop.orders import service as orders
+from dropshop.orders.model import OrderStatus
 from dropshop.platform import aws
 from dropshop.platform.clock import now_iso
 from dropshop.platform.dynamodb import backoff
@@ -38,10 +39,13 @@ def _documents() -> InvoiceDocuments:
     return InvoiceDocuments(aws.client("s3", signature_version="s3v4"), settings().invoices_bucket)
 
 
-def issue_invoice(order_id: str, *, render: Renderer) -> Invoice:
+def issue_invoice(order_id: str, *, render: Renderer) -> Invoice | None:
     """Number the order's invoice, store its PDF and announce InvoiceIssued. Each step is safe to repeat:
-    a redelivered event finds the number taken by this order, and an issued invoice is left alone."""
+    a redelivered event finds the number taken by this order, and an issued invoice is left alone. An order
+    cancelled before its invoice was numbered gets none (None)."""
     invoice = _invoices().get(order_id) or _allocate(order_id)
+    if invoice is None:
+        return None
     if invoice.issued:
         logger.info("invoice already issued", extra={"orderId": order_id, "invoiceNumber": invoice.number})
         return invoice
@@ -52,10 +56,14 @@ def issue_invoice(order_id: str, *, render: Renderer) -> Invoice:
     return invoice.model_copy(update={"issued": True})
 
 
-def _allocate(order_id: str) -> Invoice:
+def _allocate(order_id: str) -> Invoice | None:
     order = orders.find(order_id)
     if order is None:
         raise NotFound(f"no order {order_id} to invoice", field="orderId")
+    if order.status is OrderStatus.CANCELLED:  # cancelled between its confirmation and now: nothing was sold
+        metrics.add_metric(name="InvoicesSkippedForCancelledOrders", unit=MetricUnit.Count, value=1)
+        logger.info("order cancelled before its invoice was numbered", extra={"orderId": order_id})
+        return None
     buyer = identity.contact(order.customer_id)
     invoices = _invoices()
     for attempt in range(ALLOCATION_ATTEMPTS):

@@ -10,10 +10,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from dropshop.catalog.model import Money
 from dropshop.identity.model import Contact
-from dropshop.invoicing.model import SELLER
 from dropshop.notifications.model import Email, order_reference
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED
 from dropshop.platform.bus import DomainEvent
+from dropshop.platform.shop import SHOP
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Per event type: the template's name and the subject line.
@@ -48,7 +48,7 @@ def compose(event: DomainEvent, recipient: Contact) -> Email | None:
         "status": status,
         "lines": [_line(line) for line in data.get("lines", [])],
         "total": Money.model_validate(data["total"]),
-        "shop": SELLER.name,
+        "shop": SHOP.name,
     }
     template = _template_name(event.type)
     environment = _environment()

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from dropshop.platform.errors import DomainError, MalformedRequest, NotFound, Unprocessable
+from dropshop.platform.errors import DomainError, MalformedRequest, NotFound
 from dropshop.platform.http import invalid_request
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -44,8 +44,21 @@ class WebSocketRequest:
         try:
             return model.model_validate(body)
         except ValidationError as error:
-            problem = invalid_request([{**p, "loc": ("body", *p["loc"])} for p in error.errors()])
-            raise Unprocessable(str(problem["message"]), field=str(problem["field"])) from None
+            raise InvalidMessage(invalid_request([{**p, "loc": ("body", *p["loc"])} for p in error.errors()])) from None
+
+
+class InvalidMessage(DomainError):
+    """A message that does not fit its model: the REST API's validation error body, field and details."""
+
+    status = 422
+    code = "invalid_request"
+
+    def __init__(self, body: dict[str, object]) -> None:
+        super().__init__(str(body["message"]), field=str(body["field"]))
+        self._body = body
+
+    def as_body(self) -> dict[str, object]:
+        return self._body
 
 
 Route = Callable[[WebSocketRequest], BaseModel | None]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field
+
 from dropshop.identity.model import Principal
 from dropshop.platform.model import ApiModel
 
@@ -30,11 +32,11 @@ class Subscribe(ApiModel):
     """The `subscribe` route's message: {"action": "subscribe", "orderId": "..."}."""
 
     action: str
-    order_id: str
+    order_id: str = Field(min_length=1, max_length=64)
 
 
 class OrderStatusMessage(ApiModel):
-    """What a browser receives: the order's status now (pushed on every change, answered to `subscribe`)."""
+    """What a browser receives: an order's status (answered to `subscribe`, then pushed on every change)."""
 
     type: str = "orderStatus"
     order_id: str

@@ -1,10 +1,14 @@
-"""ConnectionsTable: one item per open WebSocket (pk connectionId), the byUser index finds a user's sockets."""
+"""ConnectionsTable: per open WebSocket (pk connectionId), its `connection` item and an `order#<orderId>` item
+for each order it subscribed to. byUser finds a user's sockets; byOrder finds an order's subscribers."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dropshop.realtime.model import Connection
+
+CONNECTION_ENTRY = "connection"
+ORDER_PREFIX = "order#"
 
 
 class ConnectionRepository:
@@ -15,8 +19,8 @@ class ConnectionRepository:
     def add(self, connection: Connection) -> None:
         self._dynamodb.put_item(
             TableName=self._table,
-            Item={
-                "connectionId": {"S": connection.connection_id},
+            Item=_key(connection.connection_id, CONNECTION_ENTRY)
+            | {
                 "userId": {"S": connection.user_id},
                 "username": {"S": connection.username},
                 "groups": {"L": [{"S": group} for group in connection.groups]},
@@ -25,30 +29,50 @@ class ConnectionRepository:
             },
         )
 
-    def remove(self, connection_id: str) -> None:
-        self._dynamodb.delete_item(TableName=self._table, Key={"connectionId": {"S": connection_id}})
+    def subscribe(self, connection: Connection, order_id: str) -> None:
+        """Follow the order for as long as the connection lives (putting it twice is harmless)."""
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item=_key(connection.connection_id, f"{ORDER_PREFIX}{order_id}")
+            | {"orderId": {"S": order_id}, "expiresAt": {"N": str(connection.expires_at)}},
+        )
 
     def get(self, connection_id: str) -> Connection | None:
         item = self._dynamodb.get_item(
-            TableName=self._table, Key={"connectionId": {"S": connection_id}}, ConsistentRead=True
+            TableName=self._table, Key=_key(connection_id, CONNECTION_ENTRY), ConsistentRead=True
         ).get("Item")
         return _connection(item) if item else None
 
-    def for_user(self, user_id: str) -> list[str]:
-        """The ids of the user's open connections (the index projects keys only: that is all a push needs)."""
-        ids: list[str] = []
+    def remove(self, connection_id: str) -> None:
+        """Forget the connection and its subscriptions."""
+        for entry in self._query("connectionId", connection_id, index=None, attribute="entry"):
+            self._dynamodb.delete_item(TableName=self._table, Key=_key(connection_id, entry))
+
+    def audience(self, user_id: str, order_id: str) -> set[str]:
+        """The connections to tell about a change of the order: its owner's and its subscribers'."""
+        return set(self._query("userId", user_id, index="byUser")) | set(
+            self._query("orderId", order_id, index="byOrder")
+        )
+
+    def _query(self, key: str, value: str, *, index: str | None, attribute: str = "connectionId") -> list[str]:
         request: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": "byUser",
-            "KeyConditionExpression": "userId = :user",
-            "ExpressionAttributeValues": {":user": {"S": user_id}},
+            "KeyConditionExpression": f"{key} = :value",
+            "ExpressionAttributeValues": {":value": {"S": value}},
         }
+        if index:
+            request["IndexName"] = index
+        found: list[str] = []
         while True:
             page = self._dynamodb.query(**request)
-            ids += [item["connectionId"]["S"] for item in page.get("Items", [])]
+            found += [item[attribute]["S"] for item in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
-                return ids
+                return found
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _key(connection_id: str, entry: str) -> dict[str, Any]:
+    return {"connectionId": {"S": connection_id}, "entry": {"S": entry}}
 
 
 def _connection(item: dict[str, Any]) -> Connection:

@@ -1,4 +1,5 @@
-"""Use cases of real time: accept signed-in sockets, answer subscriptions, push order changes to owners."""
+"""Use cases of real time: accept signed-in sockets, let them follow orders, push each change of an order
+to its owner's sockets and to the sockets that follow it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dropshop.platform.clock import now_iso
 from dropshop.platform.errors import Unauthenticated
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
-from dropshop.realtime.channel import Channel
+from dropshop.realtime.channel import Channel, Delivery
 from dropshop.realtime.model import CONNECTION_LIFETIME_SECONDS, Connection, OrderStatusMessage, Subscribe
 from dropshop.realtime.repository import ConnectionRepository
 
@@ -47,27 +48,34 @@ def disconnect(connection_id: str) -> None:
 
 
 def subscribe(connection_id: str, request: Subscribe) -> OrderStatusMessage:
-    """The order's status now, for its owner or an admin: what a page shows until the next push arrives."""
-    connection = _connections().get(connection_id)
+    """Follow an order (its owner, or an admin): the answer is its status now, then every change is pushed.
+    The owner's sockets hear about all their orders anyway; subscribing closes the gap since page load."""
+    connections = _connections()
+    connection = connections.get(connection_id)
     if connection is None:
         raise Unauthenticated("this connection was not accepted; connect again", field="connectionId")
     caller = connection.principal
     order = orders.get_order(request.order_id, caller=caller, may_read_any=identity.may(caller, "orders:read:any"))
+    connections.subscribe(connection, order.order_id)
     return OrderStatusMessage(order_id=order.order_id, status=order.status.value, at=order.updated_at)
 
 
 def push_order_status(event: DomainEvent) -> int:
-    """Send the change to every open socket of the order's owner; sockets that are gone are forgotten.
-    Returns how many received it."""
+    """Send the change to the owner's open sockets and the order's subscribers; sockets that are gone are
+    forgotten. Delivery is best effort, like the socket itself: a push that fails otherwise is logged, and
+    the page's next `subscribe` catches up. Returns how many sockets received it."""
     message = OrderStatusMessage.from_event(event.data, at=event.occurred_at).to_json()
     connections, channel = _connections(), _channel()
     delivered = 0
-    for connection_id in connections.for_user(event.data["customerId"]):
-        if channel.send(connection_id, message):
+    for connection_id in sorted(connections.audience(event.data["customerId"], event.data["orderId"])):
+        outcome = channel.send(connection_id, message)
+        if outcome is Delivery.DELIVERED:
             delivered += 1
-        else:
+        elif outcome is Delivery.GONE:
             connections.remove(connection_id)
             metrics.add_metric(name="StaleSocketsRemoved", unit=MetricUnit.Count, value=1)
+        else:
+            metrics.add_metric(name="StatusPushesFailed", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="StatusPushes", unit=MetricUnit.Count, value=delivered)
     logger.info("order status pushed", extra={"orderId": event.data["orderId"], "sockets": delivered})
     return delivered

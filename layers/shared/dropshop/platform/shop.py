@@ -1,0 +1,15 @@
+"""Who the shop is, as invoices and e-mails name it; a second legal entity would make this configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shop:
+    name: str
+    address: tuple[str, ...]
+    vat_id: str
+
+
+SHOP = Shop(name="Drop Shop Ltd", address=("1 Market Street", "Dublin D02 XY00", "Ireland"), vat_id="IE1234567X")
