@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class DomainError(Exception):
     status = 400
@@ -52,3 +55,20 @@ class PayloadTooLarge(DomainError):
 class Unprocessable(DomainError):
     status = 422
     code = "unprocessable"
+
+
+def invalid_request(problems: Sequence[Any]) -> dict[str, object]:
+    """Validation problems (pydantic's, located from "body") shaped like our own errors: the first problem's
+    field and message up front."""
+    details = [{"field": _field(problem["loc"]), "message": problem["msg"]} for problem in problems]
+    first = details[0] if details else {"field": None, "message": "invalid request"}
+    return {"error": "invalid_request", "message": first["message"], "field": first["field"], "details": details}
+
+
+def _field(location: tuple[Any, ...] | list[Any]) -> str:
+    """("body", "lines", 0, "quantity") → "lines[0].quantity"; a whole-body problem is "body"."""
+    parts = list(location[1:]) or list(location[:1])
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text

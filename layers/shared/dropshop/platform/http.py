@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 
-from dropshop.platform.errors import DomainError
+from dropshop.platform.errors import DomainError, invalid_request
 from dropshop.platform.settings import settings
 
 
@@ -34,23 +31,6 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
             )
 
     return app
-
-
-def invalid_request(problems: Sequence[Any]) -> dict[str, object]:
-    """Validation problems (pydantic's, located from "body") shaped like our own errors: the first problem's
-    field and message up front."""
-    details = [{"field": _field(problem["loc"]), "message": problem["msg"]} for problem in problems]
-    first = details[0] if details else {"field": None, "message": "invalid request"}
-    return {"error": "invalid_request", "message": first["message"], "field": first["field"], "details": details}
-
-
-def _field(location: tuple[Any, ...] | list[Any]) -> str:
-    """("body", "lines", 0, "quantity") → "lines[0].quantity"; a whole-body problem is "body"."""
-    parts = list(location[1:]) or list(location[:1])
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
 
 
 def bearer_token(headers: dict[str, str] | None) -> str | None:

@@ -13,8 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from dropshop.platform.errors import DomainError, MalformedRequest, NotFound
-from dropshop.platform.http import invalid_request
+from dropshop.platform.errors import DomainError, MalformedRequest, NotFound, invalid_request
 
 Model = TypeVar("Model", bound=BaseModel)
 
