@@ -10,7 +10,7 @@ from typing import Any
 from dropshop.catalog.model import Money, Product
 from dropshop.platform.bus import DomainEvent, outbox_put
 from dropshop.platform.dynamodb import TransactionCancelled, batch_get, transact_write
-from dropshop.platform.pagination import decode_cursor, encode_cursor
+from dropshop.platform.pagination import read_page
 
 
 class ProductRepository:
@@ -39,11 +39,9 @@ class ProductRepository:
             key_attributes = {"productId", "category", "name"}
         else:
             key_attributes = {"productId"}
-        start = decode_cursor(cursor, key_attributes=key_attributes)
-        if start:
-            request["ExclusiveStartKey"] = start
-        response = self._dynamodb.query(**request) if category else self._dynamodb.scan(**request)
-        return [_product(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+        read = self._dynamodb.query if category else self._dynamodb.scan
+        items, next_cursor = read_page(read, request, cursor=cursor, key_attributes=key_attributes)
+        return [_product(item) for item in items], next_cursor
 
     def add(self, product: Product, event: DomainEvent) -> bool:
         """False when the id is taken."""

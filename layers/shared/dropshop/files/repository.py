@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dropshop.files.model import FileStatus, Ingestion, StoredFile
-from dropshop.platform.pagination import decode_cursor, encode_cursor
+from dropshop.platform.pagination import read_page
 
 LISTING = "files"  # every file shares the index's partition: a small registry, listed by time
 
@@ -112,11 +112,10 @@ class FileRepository:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        start = decode_cursor(cursor, key_attributes={"fileId", "listing", "uploadedAt"})
-        if start:
-            query["ExclusiveStartKey"] = start
-        response = self._dynamodb.query(**query)
-        return [self._file(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+        items, next_cursor = read_page(
+            self._dynamodb.query, query, cursor=cursor, key_attributes={"fileId", "listing", "uploadedAt"}
+        )
+        return [self._file(item) for item in items], next_cursor
 
     @staticmethod
     def _file(item: dict[str, Any]) -> StoredFile:

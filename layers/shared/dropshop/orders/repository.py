@@ -9,7 +9,7 @@ from typing import Any
 from dropshop.orders.model import InvoiceSummary, Order, OrderLine, OrderStatus, StatusChange
 from dropshop.platform.bus import DomainEvent, outbox_put
 from dropshop.platform.dynamodb import TransactionCancelled, transact_write
-from dropshop.platform.pagination import decode_cursor, encode_cursor
+from dropshop.platform.pagination import read_page
 
 ORDER_ENTRY = "order"
 HISTORY_PREFIX = "history#"
@@ -114,14 +114,14 @@ class OrderRepository:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        start = decode_cursor(cursor, key_attributes={"orderId", "entry", "customerId", "placedAt"})
-        if start:
-            if start["customerId"] != {"S": customer_id}:
-                start = None  # another customer's cursor: start over rather than reveal anything
-            else:
-                request["ExclusiveStartKey"] = start
-        response = self._dynamodb.query(**request)
-        return [_order(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+        items, next_cursor = read_page(
+            self._dynamodb.query,
+            request,
+            cursor=cursor,
+            key_attributes={"orderId", "entry", "customerId", "placedAt"},
+            within={"customerId": {"S": customer_id}},
+        )
+        return [_order(item) for item in items], next_cursor
 
 
 def _key(order_id: str, entry: str) -> dict[str, Any]:
