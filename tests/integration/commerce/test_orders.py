@@ -123,6 +123,17 @@ def test_customers_list_their_own_orders_newest_first_in_pages(shop: Shop) -> No
     assert listed == list(reversed(mine))
 
 
+def test_another_customers_cursor_starts_over_from_the_callers_own_orders(shop: Shop) -> None:
+    mug = shop.add_product(stock=20)
+    for _ in range(3):
+        place(shop, [{"productId": mug, "quantity": 1}])
+    theirs = place(shop, [{"productId": mug, "quantity": 1}], as_user="other")[1]["orderId"]
+    _, janes_page = shop.call("GET", "/orders?limit=2", as_user="customer")
+    status, page = shop.call("GET", f"/orders?limit=2&cursor={janes_page['nextCursor']}", as_user="other")
+    assert status == 200
+    assert [order["orderId"] for order in page["items"]] == [theirs]
+
+
 @pytest.mark.parametrize(
     ("moves", "expected"),
     [
