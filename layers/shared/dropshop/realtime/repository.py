@@ -62,14 +62,8 @@ class ConnectionRepository:
         }
         if index:
             request["IndexName"] = index
-        found: list[str] = []
-        while True:
-            page = self._dynamodb.query(**request)
-            found += [item[attribute]["S"] for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return found
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
+        pages = self._dynamodb.get_paginator("query").paginate(**request)
+        return [item[attribute]["S"] for page in pages for item in page.get("Items", [])]
 
 def _key(connection_id: str, entry: str) -> dict[str, Any]:
     return {"connectionId": {"S": connection_id}, "entry": {"S": entry}}
