@@ -130,30 +130,31 @@ class WebSocketGateway:
 
     def post(self, connection_id: str, data: bytes) -> bool:
         """Send to the connection; False when it is gone (API Gateway's 410 GoneException)."""
-        with self._lock:
-            socket = self._open.get(connection_id)
+        socket = self._accepted(connection_id)
         if socket is None:
             return False
         try:
-            socket.connection.send(data.decode() if _is_text(data) else data)
+            socket.connection.send(_frame(data))
         except ConnectionClosed:
             return False
         return True
 
     def describe(self, connection_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            socket = self._open.get(connection_id)
+        socket = self._accepted(connection_id)
         if socket is None:
             return None
         return {"connectedAt": socket.connected_at, "identity": {"sourceIp": socket.source_ip}}
 
     def close(self, connection_id: str) -> bool:
-        with self._lock:
-            socket = self._open.get(connection_id)
+        socket = self._accepted(connection_id)
         if socket is None:
             return False
         socket.connection.close()
         return True
+
+    def _accepted(self, connection_id: str) -> Socket | None:
+        with self._lock:
+            return self._open.get(connection_id)
 
     # ------------------------------------------------------------------ the client's side
 
@@ -263,9 +264,9 @@ def _reason(status: int) -> str:
     return HTTPStatus(status).phrase
 
 
-def _is_text(data: bytes) -> bool:
+def _frame(data: bytes) -> str | bytes:
+    """UTF-8 data goes out as a text frame, anything else as binary, as API Gateway sends it."""
     try:
-        data.decode()
+        return data.decode()
     except UnicodeDecodeError:
-        return False
-    return True
+        return data
