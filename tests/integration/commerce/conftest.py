@@ -67,6 +67,16 @@ class Shop:
         assert status == 200, order
         return dict(order)
 
+    def redelivery(self, event_type: str, order_id: str) -> dict[str, Any]:
+        """The order's one `event_type` event from the outbox, as an SQS batch delivering it once more."""
+        outbox = self.stack.client("dynamodb").scan(TableName=self.stack.physical["OutboxTable"])["Items"]
+        (event,) = [
+            item["event"]["S"]
+            for item in outbox
+            if item["eventType"]["S"] == event_type and order_id in item["event"]["S"]
+        ]
+        return {"Records": [{"messageId": "redelivered", "body": event, "eventSource": "aws:sqs"}]}
+
     def settle(self) -> None:
         """Relay the outbox and run the consumers until nothing moves."""
         self.wiring.drain()

@@ -37,17 +37,6 @@ def pdf_text(shop: Shop, key: str) -> str:
     return str(pypdf.PdfReader(io.BytesIO(body)).pages[0].extract_text())
 
 
-def confirmation_event(shop: Shop, order_id: str) -> dict[str, Any]:
-    """The SQS event InvoiceFunction got for the order's confirmation, rebuilt from the outbox."""
-    outbox = shop.stack.client("dynamodb").scan(TableName=shop.stack.physical["OutboxTable"])["Items"]
-    (event,) = [
-        json.loads(item["event"]["S"])
-        for item in outbox
-        if item["eventType"]["S"] == "OrderStatusChanged" and order_id in item["event"]["S"]
-    ]
-    return {"Records": [{"messageId": "redelivered", "body": json.dumps(event), "eventSource": "aws:sqs"}]}
-
-
 def test_a_confirmed_order_gets_a_numbered_pdf_invoice_in_the_private_bucket(shop: Shop) -> None:
     mug = shop.add_product(name="Enamel mug", amount=1250)
     order = shop.place_order(mug, 3)
@@ -131,7 +120,7 @@ def test_a_redelivered_confirmation_takes_no_second_number_and_renders_nothing_a
     number = shop.order(order["orderId"])["invoice"]["number"]
     taken = counter(shop)
 
-    result = shop.wiring.invoke("InvoiceFunction", confirmation_event(shop, order["orderId"]))
+    result = shop.wiring.invoke("InvoiceFunction", shop.redelivery("OrderStatusChanged", order["orderId"]))
     assert result == {"batchItemFailures": []}
     assert counter(shop) == taken
     assert json.loads(invoice_item(shop, order["orderId"])["invoice"]["S"])["number"] == number
