@@ -83,3 +83,11 @@ def eventually(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
             return result
         time.sleep(0.2)
     raise AssertionError(f"not settled after {timeout:.0f} s")
+
+
+def next_push(socket: Any, order_id: str) -> dict[str, Any]:
+    """The next WebSocket message about `order_id` (pushes about the customer's other orders may come first)."""
+    while True:
+        message = json.loads(socket.recv(timeout=20))
+        if message.get("orderId") == order_id:
+            return dict(message)

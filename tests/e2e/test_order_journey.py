@@ -4,7 +4,6 @@ in S3 behind a presigned link), the customer is e-mailed, and status changes rea
 from __future__ import annotations
 
 import io
-import json
 import re
 import urllib.request
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pypdf
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import Client, eventually
+from tests.e2e.conftest import Client, eventually, next_push
 from tests.support.ses import sent_emails
 from tools.local.server import LocalStack
 
@@ -57,19 +56,11 @@ def test_order_is_confirmed_invoiced_mailed_and_its_status_pushed_to_the_custome
         assert "37.50 EUR" in confirmation.body
 
         # The auto-confirmation was pushed; the admin ships and the customer's socket hears it at once.
-        assert _next_for(socket, order_id)["status"] == "CONFIRMED"
+        assert next_push(socket, order_id)["status"] == "CONFIRMED"
         status, _ = api.request("PUT", f"/orders/{order_id}/status", token=admin_token, body={"status": "SHIPPED"})
         assert status == 200
-        pushed = _next_for(socket, order_id)
+        pushed = next_push(socket, order_id)
         assert (pushed["type"], pushed["status"], pushed["previous"]) == ("orderStatus", "SHIPPED", "CONFIRMED")
         eventually(
             lambda: [m for m in sent_emails(local.endpoint) if m.subject == f"Your order {reference} is shipped"]
         )
-
-
-def _next_for(socket: Any, order_id: str) -> dict[str, Any]:
-    """The next message about `order_id` (pushes about other orders of the same customer may come first)."""
-    while True:
-        message = json.loads(socket.recv(timeout=20))
-        if message.get("orderId") == order_id:
-            return dict(message)

@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.conftest import Client, eventually
+from tests.e2e.conftest import Client, eventually, next_push
 from tools.local.server import DEMO_ORDER_ID, LocalStack
 
 
@@ -108,6 +108,5 @@ def test_a_push_to_a_socket_that_is_gone_forgets_it(local: LocalStack, api: Clie
             "POST", "/orders", token=customer_token, body={"lines": [{"productId": "demo-enamel-mug", "quantity": 1}]}
         )
         assert status == 201
-        while json.loads(socket.recv(timeout=20)).get("orderId") != order["orderId"]:
-            pass  # the live socket hears the confirmation
+        next_push(socket, order["orderId"])  # the live socket hears the confirmation
     eventually(lambda: "c3RhbGUtc29ja2V0" not in {item["connectionId"]["S"] for item in connections(local)})
