@@ -12,14 +12,15 @@ from dropshop.catalog.model import Money
 from dropshop.identity.model import Contact
 from dropshop.notifications.model import Email, order_reference
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED
+from dropshop.orders.model import OrderLine
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.shop import SHOP
 
 TEMPLATES = Path(__file__).parent / "templates"
-# Per event type: the template's name and the subject line.
-SUBJECTS = {
-    ORDER_PLACED: "We have your order {reference}",
-    ORDER_STATUS_CHANGED: "Your order {reference} is {status}",
+# Per event type: its templates (templates/<name>.html and .txt) and the subject line.
+MESSAGES = {
+    ORDER_PLACED: ("order_placed", "We have your order {reference}"),
+    ORDER_STATUS_CHANGED: ("order_status_changed", "Your order {reference} is {status}"),
 }
 
 
@@ -37,8 +38,9 @@ def _environment() -> Environment:
 
 def compose(event: DomainEvent, recipient: Contact) -> Email | None:
     """The e-mail `event` sends to `recipient`, or None when the event type sends none."""
-    if event.type not in SUBJECTS:
+    if event.type not in MESSAGES:
         return None
+    template, subject = MESSAGES[event.type]
     data = event.data
     status = str(data["status"]).lower()
     values: dict[str, Any] = {
@@ -46,29 +48,14 @@ def compose(event: DomainEvent, recipient: Contact) -> Email | None:
         "reference": order_reference(data["orderId"]),
         "order_id": data["orderId"],
         "status": status,
-        "lines": [_line(line) for line in data.get("lines", [])],
+        "lines": [OrderLine.model_validate(line) for line in data.get("lines", [])],
         "total": Money.model_validate(data["total"]),
         "shop": SHOP.name,
     }
-    template = _template_name(event.type)
     environment = _environment()
     return Email(
         to=recipient.email,
-        subject=SUBJECTS[event.type].format(**values),
+        subject=subject.format(**values),
         html=environment.get_template(f"{template}.html").render(values),
         text=environment.get_template(f"{template}.txt").render(values),
     )
-
-
-def _line(line: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": line["name"],
-        "quantity": line["quantity"],
-        "unit_price": Money.model_validate(line["unitPrice"]),
-        "total": Money.model_validate(line["total"]),
-    }
-
-
-def _template_name(event_type: str) -> str:
-    """order_placed for OrderPlaced."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in event_type).lstrip("_")

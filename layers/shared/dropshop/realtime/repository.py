@@ -65,6 +65,7 @@ class ConnectionRepository:
         pages = self._dynamodb.get_paginator("query").paginate(**request)
         return [item[attribute]["S"] for page in pages for item in page.get("Items", [])]
 
+
 def _key(connection_id: str, entry: str) -> dict[str, Any]:
     return {"connectionId": {"S": connection_id}, "entry": {"S": entry}}
 
