@@ -24,7 +24,7 @@ def _caller(*permissions: str) -> Principal:
 @tracer.capture_method
 def place_order(
     request: PlaceOrder,
-    idempotency_key: str | None = Header(None, max_length=128),
+    idempotency_key: str | None = Header(None, pattern=idempotency.KEY_PATTERN),
 ) -> tuple[Order, int]:
     customer = _caller("orders:place")
     return orders.place_order(request, customer=customer, idempotency_key=idempotency_key), 201

@@ -50,6 +50,10 @@ def test_a_price_sent_by_the_client_is_refused_not_used(shop: Shop) -> None:
         ([{"productId": "{mug}", "quantity": 11}], 409, "lines[0].quantity"),
         ([{"productId": "{mug}", "quantity": 1}, {"productId": "{mug}", "quantity": 1}], 422, "lines"),
         ([], 422, "lines"),
+        # Loose types placed orders before (201): a boolean, a numeric string and a float are not quantities.
+        ([{"productId": "{mug}", "quantity": True}], 422, "lines[0].quantity"),
+        ([{"productId": "{mug}", "quantity": "1"}], 422, "lines[0].quantity"),
+        ([{"productId": "{mug}", "quantity": 1e1}], 422, "lines[0].quantity"),
     ],
 )
 def test_an_order_that_cannot_be_placed_names_the_field_and_reserves_nothing(
@@ -242,7 +246,7 @@ def test_order_events_reach_the_worker_queue_only_through_its_filter(shop: Shop)
     assert shop.wiring.invocations.get("OrderWorkerFunction", 0) == 0
 
 
-@pytest.mark.parametrize("key", ["   ", "k" * 129])
+@pytest.mark.parametrize("key", ["   ", "k" * 129, "two words", "caf\u00e9"])
 def test_a_malformed_idempotency_key_is_a_4xx_naming_the_header(shop: Shop, key: str) -> None:
     mug = shop.add_product()
     status, answer = place(shop, [{"productId": mug, "quantity": 1}], key=key)
