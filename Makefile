@@ -16,7 +16,7 @@ PORT ?= 3000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint build build-local deploy invoke start-api token bench clean
+.PHONY: help setup local test lint openapi build build-local deploy invoke start-api token bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ lint: setup ## cfn-lint + sam validate --lint on the template, ruff, mypy on the
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+openapi: setup ## Regenerate docs/openapi.json from the functions' routes and models (a test fails when it is stale)
+	$(BIN)/python -m tools.openapi
 
 build: setup ## sam build for deploys (arm64)
 	ARCH=arm64 $(BIN)/sam build --parameter-overrides Architecture=arm64

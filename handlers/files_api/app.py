@@ -2,7 +2,7 @@
 
 from dropshop.files import service as files
 from dropshop.identity import service as identity
-from dropshop.platform import aws, http
+from dropshop.platform import aws, contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 from dropshop.platform.validation import Query
 
@@ -12,7 +12,12 @@ identity.verifier()
 aws.client("dynamodb")
 
 
-@app.get("/files")
+@app.get(
+    "/files",
+    tags=["files"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "A page of registered files, newest first.", 400, 401, 403, 422),
+)
 @tracer.capture_method
 def list_files(
     limit: int = Query(25, ge=1, le=100),
@@ -22,7 +27,12 @@ def list_files(
     return files.list_files(limit=limit, cursor=cursor)
 
 
-@app.get("/files/<file_id>")
+@app.get(
+    "/files/<file_id>",
+    tags=["files"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "The file and its ingestion counts.", 401, 403, 404, 422),
+)
 @tracer.capture_method
 def get_file(file_id: str) -> dict[str, object]:
     identity.authorize(http.bearer_token(app.current_event.headers), "files:read")

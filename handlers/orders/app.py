@@ -8,7 +8,7 @@ from dropshop.invoicing import service as invoicing
 from dropshop.invoicing.model import InvoiceLink
 from dropshop.orders import service as orders
 from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, PlaceOrder
-from dropshop.platform import aws, http, idempotency
+from dropshop.platform import aws, contract, http, idempotency
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 from dropshop.platform.validation import Header, Path, Query
 
@@ -22,7 +22,14 @@ def _caller(*permissions: str) -> Principal:
     return identity.authorize(http.bearer_token(app.current_event.headers), *permissions)
 
 
-@app.post("/orders")
+@app.post(
+    "/orders",
+    tags=["orders"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(
+        201, "The order, placed (or as first placed under this Idempotency-Key).", 401, 403, 409, body=True
+    ),
+)
 @tracer.capture_method
 def place_order(
     request: PlaceOrder,
@@ -32,7 +39,12 @@ def place_order(
     return orders.place_order(request, customer=customer, idempotency_key=idempotency_key), 201
 
 
-@app.get("/orders")
+@app.get(
+    "/orders",
+    tags=["orders"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "A page of orders, newest first.", 400, 401, 403, 422),
+)
 @tracer.capture_method
 def list_orders(
     status: Annotated[OrderStatus | None, Query()] = None,
@@ -51,21 +63,36 @@ def list_orders(
     )
 
 
-@app.get("/orders/<order_id>")
+@app.get(
+    "/orders/<order_id>",
+    tags=["orders"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "The order and its history.", 401, 403, 404, 422),
+)
 @tracer.capture_method
 def get_order(order_id: str = Path(max_length=64)) -> Order:
     caller = _caller("orders:read:own", "orders:read:any")
     return orders.get_order(order_id, caller=caller, may_read_any=identity.may(caller, "orders:read:any"))
 
 
-@app.get("/orders/<order_id>/invoice")
+@app.get(
+    "/orders/<order_id>/invoice",
+    tags=["invoicing"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "A short-lived link to the invoice PDF.", 401, 403, 404, 422),
+)
 @tracer.capture_method
 def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
     caller = _caller("invoices:read:own", "invoices:read:any")
     return invoicing.invoice_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
-@app.put("/orders/<order_id>/status")
+@app.put(
+    "/orders/<order_id>/status",
+    tags=["orders"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "The order in its new status.", 401, 403, 404, 409, body=True),
+)
 @tracer.capture_method
 def change_status(change: ChangeStatus, order_id: str = Path(max_length=64)) -> Order:
     admin = _caller("orders:change-status")

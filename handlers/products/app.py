@@ -3,7 +3,7 @@
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product, ProductDraft, ProductPage
 from dropshop.identity import service as identity
-from dropshop.platform import aws, http
+from dropshop.platform import aws, contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 from dropshop.platform.validation import Path, Query
 
@@ -11,7 +11,11 @@ app = http.rest_resolver(enable_validation=True)
 aws.client("dynamodb")  # every request reads ProductsTable: build the client during init
 
 
-@app.get("/products")
+@app.get(
+    "/products",
+    tags=["catalog"],
+    responses=contract.answers(200, "A page of products.", 400, 422),
+)
 @tracer.capture_method
 def list_products(
     category: str | None = Query(None, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$"),
@@ -21,27 +25,46 @@ def list_products(
     return catalog.list_products(category=category, limit=limit, cursor=cursor)
 
 
-@app.get("/products/<product_id>")
+@app.get(
+    "/products/<product_id>",
+    tags=["catalog"],
+    responses=contract.answers(200, "The product.", 404, 422),
+)
 @tracer.capture_method
 def get_product(product_id: str = Path(max_length=64)) -> Product:
     return catalog.get_product(product_id)
 
 
-@app.post("/products")
+@app.post(
+    "/products",
+    tags=["catalog"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(201, "The product, added.", 401, 403, 409, body=True),
+)
 @tracer.capture_method
 def add_product(draft: ProductDraft) -> tuple[Product, int]:
     identity.authorize(http.bearer_token(app.current_event.headers), "catalog:write")
     return catalog.add_product(draft), 201
 
 
-@app.put("/products/<product_id>")
+@app.put(
+    "/products/<product_id>",
+    tags=["catalog"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "The product, replaced.", 401, 403, 404, body=True),
+)
 @tracer.capture_method
 def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) -> Product:
     identity.authorize(http.bearer_token(app.current_event.headers), "catalog:write")
     return catalog.replace_product(product_id, draft)
 
 
-@app.delete("/products/<product_id>")
+@app.delete(
+    "/products/<product_id>",
+    tags=["catalog"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "The product is removed.", 401, 403, 404, 422),
+)
 @tracer.capture_method
 def remove_product(product_id: str = Path(max_length=64)) -> tuple[dict[str, str], int]:
     identity.authorize(http.bearer_token(app.current_event.headers), "catalog:write")

@@ -1,7 +1,7 @@
 """GET /session: the signed-in user's profile and permissions, from a token this function verifies itself."""
 
 from dropshop.identity import service as identity
-from dropshop.platform import http
+from dropshop.platform import contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 
 app = http.rest_resolver()
@@ -10,7 +10,12 @@ identity.verifier()
 identity.directory()
 
 
-@app.get("/session")
+@app.get(
+    "/session",
+    tags=["identity"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "The caller's profile and permissions.", 401),
+)
 @tracer.capture_method
 def get_session() -> dict[str, object]:
     principal = identity.authenticate(http.bearer_token(app.current_event.headers))

@@ -1,14 +1,18 @@
 """POST /telemetry: batches of browser events → one structured log line each, and EMF metrics."""
 
 from dropshop.identity import service as identity
-from dropshop.platform import http
+from dropshop.platform import contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 from dropshop.telemetry import service as telemetry
 
 app = http.rest_resolver()
 
 
-@app.post("/telemetry")
+@app.post(
+    "/telemetry",
+    tags=["telemetry"],
+    responses=contract.answers(202, "How many events were accepted, and why each other one was not.", 400, 413, 415),
+)
 @tracer.capture_method
 def collect_telemetry() -> tuple[dict[str, object], int]:
     caller = identity.identify(http.bearer_token(app.current_event.headers))

@@ -8,6 +8,7 @@ keeps apart: environment variables, module-level state, Powertools' service name
 from __future__ import annotations
 
 import importlib
+import json
 import multiprocessing
 import os
 import sys
@@ -18,6 +19,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from tools import openapi
 from tools.local.lambda_context import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,8 +111,8 @@ def _serve(connection: Connection, name: str, code_dir: str, environment: dict[s
             return
         if command == "openapi":  # the function's Powertools resolver describes its routes, if it has one
             resolver = getattr(module, "app", None)
-            describe = getattr(resolver, "get_openapi_json_schema", None)
-            connection.send(("ok", describe(title="Drop Shop REST API") if describe else None))
+            described = json.dumps(openapi.describe(resolver)) if hasattr(resolver, "get_openapi_schema") else None
+            connection.send(("ok", described))
             continue
         if command != "invoke":
             return

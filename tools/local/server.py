@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from tools import openapi
 from tools.local.gateway import Gateway
 from tools.local.moto_server import moto_server
 from tools.local.runtime import ROOT, FunctionError, Worker
@@ -165,18 +166,10 @@ class LocalStack:
             self.log(f"λ {function:22} {(time.monotonic() - started) * 1000:6.0f} ms  {outcome}")
 
     def openapi(self) -> dict[str, Any]:
-        """One OpenAPI document for the REST API: the paths and schemas each function's resolver generates."""
-        merged: dict[str, Any] = {"openapi": "3.1.0", "info": {"title": "Drop Shop REST API", "version": "local"}}
-        merged["servers"] = [{"url": self.url}]
-        paths: dict[str, Any] = {}
-        schemas: dict[str, Any] = {}
-        for worker in self.workers.values():
-            document = worker.openapi()
-            if document:
-                described = json.loads(document)
-                paths |= described.get("paths", {})
-                schemas |= described.get("components", {}).get("schemas", {})
-        return merged | {"paths": dict(sorted(paths.items())), "components": {"schemas": schemas}}
+        """The REST API's document (docs/openapi.json), merged from the functions this stack runs, and where
+        this stack serves it."""
+        described = [json.loads(document) for worker in self.workers.values() if (document := worker.openapi())]
+        return openapi.merged(described) | {"servers": [{"url": self.url}]}
 
     # ------------------------------------------------------------------ parts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 
 from dropshop.catalog.currencies import CURRENCIES
 from dropshop.platform.model import ApiModel, Name, Text
@@ -42,6 +42,20 @@ class Price(Money):
 class ProductDraft(ApiModel):
     """What an admin sends to create or replace a product."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Enamel mug",
+                    "description": "Holds 350 ml.",
+                    "category": "kitchen",
+                    "price": {"amount": 1250, "currency": "EUR"},
+                    "stock": 40,
+                }
+            ]
+        }
+    )
+
     name: Annotated[Name, StringConstraints(max_length=200)]
     description: Annotated[Text, StringConstraints(max_length=4000)] = ""
     category: Category
@@ -50,6 +64,8 @@ class ProductDraft(ApiModel):
 
 
 class Product(ProductDraft):
+    model_config = ConfigDict(json_schema_extra=None)  # the draft's example is not a product
+
     product_id: ProductId
     created_at: str
     updated_at: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, StrictInt, field_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator
 
 from dropshop.catalog.model import Money, Product, ProductId
 from dropshop.platform.errors import Conflict, Unprocessable
@@ -39,6 +39,10 @@ class LineRequest(ApiModel):
 class PlaceOrder(ApiModel):
     """What a customer sends: which products, how many. Prices come from the catalog."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"lines": [{"productId": "demo-desk-lamp", "quantity": 1}]}]}
+    )
+
     lines: list[LineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
     @field_validator("lines")
@@ -51,6 +55,8 @@ class PlaceOrder(ApiModel):
 
 
 class ChangeStatus(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "SHIPPED"}]})
+
     status: OrderStatus
 
 

@@ -1,0 +1,58 @@
+"""What the REST API promises in its OpenAPI document: each route's answers, the one error body, who may call.
+
+Routes declare `responses=answers(...)`, `security=SIGNED_IN` (protected routes only) and `tags=[context]`;
+tools/openapi.py merges every function's document into docs/openapi.json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The Cognito user pool's ID token, as `Authorization: Bearer <jwt>` (the security scheme tools/openapi.py adds).
+SECURITY_SCHEME = "cognito"
+SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every non-2xx answer: from a function, from Powertools' validation, or from API Gateway itself."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"error": "invalid_request", "message": "Field required", "field": "lines", "details": []}]
+        }
+    )
+
+    error: str = Field(description="A stable code: invalid_request, malformed_request, unauthenticated, ...")
+    message: str = Field(description="What went wrong, for people.")
+    field: str | None = Field(description="Where: a body path (lines[0].quantity), a parameter or a header.")
+    details: list[ErrorDetail] | None = Field(default=None, description="Every validation problem (422 only).")
+
+
+REFUSALS = {
+    400: "Malformed request: a body that is not UTF-8 JSON, nests too deep or repeats a key, or a bad cursor.",
+    401: "No valid Cognito ID token; `message` says why.",
+    403: "Signed in, but without the permission this needs.",
+    404: "No such resource.",
+    409: "Conflicts with the current state: out of stock, a status the life cycle forbids, a key in use.",
+    413: "The body is larger than 256 KiB.",
+    415: "The body is not application/json.",
+    422: "Invalid request: `details` names every field that failed validation.",
+}
+# What a route that reads a body may always answer, whatever its own rules.
+BODY_REFUSALS = (400, 413, 415, 422)
+
+
+def answers(success: int, description: str, *refusals: int, body: bool = False) -> dict[int, Any]:
+    """The route's success (its return type's schema) and each refusal it can give, in the error body."""
+    codes = sorted({*refusals, *(BODY_REFUSALS if body else ())})
+    error = {"application/json": {"model": ErrorBody}}
+    return {success: {"description": description}} | {
+        code: {"description": REFUSALS[code], "content": error} for code in codes
+    }
