@@ -84,6 +84,7 @@ def merged(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
     for document in documents:
         merge.add_schema(document)
     document = json.loads(json.dumps(merge.get_openapi_schema(), default=_plain))
+    document.pop("servers", None)  # Powertools' "/" placeholder: each deployment (or the local stack) says where
     document["paths"] = dict(sorted(document["paths"].items()))
     return _without_unreferenced_schemas(document)
 
