@@ -9,6 +9,7 @@ type, and every request the schema forbids is refused with a 4xx.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,6 @@ def test_the_api_keeps_its_contract_under_fuzzing(local: LocalStack, role: str, 
         part if not part.startswith("Authorization") else "'Authorization: Bearer $TOKEN'" for part in command
     )
     assert run.returncode == 0, f"{run.stdout[-6000:]}\n{run.stderr[-2000:]}\nreplay: {replay}"
+    ran = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
+    assert ran is not None, run.stdout[-3000:]
+    assert int(ran[1]) == int(ran[2]) > 100, run.stdout[-3000:]  # it did fuzz, and every case passed
