@@ -85,6 +85,7 @@ def merged(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
         merge.add_schema(document)
     document = json.loads(json.dumps(merge.get_openapi_schema(), default=_plain))
     document.pop("servers", None)  # Powertools' "/" placeholder: each deployment (or the local stack) says where
+    document.setdefault("components", {}).setdefault("schemas", {}).update(_error_body_schemas())
     document["paths"] = dict(sorted(document["paths"].items()))
     return _without_unreferenced_schemas(document)
 
@@ -100,6 +101,14 @@ def generate() -> dict[str, Any]:
 
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _error_body_schemas() -> dict[str, Any]:
+    """ErrorBody and the models it refers to, as component schemas (routes refer to it by name)."""
+    from dropshop.platform.error_body import ErrorBody
+
+    schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {**schema.pop("$defs", {}), "ErrorBody": schema}
 
 
 def _without_unreferenced_schemas(document: dict[str, Any]) -> dict[str, Any]:

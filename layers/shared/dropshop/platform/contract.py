@@ -1,4 +1,4 @@
-"""What the REST API promises in its OpenAPI document: each route's answers, the one error body, who may call.
+"""What the REST API promises in its OpenAPI document: each route's answers, the error body, who may call.
 
 Routes declare `responses=answers(...)`, `security=SIGNED_IN` (protected routes only) and `tags=[context]`;
 tools/openapi.py merges every function's document into docs/openapi.json.
@@ -8,32 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 # The Cognito user pool's ID token, as `Authorization: Bearer <jwt>` (the security scheme tools/openapi.py adds).
 SECURITY_SCHEME = "cognito"
 SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
-
-
-class ErrorDetail(BaseModel):
-    field: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """Every non-2xx answer: from a function, from Powertools' validation, or from API Gateway itself."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"error": "invalid_request", "message": "Field required", "field": "lines", "details": []}]
-        }
-    )
-
-    error: str = Field(description="A stable code: invalid_request, malformed_request, unauthenticated, ...")
-    message: str = Field(description="What went wrong, for people.")
-    field: str | None = Field(description="Where: a body path (lines[0].quantity), a parameter or a header.")
-    details: list[ErrorDetail] | None = Field(default=None, description="Every validation problem (422 only).")
-
+# The one error body (dropshop.platform.error_body.ErrorBody), by reference: a function that never validates
+# does not import pydantic at cold start for its documentation; tools/openapi.py adds the schema.
+ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
 
 REFUSALS = {
     400: "Malformed request: a body that is not UTF-8 JSON, nests too deep or repeats a key, or a bad cursor.",
@@ -52,7 +32,7 @@ BODY_REFUSALS = (400, 413, 415, 422)
 def answers(success: int, description: str, *refusals: int, body: bool = False) -> dict[int, Any]:
     """The route's success (its return type's schema) and each refusal it can give, in the error body."""
     codes = sorted({*refusals, *(BODY_REFUSALS if body else ())})
-    error = {"application/json": {"model": ErrorBody}}
+    error = {"application/json": {"schema": ERROR_BODY}}
     return {success: {"description": description}} | {
         code: {"description": REFUSALS[code], "content": error} for code in codes
     }
