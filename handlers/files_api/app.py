@@ -14,6 +14,7 @@ aws.client("dynamodb")
 
 @app.get(
     "/files",
+    operation_id="listFiles",
     tags=["files"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "A page of registered files, newest first.", 400, 401, 403, 422),
@@ -29,6 +30,7 @@ def list_files(
 
 @app.get(
     "/files/<file_id>",
+    operation_id="getFile",
     tags=["files"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The file and its ingestion counts.", 401, 403, 404, 422),

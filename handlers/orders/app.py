@@ -1,7 +1,5 @@
 """The orders' REST routes: customers place and read their own orders; admins read any and move them on."""
 
-from typing import Annotated
-
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.invoicing import service as invoicing
@@ -13,6 +11,9 @@ from dropshop.platform.observability import correlation_paths, logger, metrics, 
 from dropshop.platform.validation import Header, Path, Query
 
 app = http.rest_resolver(enable_validation=True)
+# Where the document's links find an order id in an answer.
+PLACED_ORDER = "$response.body#/orderId"
+FIRST_ORDER = "$response.body#/items/0/orderId"
 # Every request verifies a token and reads OrdersTable: build both during init, not on the first request.
 identity.verifier()
 aws.client("dynamodb")
@@ -24,10 +25,21 @@ def _caller(*permissions: str) -> Principal:
 
 @app.post(
     "/orders",
+    operation_id="placeOrder",
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(
-        201, "The order, placed (or as first placed under this Idempotency-Key).", 401, 403, 409, body=True
+        201,
+        "The order, placed (or as first placed under this Idempotency-Key).",
+        401,
+        403,
+        409,
+        body=True,
+        links={
+            "getPlacedOrder": contract.link("getOrder", "Read the order.", order_id=PLACED_ORDER),
+            "getPlacedOrderInvoice": contract.link("getInvoice", "Its invoice, once issued.", order_id=PLACED_ORDER),
+            "movePlacedOrderOn": contract.link("changeOrderStatus", "Move it on (admins).", order_id=PLACED_ORDER),
+        },
     ),
 )
 @tracer.capture_method
@@ -41,13 +53,22 @@ def place_order(
 
 @app.get(
     "/orders",
+    operation_id="listOrders",
     tags=["orders"],
     security=contract.SIGNED_IN,
-    responses=contract.answers(200, "A page of orders, newest first.", 400, 401, 403, 422),
+    responses=contract.answers(
+        200,
+        "A page of orders, newest first.",
+        400,
+        401,
+        403,
+        422,
+        links={"getFirstOrder": contract.link("getOrder", "Read a listed order.", order_id=FIRST_ORDER)},
+    ),
 )
 @tracer.capture_method
 def list_orders(
-    status: Annotated[OrderStatus | None, Query()] = None,
+    status: OrderStatus | None = Query(None),  # noqa: B008 -- Powertools reads parameters from defaults
     customer_id: str | None = Query(None, alias="customerId", min_length=1, max_length=128),
     limit: int = Query(25, ge=1, le=100),
     cursor: str | None = Query(None, max_length=2048),
@@ -65,6 +86,7 @@ def list_orders(
 
 @app.get(
     "/orders/<order_id>",
+    operation_id="getOrder",
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The order and its history.", 401, 403, 404, 422),
@@ -77,6 +99,7 @@ def get_order(order_id: str = Path(max_length=64)) -> Order:
 
 @app.get(
     "/orders/<order_id>/invoice",
+    operation_id="getInvoice",
     tags=["invoicing"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "A short-lived link to the invoice PDF.", 401, 403, 404, 422),
@@ -89,6 +112,7 @@ def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
 
 @app.put(
     "/orders/<order_id>/status",
+    operation_id="changeOrderStatus",
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The order in its new status.", 401, 403, 404, 409, body=True),

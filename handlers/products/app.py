@@ -8,13 +8,34 @@ from dropshop.platform.observability import correlation_paths, logger, metrics, 
 from dropshop.platform.validation import Path, Query
 
 app = http.rest_resolver(enable_validation=True)
+# Where the document's links find a product id in an answer.
+FIRST_PRODUCT = "$response.body#/items/0/productId"
+ADDED_PRODUCT = "$response.body#/productId"
+
+
+def one_of(product_id: str) -> dict[str, object]:
+    return {"lines": [{"productId": product_id, "quantity": 1}]}
+
+
 aws.client("dynamodb")  # every request reads ProductsTable: build the client during init
 
 
 @app.get(
     "/products",
+    operation_id="listProducts",
     tags=["catalog"],
-    responses=contract.answers(200, "A page of products.", 400, 422),
+    responses=contract.answers(
+        200,
+        "A page of products.",
+        400,
+        422,
+        links={
+            "getFirstProduct": contract.link("getProduct", "Read a listed product.", product_id=FIRST_PRODUCT),
+            "orderFirstProduct": contract.link(
+                "placeOrder", "Order one of a listed product.", request_body=one_of(FIRST_PRODUCT)
+            ),
+        },
+    ),
 )
 @tracer.capture_method
 def list_products(
@@ -27,6 +48,7 @@ def list_products(
 
 @app.get(
     "/products/<product_id>",
+    operation_id="getProduct",
     tags=["catalog"],
     responses=contract.answers(200, "The product.", 404, 422),
 )
@@ -37,9 +59,25 @@ def get_product(product_id: str = Path(max_length=64)) -> Product:
 
 @app.post(
     "/products",
+    operation_id="addProduct",
     tags=["catalog"],
     security=contract.SIGNED_IN,
-    responses=contract.answers(201, "The product, added.", 401, 403, 409, body=True),
+    responses=contract.answers(
+        201,
+        "The product, added.",
+        401,
+        403,
+        409,
+        body=True,
+        links={
+            "getAddedProduct": contract.link("getProduct", "Read the product.", product_id=ADDED_PRODUCT),
+            "replaceAddedProduct": contract.link("replaceProduct", "Replace the product.", product_id=ADDED_PRODUCT),
+            "removeAddedProduct": contract.link("removeProduct", "Remove the product.", product_id=ADDED_PRODUCT),
+            "orderAddedProduct": contract.link(
+                "placeOrder", "Order one of the product.", request_body=one_of(ADDED_PRODUCT)
+            ),
+        },
+    ),
 )
 @tracer.capture_method
 def add_product(draft: ProductDraft) -> tuple[Product, int]:
@@ -49,6 +87,7 @@ def add_product(draft: ProductDraft) -> tuple[Product, int]:
 
 @app.put(
     "/products/<product_id>",
+    operation_id="replaceProduct",
     tags=["catalog"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The product, replaced.", 401, 403, 404, body=True),
@@ -61,6 +100,7 @@ def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) 
 
 @app.delete(
     "/products/<product_id>",
+    operation_id="removeProduct",
     tags=["catalog"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The product is removed.", 401, 403, 404, 422),

@@ -12,6 +12,7 @@ identity.directory()
 
 @app.get(
     "/session",
+    operation_id="getSession",
     tags=["identity"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The caller's profile and permissions.", 401),

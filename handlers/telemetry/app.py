@@ -10,6 +10,7 @@ app = http.rest_resolver()
 
 @app.post(
     "/telemetry",
+    operation_id="collectTelemetry",
     tags=["telemetry"],
     responses=contract.answers(202, "How many events were accepted, and why each other one was not.", 400, 413, 415),
 )

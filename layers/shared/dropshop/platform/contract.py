@@ -29,10 +29,22 @@ REFUSALS = {
 BODY_REFUSALS = (400, 413, 415, 422)
 
 
-def answers(success: int, description: str, *refusals: int, body: bool = False) -> dict[int, Any]:
-    """The route's success (its return type's schema) and each refusal it can give, in the error body."""
+def answers(
+    success: int, description: str, *refusals: int, body: bool = False, links: dict[str, Any] | None = None
+) -> dict[int, Any]:
+    """The route's success (its return type's schema, and where a client can go next) and each refusal it can
+    give, in the error body."""
     codes = sorted({*refusals, *(BODY_REFUSALS if body else ())})
     error = {"application/json": {"schema": ERROR_BODY}}
-    return {success: {"description": description}} | {
-        code: {"description": REFUSALS[code], "content": error} for code in codes
-    }
+    succeeded: dict[str, Any] = {"description": description} | ({"links": links} if links else {})
+    return {success: succeeded} | {code: {"description": REFUSALS[code], "content": error} for code in codes}
+
+
+def link(operation_id: str, description: str, *, request_body: Any = None, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link: the operation a client calls next, fed from this answer (`$response.body#/...`)."""
+    found: dict[str, Any] = {"operationId": operation_id, "description": description}
+    if parameters:
+        found["parameters"] = parameters
+    if request_body is not None:
+        found["requestBody"] = request_body
+    return found
