@@ -177,3 +177,12 @@ def test_nesting_at_the_limit_is_read_and_judged_by_the_model(handlers: dict[str
     status, answer = send(handlers["telemetry"], "POST", "/telemetry", "/telemetry", nested(MAX_DEPTH), None)
     assert_refused_in_the_error_shape(status, answer, 400)
     assert answer["field"] == "events"  # parsed, then refused for what it is, not for its depth
+
+
+@pytest.mark.parametrize("function", ["telemetry", "orders", "products"])
+def test_a_route_the_function_does_not_have_is_a_404_in_the_error_shape(
+    handlers: dict[str, ModuleType], function: str
+) -> None:
+    status, answer = send(handlers[function], "PATCH", "/nowhere", "/nowhere", b"", None)
+    assert_refused_in_the_error_shape(status, answer, 404)
+    assert (answer["error"], answer["field"]) == ("not_found", "path")

@@ -1,4 +1,5 @@
-"""API Gateway's own errors (as SAM translates the REST API) come in the functions' one error shape."""
+"""The REST API as SAM translates it: API Gateway's own errors in the one error shape, and the orders function
+allowed to query the index the admin listing reads."""
 
 from __future__ import annotations
 
@@ -46,3 +47,20 @@ def test_api_gateways_own_errors_render_the_error_shape_with_cors(
 
 def test_an_unknown_route_is_a_404_not_a_403_about_tokens(gateway_responses: dict[str, dict]) -> None:
     assert gateway_responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+
+
+def test_orders_may_query_the_index_the_admin_listing_reads(translated: Template) -> None:
+    # moto checks no IAM: the admin listing would first fail on AWS, as AccessDenied on OrdersTable/index/*.
+    role = translated["Resources"]["OrdersFunctionRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    index_queries = [
+        s
+        for s in statements
+        if "dynamodb:Query" in s["Action"]
+        and "${tableName}/index/*" in json.dumps(s["Resource"])
+        and "OrdersTable" in json.dumps(s["Resource"])
+    ]
+    assert index_queries, statements
+    indexes = of_type(translated, "AWS::DynamoDB::Table")["OrdersTable"]["Properties"]["GlobalSecondaryIndexes"]
+    newest_first = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in indexes}["newestFirst"]
+    assert newest_first == ["entry", "placedAt"]
