@@ -186,3 +186,8 @@ def test_a_route_the_function_does_not_have_is_a_404_in_the_error_shape(
     status, answer = send(handlers[function], "PATCH", "/nowhere", "/nowhere", b"", None)
     assert_refused_in_the_error_shape(status, answer, 404)
     assert (answer["error"], answer["field"]) == ("not_found", "path")
+
+
+def test_a_body_on_a_route_that_reads_none_is_ignored(handlers: dict[str, ModuleType]) -> None:
+    event_status, answer = send(handlers["products"], "GET", "/nowhere", "/nowhere", b"\xff" * 10, "text/plain")
+    assert (event_status, answer["error"]) == (404, "not_found")  # the route's own answer, not the body's

@@ -13,6 +13,8 @@ from dropshop.platform import json_body
 from dropshop.platform.errors import DomainError, NotFound, invalid_request
 from dropshop.platform.settings import settings
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
 
 class GuardedRestResolver(APIGatewayRestResolver):
     """Powertools' REST resolver with the request body inspected (size, encoding, media type, depth) before a
@@ -20,6 +22,9 @@ class GuardedRestResolver(APIGatewayRestResolver):
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
         # Every matched route and the 404 route pass through here; the exception handlers and CORS apply.
+        # Only POST and PUT routes read a body: elsewhere one is ignored, as the OpenAPI document says.
+        if route.method not in BODY_METHODS:
+            return super()._call_route(route, route_arguments)
         event = self.current_event
         try:
             json_body.inspect(
