@@ -56,9 +56,11 @@ invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (n
 start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Docker)
 	$(BIN)/sam local start-api --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-token: setup ## An ID token: AS=customer|admin from `make local`, or LOGIN=.. PASSWORD=.. [EVENT=..] from a stack
+token: setup ## A token: AS=customer|admin|machine from `make local`; LOGIN=.. PASSWORD=.. [EVENT=..] or BATCH=1 from a stack
 ifdef AS
 	@$(BIN)/python -m tools.local token --as $(AS)
+else ifdef BATCH
+	@$(BIN)/python -m tools.token --client-credentials
 else
 	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
 endif

@@ -2,6 +2,7 @@
 
 python -m tools.local [--port 3000] [--aws-port 5000]     start it (Ctrl-C stops it)
 python -m tools.local token --as customer|admin          an ID token for a seeded user
+python -m tools.local token --as machine                 a batch job's access token (POST /writer)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "shared"))
 
 from tools.local.server import LocalStack, state
+from tools.token import client_credentials
 
 
 def serve(port: int, aws_port: int | None) -> int:
@@ -36,6 +38,10 @@ def serve(port: int, aws_port: int | None) -> int:
 
 def token(group: str) -> int:
     local = state()
+    if group == "machine":
+        client = local["batchJobClient"]
+        print(client_credentials(local["tokenEndpoint"], client["clientId"], client["clientSecret"]))
+        return 0
     user = local["users"][group]
     cognito = boto3.client("cognito-idp", endpoint_url=local["aws"], region_name=local["region"])
     result = cognito.initiate_auth(
@@ -52,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "token"])
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--aws-port", type=int, default=5000)
-    parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin"])
+    parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin", "machine"])
     args = parser.parse_args(argv)
     if args.command == "token":
         return token(args.group)

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 from dropshop.identity.tokens import TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from dropshop.platform.http import bearer_token
+from tools.local.jwt_authorizer import JwtAuthorizer, JwtRule, Refused
 from tools.local.stack import Stack
 
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -41,6 +42,7 @@ class Route:
     function: str | None  # None for a service integration
     authorized: bool
     integration: dict[str, Any] | None = None
+    jwt: JwtRule | None = None  # an HTTP API route's JWT authorizer
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -80,13 +82,14 @@ def routes(stack: Stack) -> list[Route]:
             authorizer = props.get("Auth", {}).get("Authorizer", default)
             found.append(Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE")))
     for api in stack.of_type("AWS::Serverless::HttpApi").values():
-        # SAM applies the API's default authorizer to every route of its definition.
-        default = api["Properties"].get("Auth", {}).get("DefaultAuthorizer")
+        # SAM applies the API's default authorizer (and its scopes) to every route of its definition.
+        auth = stack.resolve(api["Properties"].get("Auth", {}))
+        default = auth.get("DefaultAuthorizer")
         for path, methods in api["Properties"].get("DefinitionBody", {}).get("paths", {}).items():
             for method, operation in methods.items():
                 integration = stack.resolve(operation["x-amazon-apigateway-integration"])
-                authorized = bool(operation.get("security", default is not None))
-                found.append(Route(method.upper(), path, None, authorized, integration))
+                rule = JwtRule.from_template(auth["Authorizers"][default]) if default else None
+                found.append(Route(method.upper(), path, None, rule is not None, integration, rule))
     return found
 
 
@@ -134,6 +137,7 @@ class Gateway:
         pool, client = stack.physical["UserPool"], stack.physical["UserPoolClient"]
         issuer = f"https://cognito-idp.{stack.region}.amazonaws.com/{pool}"
         self._verifier = TokenVerifier(jwks_url=jwks_url, issuer=issuer, client_id=client)
+        self._jwt_authorizer = JwtAuthorizer(jwks_url)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -165,7 +169,12 @@ class Gateway:
     def _serve(self, route: Route, parameters: dict[str, str], request: Request) -> tuple[Response, str]:
         cors_headers = self._cors.simple
         claims: dict[str, Any] | None = None
-        if route.authorized:
+        if route.jwt is not None:
+            try:
+                claims = self._jwt_authorizer.check(route.jwt, dict(request.headers))
+            except Refused as refused:
+                return _json(refused.status, refused.body, cors_headers), "JWT authorizer"
+        elif route.authorized:
             try:
                 claims = self._verifier.verify(bearer_token(dict(request.headers))).claims
             except Unauthenticated:

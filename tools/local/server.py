@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tools.local.gateway import Gateway
 from tools.local.moto_server import moto_server
+from tools.local.oauth2 import TokenEndpoint
 from tools.local.runtime import ROOT, FunctionError, Worker
 from tools.local.stack import Stack, provision
 from tools.local.websocket import WebSocketGateway
@@ -210,8 +212,12 @@ class LocalStack:
         gateway = Gateway(
             self.stack, self.invoke, jwks_url=jwks, log=self.log, openapi=self.openapi, connections=self._websockets
         )
+        # The user pool domain's token endpoint (batch jobs' client credentials) answers beside the APIs.
+        pool = self.stack.physical["UserPool"]
+        tokens = TokenEndpoint(self.stack.client("cognito-idp"), pool, REGION)
         wanted = self.websocket_port if self.websocket_port is not None else (self.port + 1 if self.port else 0)
-        self._http = make_server("127.0.0.1", self.port, gateway, threaded=True)
+        apis = DispatcherMiddleware(gateway, {"/oauth2": tokens})
+        self._http = make_server("127.0.0.1", self.port, apis, threaded=True)
         self.port = self._http.server_port  # the one the OS gave, when asked for port 0
         self.websocket_port = self._websockets.bind(wanted)
 
@@ -299,12 +305,21 @@ class LocalStack:
             "region": REGION,
             "userPoolId": self.stack.physical["UserPool"],
             "userPoolClientId": self.stack.physical["UserPoolClient"],
+            "tokenEndpoint": f"{self.url}/oauth2/token",
+            "batchJobClient": self._batch_job_client(),
             "dataBucket": self.stack.physical["DataBucket"],
             "users": {group: {**user, "password": DEMO_PASSWORD} for group, user in DEMO_USERS.items()},
         }
         (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
         env_vars = {name: worker.environment for name, worker in self.workers.items()}
         (self.state_dir / "env.json").write_text(json.dumps(env_vars, indent=2))
+
+    def _batch_job_client(self) -> dict[str, str]:
+        assert self.stack is not None
+        client = self.stack.client("cognito-idp").describe_user_pool_client(
+            UserPoolId=self.stack.physical["UserPool"], ClientId=self.stack.physical["BatchJobClient"]
+        )["UserPoolClient"]
+        return {"clientId": client["ClientId"], "clientSecret": client["ClientSecret"]}
 
     def banner(self) -> str:
         assert self.stack is not None
@@ -315,7 +330,8 @@ class LocalStack:
         return (
             f"Drop Shop backend on {self.url}\n"
             f"  REST API:      {self.url}/session  /telemetry  /files  /products  /orders\n"
-            f"  HTTP API:      {self.url}/writer\n"
+            f"  HTTP API:      {self.url}/writer   (batch jobs and admins: make token AS=machine)\n"
+            f"  token endpoint: {self.url}/oauth2/token   (client credentials, as the user pool domain)\n"
             f"  WebSocket API: {self.websocket_url}/?token=<ID token>   (order status pushes; make token AS=customer)\n"
             f"  Swagger UI:    {self.url}/swagger   (OpenAPI: {self.url}/openapi.json)\n"
             f"  AWS (moto):    {self.endpoint}   (aws --endpoint-url {self.endpoint} ...)\n"
