@@ -52,6 +52,20 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class DirectoryUser:
+    """A user as the directory holds them now; a token only says what was true when it was issued."""
+
+    username: str
+    enabled: bool
+    attributes: dict[str, str]
+    groups: list[str]
+
+    @property
+    def user_id(self) -> str | None:
+        return self.attributes.get("sub")
+
+
+@dataclass(frozen=True)
 class Contact:
     """Where to reach a user: what the directory holds now, not what an old token said."""
 

@@ -63,17 +63,21 @@ def identify(token: str | None) -> Principal | None:
 
 
 def profile(principal: Principal, users: UserDirectory | None = None) -> Profile:
-    """What the frontend needs to know about the caller: who they are and what they may do."""
+    """Who the caller is and what they may do as the directory says now, not as their token said: a user
+    deleted or disabled since sign-in gets 401, a demoted one their current groups' permissions."""
+    user = (users or directory()).current(principal.username)
+    # A deleted user's name may have been taken again since: the token's `sub` must still be this user's.
+    if user is None or not user.enabled or user.user_id != principal.user_id:
+        metrics.add_metric(name="SessionsRefused", unit=MetricUnit.Count, value=1)
+        raise Unauthenticated("this user no longer exists or is disabled", field="Authorization")
     metrics.add_metric(name="SessionsServed", unit=MetricUnit.Count, value=1)
-    attributes = (users or directory()).attributes(principal.username)
-    claims = principal.claims
     return Profile(
         user_id=principal.user_id,
-        username=principal.username,
-        email=attributes.get("email") or _str_or_none(claims.get("email")),
-        name=attributes.get("name") or _str_or_none(claims.get("name")),
-        groups=sorted(principal.groups),
-        permissions=permissions_for(principal.groups),
+        username=user.username,
+        email=user.attributes.get("email"),
+        name=user.attributes.get("name"),
+        groups=user.groups,
+        permissions=permissions_for(user.groups),
     )
 
 
@@ -85,7 +89,3 @@ def contact(user_id: str, users: UserDirectory | None = None) -> Contact | None:
         return None
     verified = attributes.get("email_verified") == "true"
     return Contact(user_id=user_id, email=email, name=attributes.get("name"), email_verified=verified)
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
