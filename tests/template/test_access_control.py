@@ -80,3 +80,30 @@ def test_every_api_has_exactly_the_stages_the_template_names(template: Template,
     assert set(named) == apis, "an API the template does not declare, or one without a stage"
     assert {"RestApi", "WriterHttpApi", "WebSocketApi"} <= apis
     assert dict(_stages(translated)) == named
+
+
+def test_self_sign_up_runs_the_post_confirmation_trigger_through_its_live_alias(translated: Template) -> None:
+    resources = translated["Resources"]
+    trigger = resources["UserPool"]["Properties"]["LambdaConfig"]["PostConfirmation"]
+    assert trigger == {"Ref": "PostConfirmationFunctionAliaslive"}
+    permissions = [
+        r["Properties"]
+        for r in of_type(translated, "AWS::Lambda::Permission").values()
+        if r["Properties"]["Principal"] == "cognito-idp.amazonaws.com"
+    ]
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": "PostConfirmationFunctionAliaslive"},
+            "Principal": "cognito-idp.amazonaws.com",
+            "SourceArn": {"Fn::GetAtt": ["UserPool", "Arn"]},
+        }
+    ]
+
+
+def test_no_user_can_write_an_attribute_that_grants_a_role(translated: Template) -> None:
+    """Groups are the only source of permissions, and only admins (or the trigger: customer) set them."""
+    schema = translated["Resources"]["UserPool"]["Properties"]["Schema"]
+    assert {attribute["Name"] for attribute in schema} == {"email", "name"}
+    for client in of_type(translated, "AWS::Cognito::UserPoolClient").values():
+        assert all(not a.startswith("custom:") for a in client["Properties"].get("WriteAttributes", []))

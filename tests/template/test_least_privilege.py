@@ -57,13 +57,21 @@ def _key(resource: Any) -> str:
     return json.dumps(resource, sort_keys=True)
 
 
-def _identity(role: dict[str, Any]) -> list[Grant]:
+def _identity(resources: dict[str, Any], role_name: str) -> list[Grant]:
+    """The role's managed, inline and separately attached (AWS::IAM::Policy) statements."""
+    role = resources[role_name]
     grants: list[Grant] = []
     for arn in role["Properties"].get("ManagedPolicyArns", []):
         name = arn["Fn::Sub"].split(":policy/")[1] if isinstance(arn, dict) else arn.split(":policy/")[1]
         grants += [(action, _key("*")) for action in MANAGED_POLICIES[name]]
-    for policy in role["Properties"].get("Policies", []):
-        for statement in policy["PolicyDocument"]["Statement"]:
+    documents = [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
+    documents += [
+        r["Properties"]["PolicyDocument"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_name} in r["Properties"].get("Roles", [])
+    ]
+    for document in documents:
+        for statement in document["Statement"]:
             assert statement["Effect"] == "Allow", "a Deny in a function role: compute it here before relying on it"
             grants += [(a, _key(r)) for a in _list(statement["Action"]) for r in _list(statement["Resource"])]
     return grants
@@ -102,7 +110,7 @@ def effective(function: str) -> frozenset[Grant]:
     role = resources[f"{function}Role"]
     boundary_name = role["Properties"]["PermissionsBoundary"]["Ref"]
     boundary = resources[boundary_name]["Properties"]["PolicyDocument"]
-    return frozenset(_effective(_identity(role), boundary))
+    return frozenset(_effective(_identity(resources, f"{function}Role"), boundary))
 
 
 def _resources(function: str, actions: set[str]) -> set[str]:
@@ -191,3 +199,8 @@ def test_the_worker_and_invoicing_write_only_through_puts_and_updates(function: 
     writes = {a for a, _ in effective(function) if a.startswith("dynamodb:") and not a.endswith(("Item", "Query"))}
     assert not writes
     assert {a for a, _ in effective(function) if a in {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem"}} == set()
+
+
+def test_the_sign_up_trigger_may_only_add_users_to_groups_of_this_pool() -> None:
+    cognito = {(a, r) for a, r in effective("PostConfirmationFunction") if a.startswith("cognito-idp:")}
+    assert cognito == {("cognito-idp:AdminAddUserToGroup", _key({"Fn::GetAtt": ["UserPool", "Arn"]}))}

@@ -27,6 +27,10 @@ class UserDirectory:
             username=user["Username"], enabled=bool(user.get("Enabled", True)), attributes=attributes, groups=groups
         )
 
+    def add_to_group(self, username: str, group: str) -> None:
+        """Idempotent: adding a member again changes nothing."""
+        self._cognito.admin_add_user_to_group(UserPoolId=self._user_pool_id, Username=username, GroupName=group)
+
     def by_id(self, user_id: str) -> dict[str, str]:
         """The attributes of the user whose `sub` is `user_id` (what orders record), or {} if there is none."""
         if '"' in user_id or "\\" in user_id:  # a sub is a UUID; anything else cannot be quoted into the filter

@@ -30,6 +30,10 @@ PERMISSIONS_BY_GROUP: dict[str, frozenset[str]] = {
 }
 
 
+# The only group a user can get without an admin: signing up and confirming makes a shopper, never more.
+SELF_SIGN_UP_GROUP = "customer"
+
+
 def permissions_for(groups: list[str]) -> list[str]:
     """The union of what the groups grant, sorted; unknown groups grant nothing."""
     granted: set[str] = set()

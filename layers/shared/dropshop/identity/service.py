@@ -6,7 +6,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from dropshop.identity.directory import UserDirectory
-from dropshop.identity.model import Contact, Principal, Profile, permissions_for
+from dropshop.identity.model import SELF_SIGN_UP_GROUP, Contact, Principal, Profile, permissions_for
 from dropshop.platform import aws
 from dropshop.platform.errors import Forbidden, Unauthenticated
 from dropshop.platform.observability import MetricUnit, logger, metrics
@@ -89,3 +89,14 @@ def contact(user_id: str, users: UserDirectory | None = None) -> Contact | None:
         return None
     verified = attributes.get("email_verified") == "true"
     return Contact(user_id=user_id, email=email, name=attributes.get("name"), email_verified=verified)
+
+
+def welcome(trigger: str, *, user_pool_id: str, username: str, users: UserDirectory | None = None) -> bool:
+    """A user who confirmed their own sign-up joins the customer group; other confirmations (a forgotten
+    password) change nothing. The pool comes from the trigger's event: the pool names this function, so the
+    function cannot name the pool."""
+    if trigger != "PostConfirmation_ConfirmSignUp":
+        return False
+    (users or UserDirectory(aws.client("cognito-idp"), user_pool_id)).add_to_group(username, SELF_SIGN_UP_GROUP)
+    metrics.add_metric(name="CustomersSignedUp", unit=MetricUnit.Count, value=1)
+    return True
