@@ -24,7 +24,8 @@ def test_a_customer_signs_in_and_reads_their_session(api: Client, customer_token
 
 
 def test_without_a_token_the_api_gateway_refuses_protected_routes(api: Client) -> None:
-    assert api.request("GET", "/session") == (401, {"message": "Unauthorized"})
+    status, refusal = api.request("GET", "/session")
+    assert (status, refusal["error"], refusal["field"]) == (401, "unauthenticated", "Authorization")
     assert api.request("GET", "/files")[0] == 401
     assert api.request("POST", "/writer", body=ACCOUNT)[0] == 401
 

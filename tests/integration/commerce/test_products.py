@@ -75,6 +75,14 @@ def test_removed_product_is_gone(shop: Shop) -> None:
         ({"name": ""}, "name"),
         ({"category": "Kitchen Stuff"}, "category"),
         ({"colour": "red"}, "colour"),
+        # The cases, accepted before: true as a price or stock, a made-up currency, invisible names.
+        ({"price": {"amount": True, "currency": "EUR"}}, "price.amount"),
+        ({"stock": True}, "stock"),
+        ({"price": {"amount": 1250, "currency": "XXX"}}, "price.currency"),
+        ({"name": "   "}, "name"),
+        ({"name": "\u0001\u0002"}, "name"),
+        ({"name": "Mug\u0000"}, "name"),
+        ({"name": "\u202eMug"}, "name"),
     ],
 )
 def test_invalid_product_is_refused_with_422_naming_the_field(shop: Shop, change: dict, field: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dropshop.catalog.model import Money, Product
+from dropshop.catalog.model import Money, Price, Product
 from dropshop.platform.bus import DomainEvent, outbox_put
 from dropshop.platform.dynamodb import TransactionCancelled, batch_get, transact_write
 from dropshop.platform.pagination import read_page
@@ -128,7 +128,7 @@ def _product(item: dict[str, Any]) -> Product:
         name=item["name"]["S"],
         description=item.get("description", {}).get("S", ""),
         category=item["category"]["S"],
-        price=Money(amount=int(item["priceAmount"]["N"]), currency=item["currency"]["S"]),
+        price=Price(amount=int(item["priceAmount"]["N"]), currency=item["currency"]["S"]),
         stock=int(item["stock"]["N"]),
         created_at=item["createdAt"]["S"],
         updated_at=item["updatedAt"]["S"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, field_validator
 
 from dropshop.catalog.model import Money, Product, ProductId
 from dropshop.platform.errors import Conflict, Unprocessable
@@ -33,7 +33,7 @@ NEXT_STATUSES: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 class LineRequest(ApiModel):
     product_id: ProductId
-    quantity: int = Field(ge=1, le=100)
+    quantity: StrictInt = Field(ge=1, le=100)
 
 
 class PlaceOrder(ApiModel):

@@ -26,7 +26,7 @@ from dropshop.platform import aws
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.clock import now_iso
 from dropshop.platform.dynamodb import TransactionCancelled, backoff
-from dropshop.platform.errors import Conflict, NotFound, Unprocessable
+from dropshop.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
@@ -108,8 +108,23 @@ def find(order_id: str) -> Order | None:
     return _orders().get(order_id)
 
 
-def list_orders(*, caller: Principal, limit: int, cursor: str | None) -> OrderPage:
-    orders, next_cursor = _orders().page_for(caller.user_id, limit=limit, cursor=cursor)
+def list_orders(
+    *,
+    caller: Principal,
+    may_read_any: bool,
+    status: OrderStatus | None = None,
+    customer_id: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> OrderPage:
+    """Orders newest first: a customer's own, or for those who may read any, everyone's or one customer's."""
+    if not may_read_any and customer_id not in (None, caller.user_id):
+        raise Forbidden("customers list their own orders only", field="customerId")
+    if may_read_any and customer_id is None:
+        orders, next_cursor = _orders().page_all(status=status, limit=limit, cursor=cursor)
+    else:
+        whose = customer_id or caller.user_id
+        orders, next_cursor = _orders().page_for(whose, status=status, limit=limit, cursor=cursor)
     return OrderPage(items=orders, next_cursor=next_cursor)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -19,8 +20,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from dropshop.platform.errors import Conflict, MalformedRequest, Unprocessable
 from dropshop.platform.settings import settings
 
-# What a client may send as an Idempotency-Key: an opaque token, a UUID being the usual choice.
+# What a client may send as an Idempotency-Key: an opaque token of visible ASCII, a UUID being the usual
+# choice. The OpenAPI document declares the same pattern (handlers/orders).
 MAX_KEY_LENGTH = 128
+KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 # Retries come within minutes; a day covers a client that retries after an outage.
 REMEMBER_FOR_SECONDS = 24 * 3600
 
@@ -45,9 +48,8 @@ def track(context: Any) -> None:
 def checked_key(key: str | None) -> str | None:
     if key is None:
         return None
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise MalformedRequest(f"must be 1 to {MAX_KEY_LENGTH} printable characters", field="Idempotency-Key")
+    if not re.fullmatch(KEY_PATTERN, key):
+        raise MalformedRequest(f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters", field="Idempotency-Key")
     return key
 
 
