@@ -57,6 +57,9 @@ class Stack:
             if function == "Fn::Equals":
                 left, right = self.resolve(argument)
                 return left == right
+            if function == "Fn::Not":
+                (operand,) = self.resolve(argument)
+                return not operand
         if isinstance(value, dict):
             return {k: self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -214,6 +217,8 @@ def _topics(stack: Stack) -> None:
         arn = sns.create_topic(Name=topic)["TopicArn"]
         stack.physical[name] = stack.arns[name] = arn
     for resource in stack.of_type("AWS::SNS::Subscription").values():
+        if "Condition" in resource and not stack.condition(resource["Condition"]):
+            continue
         props = stack.resolve(resource["Properties"])
         attributes = {
             key: json.dumps(props[key]) if isinstance(props[key], dict) else str(props[key]).lower()
