@@ -77,6 +77,10 @@ def test_every_function_publishes_a_live_alias_on_any_change(template: Template,
 def test_every_function_deploys_by_the_canary_parameter_guarded_by_its_own_error_alarm(
     template: Template, name: str
 ) -> None:
+    if str(template["Resources"][name]["Properties"].get("FunctionName", {}).get("Fn::Sub", "")).startswith(
+        "CodeDeployHook_"
+    ):
+        pytest.skip("a deployment hook judges the others' canaries; CodeDeploy runs its latest code, no alias")
     preference = function_properties(template, name).get("DeploymentPreference") or {}
     assert _ref(preference.get("Type")) == "DeploymentType", (
         f"{name}: DeploymentPreference.Type must !Ref DeploymentType"

@@ -92,9 +92,13 @@ class Stack:
             return "amazonaws.com"
         if name in self.physical:
             return self.physical[name]
+        if self.resources.get(name, {}).get("Type") == "AWS::Serverless::Function":
+            return name  # functions run here under their logical ids (AWS_LAMBDA_FUNCTION_NAME)
         raise KeyError(f"{name} is neither a parameter nor a provisioned resource")
 
     def _attribute(self, name: str, attribute: str) -> str:
+        if attribute == "Arn" and self.resources.get(name, {}).get("Type") == "AWS::Serverless::Function":
+            return f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{name}"
         if attribute == "Arn":
             # Roles and the like are not provisioned here (moto enforces no IAM): a stand-in ARN will do.
             return self.arns.get(name) or f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
