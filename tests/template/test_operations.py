@@ -133,8 +133,8 @@ def test_queues_accept_the_events_topic_before_it_subscribes_them(template: Temp
     for name, subscription in of_type(template, "AWS::SNS::Subscription").items():
         if subscription["Properties"]["Protocol"] != "sqs":
             continue
-        assert "OrderWorkerQueuePolicy" in _as_list(subscription.get("DependsOn", [])), (
-            f"{name}: SNS would deliver to the queue before its policy lets it"
+        assert {"OrderWorkerQueuePolicy", "TlsOnlyQueuePolicy"} <= set(_as_list(subscription.get("DependsOn"))), (
+            f"{name}: SNS would deliver to the queue (or dead-letter) before a policy lets it"
         )
 
 
@@ -178,3 +178,71 @@ def test_data_buckets_keep_overwritten_objects_and_log_access(stage: Template) -
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Action"] == "s3:PutObject"
     assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
+# ---------------------------------------------------------------- gaps closed
+
+
+def test_every_topic_and_queue_refuses_requests_without_tls(stage: Template) -> None:
+    def tls_denied(policies: dict[str, dict[str, Any]], key: str) -> set[str]:
+        denied: set[str] = set()
+        for policy in policies.values():
+            props = policy["Properties"]
+            for statement in props["PolicyDocument"]["Statement"]:
+                if statement["Effect"] == "Deny" and statement.get("Condition") == {
+                    "Bool": {"aws:SecureTransport": "false"}
+                }:
+                    assert statement["Principal"] == "*"
+                    assert statement["Action"] in {"sqs:*", "sns:*"}
+                    denied |= {r.get("Ref") or r["Fn::GetAtt"][0] for r in _as_list(statement["Resource"])} & {
+                        _ref(t) for t in props[key]
+                    }
+        return denied
+
+    queues = set(of_type(stage, "AWS::SQS::Queue"))
+    assert tls_denied(of_type(stage, "AWS::SQS::QueuePolicy"), "Queues") == queues
+    topics = set(of_type(stage, "AWS::SNS::Topic"))
+    assert tls_denied(of_type(stage, "AWS::SNS::TopicPolicy"), "Topics") == topics
+
+
+def test_events_the_topic_cannot_deliver_are_dead_lettered_and_alarmed(stage: Template) -> None:
+    resources = stage["Resources"]
+    for name, subscription in of_type(stage, "AWS::SNS::Subscription").items():
+        props = subscription["Properties"]
+        if props["Protocol"] == "sqs":
+            assert props["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["EventsDeliveryDLQ", "Arn"]}}, name
+    statements = [
+        s
+        for p in of_type(stage, "AWS::SQS::QueuePolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow" and s["Resource"] == {"Fn::GetAtt": ["EventsDeliveryDLQ", "Arn"]}
+    ]
+    assert [(s["Principal"], s["Action"], s["Condition"]) for s in statements] == [
+        ({"Service": "sns.amazonaws.com"}, "sqs:SendMessage", {"ArnEquals": {"aws:SourceArn": {"Ref": "EventsTopic"}}})
+    ]
+    failed = resources["EventsTopicFailedDeliveriesAlarm"]["Properties"]
+    assert (failed["Namespace"], failed["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
+    assert failed["Dimensions"] == [{"Name": "TopicName", "Value": {"Fn::GetAtt": ["EventsTopic", "TopicName"]}}]
+
+
+RESERVED = {"RegistryFunction": 10, "TelemetryFunction": 20, "TransformerFunction": 5}
+
+
+def test_bursty_functions_cannot_take_the_concurrency_orders_need_and_throttles_are_alarmed(
+    translated: Template,
+) -> None:
+    functions = of_type(translated, "AWS::Lambda::Function")
+    reserved = {
+        n: f["Properties"]["ReservedConcurrentExecutions"]
+        for n, f in functions.items()
+        if "ReservedConcurrentExecutions" in f["Properties"]
+    }
+    assert reserved == RESERVED
+    for name in RESERVED:
+        throttles = [
+            a["Properties"]
+            for a in of_type(translated, "AWS::CloudWatch::Alarm").values()
+            if a["Properties"]["MetricName"] == "Throttles"
+            and {"Name": "FunctionName", "Value": {"Ref": name}} in a["Properties"]["Dimensions"]
+        ]
+        assert throttles, f"{name}: a reserved function that is throttled must say so"
