@@ -246,3 +246,30 @@ def test_bursty_functions_cannot_take_the_concurrency_orders_need_and_throttles_
             and {"Name": "FunctionName", "Value": {"Ref": name}} in a["Properties"]["Dimensions"]
         ]
         assert throttles, f"{name}: a reserved function that is throttled must say so"
+
+
+def test_prod_puts_a_web_acl_with_common_rules_and_a_rate_limit_in_front_of_the_rest_stage(prod: Template) -> None:
+    acl = prod["Resources"]["RestApiWebAcl"]["Properties"]
+    assert acl["Scope"] == "REGIONAL"
+    assert acl["DefaultAction"] == {"Allow": {}}
+    statements = {rule["Name"]: rule["Statement"] for rule in acl["Rules"]}
+    assert statements["AWSManagedRulesCommonRuleSet"] == {
+        "ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
+    }
+    rate = statements["RatePerAddress"]["RateBasedStatement"]
+    assert (rate["AggregateKeyType"], rate["Limit"]) == ("IP", 1000)
+    association = prod["Resources"]["RestApiWebAclAssociation"]["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["RestApiWebAcl", "Arn"]}
+    # The stage SAM generates for the API: the association is made once the stage exists.
+    assert association["ResourceArn"]["Fn::Sub"].endswith("/restapis/${RestApi}/stages/${RestApiStage}")
+    assert prod["Resources"]["RestApiStage"]["Type"] == "AWS::ApiGateway::Stage"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"), [(DEV, False), ({**DEV, "WebAcl": "on"}, True), ({**PROD, "WebAcl": "off"}, False)]
+)
+def test_the_web_acl_parameter_turns_it_on_or_off_in_any_stage(
+    translated: Template, overrides: dict[str, str], expected: bool
+) -> None:
+    resources = for_parameters(translated, **overrides)["Resources"]
+    assert ("RestApiWebAcl" in resources, "RestApiWebAclAssociation" in resources) == (expected, expected)
