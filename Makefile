@@ -16,7 +16,7 @@ PORT ?= 3000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint build build-local deploy invoke start-api token bench clean
+.PHONY: help setup local test lint build build-local account deploy invoke start-api token bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ build: setup ## sam build for deploys (arm64)
 
 build-local: setup ## sam build for sam local on this machine's architecture
 	ARCH=$(LOCAL_ARCH) $(BIN)/sam build --parameter-overrides Architecture=$(LOCAL_ARCH)
+
+account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role
+	$(BIN)/sam deploy --config-env account
 
 deploy: build ## sam deploy (ENV=default for dev, ENV=prod for production)
 	$(BIN)/sam deploy --config-env $(ENV)
