@@ -68,6 +68,6 @@ def test_a_retried_api_request_has_the_same_record_keys_whatever_its_message_id(
 
 
 def test_a_file_message_that_is_not_the_transformers_packing_is_read_like_a_body() -> None:
-    origin, [(position, record)] = QueueMessage("m-8", "[[[", "file").decode()
+    origin, [(_, record)] = QueueMessage("m-8", "[[[", "file").decode()
     assert origin.kind == "api"
     assert isinstance(record, UnreadableRecord)

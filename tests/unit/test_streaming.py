@@ -7,7 +7,6 @@ import io
 import json
 from typing import Any
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -74,15 +73,17 @@ def test_a_byte_order_mark_is_skipped() -> None:
 
 
 def test_gzip_is_detected_by_its_magic_bytes_and_streamed() -> None:
-    plain = b'\xef\xbb\xbf[' + b",".join(json.dumps({"id": i}).encode() for i in range(5000)) + b"]"
+    plain = b"\xef\xbb\xbf[" + b",".join(json.dumps({"id": i}).encode() for i in range(5000)) + b"]"
     assert [p for p, _ in records(Trickle(gzip.compress(plain), step=999))] == list(range(5000))
 
 
 def test_a_corrupt_gzip_stream_breaks_off_after_the_records_before_it() -> None:
     compressed = gzip.compress(b"\n".join(json.dumps({"id": i}).encode() for i in range(20000)))
     read, unreadable = read_all(compressed[: len(compressed) // 2], step=4096)
-    assert unreadable is not None and "gzip" in unreadable.reason
-    assert read and unreadable.position == read[-1][0] + 1
+    assert unreadable is not None
+    assert "gzip" in unreadable.reason
+    assert read
+    assert unreadable.position == read[-1][0] + 1
 
 
 def test_a_pretty_printed_object_is_one_record_at_its_first_line() -> None:
@@ -98,13 +99,16 @@ def test_an_empty_file_has_no_records() -> None:
 def test_a_file_that_is_not_json_is_unreadable_at_position_zero() -> None:
     read, unreadable = read_all(b"id,name\n1,x\n")
     assert read == []
-    assert unreadable is not None and unreadable.position == 0 and "not JSON" in unreadable.reason
+    assert unreadable is not None
+    assert unreadable.position == 0
+    assert "not JSON" in unreadable.reason
 
 
 def test_a_truncated_array_yields_what_came_before_the_break() -> None:
     read, unreadable = read_all(b'[{"id": 1}, {"id": 2}, {"id"')
     assert read == [(0, {"id": 1}), (1, {"id": 2})]
-    assert unreadable is not None and unreadable.position == 2
+    assert unreadable is not None
+    assert unreadable.position == 2
 
 
 def test_an_integer_beyond_64_bits_does_not_stop_the_array() -> None:
@@ -112,7 +116,8 @@ def test_an_integer_beyond_64_bits_does_not_stop_the_array() -> None:
     read, unreadable = read_all(data, step=1000)
     assert unreadable is None
     assert read[0] == (0, {"n": 123456789012345678901234567890})
-    assert isinstance(read[1][1], dict) and isinstance(read[1][1]["n"], OversizedInteger)
+    assert isinstance(read[1][1], dict)
+    assert isinstance(read[1][1]["n"], OversizedInteger)
     assert read[2] == (2, {"id": 3})
 
 
@@ -133,7 +138,8 @@ def test_a_record_larger_than_the_limit_is_refused_and_not_kept() -> None:
         read, unreadable = read_all(data, step=65536)
         assert unreadable is None
         (refused,) = [r for _, r in read if isinstance(r, UnreadableRecord)]
-        assert "larger than" in refused.reason and len(refused.excerpt) <= 500
+        assert "larger than" in refused.reason
+        assert len(refused.excerpt) <= 500
         assert read[-1][1] == {"id": 2}
 
 
@@ -185,7 +191,8 @@ def test_every_ndjson_line_is_one_record_or_one_refusal_at_its_line_number(
     data = (b"\xef\xbb\xbf" if bom else b"") + body
     read, unreadable = read_all(data)
     if unreadable is not None:  # only a file whose first significant line is not JSON-ish at all
-        assert unreadable.position == 0 and read == []
+        assert unreadable.position == 0
+        assert read == []
         return
     expected = {
         leading_blank_lines + n: line

@@ -43,7 +43,9 @@ def register_upload(*, bucket: str, key: str, etag: str, size: int, uploaded_at:
 def _count_records(s3: Any, bucket: str, key: str) -> int | None:
     # Files under the ingestion prefix are counted by their ingestion run: no second read of a big file.
     lowered = key.lower()
-    if key.startswith(settings().ingest_prefix) or not lowered.endswith((".csv", ".json", ".ndjson", ".json.gz", ".ndjson.gz")):
+    if key.startswith(settings().ingest_prefix) or not lowered.endswith(
+        (".csv", ".json", ".ndjson", ".json.gz", ".ndjson.gz")
+    ):
         return None
     from dropshop.platform import streaming
 

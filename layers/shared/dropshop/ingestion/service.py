@@ -213,4 +213,6 @@ def salvage_message(message: QueueMessage) -> None:
     salvaged = len(validated.accounts) - len(logged) + len(validated.rejections)
     metrics.add_metric(name="RecordsSalvaged", unit=MetricUnit.Count, value=salvaged)
     metrics.add_metric(name="RecordsLogged", unit=MetricUnit.Count, value=len(logged))
-    logger.info("dead letter settled", extra={"messageId": message.message_id, "salvaged": salvaged, "logged": len(logged)})
+    logger.info(
+        "dead letter settled", extra={"messageId": message.message_id, "salvaged": salvaged, "logged": len(logged)}
+    )

@@ -108,7 +108,9 @@ def _put_one_by_one(
             if details.get("Code") in RETRYABLE_ERRORS:
                 retry.append(request)
             else:
-                outcome.refused.append((request["PutRequest"]["Item"], f"{details.get('Code')}: {details.get('Message')}"))
+                outcome.refused.append(
+                    (request["PutRequest"]["Item"], f"{details.get('Code')}: {details.get('Message')}")
+                )
             continue
         retry += response.get("UnprocessedItems", {}).get(table, [])
     return retry

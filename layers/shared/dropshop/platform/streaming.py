@@ -22,7 +22,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, Protocol, cast
 
 READ_CHUNK_BYTES = 64 * 1024
 MAX_DEPTH = 32  # an account record is 1 deep; nothing real comes near this
@@ -153,7 +153,7 @@ class _Gunzip:
     """gzip decompressed as it is read; a corrupt stream is the file's fault, not an outage to retry."""
 
     def __init__(self, stream: _Readable) -> None:
-        self._file = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[arg-type]
+        self._file = gzip.GzipFile(fileobj=cast("IO[bytes]", stream), mode="rb")
 
     def read(self, size: int) -> bytes:
         try:
