@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from dropshop.platform import aws
 from dropshop.platform.errors import Conflict, MalformedRequest, Unprocessable
 from dropshop.platform.settings import settings
 
@@ -41,7 +42,15 @@ def _config() -> IdempotencyConfig:
 def _store() -> DynamoDBPersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+    # The function's own DynamoDB client (traced, made once): not a second one from a boto3 session of its own.
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=aws.client("dynamodb"))
+
+
+def prepare() -> None:
+    """Load Powertools idempotency and build its DynamoDB layer now: for functions whose every event uses it,
+    so the work happens during init rather than in the first event."""
+    _config()
+    _store()
 
 
 def track(context: Any) -> None:
