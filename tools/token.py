@@ -73,14 +73,16 @@ def sign_in(client_id: str, username: str, password: str) -> str:
 
 
 def fill_event(template: Path, id_token: str) -> Path:
-    """Replace the event's {{ID_TOKEN}}, {{SUB}} and {{USERNAME}} placeholders; returns the .local.json path."""
-    # Only reading our own fresh token's claims to fill the sample; the functions verify it for real.
+    """Fill the event's {{ID_TOKEN}}, {{SUB}}, {{USERNAME}} and {{GROUPS}}; returns the .local.json path."""
+    # Only reading our own fresh token's claims to fill the sample; the functions (or the authorizer) verify it.
     claims: dict[str, Any] = jwt.decode(id_token, options={"verify_signature": False})
     text = template.read_text()
     for placeholder, value in {
         "ID_TOKEN": id_token,
         "SUB": str(claims["sub"]),
         "USERNAME": str(claims.get("cognito:username", claims["sub"])),
+        # As API Gateway's Cognito authorizer passes the groups on: names joined by commas.
+        "GROUPS": ",".join(claims.get("cognito:groups", [])),
     }.items():
         text = text.replace("{{" + placeholder + "}}", value)
     target = template.with_suffix(".local.json")

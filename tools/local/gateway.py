@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from werkzeug.wrappers import Request, Response
 
+from dropshop.identity.claims import GROUPS_SEPARATOR
 from dropshop.identity.tokens import TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from dropshop.platform.http import bearer_token
@@ -290,7 +291,7 @@ def rest_event(
         "identity": {"sourceIp": request.remote_addr, "userAgent": request.headers.get("User-Agent")},
     }
     if claims is not None:
-        context["authorizer"] = {"claims": {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}}
+        context["authorizer"] = {"claims": authorizer_claims(claims)}
     return {
         "resource": route.path,
         "path": request.path,
@@ -305,6 +306,27 @@ def rest_event(
         "body": body,
         "isBase64Encoded": encoded,
     }
+
+
+# How a REST API's Cognito authorizer renders the token's time claims: as Java prints a date, in UTC.
+AUTHORIZER_DATE_CLAIMS = frozenset({"exp", "iat"})
+AUTHORIZER_DATE_FORMAT = "%a %b %d %H:%M:%S UTC %Y"
+
+
+def authorizer_claims(verified: dict[str, Any]) -> dict[str, str]:
+    """A verified token's claims as a REST API's Cognito authorizer passes them on: every value a string,
+    lists (`cognito:groups`) joined by commas, `exp`/`iat` as dates, booleans as true/false."""
+
+    def rendered(name: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if name in AUTHORIZER_DATE_CLAIMS and isinstance(value, int | float):
+            return time.strftime(AUTHORIZER_DATE_FORMAT, time.gmtime(value))
+        if isinstance(value, list | tuple):
+            return GROUPS_SEPARATOR.join(str(item) for item in value)
+        return str(value)
+
+    return {name: rendered(name, value) for name, value in verified.items()}
 
 
 def lambda_response(result: Any) -> Response | None:

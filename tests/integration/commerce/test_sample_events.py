@@ -25,7 +25,7 @@ from tools.local.server import DEMO_ORDER_ID, seed_catalog, seed_order
 def test_api_sample_events(shop: Shop, function: str, name: str, user: str, status: int) -> None:
     seed_catalog(shop.stack)
     signed_in = shop.users[user]
-    event = load_event(name, ID_TOKEN=signed_in.id_token, SUB=signed_in.sub, USERNAME=signed_in.username)
+    event = load_event(name, **signed_in.placeholders)
     response = shop.wiring.invoke(function, event)
     assert response["statusCode"] == status, response["body"]
     assert json.loads(response["body"])
@@ -54,7 +54,7 @@ def test_invoice_notification_push_and_websocket_samples_run_against_the_demo_or
     customer = shop.users["customer"]
     seed_order(shop.stack, customer.sub)
     shop.settle()  # confirmed and invoiced, as `make local` does at start-up
-    placeholders = {"ID_TOKEN": customer.id_token, "SUB": customer.sub, "USERNAME": customer.username}
+    placeholders = customer.placeholders
 
     for function, name in [
         ("InvoiceFunction", "invoice/confirmed-order"),

@@ -22,7 +22,7 @@ from dropshop.orders.model import (
     StatusChange,
 )
 from dropshop.orders.repository import OrderRepository
-from dropshop.platform import aws
+from dropshop.platform import aws, idempotency
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.clock import now_iso
 from dropshop.platform.dynamodb import TransactionCancelled, backoff
@@ -47,10 +47,6 @@ def _orders() -> OrderRepository:
 def place_order(request: PlaceOrder, *, customer: Principal, idempotency_key: str | None = None) -> Order:
     """Price the lines from the catalog and reserve their stock in the order's own transaction: concurrent
     orders can never oversell. With an idempotency key, a retry returns the first order and reserves nothing."""
-    # Powertools idempotency loads boto3 (~200 ms): only the function that places orders imports it; the
-    # worker, invoicing and real time use this module too.
-    from dropshop.platform import idempotency
-
     key = idempotency.checked_key(idempotency_key)
     if key is None:
         return _place(request, customer.user_id)
