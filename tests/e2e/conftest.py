@@ -40,7 +40,7 @@ class Client:
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     lines: list[str] = []
     state = tmp_path_factory.mktemp("local-stack")
-    stack = LocalStack(port=0, aws_port=None, log=lines.append, state_dir=state).start()
+    stack = LocalStack(port=0, log=lines.append, state_dir=state).start()
     try:
         yield stack
     finally:
