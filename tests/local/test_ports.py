@@ -67,9 +67,9 @@ def test_the_websocket_port_defaults_to_the_one_after_the_api_port(tmp_path: Pat
 
 def test_make_local_with_a_busy_aws_port_exits_with_the_message(busy_port: int, tmp_path: Path) -> None:
     api, websocket = free_ports(2)
+    ports = ["--port", str(api), "--websocket-port", str(websocket), "--aws-port", str(busy_port)]
     finished = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "tools.local", "--port", str(api), "--websocket-port", str(websocket)]
-        + ["--aws-port", str(busy_port)],
+        [sys.executable, "-m", "tools.local", *ports],
         cwd=ROOT,
         capture_output=True,
         text=True,
