@@ -56,11 +56,22 @@ def test_a_busy_port_stops_the_start_at_once_naming_the_port_and_its_make_variab
         socket.create_server(("127.0.0.1", port)).close()
 
 
+def a_free_port_before_a_busy_one() -> tuple[int, socket.socket]:
+    while True:
+        taken = socket.create_server(("127.0.0.1", 0))
+        below = taken.getsockname()[1] - 1
+        try:
+            socket.create_server(("127.0.0.1", below)).close()
+        except OSError:
+            taken.close()
+            continue
+        return below, taken
+
+
 def test_the_websocket_port_defaults_to_the_one_after_the_api_port(tmp_path: Path) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as taken:
-        api = taken.getsockname()[1] - 1  # so the WebSocket API's default port is the busy one
-        with pytest.raises(PortBusy) as refused:
-            LocalStack(port=api, aws_port=0, state_dir=tmp_path).start()
+    api, taken = a_free_port_before_a_busy_one()
+    with taken, pytest.raises(PortBusy) as refused:
+        LocalStack(port=api, aws_port=0, state_dir=tmp_path).start()
 
     assert (refused.value.port, refused.value.variable) == (api + 1, "WS_PORT")
 
