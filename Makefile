@@ -65,9 +65,10 @@ else
 	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
 endif
 
-bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory
+bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench
 	$(BIN)/python -m tools.pipeline_bench
+	$(BIN)/python -m tools.local_bench
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

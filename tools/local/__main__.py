@@ -18,11 +18,17 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "shared"))
 
 from tools.local.ports import PortBusy
-from tools.local.server import LocalStack, state
+from tools.local.server import STATE_DIR, LocalStack, state
 
 
-def serve(port: int, websocket_port: int | None, aws_port: int) -> int:
-    stack = LocalStack(port=port, websocket_port=websocket_port, aws_port=aws_port, log=lambda s: print(s, flush=True))
+def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path) -> int:
+    stack = LocalStack(
+        port=port,
+        websocket_port=websocket_port,
+        aws_port=aws_port,
+        state_dir=state_dir,
+        log=lambda line: print(line, flush=True),
+    )
     try:
         stack.start()
     except PortBusy as busy:
@@ -58,11 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--websocket-port", type=int, default=None, help="default: the port after --port")
     parser.add_argument("--aws-port", type=int, default=5000, help="moto's server, the stack's AWS endpoint")
+    parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help="stack.json, env.json and function logs")
     parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin"])
     args = parser.parse_args(argv)
     if args.command == "token":
         return token(args.group)
-    return serve(args.port, args.websocket_port, args.aws_port)
+    return serve(args.port, args.websocket_port, args.aws_port, args.state_dir)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ PRELOAD = (
     "pydantic",
     "aws_lambda_powertools",
     "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.logging.correlation_paths",
     "aws_lambda_powertools.metrics",
     "aws_lambda_powertools.tracing",
     "aws_lambda_powertools.event_handler",
