@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tools.local.gateway import Gateway
+from tools.local.gateway import Gateway, routes
 from tools.local.moto_server import moto_server
 from tools.local.ports import listen, port_of
 from tools.local.runtime import LOCAL_CONCURRENCY, ROOT, Function, FunctionError, Zygote
 from tools.local.stack import Stack, provision
+from tools.local.swagger import swagger_ui, with_bearer_auth
 from tools.local.websocket import WebSocketGateway
 from tools.local.wiring import Wiring
 
@@ -112,6 +114,7 @@ class LocalStack:
     state_dir: Path = STATE_DIR
     concurrency: int = LOCAL_CONCURRENCY  # workers per function at most (less where the template reserves less)
     idle_timeout: float = 60.0  # seconds before an idle extra worker retires
+    parameters: dict[str, str] = field(default_factory=dict)  # the template's parameters (FrontendOrigin, ...)
     stack: Stack | None = None
     endpoint: str = ""
     functions: dict[str, Function] = field(default_factory=dict)
@@ -151,7 +154,7 @@ class LocalStack:
         self._zygote = Zygote()  # imports the functions' shared libraries while moto starts and we provision
         self.endpoint = self._exits.enter_context(moto_server(moto))
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
-        self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint)
+        self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint, overrides=self.parameters)
         self._bind_apis(api, websocket)  # first: the functions' environment names the ports the APIs got
         seeding = threading.Thread(target=self._seed if self.seed else lambda: None, name="seed")
         seeding.start()  # while the functions start
@@ -203,7 +206,10 @@ class LocalStack:
                 described = json.loads(document)
                 paths |= described.get("paths", {})
                 schemas |= described.get("components", {}).get("schemas", {})
-        return merged | {"paths": dict(sorted(paths.items())), "components": {"schemas": schemas}}
+        assert self.stack is not None
+        authorized = {(route.method, route.path) for route in routes(self.stack) if route.authorized}
+        document = merged | {"paths": dict(sorted(paths.items())), "components": {"schemas": schemas}}
+        return with_bearer_auth(document, authorized)
 
     # ------------------------------------------------------------------ parts
 
@@ -251,8 +257,9 @@ class LocalStack:
         gateway = Gateway(
             self.stack, self.invoke, jwks_url=jwks, log=self.log, openapi=self.openapi, connections=self._websockets
         )
+        apis = DispatcherMiddleware(gateway, {"/swagger": swagger_ui()})
         with api:  # werkzeug serves a duplicate of the listening socket
-            self._http = make_server("127.0.0.1", self.port, gateway, threaded=True, fd=api.fileno())
+            self._http = make_server("127.0.0.1", self.port, apis, threaded=True, fd=api.fileno())
         self._websockets.bind(websocket)
 
     def _serve_apis(self) -> None:
