@@ -13,6 +13,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 LOCAL_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 ENV ?= default
 PORT ?= 3000
+WS_PORT ?= $(shell echo $$(($(PORT) + 1)))
+AWS_PORT ?= 5000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
@@ -28,8 +30,8 @@ $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt $(wildcard 
 
 setup: $(BIN)/activate ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
 
-local: setup ## The whole backend on 127.0.0.1:3000, no Docker, no AWS account (Ctrl-C stops it)
-	$(BIN)/python -m tools.local --port $(PORT)
+local: setup ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto); Ctrl-C stops it
+	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT)
 
 test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest
@@ -68,9 +70,10 @@ else
 	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
 endif
 
-bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory
+bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench
 	$(BIN)/python -m tools.pipeline_bench
+	$(BIN)/python -m tools.local_bench
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -22,10 +22,16 @@ class Client:
     base: str
 
     def request(
-        self, method: str, path: str, *, token: str | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any]]:
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json"} | (headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)  # noqa: S310
@@ -40,7 +46,7 @@ class Client:
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     lines: list[str] = []
     state = tmp_path_factory.mktemp("local-stack")
-    stack = LocalStack(port=0, aws_port=None, log=lines.append, state_dir=state).start()
+    stack = LocalStack(port=0, log=lines.append, state_dir=state).start()
     try:
         yield stack
     finally:

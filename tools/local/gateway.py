@@ -150,15 +150,6 @@ def gateway_responses(stack: Stack) -> GatewayResponses:
     return GatewayResponses(stack.resolve(api["Properties"].get("GatewayResponses", {})))
 
 
-SWAGGER_UI = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Drop Shop REST API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
-</body></html>"""
-
-
 class Gateway:
     def __init__(
         self,
@@ -193,9 +184,7 @@ class Gateway:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> tuple[Response, str]:
-        if self._openapi and request.method == "GET" and request.path in ("/openapi.json", "/swagger"):
-            if request.path == "/swagger":
-                return Response(SWAGGER_UI, content_type="text/html"), "Swagger UI"
+        if self._openapi and request.method == "GET" and request.path == "/openapi.json":  # Swagger UI: swagger.py
             return _json(200, self._openapi(), self._cors.simple), "OpenAPI"
         if self._connections and (managed := MANAGED_CONNECTION.match(request.path)):
             return self._manage(self._connections, managed["connection_id"], request), "@connections"
