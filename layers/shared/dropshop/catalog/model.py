@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from dropshop.catalog.vat import VatCategory
 from dropshop.platform.model import ApiModel
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -33,6 +34,9 @@ class ProductDraft(ApiModel):
     category: Category
     price: Money
     stock: int = Field(ge=0, le=1_000_000)
+    vat_category: VatCategory = Field(
+        default=VatCategory.STANDARD, description="The VAT rate it is sold under; prices include that VAT."
+    )
 
 
 class Product(ProductDraft):
