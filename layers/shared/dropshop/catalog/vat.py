@@ -2,7 +2,7 @@
 and the one rounding rule that splits a VAT-inclusive amount into its net amount and its VAT.
 
 Prices are VAT-inclusive integer cents. Per rate, the gross total is split once:
-    net = round_half_up(gross × 100 / (100 + rate)),  vat = gross − net
+    net = round_half_up(gross * 100 / (100 + rate)),  vat = gross - net
 so net + VAT = gross to the cent on every row, and the rows add up to the document's total. Half up rounds
 away from zero, so a credit note (negative amounts) mirrors its invoice exactly.
 """
