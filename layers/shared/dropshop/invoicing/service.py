@@ -77,7 +77,12 @@ def issue_invoice(order_id: str, *, render: Renderer) -> Invoice | None:
 def issue_credit_note(order_id: str, *, render: Renderer) -> CreditNote | None:
     """Credit the cancelled order's issued invoice: its credit note is numbered, stored and announced
     (CreditNoteIssued) once. None when the order has no issued invoice: never invoiced, or its invoice is
-    being issued right now, and that path credits it once it is done (see the module's docstring)."""
+    being issued right now, and that path credits it once it is done (see the module's docstring). None too
+    for an order that is not cancelled (CANCELLED is final): only the order itself says what was cancelled."""
+    order = orders.find(order_id)
+    if order is None or order.status is not OrderStatus.CANCELLED:
+        logger.warning("credit note asked for an order that is not cancelled", extra={"orderId": order_id})
+        return None
     invoice = _invoices().get(order_id)
     if invoice is None or not invoice.issued:
         logger.info("no issued invoice to credit", extra={"orderId": order_id, "numbered": invoice is not None})
