@@ -5,7 +5,7 @@ from typing import Annotated
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.invoicing import service as invoicing
-from dropshop.invoicing.model import InvoiceLink
+from dropshop.invoicing.model import CreditNoteLink, InvoiceLink
 from dropshop.orders import service as orders
 from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, PlaceOrder
 from dropshop.platform import aws, http, idempotency
@@ -62,6 +62,13 @@ def get_order(order_id: str = Path(max_length=64)) -> Order:
 def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
     caller = _caller("invoices:read:own", "invoices:read:any")
     return invoicing.invoice_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
+
+
+@app.get("/orders/<order_id>/credit-note")
+@tracer.capture_method
+def get_credit_note(order_id: str = Path(max_length=64)) -> CreditNoteLink:
+    caller = _caller("invoices:read:own", "invoices:read:any")
+    return invoicing.credit_note_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
 @app.put("/orders/<order_id>/status")

@@ -72,6 +72,8 @@ def seed_order(stack: Stack, customer_id: str) -> None:
     """The demo order (two enamel mugs), written through the orders' repository with its stock and event."""
     from dropshop.catalog.model import Money
     from dropshop.catalog.repository import ProductRepository
+    from dropshop.catalog.vat import VatCategory
+    from dropshop.catalog.vat import rate as vat_rate
     from dropshop.orders.events import order_placed
     from dropshop.orders.model import Order, OrderLine, OrderStatus
     from dropshop.orders.repository import OrderRepository
@@ -80,7 +82,15 @@ def seed_order(stack: Stack, customer_id: str) -> None:
     dynamodb, outbox = stack.client("dynamodb"), stack.physical["OutboxTable"]
     mug = DEMO_PRODUCTS[0]
     price = Money(amount=mug["price"], currency="EUR")
-    line = OrderLine(product_id=mug["productId"], name=mug["name"], quantity=2, unit_price=price, total=price.times(2))
+    line = OrderLine(
+        product_id=mug["productId"],
+        name=mug["name"],
+        quantity=2,
+        unit_price=price,
+        total=price.times(2),
+        vat_category=VatCategory.STANDARD,  # the demo catalog's default
+        vat_rate=vat_rate(VatCategory.STANDARD),
+    )
     now = now_iso()
     order = Order(
         order_id=DEMO_ORDER_ID,

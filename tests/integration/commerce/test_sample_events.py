@@ -76,3 +76,25 @@ def test_invoice_notification_push_and_websocket_samples_run_against_the_demo_or
         assert answer["statusCode"] == status, (name, answer)
     subscribed = json.loads(answer["body"])
     assert (subscribed["orderId"], subscribed["status"]) == (DEMO_ORDER_ID, "CONFIRMED")
+
+
+def test_credit_note_samples_run_against_the_demo_order_once_it_is_cancelled(shop: Shop) -> None:
+    seed_catalog(shop.stack)
+    customer = shop.users["customer"]
+    seed_order(shop.stack, customer.sub)
+    shop.settle()
+    placeholders = {"ID_TOKEN": customer.id_token, "SUB": customer.sub, "USERNAME": customer.username}
+    before = shop.wiring.invoke("OrdersFunction", load_event("orders/get-credit-note", **placeholders))
+    assert before["statusCode"] == 404, before["body"]
+    # A cancellation the order itself does not confirm (it is CONFIRMED) credits nothing.
+    assert shop.wiring.invoke("InvoiceFunction", load_event("invoice/cancelled-order")) == {"batchItemFailures": []}
+    assert shop.item("InvoicesTable", id=f"credit-note#{DEMO_ORDER_ID}") is None
+
+    cancelled = shop.call("PUT", f"/orders/{DEMO_ORDER_ID}/status", as_user="admin", body={"status": "CANCELLED"})
+    assert cancelled[0] == 200
+    shop.settle()
+    # The sample is that cancellation delivered once more: harmless.
+    assert shop.wiring.invoke("InvoiceFunction", load_event("invoice/cancelled-order")) == {"batchItemFailures": []}
+    note = shop.wiring.invoke("OrdersFunction", load_event("orders/get-credit-note", **placeholders))
+    assert note["statusCode"] == 200, note["body"]
+    assert json.loads(note["body"])["number"].startswith("CN-")

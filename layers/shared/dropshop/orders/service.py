@@ -10,10 +10,11 @@ from typing import Any
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product
 from dropshop.identity.model import Principal
-from dropshop.invoicing.events import INVOICE_ISSUED
+from dropshop.invoicing.events import CREDIT_NOTE_ISSUED, INVOICE_ISSUED
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED, order_placed, order_status_changed
 from dropshop.orders.model import (
     ChangeStatus,
+    CreditNoteSummary,
     InvoiceSummary,
     Order,
     OrderPage,
@@ -190,10 +191,18 @@ def attach_invoice(event: DomainEvent) -> None:
         logger.warning("invoice for an unknown order", extra={"orderId": event.data["orderId"]})
 
 
+def attach_credit_note(event: DomainEvent) -> None:
+    """Show the issued credit note on its order (setting the same number again is harmless)."""
+    note = CreditNoteSummary(number=event.data["creditNoteNumber"], issued_at=event.data["issuedAt"])
+    if not _orders().attach_credit_note(event.data["orderId"], note):
+        logger.warning("credit note for an unknown order", extra={"orderId": event.data["orderId"]})
+
+
 REACTIONS = {
     ORDER_PLACED: [record_history, confirm_placed_order],
     ORDER_STATUS_CHANGED: [record_history],
     INVOICE_ISSUED: [attach_invoice],
+    CREDIT_NOTE_ISSUED: [attach_credit_note],
 }
 
 
