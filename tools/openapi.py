@@ -58,7 +58,8 @@ def _security_schemes() -> dict[str, Any]:
 
     from dropshop.platform.contract import SECURITY_SCHEME
 
-    return {SECURITY_SCHEME: HTTPBearer(bearerFormat="JWT", description="The Cognito user pool's ID token.")}
+    description = "A Cognito ID token (`make token AS=customer` or `AS=admin` prints one for `make local`)."
+    return {SECURITY_SCHEME: HTTPBearer(bearerFormat="JWT", description=description)}
 
 
 def describe(resolver: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.invoicing import service as invoicing
-from dropshop.invoicing.model import InvoiceLink
+from dropshop.invoicing.model import CreditNoteLink, InvoiceLink
 from dropshop.orders import service as orders
 from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, PlaceOrder
 from dropshop.platform import aws, contract, http, idempotency
@@ -14,13 +14,12 @@ app = http.rest_resolver(enable_validation=True)
 # Where the document's links find an order id in an answer.
 PLACED_ORDER = "$response.body#/orderId"
 FIRST_ORDER = "$response.body#/items/0/orderId"
-# Every request verifies a token and reads OrdersTable: build both during init, not on the first request.
-identity.verifier()
+# The authorizer verified the caller's token; every request reads OrdersTable: build its client during init.
 aws.client("dynamodb")
 
 
 def _caller(*permissions: str) -> Principal:
-    return identity.authorize(http.bearer_token(app.current_event.headers), *permissions)
+    return identity.authorize(app.current_event, *permissions)
 
 
 @app.post(
@@ -108,6 +107,19 @@ def get_order(order_id: str = Path(max_length=64)) -> Order:
 def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
     caller = _caller("invoices:read:own", "invoices:read:any")
     return invoicing.invoice_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
+
+
+@app.get(
+    "/orders/<order_id>/credit-note",
+    operation_id="getCreditNote",
+    tags=["invoicing"],
+    security=contract.SIGNED_IN,
+    responses=contract.answers(200, "A short-lived link to the credit note PDF.", 401, 403, 404, 422),
+)
+@tracer.capture_method
+def get_credit_note(order_id: str = Path(max_length=64)) -> CreditNoteLink:
+    caller = _caller("invoices:read:own", "invoices:read:any")
+    return invoicing.credit_note_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
 @app.put(

@@ -35,10 +35,10 @@ def test_every_refusal_is_documented_with_the_error_body(document: dict[str, Any
 
 
 def test_protected_routes_and_only_they_require_the_cognito_token(document: dict[str, Any]) -> None:
-    assert document["components"]["securitySchemes"]["cognito"]["scheme"] == "bearer"
+    assert document["components"]["securitySchemes"]["CognitoIdToken"]["scheme"] == "bearer"
     for path, method, operation in operations(document):
         protected = path in PROTECTED or (method in ("post", "put", "delete") and path != "/telemetry")
-        assert (operation.get("security") == [{"cognito": []}]) == protected, (method, path)
+        assert (operation.get("security") == [{"CognitoIdToken": []}]) == protected, (method, path)
         assert ("401" in operation["responses"]) == protected, (method, path)
 
 

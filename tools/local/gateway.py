@@ -16,9 +16,11 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from werkzeug.wrappers import Request, Response
 
+from dropshop.identity.claims import GROUPS_SEPARATOR
 from dropshop.identity.tokens import TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from dropshop.platform.http import bearer_token
+from tools.local.jwt_authorizer import JwtAuthorizer, JwtRule, Refused
 from tools.local.stack import Stack
 
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -42,6 +44,7 @@ class Route:
     function: str | None  # None for a service integration
     authorized: bool
     integration: dict[str, Any] | None = None
+    jwt: JwtRule | None = None  # an HTTP API route's JWT authorizer
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -81,13 +84,14 @@ def routes(stack: Stack) -> list[Route]:
             authorizer = props.get("Auth", {}).get("Authorizer", default)
             found.append(Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE")))
     for api in stack.of_type("AWS::Serverless::HttpApi").values():
-        # SAM applies the API's default authorizer to every route of its definition.
-        default = api["Properties"].get("Auth", {}).get("DefaultAuthorizer")
+        # SAM applies the API's default authorizer (and its scopes) to every route of its definition.
+        auth = stack.resolve(api["Properties"].get("Auth", {}))
+        default = auth.get("DefaultAuthorizer")
         for path, methods in api["Properties"].get("DefinitionBody", {}).get("paths", {}).items():
             for method, operation in methods.items():
                 integration = stack.resolve(operation["x-amazon-apigateway-integration"])
-                authorized = bool(operation.get("security", default is not None))
-                found.append(Route(method.upper(), path, None, authorized, integration))
+                rule = JwtRule.from_template(auth["Authorizers"][default]) if default else None
+                found.append(Route(method.upper(), path, None, rule is not None, integration, rule))
     return found
 
 
@@ -146,15 +150,6 @@ def gateway_responses(stack: Stack) -> GatewayResponses:
     return GatewayResponses(stack.resolve(api["Properties"].get("GatewayResponses", {})))
 
 
-SWAGGER_UI = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Drop Shop REST API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
-</body></html>"""
-
-
 class Gateway:
     def __init__(
         self,
@@ -176,6 +171,7 @@ class Gateway:
         pool, client = stack.physical["UserPool"], stack.physical["UserPoolClient"]
         issuer = f"https://cognito-idp.{stack.region}.amazonaws.com/{pool}"
         self._verifier = TokenVerifier(jwks_url=jwks_url, issuer=issuer, client_id=client)
+        self._jwt_authorizer = JwtAuthorizer(jwks_url)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -188,9 +184,7 @@ class Gateway:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> tuple[Response, str]:
-        if self._openapi and request.method == "GET" and request.path in ("/openapi.json", "/swagger"):
-            if request.path == "/swagger":
-                return Response(SWAGGER_UI, content_type="text/html"), "Swagger UI"
+        if self._openapi and request.method == "GET" and request.path == "/openapi.json":  # Swagger UI: swagger.py
             return _json(200, self._openapi(), self._cors.simple), "OpenAPI"
         if self._connections and (managed := MANAGED_CONNECTION.match(request.path)):
             return self._manage(self._connections, managed["connection_id"], request), "@connections"
@@ -209,7 +203,12 @@ class Gateway:
     def _serve(self, route: Route, parameters: dict[str, str], request: Request) -> tuple[Response, str]:
         cors_headers = self._cors.simple
         claims: dict[str, Any] | None = None
-        if route.authorized:
+        if route.jwt is not None:
+            try:
+                claims = self._jwt_authorizer.check(route.jwt, dict(request.headers))
+            except Refused as refused:
+                return _json(refused.status, refused.body, cors_headers), "JWT authorizer"
+        elif route.authorized:
             try:
                 claims = self._verifier.verify(bearer_token(dict(request.headers))).claims
             except Unauthenticated as refused:
@@ -281,7 +280,7 @@ def rest_event(
         "identity": {"sourceIp": request.remote_addr, "userAgent": request.headers.get("User-Agent")},
     }
     if claims is not None:
-        context["authorizer"] = {"claims": {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}}
+        context["authorizer"] = {"claims": authorizer_claims(claims)}
     return {
         "resource": route.path,
         "path": request.path,
@@ -296,6 +295,27 @@ def rest_event(
         "body": body,
         "isBase64Encoded": encoded,
     }
+
+
+# How a REST API's Cognito authorizer renders the token's time claims: as Java prints a date, in UTC.
+AUTHORIZER_DATE_CLAIMS = frozenset({"exp", "iat"})
+AUTHORIZER_DATE_FORMAT = "%a %b %d %H:%M:%S UTC %Y"
+
+
+def authorizer_claims(verified: dict[str, Any]) -> dict[str, str]:
+    """A verified token's claims as a REST API's Cognito authorizer passes them on: every value a string,
+    lists (`cognito:groups`) joined by commas, `exp`/`iat` as dates, booleans as true/false."""
+
+    def rendered(name: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if name in AUTHORIZER_DATE_CLAIMS and isinstance(value, int | float):
+            return time.strftime(AUTHORIZER_DATE_FORMAT, time.gmtime(value))
+        if isinstance(value, list | tuple):
+            return GROUPS_SEPARATOR.join(str(item) for item in value)
+        return str(value)
+
+    return {name: rendered(name, value) for name, value in verified.items()}
 
 
 def lambda_response(result: Any) -> Response | None:

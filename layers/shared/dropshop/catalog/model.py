@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 
 from dropshop.catalog.currencies import CURRENCIES
+from dropshop.catalog.vat import VatCategory
 from dropshop.platform.model import ApiModel, Name, Text
 
 
@@ -61,6 +62,9 @@ class ProductDraft(ApiModel):
     category: Category
     price: Price
     stock: StrictInt = Field(ge=0, le=1_000_000)
+    vat_category: VatCategory = Field(
+        default=VatCategory.STANDARD, description="The VAT rate it is sold under; prices include that VAT."
+    )
 
 
 class Product(ProductDraft):

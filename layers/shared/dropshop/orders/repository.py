@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from dropshop.orders.model import InvoiceSummary, Order, OrderLine, OrderStatus, StatusChange
+from dropshop.orders.model import CreditNoteSummary, InvoiceSummary, Order, OrderLine, OrderStatus, StatusChange
 from dropshop.platform.bus import DomainEvent, outbox_put
 from dropshop.platform.dynamodb import TransactionCancelled, transact_write
 from dropshop.platform.pagination import read_page
@@ -94,6 +94,20 @@ class OrderRepository:
             return False
         return True
 
+    def attach_credit_note(self, order_id: str, note: CreditNoteSummary) -> bool:
+        """Show the credit note on the order; False when the order does not exist."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_key(order_id, ORDER_ENTRY),
+                UpdateExpression="SET creditNoteNumber = :number, creditNoteIssuedAt = :at",
+                ConditionExpression="attribute_exists(orderId)",
+                ExpressionAttributeValues={":number": {"S": note.number}, ":at": {"S": note.issued_at}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def get(self, order_id: str) -> Order | None:
         items = self._dynamodb.query(
             TableName=self._table,
@@ -169,6 +183,9 @@ def _order(item: dict[str, Any]) -> Order:
     invoice = None
     if "invoiceNumber" in item:
         invoice = InvoiceSummary(number=item["invoiceNumber"]["S"], issued_at=item["invoiceIssuedAt"]["S"])
+    credit_note = None
+    if "creditNoteNumber" in item:
+        credit_note = CreditNoteSummary(number=item["creditNoteNumber"]["S"], issued_at=item["creditNoteIssuedAt"]["S"])
     return Order.model_validate(
         {
             "orderId": item["orderId"]["S"],
@@ -180,6 +197,7 @@ def _order(item: dict[str, Any]) -> Order:
             "updatedAt": item["updatedAt"]["S"],
             "updatedBy": item["updatedBy"]["S"],
             "invoice": invoice,
+            "creditNote": credit_note,
         }
     )
 

@@ -10,10 +10,11 @@ from typing import Any
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product
 from dropshop.identity.model import Principal
-from dropshop.invoicing.events import INVOICE_ISSUED
+from dropshop.invoicing.events import CREDIT_NOTE_ISSUED, INVOICE_ISSUED
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED, order_placed, order_status_changed
 from dropshop.orders.model import (
     ChangeStatus,
+    CreditNoteSummary,
     InvoiceSummary,
     Order,
     OrderPage,
@@ -22,7 +23,7 @@ from dropshop.orders.model import (
     StatusChange,
 )
 from dropshop.orders.repository import OrderRepository
-from dropshop.platform import aws
+from dropshop.platform import aws, idempotency
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.clock import now_iso
 from dropshop.platform.dynamodb import TransactionCancelled, backoff
@@ -47,10 +48,6 @@ def _orders() -> OrderRepository:
 def place_order(request: PlaceOrder, *, customer: Principal, idempotency_key: str | None = None) -> Order:
     """Price the lines from the catalog and reserve their stock in the order's own transaction: concurrent
     orders can never oversell. With an idempotency key, a retry returns the first order and reserves nothing."""
-    # Powertools idempotency loads boto3 (~200 ms): only the function that places orders imports it; the
-    # worker, invoicing and real time use this module too.
-    from dropshop.platform import idempotency
-
     key = idempotency.checked_key(idempotency_key)
     if key is None:
         return _place(request, customer.user_id)
@@ -194,10 +191,18 @@ def attach_invoice(event: DomainEvent) -> None:
         logger.warning("invoice for an unknown order", extra={"orderId": event.data["orderId"]})
 
 
+def attach_credit_note(event: DomainEvent) -> None:
+    """Show the issued credit note on its order (setting the same number again is harmless)."""
+    note = CreditNoteSummary(number=event.data["creditNoteNumber"], issued_at=event.data["issuedAt"])
+    if not _orders().attach_credit_note(event.data["orderId"], note):
+        logger.warning("credit note for an unknown order", extra={"orderId": event.data["orderId"]})
+
+
 REACTIONS = {
     ORDER_PLACED: [record_history, confirm_placed_order],
     ORDER_STATUS_CHANGED: [record_history],
     INVOICE_ISSUED: [attach_invoice],
+    CREDIT_NOTE_ISSUED: [attach_credit_note],
 }
 
 

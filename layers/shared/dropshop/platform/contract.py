@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 # The Cognito user pool's ID token, as `Authorization: Bearer <jwt>` (the security scheme tools/openapi.py adds).
-SECURITY_SCHEME = "cognito"
+SECURITY_SCHEME = "CognitoIdToken"
 SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 # The one error body (dropshop.platform.error_body.ErrorBody), by reference: a function that never validates
 # does not import pydantic at cold start for its documentation; tools/openapi.py adds the schema.
