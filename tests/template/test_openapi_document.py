@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
+from tests.template.conftest import Template, of_type
 from tools import openapi
 
-PROTECTED = {"/session", "/files", "/files/{file_id}", "/orders", "/orders/{order_id}", "/orders/{order_id}/invoice"}
+
+def shape(path: str) -> str:
+    """/orders/{orderId} (the template) and /orders/{order_id} (the document) are one route."""
+    return re.sub(r"\{\w+\}", "{}", path)
+
+
+def guarded_by_the_cognito_authorizer(template: Template) -> set[tuple[str, str]]:
+    """The REST routes the template puts behind its default (Cognito) authorizer: all but `Authorizer: NONE`."""
+    guarded = set()
+    for function in of_type(template, "AWS::Serverless::Function").values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "Api" and event["Properties"].get("Auth", {}).get("Authorizer") != "NONE":
+                guarded.add((event["Properties"]["Method"].lower(), shape(event["Properties"]["Path"])))
+    return guarded
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +49,14 @@ def test_every_refusal_is_documented_with_the_error_body(document: dict[str, Any
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
 
 
-def test_protected_routes_and_only_they_require_the_cognito_token(document: dict[str, Any]) -> None:
+def test_the_routes_the_authorizer_guards_and_only_they_require_the_cognito_token(
+    document: dict[str, Any], template: Template
+) -> None:
     assert document["components"]["securitySchemes"]["CognitoIdToken"]["scheme"] == "bearer"
+    guarded = guarded_by_the_cognito_authorizer(template)
+    assert len(guarded) > 10
     for path, method, operation in operations(document):
-        protected = path in PROTECTED or (method in ("post", "put", "delete") and path != "/telemetry")
+        protected = (method, shape(path)) in guarded
         assert (operation.get("security") == [{"CognitoIdToken": []}]) == protected, (method, path)
         assert ("401" in operation["responses"]) == protected, (method, path)
 
@@ -55,3 +74,17 @@ def test_the_idempotency_key_pattern_is_the_one_the_api_enforces(document: dict[
 
     (header,) = document["paths"]["/orders"]["post"]["parameters"]
     assert json.dumps(header["schema"]).count(json.dumps(KEY_PATTERN)) == 1
+
+
+def test_the_readmes_api_table_lists_every_documented_route(document: dict[str, Any]) -> None:
+    readme = (openapi.ROOT / "README.md").read_text()
+    # | GET | `/orders/{orderId}` | ...: the path up to its query string, parameters compared by position.
+    listed = {
+        (method, shape(path.split("?")[0]))
+        for method, path in re.findall(r"^\| (GET|POST|PUT|DELETE) \| `([^`]+)`", readme, re.MULTILINE)
+    }
+    for path, method, _ in operations(document):
+        assert (method.upper(), shape(path)) in listed, (method, path)
+    assert "### Errors" in readme
+    for status in {int(s) for _, _, op in operations(document) for s in op["responses"] if int(s) >= 400}:
+        assert f"| {status} |" in readme, f"README's error table lacks {status}"
