@@ -273,3 +273,17 @@ def test_the_web_acl_parameter_turns_it_on_or_off_in_any_stage(
 ) -> None:
     resources = for_parameters(translated, **overrides)["Resources"]
     assert ("RestApiWebAcl" in resources, "RestApiWebAclAssociation" in resources) == (expected, expected)
+
+
+# ---------------------------------------------------------------- lint suppressions
+
+
+def test_every_checkov_suppression_says_why(template: Template) -> None:
+    skips = [
+        (name, skip)
+        for name, resource in template["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    unexplained = [(name, skip.get("id")) for name, skip in skips if len(str(skip.get("comment", ""))) < 20]
+    assert not unexplained, f"suppressed without a reason: {unexplained}"
