@@ -14,6 +14,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 LOCAL_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 ENV ?= default
 PORT ?= 3000
+WS_PORT ?= $(shell echo $$(($(PORT) + 1)))
+AWS_PORT ?= 5000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
@@ -29,8 +31,8 @@ $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt $(wildcard 
 
 setup: $(BIN)/activate ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
 
-local: setup ## The whole backend on 127.0.0.1:3000, no Docker, no AWS account (Ctrl-C stops it)
-	$(BIN)/python -m tools.local --port $(PORT)
+local: setup ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto); Ctrl-C stops it
+	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT)
 
 test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest
@@ -67,16 +69,19 @@ invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (n
 start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Docker)
 	$(BIN)/sam local start-api --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-token: setup ## An ID token: AS=customer|admin from `make local`, or LOGIN=.. PASSWORD=.. [EVENT=..] from a stack
+token: setup ## A token: AS=customer|admin|machine from `make local`; LOGIN=.. PASSWORD=.. [EVENT=..] or BATCH=1 from a stack
 ifdef AS
 	@$(BIN)/python -m tools.local token --as $(AS)
+else ifdef BATCH
+	@$(BIN)/python -m tools.token --client-credentials
 else
 	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
 endif
 
-bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory
+bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench
 	$(BIN)/python -m tools.pipeline_bench
+	$(BIN)/python -m tools.local_bench
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

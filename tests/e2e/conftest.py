@@ -22,10 +22,16 @@ class Client:
     base: str
 
     def request(
-        self, method: str, path: str, *, token: str | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any]]:
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json"} | (headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)  # noqa: S310
@@ -40,7 +46,7 @@ class Client:
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     lines: list[str] = []
     state = tmp_path_factory.mktemp("local-stack")
-    stack = LocalStack(port=0, aws_port=None, log=lines.append, state_dir=state).start()
+    stack = LocalStack(port=0, log=lines.append, state_dir=state).start()
     try:
         yield stack
     finally:
@@ -73,6 +79,18 @@ def customer_token(local: LocalStack) -> str:
 @pytest.fixture(scope="session")
 def admin_token(local: LocalStack) -> str:
     return sign_in(local, "admin")
+
+
+@pytest.fixture(scope="session")
+def machine_token(local: LocalStack) -> str:
+    """What a batch job sends to POST /writer: client credentials exchanged at the pool's token endpoint."""
+    from tools.token import client_credentials
+
+    assert local.stack is not None
+    client = local.stack.client("cognito-idp").describe_user_pool_client(
+        UserPoolId=local.stack.physical["UserPool"], ClientId=local.stack.physical["BatchJobClient"]
+    )["UserPoolClient"]
+    return client_credentials(f"{local.url}/oauth2/token", client["ClientId"], client["ClientSecret"])
 
 
 def eventually(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:

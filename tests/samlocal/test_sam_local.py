@@ -64,7 +64,7 @@ def sam() -> list[str]:
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = LocalStack(port=0, aws_port=None, log=lambda _: None, state_dir=tmp_path_factory.mktemp("local"))
+    stack = LocalStack(port=0, log=lambda _: None, state_dir=tmp_path_factory.mktemp("local"))
     stack.start()
     try:
         yield stack

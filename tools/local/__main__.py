@@ -1,7 +1,8 @@
 """The local backend.
 
-python -m tools.local [--port 3000] [--aws-port 5000]     start it (Ctrl-C stops it)
+python -m tools.local [--port 3000] [--websocket-port 3001] [--aws-port 5000]   start it (Ctrl-C stops it)
 python -m tools.local token --as customer|admin          an ID token for a seeded user
+python -m tools.local token --as machine                 a batch job's access token (POST /writer)
 """
 
 from __future__ import annotations
@@ -17,11 +18,23 @@ import boto3
 # The gateway verifies tokens with the layer's own verifier: put the layer on the path, as pytest does.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "shared"))
 
-from tools.local.server import LocalStack, state
+from tools.local.ports import PortBusy
+from tools.local.server import STATE_DIR, LocalStack, state
+from tools.token import client_credentials
 
 
-def serve(port: int, aws_port: int | None) -> int:
-    stack = LocalStack(port=port, aws_port=aws_port, log=lambda line: print(line, flush=True)).start()
+def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path) -> int:
+    stack = LocalStack(
+        port=port,
+        websocket_port=websocket_port,
+        aws_port=aws_port,
+        state_dir=state_dir,
+        log=lambda line: print(line, flush=True),
+    )
+    try:
+        stack.start()
+    except PortBusy as busy:
+        raise SystemExit(f"make local: {busy}") from None
     print(stack.banner(), flush=True)
     stopped = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
@@ -36,6 +49,10 @@ def serve(port: int, aws_port: int | None) -> int:
 
 def token(group: str) -> int:
     local = state()
+    if group == "machine":
+        client = local["batchJobClient"]
+        print(client_credentials(local["tokenEndpoint"], client["clientId"], client["clientSecret"]))
+        return 0
     user = local["users"][group]
     cognito = boto3.client("cognito-idp", endpoint_url=local["aws"], region_name=local["region"])
     result = cognito.initiate_auth(
@@ -51,12 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "token"])
     parser.add_argument("--port", type=int, default=3000)
-    parser.add_argument("--aws-port", type=int, default=5000)
-    parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin"])
+    parser.add_argument("--websocket-port", type=int, default=None, help="default: the port after --port")
+    parser.add_argument("--aws-port", type=int, default=5000, help="moto's server, the stack's AWS endpoint")
+    parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help="stack.json, env.json and function logs")
+    parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin", "machine"])
     args = parser.parse_args(argv)
     if args.command == "token":
         return token(args.group)
-    return serve(args.port, args.aws_port)
+    return serve(args.port, args.websocket_port, args.aws_port, args.state_dir)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,15 @@
 
 Its own process, because moto's in-process server shares the backends that every `mock_aws` resets.
 It serves requests on threads; DynamoDB's writes are made atomic there (see `serve`), as on AWS.
+It serves on a socket the stack already listens on (tools.local.ports): the endpoint that answers is this
+stack's own moto, never another stack's on the same port.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
+import os
 import socket
 import subprocess
 import sys
@@ -22,15 +26,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def moto_server(port: int | None = None) -> Iterator[str]:
-    """Start the server, wait until it answers, yield its endpoint URL; stop it on the way out."""
-    port = port or free_port()
+def moto_server(listening: socket.socket | None = None) -> Iterator[str]:
+    """Serve on the `listening` socket (by default one on any free port), wait until it answers, yield its
+    endpoint URL; stop it on the way out."""
+    listening = listening or socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "tools.local.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "tools.local.moto_server", "--port", str(port), "--fd", str(listening.fileno())],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        pass_fds=[listening.fileno()],
+        start_new_session=True,  # Ctrl-C reaches the stack, which stops this server in order
     )
+    listening.close()  # the server holds the port now
     endpoint = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(endpoint, server)
@@ -60,15 +69,21 @@ def _wait_until_up(endpoint: str, server: subprocess.Popen[bytes], timeout: floa
     raise TimeoutError(f"moto's server did not answer at {endpoint}")
 
 
-def serve() -> None:
+def serve(argv: list[str]) -> None:
     """moto's server, with each DynamoDB write (a transaction included) atomic against the others.
 
     DynamoDB evaluates a condition and applies its write as one step, and transactions are serializable;
     moto's backend checks and writes in separate Python steps, so two request threads can both pass
     `stock >= :quantity`. One lock over the writing operations restores what AWS guarantees.
     """
-    from moto import server
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--fd", type=int, required=True, help="a socket already listening on 127.0.0.1:port")
+    args = parser.parse_args(argv)
 
     lock = threading.RLock()
 
@@ -82,8 +97,11 @@ def serve() -> None:
 
     for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
         setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
-    server.main(sys.argv[1:])
+    os.environ["MOTO_PORT"] = str(args.port)  # what moto writes into the URLs it returns (queue URLs)
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
-    serve()
+    serve(sys.argv[1:])

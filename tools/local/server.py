@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,12 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tools.local.gateway import Gateway
+from tools.local.gateway import Gateway, routes
 from tools.local.moto_server import moto_server
-from tools.local.runtime import ROOT, FunctionError, Worker
+from tools.local.oauth2 import TokenEndpoint
+from tools.local.ports import listen, port_of
+from tools.local.runtime import LOCAL_CONCURRENCY, ROOT, Function, FunctionError, Zygote
 from tools.local.stack import Stack, provision
+from tools.local.swagger import swagger_ui, with_bearer_auth
 from tools.local.websocket import WebSocketGateway
 from tools.local.wiring import Wiring
 
@@ -67,6 +72,8 @@ def seed_order(stack: Stack, customer_id: str) -> None:
     """The demo order (two enamel mugs), written through the orders' repository with its stock and event."""
     from dropshop.catalog.model import Money
     from dropshop.catalog.repository import ProductRepository
+    from dropshop.catalog.vat import VatCategory
+    from dropshop.catalog.vat import rate as vat_rate
     from dropshop.orders.events import order_placed
     from dropshop.orders.model import Order, OrderLine, OrderStatus
     from dropshop.orders.repository import OrderRepository
@@ -75,7 +82,15 @@ def seed_order(stack: Stack, customer_id: str) -> None:
     dynamodb, outbox = stack.client("dynamodb"), stack.physical["OutboxTable"]
     mug = DEMO_PRODUCTS[0]
     price = Money(amount=mug["price"], currency="EUR")
-    line = OrderLine(product_id=mug["productId"], name=mug["name"], quantity=2, unit_price=price, total=price.times(2))
+    line = OrderLine(
+        product_id=mug["productId"],
+        name=mug["name"],
+        quantity=2,
+        unit_price=price,
+        total=price.times(2),
+        vat_category=VatCategory.STANDARD,  # the demo catalog's default
+        vat_rate=vat_rate(VatCategory.STANDARD),
+    )
     now = now_iso()
     order = Order(
         order_id=DEMO_ORDER_ID,
@@ -92,17 +107,29 @@ def seed_order(stack: Stack, customer_id: str) -> None:
     OrderRepository(dynamodb, stack.physical["OrdersTable"], outbox).add(order, [stock], order_placed(order))
 
 
+def concurrency_of(stack: Stack, function: str, *, cap: int) -> int:
+    """How many workers a function may run at once: the local cap, or its reserved concurrency when lower.
+    A reservation of 0 (throttled on AWS) still gets one worker: locally a function is there to be called."""
+    properties = stack.template.get("Globals", {}).get("Function", {}) | stack.resources[function]["Properties"]
+    reserved = stack.resolve(properties.get("ReservedConcurrentExecutions"))
+    return cap if reserved is None else max(1, min(cap, int(reserved)))
+
+
 @dataclass
 class LocalStack:
-    port: int = 3000
-    websocket_port: int | None = None  # the port after `port` unless given (0: any free port)
-    aws_port: int | None = None
+    port: int = 3000  # 0 (for any of the ports): any free port
+    websocket_port: int | None = None  # the port after `port` unless given
+    aws_port: int = 0
     log: Callable[[str], None] = print
     seed: bool = True
     state_dir: Path = STATE_DIR
+    concurrency: int = LOCAL_CONCURRENCY  # workers per function at most (less where the template reserves less)
+    idle_timeout: float = 60.0  # seconds before an idle extra worker retires
+    parameters: dict[str, str] = field(default_factory=dict)  # the template's parameters (FrontendOrigin, ...)
     stack: Stack | None = None
     endpoint: str = ""
-    workers: dict[str, Worker] = field(default_factory=dict)
+    functions: dict[str, Function] = field(default_factory=dict)
+    _zygote: Zygote | None = None
     _exits: ExitStack = field(default_factory=ExitStack)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _http: BaseWSGIServer | None = None
@@ -127,37 +154,51 @@ class LocalStack:
     def _start(self) -> LocalStack:
         started = time.monotonic()
         self.state_dir.mkdir(exist_ok=True)
-        self.endpoint = self._exits.enter_context(moto_server(self.aws_port))
+        # The ports first: a busy one stops the start before anything runs (and before another stack is reached).
+        beside = self.port + 1 if self.port else 0
+        api = self._exits.enter_context(listen(self.port, "PORT"))
+        websocket = self._exits.enter_context(
+            listen(self.websocket_port if self.websocket_port is not None else beside, "WS_PORT")
+        )
+        moto = self._exits.enter_context(listen(self.aws_port, "AWS_PORT"))
+        self.port, self.websocket_port = port_of(api), port_of(websocket)
+        self._zygote = Zygote()  # imports the functions' shared libraries while moto starts and we provision
+        self.endpoint = self._exits.enter_context(moto_server(moto))
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
-        self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint)
-        self._bind_apis()  # first: the functions' environment names the ports the APIs got
-        self._start_workers()
+        self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint, overrides=self.parameters)
+        self._bind_apis(api, websocket)  # first: the functions' environment names the ports the APIs got
+        seeding = threading.Thread(target=self._seed if self.seed else lambda: None, name="seed")
+        seeding.start()  # while the functions start
+        self._start_functions()
+        seeding.join()
         wiring = Wiring(self.stack, invoker=self.invoke)
         self._exits.callback(self._stopping.set)
         threading.Thread(target=self._pump, args=(wiring,), name="event-sources", daemon=True).start()
+        threading.Thread(target=self._retire_idle_workers, name="scale-in", daemon=True).start()
         self._serve_apis()
-        if self.seed:
-            self._seed()
         self._write_state()
         self.log(f"ready in {time.monotonic() - started:.1f} s")
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # the event sources first: no invocation starts a worker while they stop
         if self._http is not None:
             if self._serving:
                 self._http.shutdown()  # waits for serve_forever: only if it ever ran
             self._http.server_close()
         if self._websockets is not None:
             self._websockets.stop()
-        for worker in self.workers.values():
-            worker.stop()
+        for function in self.functions.values():
+            function.stop()
+        if self._zygote is not None:
+            self._zygote.stop()
         self._exits.close()
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         started = time.monotonic()
         outcome = "ok"
         try:
-            return self.workers[function].invoke(event)
+            return self.functions[function].invoke(event)
         except FunctionError as error:
             outcome = f"{error.error['errorType']}: {error.error['errorMessage']}"[:160]
             raise
@@ -170,18 +211,23 @@ class LocalStack:
         merged["servers"] = [{"url": self.url}]
         paths: dict[str, Any] = {}
         schemas: dict[str, Any] = {}
-        for worker in self.workers.values():
-            document = worker.openapi()
-            if document:
+        for function in self.functions.values():
+            _, document = function.call("openapi")
+            if isinstance(document, str):
                 described = json.loads(document)
                 paths |= described.get("paths", {})
                 schemas |= described.get("components", {}).get("schemas", {})
-        return merged | {"paths": dict(sorted(paths.items())), "components": {"schemas": schemas}}
+        assert self.stack is not None
+        authorized = {(route.method, route.path) for route in routes(self.stack) if route.authorized}
+        document = merged | {"paths": dict(sorted(paths.items())), "components": {"schemas": schemas}}
+        return with_bearer_auth(document, authorized)
 
     # ------------------------------------------------------------------ parts
 
-    def _start_workers(self) -> None:
+    def _start_functions(self) -> None:
+        """Every function with one warm worker, their inits in parallel."""
         assert self.stack is not None
+        assert self._zygote is not None
         logs = self.state_dir / "logs"
         logs.mkdir(exist_ok=True)
         for name, resource in self.stack.of_type("AWS::Serverless::Function").items():
@@ -196,13 +242,25 @@ class LocalStack:
                 "POWERTOOLS_TRACE_DISABLED": "true",
             }
             code_dir = ROOT / resource["Properties"]["CodeUri"]
-            self.workers[name] = Worker(name, code_dir, environment, logs / f"{name}.log")
-        for worker in self.workers.values():
-            worker.start()
-        for worker in self.workers.values():
-            worker.wait_ready()
+            self.functions[name] = Function(
+                name,
+                code_dir,
+                environment,
+                logs / f"{name}.log",
+                self._zygote,
+                concurrency=concurrency_of(self.stack, name, cap=self.concurrency),
+                log=self.log,
+            )
+        first_workers = [(function, function.start()) for function in self.functions.values()]
+        for function, worker in first_workers:
+            function.ready(worker)
 
-    def _bind_apis(self) -> None:
+    def _retire_idle_workers(self) -> None:
+        while not self._stopping.wait(1.0):
+            for function in self.functions.values():
+                function.retire_idle(self.idle_timeout)
+
+    def _bind_apis(self, api: socket.socket, websocket: socket.socket) -> None:
         """The REST and HTTP APIs (and the WebSocket Management API) on `port`, the WebSocket API beside it."""
         assert self.stack is not None
         jwks = f"{self.endpoint}/{self.stack.physical['UserPool']}/.well-known/jwks.json"
@@ -210,10 +268,13 @@ class LocalStack:
         gateway = Gateway(
             self.stack, self.invoke, jwks_url=jwks, log=self.log, openapi=self.openapi, connections=self._websockets
         )
-        wanted = self.websocket_port if self.websocket_port is not None else (self.port + 1 if self.port else 0)
-        self._http = make_server("127.0.0.1", self.port, gateway, threaded=True)
-        self.port = self._http.server_port  # the one the OS gave, when asked for port 0
-        self.websocket_port = self._websockets.bind(wanted)
+        # The user pool domain's token endpoint (batch jobs' client credentials) answers beside the APIs.
+        pool = self.stack.physical["UserPool"]
+        tokens = TokenEndpoint(self.stack.client("cognito-idp"), pool, REGION)
+        apis = DispatcherMiddleware(gateway, {"/swagger": swagger_ui(), "/oauth2": tokens})
+        with api:  # werkzeug serves a duplicate of the listening socket
+            self._http = make_server("127.0.0.1", self.port, apis, threaded=True, fd=api.fileno())
+        self._websockets.bind(websocket)
 
     def _serve_apis(self) -> None:
         assert self._http is not None
@@ -299,12 +360,21 @@ class LocalStack:
             "region": REGION,
             "userPoolId": self.stack.physical["UserPool"],
             "userPoolClientId": self.stack.physical["UserPoolClient"],
+            "tokenEndpoint": f"{self.url}/oauth2/token",
+            "batchJobClient": self._batch_job_client(),
             "dataBucket": self.stack.physical["DataBucket"],
             "users": {group: {**user, "password": DEMO_PASSWORD} for group, user in DEMO_USERS.items()},
         }
         (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
-        env_vars = {name: worker.environment for name, worker in self.workers.items()}
+        env_vars = {name: function.environment for name, function in self.functions.items()}
         (self.state_dir / "env.json").write_text(json.dumps(env_vars, indent=2))
+
+    def _batch_job_client(self) -> dict[str, str]:
+        assert self.stack is not None
+        client = self.stack.client("cognito-idp").describe_user_pool_client(
+            UserPoolId=self.stack.physical["UserPool"], ClientId=self.stack.physical["BatchJobClient"]
+        )["UserPoolClient"]
+        return {"clientId": client["ClientId"], "clientSecret": client["ClientSecret"]}
 
     def banner(self) -> str:
         assert self.stack is not None
@@ -315,7 +385,8 @@ class LocalStack:
         return (
             f"Drop Shop backend on {self.url}\n"
             f"  REST API:      {self.url}/session  /telemetry  /files  /products  /orders\n"
-            f"  HTTP API:      {self.url}/writer\n"
+            f"  HTTP API:      {self.url}/writer   (batch jobs and admins: make token AS=machine)\n"
+            f"  token endpoint: {self.url}/oauth2/token   (client credentials, as the user pool domain)\n"
             f"  WebSocket API: {self.websocket_url}/?token=<ID token>   (order status pushes; make token AS=customer)\n"
             f"  Swagger UI:    {self.url}/swagger   (OpenAPI: {self.url}/openapi.json)\n"
             f"  AWS (moto):    {self.endpoint}   (aws --endpoint-url {self.endpoint} ...)\n"

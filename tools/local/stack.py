@@ -264,11 +264,11 @@ def _user_pools(stack: Stack) -> None:
     for name, resource in stack.of_type("AWS::Cognito::UserPool").items():
         pool = cognito.create_user_pool(PoolName=stack.resolve(resource["Properties"]["UserPoolName"]))["UserPool"]
         stack.physical[name], stack.arns[name] = pool["Id"], pool["Arn"]
+    for resource in stack.of_type("AWS::Cognito::UserPoolResourceServer").values():
+        cognito.create_resource_server(**stack.resolve(resource["Properties"]))
     for name, resource in stack.of_type("AWS::Cognito::UserPoolClient").items():
-        props = stack.resolve(resource["Properties"])
-        client = cognito.create_user_pool_client(
-            UserPoolId=props["UserPoolId"], ClientName=props["ClientName"], ExplicitAuthFlows=props["ExplicitAuthFlows"]
-        )["UserPoolClient"]
+        # CloudFormation's properties are the API's parameters: OAuth flows, scopes and secret included.
+        client = cognito.create_user_pool_client(**stack.resolve(resource["Properties"]))["UserPoolClient"]
         stack.physical[name] = client["ClientId"]
     for resource in stack.of_type("AWS::Cognito::UserPoolGroup").values():
         props = stack.resolve(resource["Properties"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 import uuid
@@ -106,11 +107,9 @@ class WebSocketGateway:
         self._server: Server | None = None
         self._serving = False
 
-    def bind(self, port: int) -> int:
-        """Listen on 127.0.0.1:`port` (0: any free port); returns the port."""
-        self._server = serve(self._converse, "127.0.0.1", port, process_request=self._connect, compression=None)
-        bound: int = self._server.socket.getsockname()[1]
-        return bound
+    def bind(self, listening: socket.socket) -> None:
+        """Serve on a socket already listening (tools.local.ports)."""
+        self._server = serve(self._converse, sock=listening, process_request=self._connect, compression=None)
 
     def serve(self) -> None:
         assert self._server is not None

@@ -7,6 +7,8 @@ Every function names its smoke test in the hook's SMOKE_TESTS map (function name
 - `sqs` / `stream`: one record that only a direct invocation can carry (dropshop.platform.batch acknowledges
   it unhandled); passes when no record is reported failed.
 - `websocket ROUTE`: a WebSocket route event for a connection that does not exist; any answer but a 5xx.
+- `cognito TRIGGER`: a Cognito trigger event of a source the function leaves alone; passes when the
+  function hands the event back, as Cognito expects.
 A function missing from the map fails its deployment: a new function cannot slip through unjudged.
 """
 
@@ -56,6 +58,9 @@ def smoke_event(spec: str) -> dict[str, Any]:
     if kind == "websocket":
         (route,) = arguments
         return _websocket_event(route)
+    if kind == "cognito":
+        (trigger,) = arguments
+        return _cognito_trigger(trigger)
     raise ValueError(f"unknown smoke test {spec!r}")
 
 
@@ -67,6 +72,10 @@ def verdict(spec: str, answer: Any, function_error: str | None) -> str | None:
     if kind in {"sqs", "stream"}:
         if answer != {"batchItemFailures": []}:
             return f"the version failed its smoke record: {json.dumps(answer)[:500]}"
+        return None
+    if kind == "cognito":
+        if not isinstance(answer, dict) or answer.get("triggerSource") != spec.split()[1]:
+            return f"the version did not hand the trigger's event back: {json.dumps(answer)[:500]}"
         return None
     status = answer.get("statusCode") if isinstance(answer, dict) else None
     if not isinstance(status, int) or status >= 500:
@@ -142,4 +151,17 @@ def _websocket_event(route: str) -> dict[str, Any]:
             "identity": {"sourceIp": "127.0.0.1"},
         },
         "isBase64Encoded": False,
+    }
+
+
+def _cognito_trigger(trigger: str) -> dict[str, Any]:
+    return {
+        "version": "1",
+        "region": "smoke",
+        "userPoolId": "smoke",
+        "userName": f"canary-{uuid.uuid4()}",
+        "callerContext": {"awsSdkVersion": "smoke", "clientId": "smoke"},
+        "triggerSource": trigger,
+        "request": {"userAttributes": {}},
+        "response": {},
     }

@@ -1,0 +1,62 @@
+"""Inside a worker: one function's warm container, serving one invocation at a time.
+
+It sets the function's environment first, then imports `app` from the function's directory with the shared
+layer on its path (as Lambda puts /var/task and /opt/python): module-level state, environment variables and
+Powertools' service name stay the function's own, as in a Lambda container.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from tools.local.lambda_context import LambdaContext
+
+
+def serve(fd: int, spec: dict[str, Any]) -> None:
+    """Answer the stack's commands on the connection `fd` until it closes."""
+    connection = Connection(fd)
+    os.environ.clear()
+    os.environ.update(spec["environment"])
+    log = os.open(spec["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)  # the function's logs (Powertools writes JSON to stdout) go to its log file
+    os.dup2(log, 2)
+    sys.path[:0] = spec["path"]
+    try:
+        module = importlib.import_module("app")
+        handler = module.lambda_handler
+    except BaseException as error:
+        connection.send(("error", error_of(error)))
+        return
+    connection.send(("ready", None))
+    while True:
+        try:
+            command, event = connection.recv()
+        except (EOFError, OSError):
+            return
+        if command == "openapi":  # the function's Powertools resolver describes its routes, if it has one
+            resolver = getattr(module, "app", None)
+            describe = getattr(resolver, "get_openapi_json_schema", None)
+            connection.send(("ok", describe(title="Drop Shop REST API") if describe else None))
+            continue
+        if command != "invoke":
+            return
+        try:
+            connection.send(("ok", handler(event, LambdaContext(function_name=spec["name"]))))
+        except BaseException as error:
+            traceback.print_exc()
+            connection.send(("error", error_of(error)))
+        finally:
+            sys.stdout.flush()
+
+
+def error_of(error: BaseException) -> dict[str, Any]:
+    return {
+        "errorType": type(error).__name__,
+        "errorMessage": str(error),
+        "stackTrace": traceback.format_exception(error),
+    }
