@@ -34,7 +34,7 @@ def local_invoke(shop: Shop) -> Any:
 
 def test_every_function_the_hook_judges_passes_its_smoke_test_and_changes_nothing(shop: Shop) -> None:
     tests = smoke_tests(shop)
-    assert len(tests) == 14
+    assert sorted(tests) == sorted(set(shop.stack.of_type("AWS::Serverless::Function")) - {HOOK})
     dynamodb = shop.stack.client("dynamodb")
     tables = [shop.stack.physical[name] for name in shop.stack.of_type("AWS::DynamoDB::Table")]
     before = {table: dynamodb.scan(TableName=table, Select="COUNT")["Count"] for table in tables}
