@@ -106,13 +106,18 @@ def test_every_hooked_function_has_a_smoke_test_the_hook_may_run(translated: Tem
     assert sorted(r["Fn::Sub"] for r in invoke["Resource"]) == sorted(f"${{{f}.Arn}}:*" for f in SMOKE_TESTED)
     (codedeploy,) = [s for s in statements if s.get("Sid") == "JudgeThisStacksDeployments"]
     assert sorted(codedeploy["Action"]) == [
-        "codedeploy:GetDeployment",
+        "codedeploy:GetDeploymentTarget",
+        "codedeploy:ListDeploymentTargets",
         "codedeploy:PutLifecycleEventHookExecutionStatus",
     ]
     assert codedeploy["Resource"]["Fn::Sub"].endswith(":deploymentgroup:${ServerlessDeploymentApplication}/*")
     assert {s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]) for s in statements} == {
         "lambda:InvokeFunction",
-        ("codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"),
+        (
+            "codedeploy:ListDeploymentTargets",
+            "codedeploy:GetDeploymentTarget",
+            "codedeploy:PutLifecycleEventHookExecutionStatus",
+        ),
     }
 
 

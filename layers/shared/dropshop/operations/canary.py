@@ -36,16 +36,13 @@ class Target:
     version: str
 
 
-def deployment_target(deployment_info: dict[str, Any]) -> Target:
-    """Read from the AppSpec of a CodeDeploy Lambda deployment (as CloudFormation writes it: JSON)."""
-    appspec = json.loads(deployment_info["revision"]["appSpecContent"]["content"])
-    ((_, resource),) = appspec["Resources"][0].items()
-    properties = resource["Properties"]
-    name = str(properties["Name"])
+def deployment_target(deployment_target: dict[str, Any]) -> Target:
+    """The function version a Lambda deployment's one target shifts to, from CodeDeploy's
+    GetDeploymentTarget answer (`deploymentTarget.lambdaTarget.lambdaFunctionInfo`)."""
+    info = deployment_target["lambdaTarget"]["lambdaFunctionInfo"]
+    name = str(info["functionName"])
     # An ARN names the function in its seventh field (arn:aws:lambda:region:account:function:name).
-    return Target(
-        function=name.split(":")[6] if name.startswith("arn:") else name, version=str(properties["TargetVersion"])
-    )
+    return Target(function=name.split(":")[6] if name.startswith("arn:") else name, version=str(info["targetVersion"]))
 
 
 def smoke_event(spec: str) -> dict[str, Any]:
