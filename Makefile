@@ -16,7 +16,7 @@ PORT ?= 3000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint build build-local deploy invoke start-api token bench clean
+.PHONY: help setup local test lint build build-local deploy invoke start-api token bench refusals clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ endif
 bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc); pipeline requests, speed, memory
 	$(BIN)/python -m tools.bench
 	$(BIN)/python -m tools.pipeline_bench
+
+refusals: setup ## Every record the pipeline refused (LogTable), newest first: STACK=.. [ORIGIN=s3://bucket/key] [TABLE=..]
+	@$(BIN)/python -m tools.refusals --stack "$(or $(STACK),dropshop-dev)" $(if $(ORIGIN),--origin "$(ORIGIN)") $(if $(TABLE),--table "$(TABLE)")
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache
