@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -233,8 +233,32 @@ def reset(stack: Stack, wiring: Wiring) -> None:
     wiring.invocations.clear()
 
 
+# The cases that lost records before (issue #11), as one example: each poison record between valid ones in a
+# compressed NDJSON file with a BOM, CRLF and leading blank lines, in an array with a 64-bit overflow, and
+# in a POST /writer body sent twice (a client's retry), through faults and a duplicate S3 event.
+_ADA = {"id": "acc-0", "name": "Ada", "email": "ada@example.com", "status": "active", "balanceCents": 1}
+_POISON = [
+    Entry(b'{"a":' * 20_000 + b"1" + b"}" * 20_000),
+    Entry(b'{"id": "acc-1", "balanceCents": 1' + b"0" * 5000 + b"}"),
+    as_entry(_ADA | {"updatedAt": "9999-12-31T23:59:59-01:00"}),
+    as_entry(_ADA | {"updatedAt": "0001-01-01T00:00:00+01:00"}),
+    as_entry(_ADA | {"name": "\ud800", "updatedAt": "2026-11-24T12:00:00Z"}),
+    as_entry(_ADA | {"updatedAt": 1764000000}),
+]
+_NEWER, _OLDER = (as_entry(_ADA | {"updatedAt": t}) for t in ("2026-11-24T12:00:00Z", "0999-06-01T00:00:00Z"))
+_BODY = "[" + ", ".join(e.raw.decode() for e in [_OLDER, *_POISON[1:]]) + "]"
+
+
 @budget(examples=15)
 @given(files=st.lists(uploads(), max_size=2), requests=st.lists(bodies(), max_size=4), faults=FAULTS)
+@example(
+    files=[
+        Upload([_NEWER, *_POISON], "ndjson", newline=b"\r\n", blank_lines=2, bom=True, compressed=True),
+        Upload([as_entry(_ADA | {"balanceCents": 2**64}), _OLDER], "array"),
+    ],
+    requests=[(_BODY, list(enumerate([_OLDER, *_POISON[1:]])))] * 2,
+    faults=Faulty(dynamodb_rate=0.2, sqs_rate=0.3, throttle_rate=0.05, lost_deletes=0.05, duplicate_event=True),
+)
 def test_every_record_ends_in_exactly_one_table_whatever_arrives(
     stack: Stack,
     wiring: Wiring,
