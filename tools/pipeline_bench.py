@@ -162,7 +162,8 @@ def hostile_files(scratch: Path, big: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def transformer_memory(sizes_mb: list[int]) -> list[dict[str, Any]]:
+def transformer_memory(sizes_mb: list[int]) -> Iterator[dict[str, Any]]:
+    """One result per file, as soon as it is measured."""
     import boto3
 
     from tools.local.moto_server import moto_server
@@ -170,7 +171,6 @@ def transformer_memory(sizes_mb: list[int]) -> list[dict[str, Any]]:
     from tools.local.wiring import Wiring
 
     _aws_environment()
-    results = []
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as scratch:
         stack = provision(boto3.session.Session(region_name=REGION), endpoint_url=endpoint)
         env = {**os.environ, **stack.environment("TransformerFunction"), "AWS_ENDPOINT_URL": endpoint}
@@ -193,17 +193,14 @@ def transformer_memory(sizes_mb: list[int]) -> list[dict[str, Any]]:
             if child.returncode:
                 raise RuntimeError(child.stderr[-3000:])
             measured = json.loads(child.stdout.strip().splitlines()[-1])
-            results.append(
-                {
-                    "file": name,
-                    "size_mb": path.stat().st_size / 2**20,
-                    "seconds": time.perf_counter() - started,
-                    "over_baseline_mib": (measured["peak_kib"] - measured["baseline_kib"]) / 1024,
-                    "baseline_mib": measured["baseline_kib"] / 1024,
-                    "ingestion": measured["result"]["ingestion"],
-                }
-            )
-    return results
+            yield {
+                "file": name,
+                "size_mb": path.stat().st_size / 2**20,
+                "seconds": time.perf_counter() - started,
+                "over_baseline_mib": (measured["peak_kib"] - measured["baseline_kib"]) / 1024,
+                "baseline_mib": measured["baseline_kib"] / 1024,
+                "ingestion": measured["result"]["ingestion"],
+            }
 
 
 def main(argv: list[str] | None = None) -> int:
