@@ -162,6 +162,7 @@ def test_an_empty_file_is_recorded_as_empty(stack: Stack, wiring: Wiring, data: 
     [
         (b"id,name\n1,Ada\n", 0, "not JSON"),
         (b"\x00\x01binary", 0, "not JSON"),
+        (json.dumps([BEFORE]).encode("utf-16"), 0, "UTF-16"),
         (json.dumps([BEFORE, AFTER]).encode()[:-30], 1, "breaks off"),
         (gzip.compress(json.dumps([BEFORE, AFTER]).encode())[:-12], 0, "gzip"),
     ],
