@@ -136,7 +136,8 @@ def prepared(local: LocalStack, function: str, event_path: Path, workdir: Path) 
 
 
 # Samples that only a real AWS account answers: moto has no CodeDeploy lifecycle hooks (GetDeploymentTarget,
-# PutLifecycleEventHookExecutionStatus). The hook's judging runs on the local stack instead (tests/e2e).
+# PutLifecycleEventHookExecutionStatus). The hook judges every function on the local stack instead
+# (tests/integration/commerce/test_canary_smoke.py).
 NEEDS_REAL_AWS = {"pre_traffic.json": "moto has no CodeDeploy lifecycle hook API"}
 
 # Samples sent as the demo admin; the rest as the demo customer.
