@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYENV_PY := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13
 PYTHON ?= $(shell command -v python3.13 || echo $(PYENV_PY))
 VENV := .venv
+CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
 # sam build runs the layer's Makefile, which needs python3.13: the venv's comes first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -18,7 +19,7 @@ AWS_PORT ?= 5000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint openapi build build-local account deploy invoke start-api token bench clean
+.PHONY: help setup local test lint openapi build build-local account deploy invoke start-api token bench refusals clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,8 +37,15 @@ local: setup ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, 
 test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest
 
-lint: setup ## cfn-lint + sam validate --lint on the template, ruff, mypy on the layer and handlers
-	$(BIN)/cfn-lint template.yaml
+$(CHECKOV_VENV)/bin/checkov: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+# Both linters at zero findings: each one left is suppressed in the resource's Metadata, with its reason.
+lint: setup $(CHECKOV_VENV)/bin/checkov ## cfn-lint (+ serverless rules), checkov, sam validate --lint, ruff, mypy
+	$(BIN)/cfn-lint template.yaml account/template.yaml -a cfn_lint_serverless.rules
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml -f account/template.yaml --framework cloudformation --skip-download --compact --quiet
 	$(BIN)/sam validate --lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -77,6 +85,9 @@ bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc)
 	$(BIN)/python -m tools.bench
 	$(BIN)/python -m tools.pipeline_bench
 	$(BIN)/python -m tools.local_bench
+
+refusals: setup ## Every record the pipeline refused (LogTable), newest first: STACK=.. [ORIGIN=s3://bucket/key] [TABLE=..]
+	@$(BIN)/python -m tools.refusals --stack "$(or $(STACK),dropshop-dev)" $(if $(ORIGIN),--origin "$(ORIGIN)") $(if $(TABLE),--table "$(TABLE)")
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -67,7 +67,7 @@ def place_order(
 )
 @tracer.capture_method
 def list_orders(
-    status: OrderStatus | None = Query(None),  # noqa: B008 -- Powertools reads parameters from defaults
+    status: OrderStatus | None = Query(None),  # noqa: B008 - Powertools reads where a parameter comes from off its default
     customer_id: str | None = Query(None, alias="customerId", min_length=1, max_length=128),
     limit: int = Query(25, ge=1, le=100),
     cursor: str | None = Query(None, max_length=2048),
