@@ -18,7 +18,7 @@ AWS_PORT ?= 5000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint build build-local deploy invoke start-api token bench clean
+.PHONY: help setup local test lint build build-local account deploy invoke start-api token bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ build: setup ## sam build for deploys (arm64)
 build-local: setup ## sam build for sam local on this machine's architecture
 	ARCH=$(LOCAL_ARCH) $(BIN)/sam build --parameter-overrides Architecture=$(LOCAL_ARCH)
 
+account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role
+	$(BIN)/sam deploy --config-env account
+
 deploy: build ## sam deploy (ENV=default for dev, ENV=prod for production)
 	$(BIN)/sam deploy --config-env $(ENV)
 
@@ -58,9 +61,11 @@ invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (n
 start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Docker)
 	$(BIN)/sam local start-api --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-token: setup ## An ID token: AS=customer|admin from `make local`, or LOGIN=.. PASSWORD=.. [EVENT=..] from a stack
+token: setup ## A token: AS=customer|admin|machine from `make local`; LOGIN=.. PASSWORD=.. [EVENT=..] or BATCH=1 from a stack
 ifdef AS
 	@$(BIN)/python -m tools.local token --as $(AS)
+else ifdef BATCH
+	@$(BIN)/python -m tools.token --client-credentials
 else
 	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
 endif

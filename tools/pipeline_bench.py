@@ -87,6 +87,8 @@ def end_to_end(count: int) -> dict[str, float]:
         stack = provision(boto3.session.Session(region_name=REGION))
         for function in stack.of_type("AWS::Serverless::Function"):
             os.environ.update(stack.environment(function))
+        # One process, one Metrics for every function: named after the benchmark, not the last function read.
+        os.environ["POWERTOOLS_SERVICE_NAME"] = "pipeline-bench"
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         # Imported once the functions' environment is set, as on Lambda (Powertools reads it at import).
         from dropshop.platform import aws

@@ -1,18 +1,25 @@
-"""Sign a user in to the stack's user pool and print their ID token, or fill it into a sample event.
+"""Sign a user in to the stack's user pool and print their ID token, or fill it into a sample event; or get
+the access token a batch job sends to POST /writer.
 
     python -m tools.token --username jane --password '...'                       # prints the ID token
     python -m tools.token --username jane --password '...' --event events/session/get-session.json
         # writes events/session/get-session.local.json (git-ignored) for `sam local invoke -e`
+    python -m tools.token --client-credentials                                    # a batch job's access token
 
-The app client comes from --client-id, $USER_POOL_CLIENT_ID, or the stack's `UserPoolClientId` output.
-Set AWS_ENDPOINT_URL to sign in against a local AWS instead of the real one.
+The app client comes from --client-id, $USER_POOL_CLIENT_ID, or the stack's `UserPoolClientId` output; a
+batch job's client, secret and token endpoint from the stack (`BatchJobClientId`, `TokenEndpoint`) unless
+given. Set AWS_ENDPOINT_URL to sign in against a local AWS instead of the real one.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +27,39 @@ import boto3
 import jwt
 
 DEFAULT_STACK = "dropshop-dev"
+PIPELINE_WRITE = "dropshop/pipeline.write"
+
+
+def stack_outputs(stack_name: str) -> dict[str, str]:
+    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
 def client_id_from_stack(stack_name: str) -> str:
-    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    return outputs["UserPoolClientId"]
+    return stack_outputs(stack_name)["UserPoolClientId"]
+
+
+def batch_job_client_from_stack(stack_name: str) -> tuple[str, str, str]:
+    """The token endpoint, client id and secret of the stack's batch-job app client."""
+    outputs = stack_outputs(stack_name)
+    client = boto3.client("cognito-idp").describe_user_pool_client(
+        UserPoolId=outputs["UserPoolId"], ClientId=outputs["BatchJobClientId"]
+    )["UserPoolClient"]
+    return outputs["TokenEndpoint"], client["ClientId"], client["ClientSecret"]
+
+
+def client_credentials(token_url: str, client_id: str, client_secret: str, scope: str = PIPELINE_WRITE) -> str:
+    """OAuth2 client credentials at the user pool domain: the access token a batch job sends to POST /writer."""
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    request = urllib.request.Request(  # noqa: S310 - the stack's own token endpoint (https, or the local stack)
+        token_url,
+        data=urllib.parse.urlencode({"grant_type": "client_credentials", "scope": scope}).encode(),
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        token: str = json.loads(response.read())["access_token"]
+    return token
 
 
 def sign_in(client_id: str, username: str, password: str) -> str:
@@ -39,14 +73,16 @@ def sign_in(client_id: str, username: str, password: str) -> str:
 
 
 def fill_event(template: Path, id_token: str) -> Path:
-    """Replace the event's {{ID_TOKEN}}, {{SUB}} and {{USERNAME}} placeholders; returns the .local.json path."""
-    # Only reading our own fresh token's claims to fill the sample; the functions verify it for real.
+    """Fill the event's {{ID_TOKEN}}, {{SUB}}, {{USERNAME}} and {{GROUPS}}; returns the .local.json path."""
+    # Only reading our own fresh token's claims to fill the sample; the functions (or the authorizer) verify it.
     claims: dict[str, Any] = jwt.decode(id_token, options={"verify_signature": False})
     text = template.read_text()
     for placeholder, value in {
         "ID_TOKEN": id_token,
         "SUB": str(claims["sub"]),
         "USERNAME": str(claims.get("cognito:username", claims["sub"])),
+        # As API Gateway's Cognito authorizer passes the groups on: names joined by commas.
+        "GROUPS": ",".join(claims.get("cognito:groups", [])),
     }.items():
         text = text.replace("{{" + placeholder + "}}", value)
     target = template.with_suffix(".local.json")
@@ -56,12 +92,16 @@ def fill_event(template: Path, id_token: str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--username", required=True)
-    parser.add_argument("--password", required=True)
+    parser.add_argument("--username")
+    parser.add_argument("--password")
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--stack", default=DEFAULT_STACK)
     parser.add_argument("--event", type=Path, default=None)
+    parser.add_argument("--client-credentials", action="store_true", help="a batch job's access token")
     args = parser.parse_args(argv)
+    if args.client_credentials:
+        print(client_credentials(*batch_job_client_from_stack(args.stack)))
+        return 0
     if not args.username or not args.password:
         parser.error("give --username and --password (make token LOGIN=... PASSWORD=...)")
 

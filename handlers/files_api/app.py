@@ -7,8 +7,7 @@ from dropshop.platform.observability import correlation_paths, logger, metrics, 
 from dropshop.platform.validation import Query
 
 app = http.rest_resolver(enable_validation=True)
-# Every request verifies a token and reads FilesTable: build both during init, not on the first request.
-identity.verifier()
+# The authorizer verified the caller's token; every request reads FilesTable: build its client during init.
 aws.client("dynamodb")
 
 
@@ -18,14 +17,14 @@ def list_files(
     limit: int = Query(25, ge=1, le=100),
     cursor: str | None = Query(None, max_length=2048),
 ) -> dict[str, object]:
-    identity.authorize(http.bearer_token(app.current_event.headers), "files:read")
+    identity.authorize(app.current_event, "files:read")
     return files.list_files(limit=limit, cursor=cursor)
 
 
 @app.get("/files/<file_id>")
 @tracer.capture_method
 def get_file(file_id: str) -> dict[str, object]:
-    identity.authorize(http.bearer_token(app.current_event.headers), "files:read")
+    identity.authorize(app.current_event, "files:read")
     return files.get_file(file_id).as_dict()
 
 

@@ -1,4 +1,5 @@
-"""Confirmed orders from the invoice queue: each gets its numbered invoice, rendered to PDF and stored."""
+"""Order status changes from the invoice queue: a confirmed order gets its numbered invoice, a cancelled invoiced
+order its credit note, each rendered to PDF and stored."""
 
 from invoice_pdf import render
 
@@ -15,7 +16,7 @@ aws.client("s3", signature_version="s3v4")
 
 @tracer.capture_method
 def issue(event: DomainEvent) -> None:
-    invoicing.issue_invoice(event.data["orderId"], render=render)
+    invoicing.on_order_status_changed(event, render=render)
 
 
 @logger.inject_lambda_context

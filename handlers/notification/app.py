@@ -6,9 +6,11 @@ from dropshop.platform.batch import process_event_batch
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
 
-# Every event looks up its customer and sends through SES: build both clients during init.
+# Every event looks up its customer, sends through SES and records its e-mail under its id: build all three
+# during init.
 aws.client("cognito-idp")
 aws.client("ses")
+idempotency.prepare()
 
 
 @tracer.capture_method

@@ -1,30 +1,31 @@
 """The orders' REST routes: customers place and read their own orders; admins read any and move them on."""
 
+from typing import Annotated
+
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.invoicing import service as invoicing
-from dropshop.invoicing.model import InvoiceLink
+from dropshop.invoicing.model import CreditNoteLink, InvoiceLink
 from dropshop.orders import service as orders
-from dropshop.orders.model import ChangeStatus, Order, OrderPage, PlaceOrder
+from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, PlaceOrder
 from dropshop.platform import aws, http, idempotency
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 from dropshop.platform.validation import Header, Path, Query
 
 app = http.rest_resolver(enable_validation=True)
-# Every request verifies a token and reads OrdersTable: build both during init, not on the first request.
-identity.verifier()
+# The authorizer verified the caller's token; every request reads OrdersTable: build its client during init.
 aws.client("dynamodb")
 
 
 def _caller(*permissions: str) -> Principal:
-    return identity.authorize(http.bearer_token(app.current_event.headers), *permissions)
+    return identity.authorize(app.current_event, *permissions)
 
 
 @app.post("/orders")
 @tracer.capture_method
 def place_order(
     request: PlaceOrder,
-    idempotency_key: str | None = Header(None, max_length=128),
+    idempotency_key: str | None = Header(None, pattern=idempotency.KEY_PATTERN),
 ) -> tuple[Order, int]:
     customer = _caller("orders:place")
     return orders.place_order(request, customer=customer, idempotency_key=idempotency_key), 201
@@ -33,10 +34,20 @@ def place_order(
 @app.get("/orders")
 @tracer.capture_method
 def list_orders(
+    status: Annotated[OrderStatus | None, Query()] = None,
+    customer_id: str | None = Query(None, alias="customerId", min_length=1, max_length=128),
     limit: int = Query(25, ge=1, le=100),
     cursor: str | None = Query(None, max_length=2048),
 ) -> OrderPage:
-    return orders.list_orders(caller=_caller("orders:read:own"), limit=limit, cursor=cursor)
+    caller = _caller("orders:read:own", "orders:read:any")
+    return orders.list_orders(
+        caller=caller,
+        may_read_any=identity.may(caller, "orders:read:any"),
+        status=status,
+        customer_id=customer_id,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @app.get("/orders/<order_id>")
@@ -51,6 +62,13 @@ def get_order(order_id: str = Path(max_length=64)) -> Order:
 def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
     caller = _caller("invoices:read:own", "invoices:read:any")
     return invoicing.invoice_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
+
+
+@app.get("/orders/<order_id>/credit-note")
+@tracer.capture_method
+def get_credit_note(order_id: str = Path(max_length=64)) -> CreditNoteLink:
+    caller = _caller("invoices:read:own", "invoices:read:any")
+    return invoicing.credit_note_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
 @app.put("/orders/<order_id>/status")

@@ -30,21 +30,21 @@ def get_product(product_id: str = Path(max_length=64)) -> Product:
 @app.post("/products")
 @tracer.capture_method
 def add_product(draft: ProductDraft) -> tuple[Product, int]:
-    identity.authorize(http.bearer_token(app.current_event.headers), "catalog:write")
+    identity.authorize(app.current_event, "catalog:write")
     return catalog.add_product(draft), 201
 
 
 @app.put("/products/<product_id>")
 @tracer.capture_method
 def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) -> Product:
-    identity.authorize(http.bearer_token(app.current_event.headers), "catalog:write")
+    identity.authorize(app.current_event, "catalog:write")
     return catalog.replace_product(product_id, draft)
 
 
 @app.delete("/products/<product_id>")
 @tracer.capture_method
 def remove_product(product_id: str = Path(max_length=64)) -> tuple[dict[str, str], int]:
-    identity.authorize(http.bearer_token(app.current_event.headers), "catalog:write")
+    identity.authorize(app.current_event, "catalog:write")
     catalog.remove_product(product_id)
     return {"productId": product_id, "status": "removed"}, 200
 

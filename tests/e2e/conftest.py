@@ -81,6 +81,18 @@ def admin_token(local: LocalStack) -> str:
     return sign_in(local, "admin")
 
 
+@pytest.fixture(scope="session")
+def machine_token(local: LocalStack) -> str:
+    """What a batch job sends to POST /writer: client credentials exchanged at the pool's token endpoint."""
+    from tools.token import client_credentials
+
+    assert local.stack is not None
+    client = local.stack.client("cognito-idp").describe_user_pool_client(
+        UserPoolId=local.stack.physical["UserPool"], ClientId=local.stack.physical["BatchJobClient"]
+    )["UserPoolClient"]
+    return client_credentials(f"{local.url}/oauth2/token", client["ClientId"], client["ClientSecret"])
+
+
 def eventually(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
     """The pipeline is asynchronous: wait until `check` returns something truthy."""
     deadline = time.monotonic() + timeout

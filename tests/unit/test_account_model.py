@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dropshop.accounts.model import Account
@@ -73,3 +76,64 @@ def test_two_states_at_the_same_instant_keep_distinct_versions() -> None:
     other = Account.model_validate(VALID | {"balanceCents": 1})
     assert one.version != other.version
     assert one.version.split("#")[0] == other.version.split("#")[0]
+
+
+@pytest.mark.parametrize(
+    "updated_at",
+    [1732449600, 1732449600.5, "1732449600", True, None, "2026-11-24", "yesterday"],
+)
+def test_updated_at_must_be_an_iso_8601_string_with_a_timezone(updated_at: object) -> None:
+    with pytest.raises(ValidationError) as invalid:
+        Account.model_validate(VALID | {"updatedAt": updated_at})
+    assert [error["loc"][0] for error in invalid.value.errors()] == ["updatedAt"]
+
+
+@pytest.mark.parametrize("updated_at", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_a_timestamp_beyond_the_calendar_in_utc_is_refused_naming_the_field(updated_at: str) -> None:
+    with pytest.raises(ValidationError) as invalid:
+        Account.model_validate(VALID | {"updatedAt": updated_at})
+    (error,) = invalid.value.errors()
+    assert error["loc"] == ("updatedAt",)
+    assert "outside 0001-01-01" in error["msg"]
+
+
+@pytest.mark.parametrize("balance", [True, False, 10.0, "10", None, [10]])
+def test_balance_cents_must_be_a_true_integer(balance: object) -> None:
+    with pytest.raises(ValidationError) as invalid:
+        Account.model_validate(VALID | {"balanceCents": balance})
+    assert [error["loc"][0] for error in invalid.value.errors()] == ["balanceCents"]
+
+
+def test_text_with_an_unpaired_surrogate_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValidationError) as invalid:
+        Account.model_validate(VALID | {"name": "Jane \ud800"})
+    assert [error["loc"][0] for error in invalid.value.errors()] == ["name"]
+
+
+def test_years_below_1000_keep_four_digits_and_sort_before_later_years() -> None:
+    old = Account.model_validate(VALID | {"updatedAt": "0999-06-01T00:00:00Z"})
+    recent = Account.model_validate(VALID | {"updatedAt": "2026-11-24T12:00:00Z"})
+    assert old.as_record()["updatedAt"] == "0999-06-01T00:00:00.000000Z"
+    assert old.version < recent.version
+
+
+# Any instant from 0001-01-01 to 9999-12-31 in UTC, written with any offset that keeps it in the calendar.
+OFFSETS = st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+INSTANTS = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC))
+
+
+@settings(max_examples=500, derandomize=True)
+@given(INSTANTS, INSTANTS, OFFSETS, OFFSETS)
+@example(datetime(999, 6, 1, tzinfo=UTC), datetime(2026, 11, 24, tzinfo=UTC), UTC, UTC)
+@example(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC), timezone(timedelta(hours=-23)), UTC)
+def test_versions_sort_as_time_does_for_every_timestamp_and_offset(
+    first: datetime, second: datetime, first_offset: timezone, second_offset: timezone
+) -> None:
+    one = Account.model_validate(VALID | {"updatedAt": first.astimezone(first_offset).isoformat()})
+    other = Account.model_validate(VALID | {"updatedAt": second.astimezone(second_offset).isoformat()})
+    if first < second:
+        assert one.version < other.version
+    elif first > second:
+        assert one.version > other.version
+    else:
+        assert one.version == other.version

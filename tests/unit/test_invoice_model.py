@@ -1,10 +1,16 @@
-"""Invoices without AWS: their numbers, the snapshot they keep, and how amounts print."""
+"""Invoices and credit notes without AWS: their numbers, the snapshot they keep, and how amounts print."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from dropshop.catalog.model import Money
+from dropshop.catalog.vat import VatCategory
 from dropshop.identity.model import Contact
-from dropshop.invoicing.model import Invoice, invoice_number
+from dropshop.invoicing.model import Amount, CreditNote, DocumentLine, Invoice, credit_note_number, invoice_number
 from dropshop.orders.model import Order, OrderLine, OrderStatus
 
 NOW = "2026-11-25T10:00:00.000+00:00"
@@ -12,7 +18,15 @@ NOW = "2026-11-25T10:00:00.000+00:00"
 
 def confirmed_order() -> Order:
     price = Money(amount=1250, currency="EUR")
-    line = OrderLine(product_id="mug", name="Enamel mug", quantity=3, unit_price=price, total=price.times(3))
+    line = OrderLine(
+        product_id="mug",
+        name="Enamel mug",
+        quantity=3,
+        unit_price=price,
+        total=price.times(3),
+        vat_category=VatCategory.STANDARD,
+        vat_rate=Decimal("23"),
+    )
     return Order(
         order_id="o-1",
         customer_id="c-1",
@@ -30,9 +44,16 @@ def test_numbers_carry_the_year_and_a_zero_padded_sequence_so_they_sort_as_issue
     assert sorted([invoice_number(2026, 10), invoice_number(2026, 9)]) == ["DS-2026-000009", "DS-2026-000010"]
 
 
+def test_credit_notes_have_their_own_series() -> None:
+    assert credit_note_number(2026, 3) == "CN-2026-000003"
+
+
 def test_amounts_print_in_major_units_with_the_currency() -> None:
     assert str(Money(amount=5, currency="EUR")) == "0.05 EUR"
     assert str(Money(amount=123_456_78, currency="USD")) == "123,456.78 USD"
+    assert str(Amount(amount=-5, currency="EUR")) == "-0.05 EUR"
+    assert str(Amount(amount=-123_456_78, currency="EUR")) == "-123,456.78 EUR"
+    assert str(Amount(amount=0, currency="EUR")) == "0.00 EUR"
 
 
 def test_an_invoice_keeps_the_orders_lines_and_the_buyer_as_they_were() -> None:
@@ -50,3 +71,92 @@ def test_an_invoice_keeps_the_orders_lines_and_the_buyer_as_they_were() -> None:
 def test_a_buyer_gone_from_the_directory_still_gets_an_invoice() -> None:
     invoice = Invoice.for_order(confirmed_order(), None, year=2026, sequence=1, now=NOW)
     assert (invoice.customer_name, invoice.customer_email, invoice.customer_id) == (None, None, "c-1")
+
+
+def test_an_invoice_shows_vat_per_rate_and_its_totals() -> None:
+    invoice = Invoice.for_order(confirmed_order(), None, year=2026, sequence=1, now=NOW)
+    ((row),) = invoice.vat_breakdown
+    assert (row.rate, str(row.net), str(row.vat), str(row.gross)) == (
+        Decimal("23"),
+        "30.49 EUR",
+        "7.01 EUR",
+        "37.50 EUR",
+    )
+    assert (str(invoice.net_total), str(invoice.vat_total), str(invoice.total)) == (
+        "30.49 EUR",
+        "7.01 EUR",
+        "37.50 EUR",
+    )
+
+
+def test_a_credit_note_refers_to_its_invoice_and_negates_every_amount() -> None:
+    invoice = Invoice.for_order(confirmed_order(), None, year=2026, sequence=9, now=NOW)
+    note = CreditNote.for_invoice(invoice, year=2027, sequence=1, now="2027-01-02T08:00:00.000+00:00")
+    assert (note.number, note.document_key) == ("CN-2027-000001", "credit-notes/2027/CN-2027-000001.pdf")
+    assert (note.invoice_number, note.invoice_issued_at) == ("DS-2026-000009", NOW)
+    assert [(line.quantity, str(line.unit_price), str(line.total)) for line in note.lines] == [
+        (3, "-12.50 EUR", "-37.50 EUR")
+    ]
+    assert [(str(r.net), str(r.vat), str(r.gross)) for r in note.vat_breakdown] == [
+        ("-30.49 EUR", "-7.01 EUR", "-37.50 EUR")
+    ]
+
+
+line_amounts = st.tuples(
+    st.sampled_from([Decimal("23"), Decimal("13.5"), Decimal("9"), Decimal("0")]),
+    st.integers(min_value=0, max_value=100_000_000),
+    st.integers(min_value=1, max_value=100),
+)
+
+
+@given(lines=st.lists(line_amounts, min_size=1, max_size=25))
+def test_any_invoice_and_its_credit_note_add_up_and_cancel_out_to_the_cent(
+    lines: list[tuple[Decimal, int, int]],
+) -> None:
+    document_lines = [
+        DocumentLine(
+            description="x",
+            quantity=quantity,
+            unit_price=Amount(amount=price, currency="EUR"),
+            total=Amount(amount=price * quantity, currency="EUR"),
+            vat_rate=rate,
+        )
+        for rate, price, quantity in lines
+    ]
+    total = Amount(amount=sum(line.total.amount for line in document_lines), currency="EUR")
+    invoice = Invoice(
+        number="DS-2026-000001",
+        year=2026,
+        sequence=1,
+        order_id="o",
+        customer_id="c",
+        customer_name=None,
+        customer_email=None,
+        issued_at=NOW,
+        lines=document_lines,
+        total=total,
+    )
+    note = CreditNote.for_invoice(invoice, year=2026, sequence=1, now=NOW)
+    for document in (invoice, note):
+        assert document.net_total.amount + document.vat_total.amount == document.total.amount
+        assert sum(row.gross.amount for row in document.vat_breakdown) == document.total.amount
+    assert note.total.amount == -invoice.total.amount
+    assert [(r.net.amount, r.vat.amount) for r in note.vat_breakdown] == [
+        (-r.net.amount, -r.vat.amount) for r in invoice.vat_breakdown
+    ]
+
+
+def test_lines_stored_before_vat_rates_read_as_sold_at_the_standard_rate() -> None:
+    stored = {
+        "productId": "mug",
+        "name": "Enamel mug",
+        "quantity": 1,
+        "unitPrice": {"amount": 1250, "currency": "EUR"},
+        "total": {"amount": 1250, "currency": "EUR"},
+    }
+    order_line = OrderLine.model_validate(stored)
+    assert (order_line.vat_category, order_line.vat_rate) == (VatCategory.STANDARD, Decimal("23"))
+    invoice_line = DocumentLine.model_validate(
+        {"description": "Enamel mug", "quantity": 1, "unitPrice": stored["unitPrice"], "total": stored["total"]}
+    )
+    assert invoice_line.vat_rate == Decimal("23")

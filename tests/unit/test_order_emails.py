@@ -58,3 +58,25 @@ def test_a_status_change_names_the_new_status() -> None:
 
 def test_events_without_an_email_send_none() -> None:
     assert compose(DomainEvent(type="InvoiceIssued", source="invoicing", data={}), JANE) is None
+
+
+def test_a_credit_note_names_itself_its_invoice_and_the_amount_credited() -> None:
+    event = DomainEvent(
+        type="CreditNoteIssued",
+        source="invoicing",
+        data={
+            "orderId": ORDER_ID,
+            "customerId": "c-1",
+            "creditNoteNumber": "CN-2026-000003",
+            "invoiceNumber": "DS-2026-000042",
+            "issuedAt": "2026-11-25T10:00:00.000+00:00",
+            "total": {"amount": -123_456, "currency": "EUR"},
+            "documentKey": "credit-notes/2026/CN-2026-000003.pdf",
+        },
+    )
+    email = compose(event, JANE)
+    assert email is not None
+    assert email.subject == "Credit note CN-2026-000003 for your order 0B5E7C1A"
+    assert "credit note CN-2026-000003 cancels invoice DS-2026-000042 in full: 1,234.56 EUR is credited" in email.text
+    assert "<strong>1,234.56 EUR</strong> is credited to you" in email.html
+    assert "-1,234.56" not in email.text + email.html

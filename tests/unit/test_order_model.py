@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from dropshop.catalog.model import Money, Product
+from dropshop.catalog.model import Money, Price, Product
 from dropshop.orders.model import NEXT_STATUSES, Order, OrderStatus, PlaceOrder
 from dropshop.platform.errors import Conflict, Unprocessable
 
@@ -17,7 +17,7 @@ def product(product_id: str, amount: int, currency: str = "EUR") -> Product:
         product_id=product_id,
         name=product_id.title(),
         category="kitchen",
-        price=Money(amount=amount, currency=currency),
+        price=Price(amount=amount, currency=currency),
         stock=5,
         created_at=NOW,
         updated_at=NOW,

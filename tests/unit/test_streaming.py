@@ -1,12 +1,24 @@
-"""Reading records out of JSON arrays, NDJSON and CSV files as streams."""
+"""Reading records out of JSON arrays, NDJSON, single objects, gzip and CSV, as streams, whatever the bytes."""
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
+from typing import Any
 
-import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from dropshop.platform.streaming import MalformedLine, UnreadableFile, count_csv_rows, records
+from dropshop.platform.streaming import (
+    MAX_DEPTH,
+    MAX_RECORD_BYTES,
+    OversizedInteger,
+    UnreadableFile,
+    UnreadableRecord,
+    count_csv_rows,
+    records,
+)
 
 
 class Trickle(io.RawIOBase):
@@ -16,11 +28,25 @@ class Trickle(io.RawIOBase):
         self._data = io.BytesIO(data)
         self._step = step
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
         return self._data.read(self._step if size < 0 else min(size, self._step))
 
     def readable(self) -> bool:
         return True
+
+
+def read_all(data: bytes, step: int = 7) -> tuple[list[tuple[int, object]], UnreadableFile | None]:
+    read: list[tuple[int, object]] = []
+    try:
+        for entry in records(Trickle(data, step)):
+            read.append(entry)
+    except UnreadableFile as unreadable:
+        return read, unreadable
+    return read, None
+
+
+def reasons(read: list[tuple[int, object]]) -> dict[int, str]:
+    return {position: r.reason for position, r in read if isinstance(r, UnreadableRecord)}
 
 
 def test_a_json_array_yields_its_items_by_index() -> None:
@@ -31,29 +57,161 @@ def test_a_json_array_yields_its_items_by_index() -> None:
 def test_ndjson_yields_records_by_line_number_and_isolates_broken_lines() -> None:
     data = b'{"id": 1}\n\n{"id": 2\n{"id": 3}'
     read = list(records(Trickle(data, step=3)))
-    assert [(n, r) for n, r in read if not isinstance(r, MalformedLine)] == [(1, {"id": 1}), (4, {"id": 3})]
-    (broken,) = [r for _, r in read if isinstance(r, MalformedLine)]
-    assert broken.position == 3
+    assert [(n, r) for n, r in read if not isinstance(r, UnreadableRecord)] == [(1, {"id": 1}), (4, {"id": 3})]
+    (broken,) = [r for n, r in read if isinstance(r, UnreadableRecord) and n == 3]
     assert broken.excerpt == '{"id": 2'
 
 
+def test_ndjson_positions_count_leading_blank_lines_and_crlf() -> None:
+    data = b'\r\n\n  \r\n{"id": 1}\r\n\r\n{"id": 2}\r\n'
+    assert list(records(Trickle(data, step=2))) == [(4, {"id": 1}), (6, {"id": 2})]
+
+
+def test_a_byte_order_mark_is_skipped() -> None:
+    assert list(records(Trickle(b'\xef\xbb\xbf[{"id": 1}]', step=1))) == [(0, {"id": 1})]
+    assert list(records(io.BytesIO(b'\xef\xbb\xbf{"id": 1}\n{"id": 2}\n'))) == [(1, {"id": 1}), (2, {"id": 2})]
+
+
+def test_gzip_is_detected_by_its_magic_bytes_and_streamed() -> None:
+    plain = b"\xef\xbb\xbf[" + b",".join(json.dumps({"id": i}).encode() for i in range(5000)) + b"]"
+    assert [p for p, _ in records(Trickle(gzip.compress(plain), step=999))] == list(range(5000))
+
+
+def test_a_corrupt_gzip_stream_breaks_off_after_the_records_before_it() -> None:
+    compressed = gzip.compress(b"\n".join(json.dumps({"id": i}).encode() for i in range(20000)))
+    read, unreadable = read_all(compressed[: len(compressed) // 2], step=4096)
+    assert unreadable is not None
+    assert "gzip" in unreadable.reason
+    assert read
+    assert unreadable.position == read[-1][0] + 1
+
+
+def test_a_pretty_printed_object_is_one_record_at_its_first_line() -> None:
+    data = b'\n\n{\n  "id": 1,\n  "tags": ["a", "}"]\n}\n\n'
+    assert list(records(Trickle(data))) == [(3, {"id": 1, "tags": ["a", "}"]})]
+
+
 def test_an_empty_file_has_no_records() -> None:
-    assert list(records(io.BytesIO(b"  \n"))) == []
+    for data in (b"", b"  \n", b"[]", b"\xef\xbb\xbf \n[ ]\n"):
+        assert list(records(io.BytesIO(data))) == []
 
 
-def test_a_file_that_is_neither_array_nor_ndjson_is_unreadable() -> None:
-    with pytest.raises(UnreadableFile):
-        list(records(io.BytesIO(b"id,name\n1,x\n")))
+def test_a_file_that_is_not_json_is_unreadable_at_position_zero() -> None:
+    read, unreadable = read_all(b"id,name\n1,x\n")
+    assert read == []
+    assert unreadable is not None
+    assert unreadable.position == 0
+    assert "not JSON" in unreadable.reason
 
 
 def test_a_truncated_array_yields_what_came_before_the_break() -> None:
-    reader = records(io.BytesIO(b'[{"id": 1}, {"id": 2}, {"id"'))
-    assert [next(reader), next(reader)] == [(0, {"id": 1}), (1, {"id": 2})]
-    with pytest.raises(UnreadableFile):
-        next(reader)
+    read, unreadable = read_all(b'[{"id": 1}, {"id": 2}, {"id"')
+    assert read == [(0, {"id": 1}), (1, {"id": 2})]
+    assert unreadable is not None
+    assert unreadable.position == 2
+
+
+def test_an_integer_beyond_64_bits_does_not_stop_the_array() -> None:
+    data = b'[{"n": 123456789012345678901234567890}, {"n": 1' + b"0" * 5000 + b'}, {"id": 3}]'
+    read, unreadable = read_all(data, step=1000)
+    assert unreadable is None
+    assert read[0] == (0, {"n": 123456789012345678901234567890})
+    assert isinstance(read[1][1], dict)
+    assert isinstance(read[1][1]["n"], OversizedInteger)
+    assert read[2] == (2, {"id": 3})
+
+
+def test_records_nested_too_deep_are_refused_without_being_built_and_neighbours_go_on() -> None:
+    deep_array = b"[" * 20_000 + b"]" * 20_000
+    deep_object = b'{"a":' * 20_000 + b"1" + b"}" * 20_000
+    read, _ = read_all(b'[{"id": 0}, ' + deep_array + b', {"id": 2}]', step=4096)
+    assert reasons(read) == {1: f"the record is nested deeper than {MAX_DEPTH} levels"}
+    assert read[2] == (2, {"id": 2})
+    read, _ = read_all(b'{"id": 1}\n' + deep_object + b'\n{"id": 3}\n', step=4096)
+    assert reasons(read) == {2: f"the record is nested deeper than {MAX_DEPTH} levels"}
+    assert read[-1] == (3, {"id": 3})
+
+
+def test_a_record_larger_than_the_limit_is_refused_and_not_kept() -> None:
+    huge = b'{"x": "' + b"a" * (MAX_RECORD_BYTES + 1) + b'"}'
+    for data in (b"[" + huge + b', {"id": 2}]', huge + b'\n{"id": 2}\n'):
+        read, unreadable = read_all(data, step=65536)
+        assert unreadable is None
+        (refused,) = [r for _, r in read if isinstance(r, UnreadableRecord)]
+        assert "larger than" in refused.reason
+        assert len(refused.excerpt) <= 500
+        assert read[-1][1] == {"id": 2}
+
+
+def test_broken_items_inside_an_array_are_refused_one_by_one() -> None:
+    read, unreadable = read_all(b'[{"id": 0}, {"id" 1}, , "a]b", {"id": 4}, [1, {"x": "]"}], "\xff"]')
+    assert unreadable is None
+    assert set(reasons(read)) == {1, 2, 6}
+    assert [r for _, r in read if not isinstance(r, UnreadableRecord)] == [{"id": 0}, "a]b", {"id": 4}, [1, {"x": "]"}]]
 
 
 def test_csv_rows_are_counted_without_the_header_and_with_quoted_newlines() -> None:
     data = b'id,note\n1,"two\nlines"\n2,plain\n3,last'
     assert count_csv_rows(Trickle(data)) == 3
     assert count_csv_rows(io.BytesIO(b"")) == 0
+
+
+# ------------------------------------------------------------------ properties
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, derandomize=True)
+@given(st.lists(JSON_VALUES, max_size=12), st.integers(min_value=1, max_value=64), st.booleans())
+@example([{"n": 10**30}, {"s": "\ud800"}], 1, True)
+def test_any_json_array_round_trips_record_by_record(items: list[Any], step: int, compress: bool) -> None:
+    data = json.dumps(items).encode()
+    read, unreadable = read_all(gzip.compress(data) if compress else data, step)
+    assert unreadable is None
+    assert read == list(enumerate(items))
+
+
+@settings(max_examples=150, derandomize=True)
+@given(
+    st.lists(st.one_of(st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4), st.binary(max_size=40))),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.integers(min_value=0, max_value=3),
+    st.booleans(),
+)
+@example([b"{", {"id": 1}], b"\n", 2, True)
+def test_every_ndjson_line_is_one_record_or_one_refusal_at_its_line_number(
+    lines: list[dict[str, Any] | bytes], newline: bytes, leading_blank_lines: int, bom: bool
+) -> None:
+    encoded = [json.dumps(line).encode() if isinstance(line, dict) else line.replace(b"\n", b" ") for line in lines]
+    body = newline * leading_blank_lines + newline.join(encoded) + newline
+    data = (b"\xef\xbb\xbf" if bom else b"") + body
+    read, unreadable = read_all(data)
+    if unreadable is not None:  # only a file whose first significant line is not JSON-ish at all
+        assert unreadable.position == 0
+        assert read == []
+        return
+    expected = {
+        leading_blank_lines + n: line
+        for n, line in enumerate(lines, start=1)
+        if not isinstance(line, bytes) or line.replace(b"\n", b" ").strip()
+    }
+    if len(read) == 1 and len(expected) > 1:  # a pretty-printed single object: only when lines join up as one
+        return
+    assert [p for p, _ in read] == sorted(expected)
+    for position, record in read:
+        if isinstance(expected[position], dict):
+            assert record == expected[position]
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.binary(max_size=300), st.integers(min_value=1, max_value=50))
+@example(b"[" * 40 + b"1", 3)
+@example(b'["\\', 1)
+def test_arbitrary_bytes_never_raise_anything_but_unreadable_file(data: bytes, step: int) -> None:
+    read, unreadable = read_all(data, step)
+    positions = [p for p, _ in read] + ([unreadable.position] if unreadable else [])
+    assert len(positions) == len(set(positions)), "every position is reported once"

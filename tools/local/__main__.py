@@ -2,6 +2,7 @@
 
 python -m tools.local [--port 3000] [--websocket-port 3001] [--aws-port 5000]   start it (Ctrl-C stops it)
 python -m tools.local token --as customer|admin          an ID token for a seeded user
+python -m tools.local token --as machine                 a batch job's access token (POST /writer)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "shared"
 
 from tools.local.ports import PortBusy
 from tools.local.server import STATE_DIR, LocalStack, state
+from tools.token import client_credentials
 
 
 def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path) -> int:
@@ -47,6 +49,10 @@ def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path)
 
 def token(group: str) -> int:
     local = state()
+    if group == "machine":
+        client = local["batchJobClient"]
+        print(client_credentials(local["tokenEndpoint"], client["clientId"], client["clientSecret"]))
+        return 0
     user = local["users"][group]
     cognito = boto3.client("cognito-idp", endpoint_url=local["aws"], region_name=local["region"])
     result = cognito.initiate_auth(
@@ -65,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--websocket-port", type=int, default=None, help="default: the port after --port")
     parser.add_argument("--aws-port", type=int, default=5000, help="moto's server, the stack's AWS endpoint")
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help="stack.json, env.json and function logs")
-    parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin"])
+    parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin", "machine"])
     args = parser.parse_args(argv)
     if args.command == "token":
         return token(args.group)

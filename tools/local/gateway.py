@@ -13,11 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
 from werkzeug.wrappers import Request, Response
 
+from dropshop.identity.claims import GROUPS_SEPARATOR
 from dropshop.identity.tokens import TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from dropshop.platform.http import bearer_token
+from tools.local.jwt_authorizer import JwtAuthorizer, JwtRule, Refused
 from tools.local.stack import Stack
 
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -41,6 +44,7 @@ class Route:
     function: str | None  # None for a service integration
     authorized: bool
     integration: dict[str, Any] | None = None
+    jwt: JwtRule | None = None  # an HTTP API route's JWT authorizer
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -80,13 +84,14 @@ def routes(stack: Stack) -> list[Route]:
             authorizer = props.get("Auth", {}).get("Authorizer", default)
             found.append(Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE")))
     for api in stack.of_type("AWS::Serverless::HttpApi").values():
-        # SAM applies the API's default authorizer to every route of its definition.
-        default = api["Properties"].get("Auth", {}).get("DefaultAuthorizer")
+        # SAM applies the API's default authorizer (and its scopes) to every route of its definition.
+        auth = stack.resolve(api["Properties"].get("Auth", {}))
+        default = auth.get("DefaultAuthorizer")
         for path, methods in api["Properties"].get("DefinitionBody", {}).get("paths", {}).items():
             for method, operation in methods.items():
                 integration = stack.resolve(operation["x-amazon-apigateway-integration"])
-                authorized = bool(operation.get("security", default is not None))
-                found.append(Route(method.upper(), path, None, authorized, integration))
+                rule = JwtRule.from_template(auth["Authorizers"][default]) if default else None
+                found.append(Route(method.upper(), path, None, rule is not None, integration, rule))
     return found
 
 
@@ -105,6 +110,46 @@ def cors(stack: Stack) -> Cors:
     )
 
 
+# API Gateway's status for each gateway response type (a template's StatusCode overrides it).
+GATEWAY_RESPONSE_STATUS = {
+    "UNAUTHORIZED": 401,
+    "ACCESS_DENIED": 403,
+    "MISSING_AUTHENTICATION_TOKEN": 403,
+    "REQUEST_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "THROTTLED": 429,
+    "BAD_REQUEST_BODY": 400,
+    "DEFAULT_4XX": 400,
+    "DEFAULT_5XX": 502,
+}
+# API Gateway's own payload limit for the REST API.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GatewayResponses:
+    """The REST API's GatewayResponses from the template, rendered as API Gateway renders them."""
+
+    specs: dict[str, Any]
+
+    def render(self, response_type: str, message: str, *, status: int | None = None) -> Response:
+        status = status or GATEWAY_RESPONSE_STATUS[response_type]
+        fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+        spec = self.specs.get(response_type) or self.specs.get(fallback) or {}
+        body = spec.get("ResponseTemplates", {}).get("application/json", '{"message":$context.error.messageString}')
+        body = body.replace("$context.error.messageString", json.dumps(message))
+        body = body.replace("$context.error.responseType", response_type)
+        headers = {k: v.strip("'") for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()}
+        return Response(
+            body, status=int(spec.get("StatusCode", status)), content_type="application/json", headers=headers
+        )
+
+
+def gateway_responses(stack: Stack) -> GatewayResponses:
+    (api,) = stack.of_type("AWS::Serverless::Api").values()
+    return GatewayResponses(stack.resolve(api["Properties"].get("GatewayResponses", {})))
+
+
 class Gateway:
     def __init__(
         self,
@@ -121,10 +166,12 @@ class Gateway:
         self._invoke = invoke
         self._routes = routes(stack)
         self._cors = cors(stack)
+        self._errors = gateway_responses(stack)
         self._log = log
         pool, client = stack.physical["UserPool"], stack.physical["UserPoolClient"]
         issuer = f"https://cognito-idp.{stack.region}.amazonaws.com/{pool}"
         self._verifier = TokenVerifier(jwks_url=jwks_url, issuer=issuer, client_id=client)
+        self._jwt_authorizer = JwtAuthorizer(jwks_url)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -142,23 +189,30 @@ class Gateway:
         if self._connections and (managed := MANAGED_CONNECTION.match(request.path)):
             return self._manage(self._connections, managed["connection_id"], request), "@connections"
         matches = [(route, m) for route in self._routes if (m := route.pattern.match(request.path))]
-        if not matches:
-            return _json(404, {"message": "Not Found"}, self._cors.simple), "-"
-        if request.method == "OPTIONS":
+        if matches and request.method == "OPTIONS":
             return Response(status=204, headers=self._cors.preflight()), "CORS preflight"
         for route, match in matches:
             if route.method == request.method:
+                if (request.content_length or 0) > MAX_PAYLOAD_BYTES:
+                    too_large = f"Request payload is larger than {MAX_PAYLOAD_BYTES} bytes"
+                    return self._errors.render("REQUEST_TOO_LARGE", too_large), "-"
                 return self._serve(route, match.groupdict(), request)
-        return _json(403, {"message": "Missing Authentication Token"}, self._cors.simple), "-"
+        # API Gateway's answer for a path or method it does not have.
+        return self._errors.render("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"), "-"
 
     def _serve(self, route: Route, parameters: dict[str, str], request: Request) -> tuple[Response, str]:
         cors_headers = self._cors.simple
         claims: dict[str, Any] | None = None
-        if route.authorized:
+        if route.jwt is not None:
+            try:
+                claims = self._jwt_authorizer.check(route.jwt, dict(request.headers))
+            except Refused as refused:
+                return _json(refused.status, refused.body, cors_headers), "JWT authorizer"
+        elif route.authorized:
             try:
                 claims = self._verifier.verify(bearer_token(dict(request.headers))).claims
-            except Unauthenticated:
-                return _json(401, {"message": "Unauthorized"}, cors_headers), "authorizer"
+            except Unauthenticated as refused:
+                return self._errors.render("UNAUTHORIZED", refused.message), "authorizer"
         if route.integration is not None:
             return self._send_to_queue(route.integration, request, cors_headers), "SQS SendMessage"
         assert route.function is not None
@@ -166,8 +220,11 @@ class Gateway:
         try:
             result = self._invoke(route.function, event)
         except Exception:
-            return _json(502, {"message": "Internal server error"}, cors_headers), route.function
-        return lambda_response(result), route.function
+            return self._errors.render("DEFAULT_5XX", "Internal server error"), route.function
+        response = lambda_response(result)
+        if response is None:
+            return self._errors.render("DEFAULT_5XX", "Internal server error"), route.function
+        return response, route.function
 
     def _manage(self, connections: Connections, connection_id: str, request: Request) -> Response:
         """POST sends to the socket, GET describes it, DELETE closes it; 410 GoneException when it is not open."""
@@ -187,12 +244,15 @@ class Gateway:
         parameters = integration["requestParameters"]
         body = request.get_data(as_text=True)
         if not body:
-            return _json(400, {"message": "MessageBody is required"}, headers)
-        sent = self._stack.client("sqs").send_message(
-            QueueUrl=parameters["QueueUrl"],
-            MessageBody=body,
-            MessageAttributes=json.loads(parameters.get("MessageAttributes", "{}")),
-        )
+            return self._errors.render("BAD_REQUEST_BODY", "MessageBody is required")
+        try:
+            sent = self._stack.client("sqs").send_message(
+                QueueUrl=parameters["QueueUrl"],
+                MessageBody=body,
+                MessageAttributes=json.loads(parameters.get("MessageAttributes", "{}")),
+            )
+        except ClientError as refused:  # SQS's own refusal (a message over its size limit, say) is the caller's
+            return self._errors.render("BAD_REQUEST_BODY", refused.response["Error"].get("Message", "refused"))
         return _json(200, {"MessageId": sent["MessageId"], "MD5OfMessageBody": sent["MD5OfMessageBody"]}, headers)
 
 
@@ -220,7 +280,7 @@ def rest_event(
         "identity": {"sourceIp": request.remote_addr, "userAgent": request.headers.get("User-Agent")},
     }
     if claims is not None:
-        context["authorizer"] = {"claims": {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}}
+        context["authorizer"] = {"claims": authorizer_claims(claims)}
     return {
         "resource": route.path,
         "path": request.path,
@@ -237,9 +297,31 @@ def rest_event(
     }
 
 
-def lambda_response(result: Any) -> Response:
+# How a REST API's Cognito authorizer renders the token's time claims: as Java prints a date, in UTC.
+AUTHORIZER_DATE_CLAIMS = frozenset({"exp", "iat"})
+AUTHORIZER_DATE_FORMAT = "%a %b %d %H:%M:%S UTC %Y"
+
+
+def authorizer_claims(verified: dict[str, Any]) -> dict[str, str]:
+    """A verified token's claims as a REST API's Cognito authorizer passes them on: every value a string,
+    lists (`cognito:groups`) joined by commas, `exp`/`iat` as dates, booleans as true/false."""
+
+    def rendered(name: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if name in AUTHORIZER_DATE_CLAIMS and isinstance(value, int | float):
+            return time.strftime(AUTHORIZER_DATE_FORMAT, time.gmtime(value))
+        if isinstance(value, list | tuple):
+            return GROUPS_SEPARATOR.join(str(item) for item in value)
+        return str(value)
+
+    return {name: rendered(name, value) for name, value in verified.items()}
+
+
+def lambda_response(result: Any) -> Response | None:
+    """The function's proxy answer as an HTTP response; None when it is not one (API Gateway's 502)."""
     if not isinstance(result, dict) or "statusCode" not in result:
-        return _json(502, {"message": "Internal server error"}, {})
+        return None
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
     response = Response(data, status=int(result["statusCode"]))

@@ -20,6 +20,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from tools.local.gateway import Gateway, routes
 from tools.local.moto_server import moto_server
+from tools.local.oauth2 import TokenEndpoint
 from tools.local.ports import listen, port_of
 from tools.local.runtime import LOCAL_CONCURRENCY, ROOT, Function, FunctionError, Zygote
 from tools.local.stack import Stack, provision
@@ -71,6 +72,8 @@ def seed_order(stack: Stack, customer_id: str) -> None:
     """The demo order (two enamel mugs), written through the orders' repository with its stock and event."""
     from dropshop.catalog.model import Money
     from dropshop.catalog.repository import ProductRepository
+    from dropshop.catalog.vat import VatCategory
+    from dropshop.catalog.vat import rate as vat_rate
     from dropshop.orders.events import order_placed
     from dropshop.orders.model import Order, OrderLine, OrderStatus
     from dropshop.orders.repository import OrderRepository
@@ -79,7 +82,15 @@ def seed_order(stack: Stack, customer_id: str) -> None:
     dynamodb, outbox = stack.client("dynamodb"), stack.physical["OutboxTable"]
     mug = DEMO_PRODUCTS[0]
     price = Money(amount=mug["price"], currency="EUR")
-    line = OrderLine(product_id=mug["productId"], name=mug["name"], quantity=2, unit_price=price, total=price.times(2))
+    line = OrderLine(
+        product_id=mug["productId"],
+        name=mug["name"],
+        quantity=2,
+        unit_price=price,
+        total=price.times(2),
+        vat_category=VatCategory.STANDARD,  # the demo catalog's default
+        vat_rate=vat_rate(VatCategory.STANDARD),
+    )
     now = now_iso()
     order = Order(
         order_id=DEMO_ORDER_ID,
@@ -257,7 +268,10 @@ class LocalStack:
         gateway = Gateway(
             self.stack, self.invoke, jwks_url=jwks, log=self.log, openapi=self.openapi, connections=self._websockets
         )
-        apis = DispatcherMiddleware(gateway, {"/swagger": swagger_ui()})
+        # The user pool domain's token endpoint (batch jobs' client credentials) answers beside the APIs.
+        pool = self.stack.physical["UserPool"]
+        tokens = TokenEndpoint(self.stack.client("cognito-idp"), pool, REGION)
+        apis = DispatcherMiddleware(gateway, {"/swagger": swagger_ui(), "/oauth2": tokens})
         with api:  # werkzeug serves a duplicate of the listening socket
             self._http = make_server("127.0.0.1", self.port, apis, threaded=True, fd=api.fileno())
         self._websockets.bind(websocket)
@@ -346,12 +360,21 @@ class LocalStack:
             "region": REGION,
             "userPoolId": self.stack.physical["UserPool"],
             "userPoolClientId": self.stack.physical["UserPoolClient"],
+            "tokenEndpoint": f"{self.url}/oauth2/token",
+            "batchJobClient": self._batch_job_client(),
             "dataBucket": self.stack.physical["DataBucket"],
             "users": {group: {**user, "password": DEMO_PASSWORD} for group, user in DEMO_USERS.items()},
         }
         (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
         env_vars = {name: function.environment for name, function in self.functions.items()}
         (self.state_dir / "env.json").write_text(json.dumps(env_vars, indent=2))
+
+    def _batch_job_client(self) -> dict[str, str]:
+        assert self.stack is not None
+        client = self.stack.client("cognito-idp").describe_user_pool_client(
+            UserPoolId=self.stack.physical["UserPool"], ClientId=self.stack.physical["BatchJobClient"]
+        )["UserPoolClient"]
+        return {"clientId": client["ClientId"], "clientSecret": client["ClientSecret"]}
 
     def banner(self) -> str:
         assert self.stack is not None
@@ -362,7 +385,8 @@ class LocalStack:
         return (
             f"Drop Shop backend on {self.url}\n"
             f"  REST API:      {self.url}/session  /telemetry  /files  /products  /orders\n"
-            f"  HTTP API:      {self.url}/writer\n"
+            f"  HTTP API:      {self.url}/writer   (batch jobs and admins: make token AS=machine)\n"
+            f"  token endpoint: {self.url}/oauth2/token   (client credentials, as the user pool domain)\n"
             f"  WebSocket API: {self.websocket_url}/?token=<ID token>   (order status pushes; make token AS=customer)\n"
             f"  Swagger UI:    {self.url}/swagger   (OpenAPI: {self.url}/openapi.json)\n"
             f"  AWS (moto):    {self.endpoint}   (aws --endpoint-url {self.endpoint} ...)\n"

@@ -57,6 +57,9 @@ class Stack:
             if function == "Fn::Equals":
                 left, right = self.resolve(argument)
                 return left == right
+            if function == "Fn::Not":
+                (operand,) = self.resolve(argument)
+                return not operand
         if isinstance(value, dict):
             return {k: self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -89,9 +92,13 @@ class Stack:
             return "amazonaws.com"
         if name in self.physical:
             return self.physical[name]
+        if self.resources.get(name, {}).get("Type") == "AWS::Serverless::Function":
+            return name  # functions run here under their logical ids (AWS_LAMBDA_FUNCTION_NAME)
         raise KeyError(f"{name} is neither a parameter nor a provisioned resource")
 
     def _attribute(self, name: str, attribute: str) -> str:
+        if attribute == "Arn" and self.resources.get(name, {}).get("Type") == "AWS::Serverless::Function":
+            return f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{name}"
         if attribute == "Arn":
             # Roles and the like are not provisioned here (moto enforces no IAM): a stand-in ARN will do.
             return self.arns.get(name) or f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
@@ -214,6 +221,8 @@ def _topics(stack: Stack) -> None:
         arn = sns.create_topic(Name=topic)["TopicArn"]
         stack.physical[name] = stack.arns[name] = arn
     for resource in stack.of_type("AWS::SNS::Subscription").values():
+        if "Condition" in resource and not stack.condition(resource["Condition"]):
+            continue
         props = stack.resolve(resource["Properties"])
         attributes = {
             key: json.dumps(props[key]) if isinstance(props[key], dict) else str(props[key]).lower()
@@ -255,11 +264,11 @@ def _user_pools(stack: Stack) -> None:
     for name, resource in stack.of_type("AWS::Cognito::UserPool").items():
         pool = cognito.create_user_pool(PoolName=stack.resolve(resource["Properties"]["UserPoolName"]))["UserPool"]
         stack.physical[name], stack.arns[name] = pool["Id"], pool["Arn"]
+    for resource in stack.of_type("AWS::Cognito::UserPoolResourceServer").values():
+        cognito.create_resource_server(**stack.resolve(resource["Properties"]))
     for name, resource in stack.of_type("AWS::Cognito::UserPoolClient").items():
-        props = stack.resolve(resource["Properties"])
-        client = cognito.create_user_pool_client(
-            UserPoolId=props["UserPoolId"], ClientName=props["ClientName"], ExplicitAuthFlows=props["ExplicitAuthFlows"]
-        )["UserPoolClient"]
+        # CloudFormation's properties are the API's parameters: OAuth flows, scopes and secret included.
+        client = cognito.create_user_pool_client(**stack.resolve(resource["Properties"]))["UserPoolClient"]
         stack.physical[name] = client["ClientId"]
     for resource in stack.of_type("AWS::Cognito::UserPoolGroup").values():
         props = stack.resolve(resource["Properties"])

@@ -45,13 +45,17 @@ class Shop:
         response = self.client.open(path, method=method, data=data, headers=sent, content_type="application/json")
         return response.status_code, json.loads(response.get_data() or b"null")
 
-    def add_product(self, *, name: str = "Mug", amount: int = 1250, stock: int = 10, category: str = "kitchen") -> str:
-        status, product = self.call(
-            "POST",
-            "/products",
-            as_user="admin",
-            body={"name": name, "category": category, "price": {"amount": amount, "currency": "EUR"}, "stock": stock},
-        )
+    def add_product(
+        self,
+        *,
+        name: str = "Mug",
+        amount: int = 1250,
+        stock: int = 10,
+        category: str = "kitchen",
+        vat_category: str = "standard",
+    ) -> str:
+        draft = {"name": name, "category": category, "price": {"amount": amount, "currency": "EUR"}, "stock": stock}
+        status, product = self.call("POST", "/products", as_user="admin", body=draft | {"vatCategory": vat_category})
         assert status == 201, product
         return str(product["productId"])
 

@@ -8,11 +8,13 @@ import json
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pypdf
 import pytest
 
+from dropshop.catalog import vat
 from dropshop.invoicing import service as invoicing
 from dropshop.invoicing.model import Invoice
 from dropshop.platform.errors import Conflict
@@ -37,9 +39,42 @@ def pdf_text(shop: Shop, key: str) -> str:
     return str(pypdf.PdfReader(io.BytesIO(body)).pages[0].extract_text())
 
 
+def place_mixed_basket(shop: Shop) -> dict[str, Any]:
+    """A basket at every Irish rate; its figures are worked out by hand in the tests that read it."""
+    basket = [
+        (shop.add_product(name="Enamel mug", amount=1250), 3),  # 23 %
+        (shop.add_product(name="Cookbook", amount=1999, vat_category="reduced"), 2),  # 13.5 %
+        (shop.add_product(name="Sourdough", amount=327, vat_category="second_reduced"), 1),  # 9 %
+        (shop.add_product(name="Gift card", amount=500, vat_category="zero"), 1),  # 0 %
+    ]
+    lines = [{"productId": product_id, "quantity": quantity} for product_id, quantity in basket]
+    status, order = shop.call("POST", "/orders", as_user="customer", body={"lines": lines})
+    assert status == 201, order
+    return dict(order)
+
+
+# Per rate: gross split as net = round_half_up(gross * 100 / (100 + rate)), VAT = gross - net.
+#   23 %:   37.50 -> 3750 * 100 / 123   = 3048.78 -> 30.49 net,  7.01 VAT
+#   13.5 %: 39.98 -> 3998 * 100 / 113.5 = 3522.47 -> 35.22 net,  4.76 VAT
+#   9 %:     3.27 ->  327 * 100 / 109   =  300.00 ->  3.00 net,  0.27 VAT
+#   0 %:     5.00 ->                                   5.00 net,  0.00 VAT
+#   totals: 73.71 net + 12.04 VAT = 85.75
+MIXED_BASKET_TABLES = [
+    "Item Qty VAT Unit price Amount",
+    "Enamel mug 3 23 % 12.50 EUR 37.50 EUR",
+    "Cookbook 2 13.5 % 19.99 EUR 39.98 EUR",
+    "Sourdough 1 9 % 3.27 EUR 3.27 EUR",
+    "Gift card 1 0 % 5.00 EUR 5.00 EUR",
+    "VAT rate Net VAT Gross",
+    "23 % 30.49 EUR 7.01 EUR 37.50 EUR",
+    "13.5 % 35.22 EUR 4.76 EUR 39.98 EUR",
+    "9 % 3.00 EUR 0.27 EUR 3.27 EUR",
+    "0 % 5.00 EUR 0.00 EUR 5.00 EUR",
+]
+
+
 def test_a_confirmed_order_gets_a_numbered_pdf_invoice_in_the_private_bucket(shop: Shop) -> None:
-    mug = shop.add_product(name="Enamel mug", amount=1250)
-    order = shop.place_order(mug, 3)
+    order = place_mixed_basket(shop)
     shop.settle()
 
     invoiced = shop.order(order["orderId"])
@@ -53,12 +88,44 @@ def test_a_confirmed_order_gets_a_numbered_pdf_invoice_in_the_private_bucket(sho
     assert stored["ServerSideEncryption"] == "aws:kms"
     assert stored["Metadata"] == {"order-id": order["orderId"], "invoice-number": number}
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-    text = pdf_text(shop, key)
-    assert f"Invoice {number}" in text
-    assert "Enamel mug 3 12.50 EUR 37.50 EUR" in text
-    assert "Total 37.50 EUR" in text
-    assert "Jane" in text
-    assert "jane@example.com" in text
+    issued = json.loads(invoice_item(shop, order["orderId"])["invoice"]["S"])["issuedAt"][:10]
+    assert pdf_text(shop, key).splitlines() == [
+        f"Invoice {number}",
+        "Drop Shop Ltd",
+        "1 Market Street",
+        "Dublin D02 XY00",
+        "Ireland",
+        "VAT IE1234567X",
+        "Billed to",
+        "Jane",
+        "jane@example.com",
+        f"Issued: {issued}",
+        f"Order: {order['orderId']}",
+        *MIXED_BASKET_TABLES,
+        "Total net 73.71 EUR",
+        "Total VAT 12.04 EUR",
+        "Total 85.75 EUR",
+        "Prices include VAT.",
+    ]
+
+
+def test_an_order_keeps_the_vat_rate_it_was_placed_at(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    book = shop.add_product(name="Cookbook", amount=HELD, vat_category="reduced")
+    order = shop.place_order(book)
+    assert (order["lines"][0]["vatCategory"], order["lines"][0]["vatRate"]) == ("reduced", "13.5")
+    # After placing: the product moves to another category, and the country's reduced rate changes.
+    draft = {"name": "Cookbook", "category": "books", "price": {"amount": HELD, "currency": "EUR"}, "stock": 9}
+    assert shop.call("PUT", f"/products/{book}", as_user="admin", body=draft | {"vatCategory": "zero"})[0] == 200
+    monkeypatch.setitem(vat.RATES["IE"], vat.VatCategory.REDUCED, Decimal("15"))
+    shop.call("PUT", f"/orders/{order['orderId']}/status", as_user="admin", body={"status": "CONFIRMED"})
+    shop.settle()
+
+    number = shop.order(order["orderId"])["invoice"]["number"]
+    text = pdf_text(shop, f"invoices/{YEAR}/{number}.pdf")
+    # 1,500.00 at 13.5 %: 150000 * 100 / 113.5 = 132158.59 -> 1,321.59 net, 178.41 VAT
+    assert "Cookbook 1 13.5 % 1,500.00 EUR 1,500.00 EUR" in text
+    assert "13.5 % 1,321.59 EUR 178.41 EUR 1,500.00 EUR" in text
+    assert shop.order(order["orderId"])["lines"][0]["vatRate"] == "13.5"
 
 
 def test_the_invoice_link_is_for_the_owner_and_admins_only(shop: Shop) -> None:

@@ -50,6 +50,10 @@ def test_a_price_sent_by_the_client_is_refused_not_used(shop: Shop) -> None:
         ([{"productId": "{mug}", "quantity": 11}], 409, "lines[0].quantity"),
         ([{"productId": "{mug}", "quantity": 1}, {"productId": "{mug}", "quantity": 1}], 422, "lines"),
         ([], 422, "lines"),
+        # Loose types placed orders before (201): a boolean, a numeric string and a float are not quantities.
+        ([{"productId": "{mug}", "quantity": True}], 422, "lines[0].quantity"),
+        ([{"productId": "{mug}", "quantity": "1"}], 422, "lines[0].quantity"),
+        ([{"productId": "{mug}", "quantity": 1e1}], 422, "lines[0].quantity"),
     ],
 )
 def test_an_order_that_cannot_be_placed_names_the_field_and_reserves_nothing(
@@ -121,6 +125,56 @@ def test_customers_list_their_own_orders_newest_first_in_pages(shop: Shop) -> No
     _, second_page = shop.call("GET", f"/orders?limit=2&cursor={first_page['nextCursor']}", as_user="customer")
     listed = [order["orderId"] for order in first_page["items"] + second_page["items"]]
     assert listed == list(reversed(mine))
+
+
+@pytest.mark.parametrize(
+    ("user", "query", "expected"),
+    [
+        (None, "", 401),
+        ("customer", "", 200),
+        ("customer", "?customerId={own}", 200),
+        ("customer", "?customerId={other}", 403),
+        ("customer", "?status=PLACED", 200),
+        ("admin", "", 200),
+        ("admin", "?customerId={other}", 200),
+        ("admin", "?status=CANCELLED", 200),
+        ("admin", "?status=LOST", 422),
+        ("admin", "?customerId=", 422),
+    ],
+)
+def test_order_listing_matrix(shop: Shop, user: str | None, query: str, expected: int) -> None:
+    own, other = shop.users["customer"].sub, shop.users["other"].sub
+    status, answer = shop.call("GET", "/orders" + query.format(own=own, other=other), as_user=user)
+    assert status == expected, answer
+
+
+def test_admins_list_every_order_newest_first_in_pages(shop: Shop) -> None:
+    mug = shop.add_product(stock=20)
+    placed = [
+        place(shop, [{"productId": mug, "quantity": 1}], as_user=user)[1]["orderId"]
+        for user in ("customer", "other", "customer")
+    ]
+    first = shop.call("GET", "/orders?limit=2", as_user="admin")[1]
+    rest = shop.call("GET", f"/orders?limit=2&cursor={first['nextCursor']}", as_user="admin")[1]
+    assert [order["orderId"] for order in first["items"] + rest["items"]] == list(reversed(placed))
+    assert rest["nextCursor"] is None
+
+
+def test_admins_filter_the_listing_by_status_and_by_customer(shop: Shop) -> None:
+    mug = shop.add_product(stock=20)
+    janes = [place(shop, [{"productId": mug, "quantity": 1}])[1]["orderId"] for _ in range(2)]
+    omars = place(shop, [{"productId": mug, "quantity": 1}], as_user="other")[1]["orderId"]
+    assert shop.call("PUT", f"/orders/{janes[0]}/status", as_user="admin", body={"status": "CANCELLED"})[0] == 200
+
+    def listed(query: str) -> list[str]:
+        status, page = shop.call("GET", f"/orders?{query}", as_user="admin")
+        assert status == 200, page
+        return [order["orderId"] for order in page["items"]]
+
+    assert listed("status=CANCELLED") == [janes[0]]
+    assert listed(f"customerId={shop.users['customer'].sub}") == list(reversed(janes))
+    assert listed(f"customerId={shop.users['other'].sub}") == [omars]
+    assert listed(f"customerId={shop.users['customer'].sub}&status=CANCELLED") == [janes[0]]
 
 
 def test_another_customers_cursor_starts_over_from_the_callers_own_orders(shop: Shop) -> None:
@@ -242,7 +296,7 @@ def test_order_events_reach_the_worker_queue_only_through_its_filter(shop: Shop)
     assert shop.wiring.invocations.get("OrderWorkerFunction", 0) == 0
 
 
-@pytest.mark.parametrize("key", ["   ", "k" * 129])
+@pytest.mark.parametrize("key", ["   ", "k" * 129, "two words", "caf\u00e9"])
 def test_a_malformed_idempotency_key_is_a_4xx_naming_the_header(shop: Shop, key: str) -> None:
     mug = shop.add_product()
     status, answer = place(shop, [{"productId": mug, "quantity": 1}], key=key)

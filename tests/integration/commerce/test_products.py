@@ -57,6 +57,27 @@ def test_replacing_changes_the_product_and_keeps_its_creation_time(shop: Shop) -
     assert after["updatedAt"] > before["updatedAt"]
 
 
+def test_a_product_is_sold_at_the_standard_vat_rate_unless_its_category_says_otherwise(shop: Shop) -> None:
+    status, standard = shop.call("POST", "/products", as_user="admin", body=DRAFT)
+    assert (status, standard["vatCategory"]) == (201, "standard")
+    for category in ("reduced", "second_reduced", "zero", "standard"):
+        status, replaced = shop.call(
+            "PUT", f"/products/{standard['productId']}", as_user="admin", body={**DRAFT, "vatCategory": category}
+        )
+        assert (status, replaced["vatCategory"]) == (200, category)
+        assert shop.call("GET", f"/products/{standard['productId']}")[1]["vatCategory"] == category
+
+
+def test_a_product_stored_before_vat_categories_reads_as_standard(shop: Shop) -> None:
+    product_id = shop.add_product()
+    shop.stack.client("dynamodb").update_item(
+        TableName=shop.stack.physical["ProductsTable"],
+        Key={"productId": {"S": product_id}},
+        UpdateExpression="REMOVE vatCategory",
+    )
+    assert shop.call("GET", f"/products/{product_id}")[1]["vatCategory"] == "standard"
+
+
 def test_removed_product_is_gone(shop: Shop) -> None:
     product_id = shop.add_product()
     assert shop.call("DELETE", f"/products/{product_id}", as_user="admin")[0] == 200
@@ -75,6 +96,18 @@ def test_removed_product_is_gone(shop: Shop) -> None:
         ({"name": ""}, "name"),
         ({"category": "Kitchen Stuff"}, "category"),
         ({"colour": "red"}, "colour"),
+        # The cases, accepted before: true as a price or stock, a made-up currency, invisible names.
+        ({"price": {"amount": True, "currency": "EUR"}}, "price.amount"),
+        ({"stock": True}, "stock"),
+        ({"price": {"amount": 1250, "currency": "XXX"}}, "price.currency"),
+        ({"name": "   "}, "name"),
+        ({"name": "\u0001\u0002"}, "name"),
+        ({"name": "Mug\u0000"}, "name"),
+        ({"name": "\u202eMug"}, "name"),
+        ({"vatCategory": "luxury"}, "vatCategory"),
+        ({"vatCategory": "STANDARD"}, "vatCategory"),
+        ({"vatCategory": None}, "vatCategory"),
+        ({"vatCategory": 23}, "vatCategory"),
     ],
 )
 def test_invalid_product_is_refused_with_422_naming_the_field(shop: Shop, change: dict, field: str) -> None:

@@ -25,7 +25,7 @@ from tools.local.server import DEMO_ORDER_ID, seed_catalog, seed_order
 def test_api_sample_events(shop: Shop, function: str, name: str, user: str, status: int) -> None:
     seed_catalog(shop.stack)
     signed_in = shop.users[user]
-    event = load_event(name, ID_TOKEN=signed_in.id_token, SUB=signed_in.sub, USERNAME=signed_in.username)
+    event = load_event(name, **signed_in.placeholders)
     response = shop.wiring.invoke(function, event)
     assert response["statusCode"] == status, response["body"]
     assert json.loads(response["body"])
@@ -54,7 +54,7 @@ def test_invoice_notification_push_and_websocket_samples_run_against_the_demo_or
     customer = shop.users["customer"]
     seed_order(shop.stack, customer.sub)
     shop.settle()  # confirmed and invoiced, as `make local` does at start-up
-    placeholders = {"ID_TOKEN": customer.id_token, "SUB": customer.sub, "USERNAME": customer.username}
+    placeholders = customer.placeholders
 
     for function, name in [
         ("InvoiceFunction", "invoice/confirmed-order"),
@@ -76,3 +76,25 @@ def test_invoice_notification_push_and_websocket_samples_run_against_the_demo_or
         assert answer["statusCode"] == status, (name, answer)
     subscribed = json.loads(answer["body"])
     assert (subscribed["orderId"], subscribed["status"]) == (DEMO_ORDER_ID, "CONFIRMED")
+
+
+def test_credit_note_samples_run_against_the_demo_order_once_it_is_cancelled(shop: Shop) -> None:
+    seed_catalog(shop.stack)
+    customer = shop.users["customer"]
+    seed_order(shop.stack, customer.sub)
+    shop.settle()
+    placeholders = {"ID_TOKEN": customer.id_token, "SUB": customer.sub, "USERNAME": customer.username}
+    before = shop.wiring.invoke("OrdersFunction", load_event("orders/get-credit-note", **placeholders))
+    assert before["statusCode"] == 404, before["body"]
+    # A cancellation the order itself does not confirm (it is CONFIRMED) credits nothing.
+    assert shop.wiring.invoke("InvoiceFunction", load_event("invoice/cancelled-order")) == {"batchItemFailures": []}
+    assert shop.item("InvoicesTable", id=f"credit-note#{DEMO_ORDER_ID}") is None
+
+    cancelled = shop.call("PUT", f"/orders/{DEMO_ORDER_ID}/status", as_user="admin", body={"status": "CANCELLED"})
+    assert cancelled[0] == 200
+    shop.settle()
+    # The sample is that cancellation delivered once more: harmless.
+    assert shop.wiring.invoke("InvoiceFunction", load_event("invoice/cancelled-order")) == {"batchItemFailures": []}
+    note = shop.wiring.invoke("OrdersFunction", load_event("orders/get-credit-note", **placeholders))
+    assert note["statusCode"] == 200, note["body"]
+    assert json.loads(note["body"])["number"].startswith("CN-")

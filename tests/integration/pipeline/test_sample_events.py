@@ -51,8 +51,8 @@ def test_transformer_sample_events(stack: Stack, wiring: Wiring, event_name: str
 def test_writer_sample_batch(stack: Stack, wiring: Wiring) -> None:
     assert wiring.invoke("WriterFunction", load_event("writer/batch")) == {"batchItemFailures": []}
     assert {i["accountId"]["S"] for i in scan(stack, "AccountTable")} == {"acc-1001", "acc-1002", "acc-2001"}
-    not_json, invalid = sorted(e["reason"]["S"] for e in scan(stack, "LogTable"))
-    assert not_json.startswith("body is not JSON")
+    invalid, not_json = sorted(e["reason"]["S"] for e in scan(stack, "LogTable"))
+    assert not_json.startswith("the record is not JSON")
     for field in ("name", "email", "status", "balanceCents", "updatedAt"):
         assert f"{field}: " in invalid, f"the reason should name {field}: {invalid}"
 

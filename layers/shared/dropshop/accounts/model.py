@@ -7,7 +7,15 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_serializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictInt,
+    field_serializer,
+)
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_BALANCE_CENTS = 10**15
@@ -21,10 +29,21 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
+def _utc_timestamp(value: object) -> datetime:
+    """An ISO 8601 string with a timezone, in UTC. Numbers (epoch seconds) are refused: their unit and zone
+    are guesses."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 string with a timezone, e.g. 2026-11-24T12:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("is not an ISO 8601 timestamp, e.g. 2026-11-24T12:00:00Z") from None
+    if moment.tzinfo is None:
         raise ValueError("timestamp must carry a timezone, e.g. 2026-11-24T12:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in year 10000 in UTC, 0001-01-01T00:00:00+01:00 in year 0
+        raise ValueError("falls outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z once converted to UTC") from None
 
 
 class Account(BaseModel):
@@ -36,12 +55,12 @@ class Account(BaseModel):
     status: Annotated[Literal["active", "suspended", "closed"], BeforeValidator(_lower)]
     balance_cents: StrictInt = Field(alias="balanceCents", ge=-MAX_BALANCE_CENTS, le=MAX_BALANCE_CENTS)
     currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")] = "EUR"
-    updated_at: Annotated[datetime, AfterValidator(_utc)] = Field(alias="updatedAt")
+    updated_at: Annotated[datetime, PlainValidator(_utc_timestamp)] = Field(alias="updatedAt")
 
     @field_serializer("updated_at")
     def _iso(self, value: datetime) -> str:
-        # Fixed width and UTC, so that the text sorts the way time does.
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        # Fixed width (the year zero-padded to 4 digits) and UTC, so that the text sorts the way time does.
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
     def as_record(self) -> dict[str, object]:
         """The normalised record, as it travels between functions (JSON-ready, field names as received)."""

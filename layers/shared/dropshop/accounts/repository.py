@@ -8,6 +8,7 @@ The current state of an account is its newest version.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,19 +16,32 @@ from dropshop.accounts.model import Account
 from dropshop.platform.dynamodb import BatchWriteOutcome, Item, batch_put
 
 
+@dataclass
+class SaveOutcome:
+    unwritten: list[Account] = field(default_factory=list)  # DynamoDB did not take them yet: try again later
+    refused: list[tuple[Account, str]] = field(default_factory=list)  # DynamoDB never will, and why
+
+
 class AccountRepository:
     def __init__(self, dynamodb: Any, table: str) -> None:
         self._dynamodb = dynamodb
         self._table = table
 
-    def save_all(self, accounts: Sequence[Account], *, source: str) -> list[Account]:
-        """Write every account; return those DynamoDB would not take after retries."""
+    def save_all(self, accounts: Sequence[Account], *, source: str) -> SaveOutcome:
+        """Write every account; say which DynamoDB would not take after retries, and which it refuses."""
         written_at = datetime.now(UTC).isoformat()
         by_key = {(a.account_id, a.version): a for a in accounts}
         outcome: BatchWriteOutcome = batch_put(
             self._dynamodb, self._table, (self._item(a, source, written_at) for a in by_key.values())
         )
-        return [by_key[(i["accountId"]["S"], i["version"]["S"])] for i in outcome.unwritten]
+
+        def account(item: Item) -> Account:
+            return by_key[(item["accountId"]["S"], item["version"]["S"])]
+
+        return SaveOutcome(
+            unwritten=[account(item) for item in outcome.unwritten],
+            refused=[(account(item), reason) for item, reason in outcome.refused],
+        )
 
     def current(self, account_id: str) -> Account | None:
         response = self._dynamodb.query(

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictInt, StrictStr, StringConstraints
 
-from dropshop.platform.model import ApiModel
+from dropshop.catalog.currencies import CURRENCIES
+from dropshop.catalog.vat import VatCategory
+from dropshop.platform.model import ApiModel, Name, Text
 
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Category = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+def _iso_4217(code: str) -> str:
+    if code not in CURRENCIES:
+        raise ValueError("must be an ISO 4217 currency code, such as EUR")
+    return code
+
+
+Currency = Annotated[StrictStr, AfterValidator(_iso_4217), Field(json_schema_extra={"enum": sorted(CURRENCIES)})]
+Category = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+ProductId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class Money(ApiModel):
-    amount: int = Field(ge=0, le=100_000_000, description="In the currency's minor unit (cents).")
+    amount: StrictInt = Field(ge=0, description="In the currency's minor unit (cents).")
     currency: Currency
 
     def times(self, quantity: int) -> Money:
@@ -25,14 +34,23 @@ class Money(ApiModel):
         return f"{self.amount // 100:,}.{self.amount % 100:02d} {self.currency}"
 
 
+class Price(Money):
+    """What one unit may cost; an order's totals (Money) may exceed it."""
+
+    amount: StrictInt = Field(ge=0, le=100_000_000, description="In the currency's minor unit (cents).")
+
+
 class ProductDraft(ApiModel):
     """What an admin sends to create or replace a product."""
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
+    name: Annotated[Name, StringConstraints(max_length=200)]
+    description: Annotated[Text, StringConstraints(max_length=4000)] = ""
     category: Category
-    price: Money
-    stock: int = Field(ge=0, le=1_000_000)
+    price: Price
+    stock: StrictInt = Field(ge=0, le=1_000_000)
+    vat_category: VatCategory = Field(
+        default=VatCategory.STANDARD, description="The VAT rate it is sold under; prices include that VAT."
+    )
 
 
 class Product(ProductDraft):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dropshop.catalog.model import Money, Product
+from dropshop.catalog.model import Money, Price, Product
+from dropshop.catalog.vat import VatCategory
 from dropshop.platform.bus import DomainEvent, outbox_put
 from dropshop.platform.dynamodb import TransactionCancelled, batch_get, transact_write
 from dropshop.platform.pagination import read_page
@@ -117,6 +118,7 @@ def _item(product: Product) -> dict[str, Any]:
         "priceAmount": {"N": str(product.price.amount)},
         "currency": {"S": product.price.currency},
         "stock": {"N": str(product.stock)},
+        "vatCategory": {"S": product.vat_category.value},
         "createdAt": {"S": product.created_at},
         "updatedAt": {"S": product.updated_at},
     }
@@ -128,8 +130,10 @@ def _product(item: dict[str, Any]) -> Product:
         name=item["name"]["S"],
         description=item.get("description", {}).get("S", ""),
         category=item["category"]["S"],
-        price=Money(amount=int(item["priceAmount"]["N"]), currency=item["currency"]["S"]),
+        price=Price(amount=int(item["priceAmount"]["N"]), currency=item["currency"]["S"]),
         stock=int(item["stock"]["N"]),
+        # Products stored before VAT categories existed are sold at the standard rate.
+        vat_category=VatCategory(item.get("vatCategory", {}).get("S", VatCategory.STANDARD)),
         created_at=item["createdAt"]["S"],
         updated_at=item["updatedAt"]["S"],
     )

@@ -61,16 +61,19 @@ class FileRepository:
             return False
         return True
 
-    def complete(self, file_id: str, ingestion: Ingestion) -> None:
+    def complete(self, file_id: str, ingestion: Ingestion, *, note: str | None = None) -> None:
+        """PROCESSED with its counts; `note` (kept in `reason`) says what a person should know, e.g. empty."""
         self._dynamodb.update_item(
             TableName=self._table,
             Key={"fileId": {"S": file_id}},
             UpdateExpression=(
                 "SET #status = :processed, processedAt = :now, recordCount = :read, "
-                "recordsRead = :read, recordsAccepted = :accepted, recordsRejected = :rejected REMOVE leaseUntil"
+                "recordsRead = :read, recordsAccepted = :accepted, recordsRejected = :rejected"
+                + (", reason = :note REMOVE leaseUntil" if note else " REMOVE leaseUntil, reason")
             ),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
+                **({":note": {"S": note}} if note else {}),
                 ":processed": {"S": FileStatus.PROCESSED.value},
                 ":now": {"S": datetime.now(UTC).isoformat()},
                 ":read": {"N": str(ingestion.records_read)},

@@ -43,7 +43,9 @@ def register_upload(*, bucket: str, key: str, etag: str, size: int, uploaded_at:
 def _count_records(s3: Any, bucket: str, key: str) -> int | None:
     # Files under the ingestion prefix are counted by their ingestion run: no second read of a big file.
     lowered = key.lower()
-    if key.startswith(settings().ingest_prefix) or not lowered.endswith((".csv", ".json", ".ndjson")):
+    if key.startswith(settings().ingest_prefix) or not lowered.endswith(
+        (".csv", ".json", ".ndjson", ".json.gz", ".ndjson.gz")
+    ):
         return None
     from dropshop.platform import streaming
 
@@ -66,7 +68,8 @@ def start_ingestion(*, bucket: str, key: str, etag: str, size: int, uploaded_at:
 
 
 def finish_ingestion(file_id: str, ingestion: Ingestion) -> None:
-    _files().complete(file_id, ingestion)
+    note = "the file holds no records (it is empty, or an empty JSON array)" if not ingestion.records_read else None
+    _files().complete(file_id, ingestion, note=note)
 
 
 def fail_ingestion(file_id: str, reason: str, ingestion: Ingestion | None = None) -> None:

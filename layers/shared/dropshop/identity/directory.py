@@ -4,19 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from dropshop.identity.model import DirectoryUser
+
 
 class UserDirectory:
     def __init__(self, cognito: Any, user_pool_id: str) -> None:
         self._cognito = cognito
         self._user_pool_id = user_pool_id
 
-    def attributes(self, username: str) -> dict[str, str]:
-        """The user's current attributes (ID tokens only carry what was true when they were issued)."""
+    def current(self, username: str) -> DirectoryUser | None:
+        """The user as the pool holds them now (enabled or not, attributes, groups), or None once deleted."""
         try:
             user = self._cognito.admin_get_user(UserPoolId=self._user_pool_id, Username=username)
         except self._cognito.exceptions.UserNotFoundException:
-            return {}
-        return {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+            return None
+        pages = self._cognito.get_paginator("admin_list_groups_for_user").paginate(
+            UserPoolId=self._user_pool_id, Username=username
+        )
+        groups = sorted(group["GroupName"] for page in pages for group in page.get("Groups", []))
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        return DirectoryUser(
+            username=user["Username"], enabled=bool(user.get("Enabled", True)), attributes=attributes, groups=groups
+        )
+
+    def add_to_group(self, username: str, group: str) -> None:
+        """Idempotent: adding a member again changes nothing."""
+        self._cognito.admin_add_user_to_group(UserPoolId=self._user_pool_id, Username=username, GroupName=group)
 
     def by_id(self, user_id: str) -> dict[str, str]:
         """The attributes of the user whose `sub` is `user_id` (what orders record), or {} if there is none."""

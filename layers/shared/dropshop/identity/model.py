@@ -30,6 +30,10 @@ PERMISSIONS_BY_GROUP: dict[str, frozenset[str]] = {
 }
 
 
+# The only group a user can get without an admin: signing up and confirming makes a shopper, never more.
+SELF_SIGN_UP_GROUP = "customer"
+
+
 def permissions_for(groups: list[str]) -> list[str]:
     """The union of what the groups grant, sorted; unknown groups grant nothing."""
     granted: set[str] = set()
@@ -49,6 +53,20 @@ class Principal:
 
     def is_in(self, group: str) -> bool:
         return group in self.groups
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    """A user as the directory holds them now; a token only says what was true when it was issued."""
+
+    username: str
+    enabled: bool
+    attributes: dict[str, str]
+    groups: list[str]
+
+    @property
+    def user_id(self) -> str | None:
+        return self.attributes.get("sub")
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from dropshop.identity.claims import principal_from_claims
 from dropshop.identity.directory import UserDirectory
-from dropshop.identity.model import Contact, Principal, Profile, permissions_for
+from dropshop.identity.model import SELF_SIGN_UP_GROUP, Contact, Principal, Profile, permissions_for
 from dropshop.platform import aws
 from dropshop.platform.errors import Forbidden, Unauthenticated
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
     from dropshop.identity.tokens import TokenVerifier
 
 
@@ -39,9 +42,20 @@ def authenticate(token: str | None) -> Principal:
         raise
 
 
-def authorize(token: str | None, *permissions: str) -> Principal:
-    """The verified caller if their groups grant any of `permissions`; 401 without a valid token, 403 without."""
-    principal = authenticate(token)
+def caller(request: APIGatewayProxyEvent) -> Principal:
+    """The caller of a REST request: the claims API Gateway's Cognito authorizer verified, or, where no authorizer
+    stands (`sam local start-api` runs none), the bearer token verified here. 401 with neither."""
+    if claims := request.request_context.authorizer.claims:
+        return principal_from_claims(claims)
+    # Deployed functions behind the authorizer never take this path, so never load the token verifier.
+    from dropshop.platform.http import bearer_token
+
+    return authenticate(bearer_token(request.headers))
+
+
+def authorize(request: APIGatewayProxyEvent, *permissions: str) -> Principal:
+    """The REST request's caller if their groups grant any of `permissions`; 401 unauthenticated, 403 without."""
+    principal = caller(request)
     if not any(may(principal, permission) for permission in permissions):
         raise Forbidden(f"this needs the {' or '.join(permissions)} permission", field="Authorization")
     return principal
@@ -63,17 +77,21 @@ def identify(token: str | None) -> Principal | None:
 
 
 def profile(principal: Principal, users: UserDirectory | None = None) -> Profile:
-    """What the frontend needs to know about the caller: who they are and what they may do."""
+    """Who the caller is and what they may do as the directory says now, not as their token said: a user
+    deleted or disabled since sign-in gets 401, a demoted one their current groups' permissions."""
+    user = (users or directory()).current(principal.username)
+    # A deleted user's name may have been taken again since: the token's `sub` must still be this user's.
+    if user is None or not user.enabled or user.user_id != principal.user_id:
+        metrics.add_metric(name="SessionsRefused", unit=MetricUnit.Count, value=1)
+        raise Unauthenticated("this user no longer exists or is disabled", field="Authorization")
     metrics.add_metric(name="SessionsServed", unit=MetricUnit.Count, value=1)
-    attributes = (users or directory()).attributes(principal.username)
-    claims = principal.claims
     return Profile(
         user_id=principal.user_id,
-        username=principal.username,
-        email=attributes.get("email") or _str_or_none(claims.get("email")),
-        name=attributes.get("name") or _str_or_none(claims.get("name")),
-        groups=sorted(principal.groups),
-        permissions=permissions_for(principal.groups),
+        username=user.username,
+        email=user.attributes.get("email"),
+        name=user.attributes.get("name"),
+        groups=user.groups,
+        permissions=permissions_for(user.groups),
     )
 
 
@@ -87,5 +105,12 @@ def contact(user_id: str, users: UserDirectory | None = None) -> Contact | None:
     return Contact(user_id=user_id, email=email, name=attributes.get("name"), email_verified=verified)
 
 
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def welcome(trigger: str, *, user_pool_id: str, username: str, users: UserDirectory | None = None) -> bool:
+    """A user who confirmed their own sign-up joins the customer group; other confirmations (a forgotten
+    password) change nothing. The pool comes from the trigger's event: the pool names this function, so the
+    function cannot name the pool."""
+    if trigger != "PostConfirmation_ConfirmSignUp":
+        return False
+    (users or UserDirectory(aws.client("cognito-idp"), user_pool_id)).add_to_group(username, SELF_SIGN_UP_GROUP)
+    metrics.add_metric(name="CustomersSignedUp", unit=MetricUnit.Count, value=1)
+    return True

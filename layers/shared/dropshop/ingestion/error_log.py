@@ -24,8 +24,12 @@ class ErrorLog:
             return
         logged_at = datetime.now(UTC).isoformat()
         outcome = batch_put(self._dynamodb, self._table, (self._item(r, logged_at) for r in rejections))
-        if outcome.unwritten:
-            raise ErrorLogUnavailable(f"{len(outcome.unwritten)} rejections could not be logged")
+        # Entries are bounded and escaped (Rejection.of), so a refused one is a fault of ours, not of the data:
+        # the message must not be acknowledged either way.
+        lost = len(outcome.unwritten) + len(outcome.refused)
+        if lost:
+            reasons = {reason for _, reason in outcome.refused}
+            raise ErrorLogUnavailable(f"{lost} rejections could not be logged {sorted(reasons)}")
 
     @staticmethod
     def _item(rejection: Rejection, logged_at: str) -> Item:
@@ -45,4 +49,6 @@ class ErrorLog:
             item["fileId"] = {"S": origin.file_id}
         if origin.message_id:
             item["messageId"] = {"S": origin.message_id}
+        if origin.body_digest:
+            item["bodyDigest"] = {"S": origin.body_digest}
         return item

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from dropshop.ingestion.model import Origin
+from dropshop.platform import streaming
 from dropshop.platform.batch import SQSRecord
 
 # SQS takes 256 KiB per message, attributes included; the margin covers the `source` attribute.
 MESSAGE_LIMIT_BYTES = 256 * 1024 - 1024
 SOURCE_ATTRIBUTE = "source"
 API_ORIGIN_NAME = "POST /writer"
-
-
-class NotJson:
-    """Stands in for a record whose text is not JSON: it is refused on its own, not with its neighbours."""
-
-    def __init__(self, text: str, reason: str) -> None:
-        self.text = text
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -42,18 +37,34 @@ class QueueMessage:
         )
 
     def decode(self) -> tuple[Origin, list[tuple[int, object]]]:
-        """The message's origin and its (position, record) pairs."""
+        """The message's origin and its (position, record) pairs; never raises, whatever the body."""
         if self.source == "file":
-            payload = json.loads(self.body)
-            origin = Origin(kind="file", name=payload["origin"]["name"], file_id=payload["origin"]["fileId"])
-            return origin, [(entry["position"], entry["record"]) for entry in payload["records"]]
-        # Anything else came through the API (or by hand): one record, or a JSON array of records.
-        origin = Origin(kind="api", name=API_ORIGIN_NAME, message_id=self.message_id)
+            try:
+                payload = json.loads(self.body)
+                origin = Origin(kind="file", name=payload["origin"]["name"], file_id=payload["origin"]["fileId"])
+                return origin, [(entry["position"], entry["record"]) for entry in payload["records"]]
+            except (ValueError, KeyError, TypeError):
+                pass  # not the Transformer's packing after all: read like any other body, record by record
+        return self._api_records()
+
+    def _api_records(self) -> tuple[Origin, list[tuple[int, object]]]:
+        """A POST /writer body, read as the Transformer reads a file: one record (position 1, its line), a
+        JSON array of records (positions from 0) or NDJSON; each unreadable record refused on its own."""
+        body = self.body.encode("utf-8", "surrogatepass")
+        origin = Origin(
+            kind="api",
+            name=API_ORIGIN_NAME,
+            message_id=self.message_id,
+            body_digest=hashlib.sha256(body).hexdigest(),
+        )
+        records: list[tuple[int, object]] = []
         try:
-            payload = json.loads(self.body)
-        except json.JSONDecodeError as error:
-            return origin, [(0, NotJson(self.body, f"body is not JSON: {error.msg} at position {error.pos}"))]
-        return origin, list(enumerate(payload)) if isinstance(payload, list) else [(0, payload)]
+            for entry in streaming.records(io.BytesIO(body)):
+                records.append(entry)
+        except streaming.UnreadableFile as unreadable:
+            excerpt = body[: streaming.EXCERPT_BYTES].decode("utf-8", "replace")
+            records.append((unreadable.position, streaming.UnreadableRecord(f"body: {unreadable.reason}", excerpt)))
+        return origin, records
 
 
 class MessagePacker:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 EXCERPT_CHARS = 2000
+REASON_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Origin:
     name: str  # s3://bucket/key for files, "POST /writer" for the API
     file_id: str | None = None
     message_id: str | None = None
+    body_digest: str | None = None  # an API request's body (SHA-256): a client's retry is the same request
 
     def as_attributes(self) -> dict[str, str]:
         return {k: v for k, v in {"kind": self.kind, "name": self.name, "fileId": self.file_id}.items() if v}
@@ -30,9 +32,12 @@ class RecordRef:
 
     @property
     def key(self) -> str:
-        """Stable across redeliveries and re-runs: a file record by file and position, an API record by message."""
-        anchor = self.origin.file_id if self.origin.kind == "file" else self.origin.message_id
-        return hashlib.sha256(f"{self.origin.kind}|{anchor}|{self.position}".encode()).hexdigest()[:32]
+        """The same record arriving again gets the same key, so it is logged once: a file's record by file
+        (bucket, key and ETag) and position; an API record by the digest of the request body and its
+        position in it, whatever the message id (a client's retry is a new SQS message)."""
+        origin = self.origin
+        anchor = origin.file_id if origin.kind == "file" else origin.body_digest or origin.message_id
+        return hashlib.sha256(f"{origin.kind}|{anchor}|{self.position}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,23 @@ class Rejection:
 
     @classmethod
     def of(cls, ref: RecordRef, reason: str, record: object, *, stage: str) -> Rejection:
-        return cls(ref, reason, excerpt(record), stage, datetime.now(UTC).isoformat())
+        return cls(ref, storable(reason, REASON_CHARS), excerpt(record), stage, datetime.now(UTC).isoformat())
 
 
 def excerpt(record: object) -> str:
-    """The record as text, bounded: enough to find and fix it, never a whole 256 KB message."""
-    text = record if isinstance(record, str) else json.dumps(record, default=str, ensure_ascii=False)
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
+    """The record as text, bounded and storable: enough to find and fix it, never a whole 256 KB message."""
+    if isinstance(record, str):
+        text = record
+    else:
+        try:
+            text = json.dumps(record, default=str, ensure_ascii=False)
+        except (ValueError, RecursionError):  # beyond any record the readers let through; still logged
+            text = repr(record)[:EXCERPT_CHARS]
+    return storable(text, EXCERPT_CHARS)
+
+
+def storable(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with what UTF-8 cannot encode (an unpaired surrogate) escaped:
+    DynamoDB refuses the item otherwise, and the refusal itself would be lost."""
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return cut.encode("utf-8", "backslashreplace").decode("utf-8")

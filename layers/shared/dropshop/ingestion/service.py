@@ -14,11 +14,11 @@ from typing import IO
 from pydantic import ValidationError
 
 from dropshop.accounts.model import Account
-from dropshop.accounts.repository import AccountRepository
+from dropshop.accounts.repository import AccountRepository, SaveOutcome
 from dropshop.files import service as files
 from dropshop.files.model import Ingestion
 from dropshop.ingestion.error_log import ErrorLog
-from dropshop.ingestion.messages import MessagePacker, NotJson, QueueMessage
+from dropshop.ingestion.messages import MessagePacker, QueueMessage
 from dropshop.ingestion.model import Origin, RecordRef, Rejection
 from dropshop.ingestion.queue import QueueSender
 from dropshop.platform import aws, streaming
@@ -60,14 +60,14 @@ def validate(origin: Origin, records: Iterable[tuple[int, object]], *, stage: st
 
 
 def _validate_one(ref: RecordRef, record: object, *, stage: str) -> Account | Rejection:
-    if isinstance(record, NotJson):
-        return Rejection.of(ref, record.reason, record.text, stage=stage)
-    if isinstance(record, streaming.MalformedLine):
+    if isinstance(record, streaming.UnreadableRecord):
         return Rejection.of(ref, record.reason, record.excerpt, stage=stage)
     try:
         return Account.model_validate(record)
     except ValidationError as invalid:
         return Rejection.of(ref, _reason(invalid), record, stage=stage)
+    except Exception as error:  # whatever one record does to validation, it is that record's refusal alone
+        return Rejection.of(ref, f"record: {type(error).__name__}: {error}", record, stage=stage)
 
 
 def _reason(invalid: ValidationError) -> str:
@@ -99,9 +99,11 @@ def ingest_object(*, bucket: str, key: str, etag: str, size: int, uploaded_at: s
     try:
         run.ingest(body)
     except streaming.UnreadableFile as unreadable:
-        # Records before the fault were sent or logged; the file says what happened and where it stopped.
+        # Records before the fault were sent or logged; the file says what happened, and LogTable holds one
+        # entry at the position where reading stopped, so every failure is found in one place.
+        run.refuse_rest(unreadable)
         run.finish()
-        files.fail_ingestion(file_id, str(unreadable), run.ingestion)
+        files.fail_ingestion(file_id, unreadable.reason, run.ingestion)
         metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
         return run.ingestion
     except Exception as error:
@@ -143,6 +145,12 @@ class _Run:
                     self._log_rejections()
         self.finish()
 
+    def refuse_rest(self, unreadable: streaming.UnreadableFile) -> None:
+        self.read += 1
+        self.rejected += 1
+        ref = RecordRef(self._origin, unreadable.position)
+        self._rejections.append(Rejection.of(ref, f"file: {unreadable.reason}", "", stage="transformer"))
+
     def finish(self) -> None:
         self._sender.send(self._packer.flush())
         self._sender.flush()
@@ -162,13 +170,24 @@ def write_message(message: QueueMessage) -> None:
     """Write a message's valid records and log its refused ones; raise if anything could not be stored."""
     origin, records = message.decode()
     validated = validate(origin, records, stage="writer")
-    _error_log().record(validated.rejections)
-    unwritten = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
-    written = len(validated.accounts) - len(unwritten)
+    saved = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
+    rejections = validated.rejections + _refused_by_dynamodb(validated, saved, stage="writer")
+    _error_log().record(rejections)
+    written = len(validated.accounts) - len(saved.unwritten) - len(saved.refused)
     metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=written)
-    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(validated.rejections))
-    if unwritten:
-        raise RecordsNotWritten(f"{len(unwritten)} of {len(validated.accounts)} records not written")
+    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(rejections))
+    if saved.unwritten:
+        raise RecordsNotWritten(f"{len(saved.unwritten)} of {len(validated.accounts)} records not written")
+
+
+def _refused_by_dynamodb(validated: Validated, saved: SaveOutcome, *, stage: str) -> list[Rejection]:
+    """Records DynamoDB will never take are settled in LogTable now: retrying them would only delay."""
+    reasons = dict(saved.refused)
+    return [
+        Rejection.of(ref, f"AccountTable refused the record: {reasons[account]}", account.as_record(), stage=stage)
+        for ref, account in validated.accounts
+        if account in reasons
+    ]
 
 
 # ------------------------------------------------------------------ ErrorHandler
@@ -180,24 +199,20 @@ def salvage_message(message: QueueMessage) -> None:
     itself is unavailable, so the message stays in the DLQ."""
     origin, records = message.decode()
     validated = validate(origin, records, stage="error-handler")
-    unwritten = set(_accounts().save_all([a for _, a in validated.accounts], source=origin.kind))
+    saved = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
     # A record an earlier attempt already wrote has ended in AccountTable: it must not be logged as well.
-    unwritten -= _accounts().stored(list(unwritten))
+    unwritten = set(saved.unwritten) - _accounts().stored(saved.unwritten)
     reason = f"not written after {message.receive_count} deliveries"
     failed = [
         Rejection.of(ref, reason, account.as_record(), stage="error-handler")
         for ref, account in validated.accounts
         if account in unwritten
     ]
-    _error_log().record(validated.rejections + failed)
-    salvaged = len(validated.accounts) - len(failed)
+    logged = validated.rejections + failed + _refused_by_dynamodb(validated, saved, stage="error-handler")
+    _error_log().record(logged)
+    salvaged = len(validated.accounts) - len(logged) + len(validated.rejections)
     metrics.add_metric(name="RecordsSalvaged", unit=MetricUnit.Count, value=salvaged)
-    metrics.add_metric(name="RecordsLogged", unit=MetricUnit.Count, value=len(validated.rejections) + len(failed))
+    metrics.add_metric(name="RecordsLogged", unit=MetricUnit.Count, value=len(logged))
     logger.info(
-        "dead letter settled",
-        extra={
-            "messageId": message.message_id,
-            "salvaged": salvaged,
-            "logged": len(validated.rejections) + len(failed),
-        },
+        "dead letter settled", extra={"messageId": message.message_id, "salvaged": salvaged, "logged": len(logged)}
     )

@@ -1,10 +1,11 @@
-"""The invoices bucket: one PDF per invoice (versioned, encrypted, private), handed out by presigned links."""
+"""The invoices bucket: one PDF per invoice (`invoices/`) and per credit note (`credit-notes/`), versioned,
+encrypted, private, handed out by presigned links."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dropshop.invoicing.model import Invoice
+from dropshop.invoicing.model import CreditNote, TaxDocument
 
 
 class InvoiceDocuments:
@@ -12,19 +13,24 @@ class InvoiceDocuments:
         self._s3 = s3
         self._bucket = bucket
 
-    def store(self, invoice: Invoice, pdf: bytes) -> None:
+    def store(self, document: TaxDocument, pdf: bytes) -> None:
+        metadata = {"order-id": document.order_id}
+        if isinstance(document, CreditNote):
+            metadata |= {"credit-note-number": document.number, "invoice-number": document.invoice_number}
+        else:
+            metadata |= {"invoice-number": document.number}
         self._s3.put_object(
             Bucket=self._bucket,
-            Key=invoice.document_key,
+            Key=document.document_key,
             Body=pdf,
             ContentType="application/pdf",
-            ContentDisposition=f'inline; filename="{invoice.number}.pdf"',
-            Metadata={"order-id": invoice.order_id, "invoice-number": invoice.number},
+            ContentDisposition=f'inline; filename="{document.number}.pdf"',
+            Metadata=metadata,
         )
 
-    def link(self, invoice: Invoice, *, seconds: int) -> str:
+    def link(self, document: TaxDocument, *, seconds: int) -> str:
         """A GET link valid for `seconds`, signed with this function's own (read-only) permissions."""
         url: str = self._s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": invoice.document_key}, ExpiresIn=seconds
+            "get_object", Params={"Bucket": self._bucket, "Key": document.document_key}, ExpiresIn=seconds
         )
         return url

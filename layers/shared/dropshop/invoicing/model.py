@@ -1,28 +1,84 @@
-"""Invoices. An invoice is a snapshot: it keeps the lines, prices and buyer as they were when it was issued."""
+"""Invoices and credit notes. Each is a snapshot: it keeps the lines, prices, VAT rates and buyer as they were
+when it was issued, and is never changed after. A cancelled invoiced order is corrected by a credit note that
+refers to the invoice and repeats its lines with negative amounts."""
 
 from __future__ import annotations
 
-from dropshop.catalog.model import Money
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
+
+from dropshop.catalog import vat
+from dropshop.catalog.model import Currency, Money
 from dropshop.identity.model import Contact
 from dropshop.orders.model import Order
 from dropshop.platform.model import ApiModel
 
-NUMBER_PREFIX = "DS"
+INVOICE_PREFIX = "DS"
+CREDIT_NOTE_PREFIX = "CN"
+LARGEST = 100_000_000 * 100 * 25  # a document's largest total: 25 lines of 100 at the catalog's top price
+
+
+def document_number(prefix: str, year: int, sequence: int) -> str:
+    """DS-2026-000042: the series, the year, the year's sequence zero-padded so numbers sort as issued."""
+    return f"{prefix}-{year}-{sequence:06d}"
 
 
 def invoice_number(year: int, sequence: int) -> str:
-    """DS-2026-000042: the year's sequence, zero-padded so numbers sort as they were issued."""
-    return f"{NUMBER_PREFIX}-{year}-{sequence:06d}"
+    return document_number(INVOICE_PREFIX, year, sequence)
 
 
-class InvoiceLine(ApiModel):
+def credit_note_number(year: int, sequence: int) -> str:
+    return document_number(CREDIT_NOTE_PREFIX, year, sequence)
+
+
+class Amount(ApiModel):
+    """Cents, signed: an invoice charges (positive), a credit note gives back (negative)."""
+
+    amount: int = Field(ge=-LARGEST, le=LARGEST, description="In the currency's minor unit (cents).")
+    currency: Currency
+
+    @classmethod
+    def of(cls, money: Money) -> Amount:
+        return cls(amount=money.amount, currency=money.currency)
+
+    def negated(self) -> Amount:
+        return Amount(amount=-self.amount, currency=self.currency)
+
+    def __str__(self) -> str:
+        """-12.50 EUR: how documents and e-mails print an amount (every currency sold has two decimals)."""
+        sign, cents = ("-" if self.amount < 0 else ""), abs(self.amount)
+        return f"{sign}{cents // 100:,}.{cents % 100:02d} {self.currency}"
+
+
+class DocumentLine(ApiModel):
     description: str
     quantity: int
-    unit_price: Money
-    total: Money
+    unit_price: Amount
+    total: Amount
+    vat_rate: vat.VatRate
+
+    @model_validator(mode="before")
+    @classmethod
+    def issued_before_vat_rates(cls, line: Any) -> Any:
+        """Invoices stored before lines carried their rate sold everything at the standard rate."""
+        if isinstance(line, dict) and "vatRate" not in line and "vat_rate" not in line:
+            return line | {"vatRate": vat.rate(vat.VatCategory.STANDARD)}
+        return line
 
 
-class Invoice(ApiModel):
+class VatRow(ApiModel):
+    """What a document sold at one VAT rate: net + VAT = gross, to the cent."""
+
+    rate: vat.VatRate
+    net: Amount
+    vat: Amount
+    gross: Amount
+
+
+class TaxDocument(ApiModel):
+    """What invoices and credit notes share: a number in their own gapless yearly series, the buyer, the lines."""
+
     number: str
     year: int
     sequence: int
@@ -31,14 +87,45 @@ class Invoice(ApiModel):
     customer_name: str | None
     customer_email: str | None
     issued_at: str
-    lines: list[InvoiceLine]
-    total: Money
-    # True once the PDF is stored and InvoiceIssued is on its way; a redelivered event stops there.
+    lines: list[DocumentLine]
+    total: Amount
+    # True once the PDF is stored and the document's event is on its way; a redelivered event stops there.
     issued: bool = False
+
+    TITLE: ClassVar[str]  # as the PDF heads it
+    FOLDER: ClassVar[str]  # the bucket's key prefix for this kind
 
     @property
     def document_key(self) -> str:
-        return f"invoices/{self.year}/{self.number}.pdf"
+        return f"{self.FOLDER}/{self.year}/{self.number}.pdf"
+
+    @property
+    def vat_breakdown(self) -> list[VatRow]:
+        """Per rate, highest first; the one rounding rule is dropshop/catalog/vat.py's."""
+        currency = self.total.currency
+        rows = vat.breakdown((line.vat_rate, line.total.amount) for line in self.lines)
+        return [
+            VatRow(
+                rate=row.rate,
+                net=Amount(amount=row.net, currency=currency),
+                vat=Amount(amount=row.vat, currency=currency),
+                gross=Amount(amount=row.gross, currency=currency),
+            )
+            for row in rows
+        ]
+
+    @property
+    def net_total(self) -> Amount:
+        return Amount(amount=sum(row.net.amount for row in self.vat_breakdown), currency=self.total.currency)
+
+    @property
+    def vat_total(self) -> Amount:
+        return Amount(amount=sum(row.vat.amount for row in self.vat_breakdown), currency=self.total.currency)
+
+
+class Invoice(TaxDocument):
+    TITLE: ClassVar[str] = "Invoice"
+    FOLDER: ClassVar[str] = "invoices"
 
     @classmethod
     def for_order(cls, order: Order, buyer: Contact | None, *, year: int, sequence: int, now: str) -> Invoice:
@@ -52,10 +139,46 @@ class Invoice(ApiModel):
             customer_email=buyer.email if buyer else None,
             issued_at=now,
             lines=[
-                InvoiceLine(description=line.name, quantity=line.quantity, unit_price=line.unit_price, total=line.total)
+                DocumentLine(
+                    description=line.name,
+                    quantity=line.quantity,
+                    unit_price=Amount.of(line.unit_price),
+                    total=Amount.of(line.total),
+                    vat_rate=line.vat_rate,
+                )
                 for line in order.lines
             ],
-            total=order.total,
+            total=Amount.of(order.total),
+        )
+
+
+class CreditNote(TaxDocument):
+    """Cancels an invoice: the same lines, buyer and rates, every amount negated."""
+
+    invoice_number: str
+    invoice_issued_at: str
+
+    TITLE: ClassVar[str] = "Credit note"
+    FOLDER: ClassVar[str] = "credit-notes"
+
+    @classmethod
+    def for_invoice(cls, invoice: Invoice, *, year: int, sequence: int, now: str) -> CreditNote:
+        return cls(
+            number=credit_note_number(year, sequence),
+            year=year,
+            sequence=sequence,
+            order_id=invoice.order_id,
+            customer_id=invoice.customer_id,
+            customer_name=invoice.customer_name,
+            customer_email=invoice.customer_email,
+            issued_at=now,
+            lines=[
+                line.model_copy(update={"unit_price": line.unit_price.negated(), "total": line.total.negated()})
+                for line in invoice.lines
+            ],
+            total=invoice.total.negated(),
+            invoice_number=invoice.number,
+            invoice_issued_at=invoice.issued_at,
         )
 
 
@@ -65,3 +188,7 @@ class InvoiceLink(ApiModel):
     number: str
     url: str
     expires_at: str
+
+
+class CreditNoteLink(InvoiceLink):
+    """A short-lived link to the credit note's PDF (S3 presigned GET)."""

@@ -1,7 +1,8 @@
-"""InvoicesTable: one item per order's invoice (`order#<orderId>`) and one counter per year (`counter#<year>`).
+"""InvoicesTable: per order, its invoice (`order#<orderId>`) and its credit note (`credit-note#<orderId>`);
+per series and year, one counter (`counter#<year>` for invoices, `credit-note-counter#<year>`).
 
-The number is taken in the same transaction that stores the invoice: a number is used only by an invoice
-that exists (no gaps), and an order that already has its invoice never takes a second number.
+A number is taken in the same transaction that stores its document: a number is used only by a document that
+exists (no gaps), and an order that already has its invoice (or credit note) never takes a second number.
 """
 
 from __future__ import annotations
@@ -10,15 +11,22 @@ import json
 from enum import Enum
 from typing import Any
 
-from dropshop.invoicing.model import Invoice
+from dropshop.invoicing.model import CreditNote, Invoice, TaxDocument
 from dropshop.platform.bus import DomainEvent, outbox_put
 from dropshop.platform.dynamodb import TransactionCancelled, transact_write
 
 
 class Allocation(Enum):
     ALLOCATED = "allocated"
-    NUMBER_TAKEN = "number-taken"  # another invoice took this number meanwhile: read the counter again
-    ALREADY_INVOICED = "already-invoiced"  # this order has its invoice (a redelivered event)
+    NUMBER_TAKEN = "number-taken"  # another document took this number meanwhile: read the counter again
+    ALREADY_NUMBERED = "already-numbered"  # this order has its document of this kind (a redelivered event)
+
+
+# Per kind of document: the prefix of its item per order and of its counter per year.
+_PREFIXES: dict[type[TaxDocument], tuple[str, str]] = {
+    Invoice: ("order#", "counter#"),
+    CreditNote: ("credit-note#", "credit-note-counter#"),
+}
 
 
 class InvoiceRepository:
@@ -28,43 +36,51 @@ class InvoiceRepository:
         self._outbox = outbox_table
 
     def get(self, order_id: str) -> Invoice | None:
+        return self._get(Invoice, order_id)
+
+    def get_credit_note(self, order_id: str) -> CreditNote | None:
+        return self._get(CreditNote, order_id)
+
+    def _get[D: TaxDocument](self, kind: type[D], order_id: str) -> D | None:
         item = self._dynamodb.get_item(
-            TableName=self._table, Key={"id": {"S": _invoice_id(order_id)}}, ConsistentRead=True
+            TableName=self._table, Key={"id": {"S": _document_id(kind, order_id)}}, ConsistentRead=True
         ).get("Item")
         if item is None:
             return None
-        return Invoice.model_validate(json.loads(item["invoice"]["S"]) | {"issued": item["issued"]["BOOL"]})
+        return kind.model_validate(json.loads(item["invoice"]["S"]) | {"issued": item["issued"]["BOOL"]})
 
-    def last_sequence(self, year: int) -> int:
+    def last_sequence(self, kind: type[TaxDocument], year: int) -> int:
         item = self._dynamodb.get_item(
-            TableName=self._table, Key={"id": {"S": _counter_id(year)}}, ConsistentRead=True
+            TableName=self._table, Key={"id": {"S": _counter_id(kind, year)}}, ConsistentRead=True
         ).get("Item")
         return int(item["last"]["N"]) if item else 0
 
-    def allocate(self, invoice: Invoice) -> Allocation:
-        """Move the year's counter from `invoice.sequence - 1` to `invoice.sequence` and store the invoice,
+    def allocate(self, document: TaxDocument) -> Allocation:
+        """Move its series' counter for the year from `sequence - 1` to `sequence` and store the document,
         both or neither."""
+        kind = type(document)
         counter: dict[str, Any] = {
             "Update": {
                 "TableName": self._table,
-                "Key": {"id": {"S": _counter_id(invoice.year)}},
+                "Key": {"id": {"S": _counter_id(kind, document.year)}},
                 "UpdateExpression": "SET #last = :sequence",
                 "ExpressionAttributeNames": {"#last": "last"},
-                "ExpressionAttributeValues": {":sequence": {"N": str(invoice.sequence)}},
+                "ExpressionAttributeValues": {":sequence": {"N": str(document.sequence)}},
             }
         }
-        if invoice.sequence == 1:
+        if document.sequence == 1:
             counter["Update"]["ConditionExpression"] = "attribute_not_exists(id)"
         else:
             counter["Update"]["ConditionExpression"] = "#last = :previous"
-            counter["Update"]["ExpressionAttributeValues"][":previous"] = {"N": str(invoice.sequence - 1)}
+            counter["Update"]["ExpressionAttributeValues"][":previous"] = {"N": str(document.sequence - 1)}
         stored = {
             "Put": {
                 "TableName": self._table,
                 "Item": {
-                    "id": {"S": _invoice_id(invoice.order_id)},
-                    "number": {"S": invoice.number},
-                    "invoice": {"S": invoice.model_dump_json(by_alias=True, exclude={"issued"})},
+                    "id": {"S": _document_id(kind, document.order_id)},
+                    "number": {"S": document.number},
+                    # `invoice` for both kinds: the attribute predates credit notes.
+                    "invoice": {"S": document.model_dump_json(by_alias=True, exclude={"issued"})},
                     "issued": {"BOOL": False},
                 },
                 "ConditionExpression": "attribute_not_exists(id)",
@@ -74,18 +90,18 @@ class InvoiceRepository:
             transact_write(self._dynamodb, [counter, stored])
         except TransactionCancelled as cancelled:
             if 1 in cancelled.failed_conditions:
-                return Allocation.ALREADY_INVOICED
+                return Allocation.ALREADY_NUMBERED
             if 0 in cancelled.failed_conditions:
                 return Allocation.NUMBER_TAKEN
             raise
         return Allocation.ALLOCATED
 
-    def mark_issued(self, invoice: Invoice, event: DomainEvent) -> bool:
-        """Mark the invoice issued and record its event, once; False if that was done already."""
+    def mark_issued(self, document: TaxDocument, event: DomainEvent) -> bool:
+        """Mark the document issued and record its event, once; False if that was done already."""
         update = {
             "Update": {
                 "TableName": self._table,
-                "Key": {"id": {"S": _invoice_id(invoice.order_id)}},
+                "Key": {"id": {"S": _document_id(type(document), document.order_id)}},
                 "UpdateExpression": "SET issued = :true",
                 "ConditionExpression": "issued = :false",
                 "ExpressionAttributeValues": {":true": {"BOOL": True}, ":false": {"BOOL": False}},
@@ -100,9 +116,9 @@ class InvoiceRepository:
         return True
 
 
-def _invoice_id(order_id: str) -> str:
-    return f"order#{order_id}"
+def _document_id(kind: type[TaxDocument], order_id: str) -> str:
+    return f"{_PREFIXES[kind][0]}{order_id}"
 
 
-def _counter_id(year: int) -> str:
-    return f"counter#{year}"
+def _counter_id(kind: type[TaxDocument], year: int) -> str:
+    return f"{_PREFIXES[kind][1]}{year}"

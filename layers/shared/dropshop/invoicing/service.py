@@ -1,5 +1,13 @@
-"""Use cases of invoicing: issue the invoice of a confirmed order (once, under a gapless number) and hand its
-owner a short-lived link to the PDF."""
+"""Use cases of invoicing: issue the invoice of a confirmed order and the credit note of a cancelled invoiced
+order (each once, under a gapless number of its own series), and hand their owner short-lived links to the PDFs.
+
+Confirmations and cancellations reach InvoiceFunction in no guaranteed order, and may be handled at the same
+time. The rule that makes every interleaving end well: a credit note is issued for an *issued* invoice of a
+CANCELLED order, by whichever path sees both last. The cancellation path credits an invoice already issued;
+the invoice path, once its invoice is issued, reads the order again and credits it if it was cancelled
+meanwhile. The order is cancelled before its event is published, so at least one of the two sees both; when
+both do, the credit note's own conditional numbering keeps it to one.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +18,24 @@ from datetime import UTC, datetime, timedelta
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.invoicing.documents import InvoiceDocuments
-from dropshop.invoicing.events import invoice_issued
-from dropshop.invoicing.model import Invoice, InvoiceLink
+from dropshop.invoicing.events import credit_note_issued, invoice_issued
+from dropshop.invoicing.model import CreditNote, CreditNoteLink, Invoice, InvoiceLink, TaxDocument
 from dropshop.invoicing.repository import Allocation, InvoiceRepository
 from dropshop.orders import service as orders
 from dropshop.orders.model import OrderStatus
 from dropshop.platform import aws
+from dropshop.platform.bus import DomainEvent
 from dropshop.platform.clock import now_iso
 from dropshop.platform.dynamodb import backoff
 from dropshop.platform.errors import Conflict, NotFound
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
-# Concurrent invoices race for the year's next number; the loser reads the counter again.
+# Concurrent documents race for their series' next number; the loser reads the counter again.
 ALLOCATION_ATTEMPTS = 10
 LINK_SECONDS = 300
 
-Renderer = Callable[[Invoice], bytes]
+Renderer = Callable[[TaxDocument], bytes]
 
 
 def _invoices() -> InvoiceRepository:
@@ -39,24 +48,66 @@ def _documents() -> InvoiceDocuments:
     return InvoiceDocuments(aws.client("s3", signature_version="s3v4"), settings().invoices_bucket)
 
 
+def on_order_status_changed(event: DomainEvent, *, render: Renderer) -> None:
+    """InvoiceQueue's events: a confirmed order is invoiced, a cancelled invoiced order credited."""
+    order_id, status = event.data["orderId"], event.data["status"]
+    if status == OrderStatus.CONFIRMED:
+        issue_invoice(order_id, render=render)
+    elif status == OrderStatus.CANCELLED:
+        issue_credit_note(order_id, render=render)
+
+
 def issue_invoice(order_id: str, *, render: Renderer) -> Invoice | None:
     """Number the order's invoice, store its PDF and announce InvoiceIssued. Each step is safe to repeat:
     a redelivered event finds the number taken by this order, and an issued invoice is left alone. An order
-    cancelled before its invoice was numbered gets none (None)."""
-    invoice = _invoices().get(order_id) or _allocate(order_id)
+    cancelled before its invoice was numbered gets none (None); one cancelled after gets its credit note."""
+    invoice = _invoices().get(order_id) or _allocate_invoice(order_id)
     if invoice is None:
         return None
     if invoice.issued:
         logger.info("invoice already issued", extra={"orderId": order_id, "invoiceNumber": invoice.number})
-        return invoice
-    _documents().store(invoice, render(invoice))
-    if _invoices().mark_issued(invoice, invoice_issued(invoice)):
-        metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=1)
-        logger.info("invoice issued", extra={"orderId": order_id, "invoiceNumber": invoice.number})
-    return invoice.model_copy(update={"issued": True})
+    else:
+        invoice = _issue(invoice, invoice_issued(invoice), render, metric="InvoicesIssued")
+    order = orders.find(order_id)
+    if order is not None and order.status is OrderStatus.CANCELLED:  # cancelled while it was being invoiced
+        _credit(invoice, render)
+    return invoice
 
 
-def _allocate(order_id: str) -> Invoice | None:
+def issue_credit_note(order_id: str, *, render: Renderer) -> CreditNote | None:
+    """Credit the cancelled order's issued invoice: its credit note is numbered, stored and announced
+    (CreditNoteIssued) once. None when the order has no issued invoice: never invoiced, or its invoice is
+    being issued right now, and that path credits it once it is done (see the module's docstring). None too
+    for an order that is not cancelled (CANCELLED is final): only the order itself says what was cancelled."""
+    order = orders.find(order_id)
+    if order is None or order.status is not OrderStatus.CANCELLED:
+        logger.warning("credit note asked for an order that is not cancelled", extra={"orderId": order_id})
+        return None
+    invoice = _invoices().get(order_id)
+    if invoice is None or not invoice.issued:
+        logger.info("no issued invoice to credit", extra={"orderId": order_id, "numbered": invoice is not None})
+        return None
+    return _credit(invoice, render)
+
+
+def _credit(invoice: Invoice, render: Renderer) -> CreditNote:
+    note = _invoices().get_credit_note(invoice.order_id) or _allocate_credit_note(invoice)
+    if note.issued:
+        logger.info("credit note already issued", extra={"orderId": note.order_id, "creditNoteNumber": note.number})
+        return note
+    return _issue(note, credit_note_issued(note), render, metric="CreditNotesIssued")
+
+
+def _issue[D: TaxDocument](document: D, event: DomainEvent, render: Renderer, *, metric: str) -> D:
+    """Store the numbered document's PDF, then mark it issued together with its event (once)."""
+    _documents().store(document, render(document))
+    if _invoices().mark_issued(document, event):
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        logger.info(f"{document.TITLE.lower()} issued", extra={"orderId": document.order_id, "number": document.number})
+    return document.model_copy(update={"issued": True})
+
+
+def _allocate_invoice(order_id: str) -> Invoice | None:
     order = orders.find(order_id)
     if order is None:
         raise NotFound(f"no order {order_id} to invoice", field="orderId")
@@ -65,21 +116,37 @@ def _allocate(order_id: str) -> Invoice | None:
         logger.info("order cancelled before its invoice was numbered", extra={"orderId": order_id})
         return None
     buyer = identity.contact(order.customer_id)
+
+    def numbered(year: int, sequence: int, now: str) -> Invoice:
+        return Invoice.for_order(order, buyer, year=year, sequence=sequence, now=now)
+
+    return _allocate(Invoice, numbered, order_id)
+
+
+def _allocate_credit_note(invoice: Invoice) -> CreditNote:
+    def numbered(year: int, sequence: int, now: str) -> CreditNote:
+        return CreditNote.for_invoice(invoice, year=year, sequence=sequence, now=now)
+
+    return _allocate(CreditNote, numbered, invoice.order_id)
+
+
+def _allocate[D: TaxDocument](kind: type[D], numbered: Callable[[int, int, str], D], order_id: str) -> D:
+    """Take the next number of `kind`'s series for this year, or find the one this order already took."""
     invoices = _invoices()
     for attempt in range(ALLOCATION_ATTEMPTS):
         if attempt:
             time.sleep(backoff(attempt))
         now = now_iso()
         year = int(now[:4])
-        invoice = Invoice.for_order(order, buyer, year=year, sequence=invoices.last_sequence(year) + 1, now=now)
-        outcome = invoices.allocate(invoice)
+        document = numbered(year, invoices.last_sequence(kind, year) + 1, now)
+        outcome = invoices.allocate(document)
         if outcome is Allocation.ALLOCATED:
-            return invoice
-        if outcome is Allocation.ALREADY_INVOICED:
-            existing = invoices.get(order_id)
-            assert existing is not None  # the condition that failed says it exists
+            return document
+        if outcome is Allocation.ALREADY_NUMBERED:
+            existing = invoices.get(order_id) if kind is Invoice else invoices.get_credit_note(order_id)
+            assert isinstance(existing, kind)  # the condition that failed says it exists
             return existing
-    raise Conflict("no invoice number could be taken; the event will be retried", field="invoiceNumber")
+    raise Conflict(f"no {kind.TITLE.lower()} number could be taken; the event will be retried", field="number")
 
 
 def invoice_link(order_id: str, *, caller: Principal, may_read_any: bool) -> InvoiceLink:
@@ -89,9 +156,20 @@ def invoice_link(order_id: str, *, caller: Principal, may_read_any: bool) -> Inv
     invoice = _invoices().get(order_id)
     if invoice is None or not invoice.issued:
         raise NotFound(f"order {order_id} has no invoice yet", field="invoice")
-    expires = datetime.now(UTC) + timedelta(seconds=LINK_SECONDS)
-    return InvoiceLink(
-        number=invoice.number,
-        url=_documents().link(invoice, seconds=LINK_SECONDS),
-        expires_at=expires.isoformat(timespec="seconds"),
-    )
+    url = _documents().link(invoice, seconds=LINK_SECONDS)
+    return InvoiceLink(number=invoice.number, url=url, expires_at=_expiry())
+
+
+def credit_note_link(order_id: str, *, caller: Principal, may_read_any: bool) -> CreditNoteLink:
+    """A link to the order's credit note for its owner or an admin; 404 for someone else's order or when the
+    order has none (not cancelled, cancelled before it was invoiced, or not yet issued)."""
+    orders.get_order(order_id, caller=caller, may_read_any=may_read_any)
+    note = _invoices().get_credit_note(order_id)
+    if note is None or not note.issued:
+        raise NotFound(f"order {order_id} has no credit note", field="creditNote")
+    url = _documents().link(note, seconds=LINK_SECONDS)
+    return CreditNoteLink(number=note.number, url=url, expires_at=_expiry())
+
+
+def _expiry() -> str:
+    return (datetime.now(UTC) + timedelta(seconds=LINK_SECONDS)).isoformat(timespec="seconds")

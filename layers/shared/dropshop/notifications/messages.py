@@ -8,8 +8,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from dropshop.catalog.model import Money
 from dropshop.identity.model import Contact
+from dropshop.invoicing.events import CREDIT_NOTE_ISSUED
+from dropshop.invoicing.model import Amount
 from dropshop.notifications.model import Email, order_reference
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED
 from dropshop.orders.model import OrderLine
@@ -21,6 +22,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 MESSAGES = {
     ORDER_PLACED: ("order_placed", "We have your order {reference}"),
     ORDER_STATUS_CHANGED: ("order_status_changed", "Your order {reference} is {status}"),
+    CREDIT_NOTE_ISSUED: ("credit_note_issued", "Credit note {credit_note} for your order {reference}"),
 }
 
 
@@ -42,14 +44,17 @@ def compose(event: DomainEvent, recipient: Contact) -> Email | None:
         return None
     template, subject = MESSAGES[event.type]
     data = event.data
-    status = str(data["status"]).lower()
+    total = Amount.model_validate(data["total"])  # a credit note's is negative
     values: dict[str, Any] = {
         "name": recipient.name or "there",
         "reference": order_reference(data["orderId"]),
         "order_id": data["orderId"],
-        "status": status,
+        "status": str(data.get("status", "")).lower(),
         "lines": [OrderLine.model_validate(line) for line in data.get("lines", [])],
-        "total": Money.model_validate(data["total"]),
+        "total": total,
+        "credited": total.negated(),
+        "credit_note": data.get("creditNoteNumber"),
+        "invoice": data.get("invoiceNumber"),
         "shop": SHOP.name,
     }
     environment = _environment()

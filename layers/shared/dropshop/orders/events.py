@@ -14,7 +14,7 @@ def order_placed(order: Order) -> DomainEvent:
     return DomainEvent(
         type=ORDER_PLACED,
         source=SOURCE,
-        data=order.model_dump(mode="json", exclude={"history", "invoice"}),
+        data=order.model_dump(mode="json", exclude={"history", "invoice", "credit_note"}),
         occurred_at=order.placed_at,
     )
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, field_validator, model_validator
 
+from dropshop.catalog import vat
 from dropshop.catalog.model import Money, Product, ProductId
 from dropshop.platform.errors import Conflict, Unprocessable
 from dropshop.platform.model import ApiModel
@@ -33,7 +35,7 @@ NEXT_STATUSES: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 class LineRequest(ApiModel):
     product_id: ProductId
-    quantity: int = Field(ge=1, le=100)
+    quantity: StrictInt = Field(ge=1, le=100)
 
 
 class PlaceOrder(ApiModel):
@@ -60,6 +62,17 @@ class OrderLine(ApiModel):
     quantity: int
     unit_price: Money
     total: Money
+    # The product's VAT as it was when the order was placed: its invoice never follows a later rate change.
+    vat_category: vat.VatCategory
+    vat_rate: vat.VatRate
+
+    @model_validator(mode="before")
+    @classmethod
+    def placed_before_vat_rates(cls, line: Any) -> Any:
+        """Lines stored before orders recorded VAT were all sold at the standard rate."""
+        if isinstance(line, dict) and "vatRate" not in line and "vat_rate" not in line:
+            return {"vatCategory": vat.VatCategory.STANDARD, "vatRate": vat.rate(vat.VatCategory.STANDARD)} | line
+        return line
 
 
 class StatusChange(ApiModel):
@@ -77,6 +90,13 @@ class InvoiceSummary(ApiModel):
     issued_at: str
 
 
+class CreditNoteSummary(ApiModel):
+    """The credit note of a cancelled invoiced order; the PDF is at GET /orders/{orderId}/credit-note."""
+
+    number: str
+    issued_at: str
+
+
 class Order(ApiModel):
     order_id: str
     customer_id: str
@@ -87,6 +107,7 @@ class Order(ApiModel):
     updated_at: str
     updated_by: str
     invoice: InvoiceSummary | None = None
+    credit_note: CreditNoteSummary | None = None
     history: list[StatusChange] = Field(default_factory=list)
 
     @classmethod
@@ -106,6 +127,8 @@ class Order(ApiModel):
                     quantity=wanted.quantity,
                     unit_price=product.price,
                     total=product.price.times(wanted.quantity),
+                    vat_category=product.vat_category,
+                    vat_rate=vat.rate(product.vat_category),
                 )
             )
         currencies = {line.unit_price.currency for line in lines}

@@ -1,12 +1,15 @@
 """OrdersTable: an order and its history share a partition (pk orderId; sk `order` or `history#<at>#<event>`),
-so one query reads both. The byCustomer index (sparse: order items only) lists a customer's orders."""
+so one query reads both. Two sparse indexes (order items only: history entries have no placedAt) list them
+newest first: byCustomer a customer's orders, newestFirst every order (its partition is the entry `order`)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from dropshop.orders.model import InvoiceSummary, Order, OrderLine, OrderStatus, StatusChange
+from pydantic.alias_generators import to_camel
+
+from dropshop.orders.model import CreditNoteSummary, InvoiceSummary, Order, OrderLine, OrderStatus, StatusChange
 from dropshop.platform.bus import DomainEvent, outbox_put
 from dropshop.platform.dynamodb import TransactionCancelled, transact_write
 from dropshop.platform.pagination import read_page
@@ -91,6 +94,20 @@ class OrderRepository:
             return False
         return True
 
+    def attach_credit_note(self, order_id: str, note: CreditNoteSummary) -> bool:
+        """Show the credit note on the order; False when the order does not exist."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_key(order_id, ORDER_ENTRY),
+                UpdateExpression="SET creditNoteNumber = :number, creditNoteIssuedAt = :at",
+                ConditionExpression="attribute_exists(orderId)",
+                ExpressionAttributeValues={":number": {"S": note.number}, ":at": {"S": note.issued_at}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def get(self, order_id: str) -> Order | None:
         items = self._dynamodb.query(
             TableName=self._table,
@@ -104,22 +121,41 @@ class OrderRepository:
         history = [_change(item) for item in items if item["entry"]["S"].startswith(HISTORY_PREFIX)]
         return _order(orders[0]).model_copy(update={"history": history})
 
-    def page_for(self, customer_id: str, *, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    def page_for(
+        self, customer_id: str, *, status: OrderStatus | None, limit: int, cursor: str | None
+    ) -> tuple[list[Order], str | None]:
         """The customer's orders, newest first (without their history: that is on each order's own page)."""
+        return self._newest_first("byCustomer", customer_id=customer_id, status=status, limit=limit, cursor=cursor)
+
+    def page_all(self, *, status: OrderStatus | None, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        """Every customer's orders, newest first. A status filter reads the same pages, so a page may hold
+        fewer than `limit` orders (and still a next cursor)."""
+        return self._newest_first("newestFirst", entry=ORDER_ENTRY, status=status, limit=limit, cursor=cursor)
+
+    def _newest_first(
+        self, index: str, *, status: OrderStatus | None, limit: int, cursor: str | None, **partition: str
+    ) -> tuple[list[Order], str | None]:
+        ((name, value),) = partition.items()
         request: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": "byCustomer",
-            "KeyConditionExpression": "customerId = :customer",
-            "ExpressionAttributeValues": {":customer": {"S": customer_id}},
+            "IndexName": index,
+            "KeyConditionExpression": "#partition = :partition",
+            "ExpressionAttributeNames": {"#partition": to_camel(name)},
+            "ExpressionAttributeValues": {":partition": {"S": value}},
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if status is not None:
+            request["FilterExpression"] = "#status = :status"
+            request["ExpressionAttributeNames"]["#status"] = "status"
+            request["ExpressionAttributeValues"][":status"] = {"S": status.value}
         items, next_cursor = read_page(
             self._dynamodb.query,
             request,
             cursor=cursor,
-            key_attributes={"orderId", "entry", "customerId", "placedAt"},
-            within={"customerId": {"S": customer_id}},
+            # A page's last key: the table's key and the index's.
+            key_attributes={"orderId", "entry", "placedAt", to_camel(name)},
+            within={to_camel(name): {"S": value}},
         )
         return [_order(item) for item in items], next_cursor
 
@@ -147,6 +183,9 @@ def _order(item: dict[str, Any]) -> Order:
     invoice = None
     if "invoiceNumber" in item:
         invoice = InvoiceSummary(number=item["invoiceNumber"]["S"], issued_at=item["invoiceIssuedAt"]["S"])
+    credit_note = None
+    if "creditNoteNumber" in item:
+        credit_note = CreditNoteSummary(number=item["creditNoteNumber"]["S"], issued_at=item["creditNoteIssuedAt"]["S"])
     return Order.model_validate(
         {
             "orderId": item["orderId"]["S"],
@@ -158,6 +197,7 @@ def _order(item: dict[str, Any]) -> Order:
             "updatedAt": item["updatedAt"]["S"],
             "updatedBy": item["updatedBy"]["S"],
             "invoice": invoice,
+            "creditNote": credit_note,
         }
     )
 

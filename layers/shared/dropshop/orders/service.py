@@ -10,10 +10,11 @@ from typing import Any
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product
 from dropshop.identity.model import Principal
-from dropshop.invoicing.events import INVOICE_ISSUED
+from dropshop.invoicing.events import CREDIT_NOTE_ISSUED, INVOICE_ISSUED
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED, order_placed, order_status_changed
 from dropshop.orders.model import (
     ChangeStatus,
+    CreditNoteSummary,
     InvoiceSummary,
     Order,
     OrderPage,
@@ -22,11 +23,11 @@ from dropshop.orders.model import (
     StatusChange,
 )
 from dropshop.orders.repository import OrderRepository
-from dropshop.platform import aws
+from dropshop.platform import aws, idempotency
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.clock import now_iso
 from dropshop.platform.dynamodb import TransactionCancelled, backoff
-from dropshop.platform.errors import Conflict, NotFound, Unprocessable
+from dropshop.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
@@ -47,10 +48,6 @@ def _orders() -> OrderRepository:
 def place_order(request: PlaceOrder, *, customer: Principal, idempotency_key: str | None = None) -> Order:
     """Price the lines from the catalog and reserve their stock in the order's own transaction: concurrent
     orders can never oversell. With an idempotency key, a retry returns the first order and reserves nothing."""
-    # Powertools idempotency loads boto3 (~200 ms): only the function that places orders imports it; the
-    # worker, invoicing and real time use this module too.
-    from dropshop.platform import idempotency
-
     key = idempotency.checked_key(idempotency_key)
     if key is None:
         return _place(request, customer.user_id)
@@ -108,8 +105,23 @@ def find(order_id: str) -> Order | None:
     return _orders().get(order_id)
 
 
-def list_orders(*, caller: Principal, limit: int, cursor: str | None) -> OrderPage:
-    orders, next_cursor = _orders().page_for(caller.user_id, limit=limit, cursor=cursor)
+def list_orders(
+    *,
+    caller: Principal,
+    may_read_any: bool,
+    status: OrderStatus | None = None,
+    customer_id: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> OrderPage:
+    """Orders newest first: a customer's own, or for those who may read any, everyone's or one customer's."""
+    if not may_read_any and customer_id not in (None, caller.user_id):
+        raise Forbidden("customers list their own orders only", field="customerId")
+    if may_read_any and customer_id is None:
+        orders, next_cursor = _orders().page_all(status=status, limit=limit, cursor=cursor)
+    else:
+        whose = customer_id or caller.user_id
+        orders, next_cursor = _orders().page_for(whose, status=status, limit=limit, cursor=cursor)
     return OrderPage(items=orders, next_cursor=next_cursor)
 
 
@@ -179,10 +191,18 @@ def attach_invoice(event: DomainEvent) -> None:
         logger.warning("invoice for an unknown order", extra={"orderId": event.data["orderId"]})
 
 
+def attach_credit_note(event: DomainEvent) -> None:
+    """Show the issued credit note on its order (setting the same number again is harmless)."""
+    note = CreditNoteSummary(number=event.data["creditNoteNumber"], issued_at=event.data["issuedAt"])
+    if not _orders().attach_credit_note(event.data["orderId"], note):
+        logger.warning("credit note for an unknown order", extra={"orderId": event.data["orderId"]})
+
+
 REACTIONS = {
     ORDER_PLACED: [record_history, confirm_placed_order],
     ORDER_STATUS_CHANGED: [record_history],
     INVOICE_ISSUED: [attach_invoice],
+    CREDIT_NOTE_ISSUED: [attach_credit_note],
 }
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from dropshop.platform.bus import DomainEvent
-from dropshop.platform.observability import logger
+from dropshop.platform.observability import MetricUnit, logger
 
 # A batch whose every message failed is reported like any other, not raised: the messages come back either
 # way, and an invocation error would count against the function's Errors alarm (and roll a canary back)
@@ -20,12 +21,29 @@ _processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_fail
 # On a stream, the first failure's sequence number is where Lambda resumes: later records come again too.
 _stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
+# Records that only a direct invocation can carry (Lambda's mappings set aws:sqs or aws:dynamodb): the
+# deployment hook's smoke records, acknowledged without being handled (see dropshop.operations.smoke).
+SMOKE_EVENT_SOURCE = "dropshop:smoke"
+
+
+def _unless_smoke(handle: Callable[[Any], None]) -> Callable[[Any], None]:
+    def handle_record(record: SQSRecord | DynamoDBRecord) -> None:
+        if record.event_source == SMOKE_EVENT_SOURCE:
+            logger.info("smoke record acknowledged")
+            return
+        handle(record)
+
+    return handle_record
+
 
 def process_sqs_batch(
     event: dict[str, Any], context: Any, handle: Callable[[SQSRecord], None]
 ) -> PartialItemFailureResponse:
     """Needs `FunctionResponseTypes: [ReportBatchItemFailures]` on the event source (a template test checks)."""
-    return process_partial_response(event=event, record_handler=handle, processor=_processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=_unless_smoke(handle), processor=_processor, context=context
+    )
+    return _counted(response, context)
 
 
 def process_event_batch(
@@ -46,7 +64,31 @@ def process_stream_batch(
     event: dict[str, Any], context: Any, handle: Callable[[DynamoDBRecord], None]
 ) -> PartialItemFailureResponse:
     """For DynamoDB stream sources with `FunctionResponseTypes: [ReportBatchItemFailures]`."""
-    return process_partial_response(event=event, record_handler=handle, processor=_stream_processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=_unless_smoke(handle), processor=_stream_processor, context=context
+    )
+    return _counted(response, context)
 
 
-__all__ = ["DynamoDBRecord", "SQSRecord", "process_event_batch", "process_sqs_batch", "process_stream_batch"]
+def _counted(response: PartialItemFailureResponse, context: Any) -> PartialItemFailureResponse:
+    """Failed records are no Lambda error: counted per function version, they let a canary's alarm judge the
+    version that failed them (the template's FailedRecords alarms, one per batch consumer)."""
+    failed = len(response.get("batchItemFailures", []))
+    if failed:
+        dimensions = {
+            "FunctionName": getattr(context, "function_name", "unknown"),
+            "FunctionVersion": getattr(context, "function_version", "$LATEST"),
+        }
+        with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=failed, default_dimensions=dimensions):
+            pass
+    return response
+
+
+__all__ = [
+    "SMOKE_EVENT_SOURCE",
+    "DynamoDBRecord",
+    "SQSRecord",
+    "process_event_batch",
+    "process_sqs_batch",
+    "process_stream_batch",
+]

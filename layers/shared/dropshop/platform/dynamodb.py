@@ -19,9 +19,23 @@ BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_MAX_SECONDS = 2.0
 
 
+# Errors that pass: throttling and DynamoDB's own faults. Any other (a ValidationException: an item too
+# large, an attribute DynamoDB cannot store) will never succeed, and retrying it only stalls the batch.
+RETRYABLE_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
 @dataclass
 class BatchWriteOutcome:
-    unwritten: list[Item] = field(default_factory=list)
+    unwritten: list[Item] = field(default_factory=list)  # not written after retries: try again later
+    refused: list[tuple[Item, str]] = field(default_factory=list)  # DynamoDB will never take these (and why)
     calls: int = 0
 
 
@@ -48,7 +62,8 @@ def batch_put(
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BatchWriteOutcome:
-    """Put every item; return the ones still unwritten after MAX_ATTEMPTS tries (never raise for them).
+    """Put every item; return the ones still unwritten after MAX_ATTEMPTS tries, and those DynamoDB refuses
+    for good, each with DynamoDB's reason (never raise for them).
 
     boto3's batch_writer resends UnprocessedItems at once, which is exactly when DynamoDB is throttling;
     here each retry waits longer (full jitter), and what cannot be written is handed back to the caller.
@@ -63,6 +78,11 @@ def batch_put(
             try:
                 response = dynamodb.batch_write_item(RequestItems={table: pending})
             except ClientError as error:
+                if error.response.get("Error", {}).get("Code") not in RETRYABLE_ERRORS:
+                    pending = _put_one_by_one(dynamodb, table, pending, outcome)
+                    if not pending:
+                        break
+                    continue
                 # Throttling that outlived botocore's own retries: back off and resend the whole chunk.
                 logger.warning("batch write failed", extra={"table": table, "error": str(error), "attempt": attempt})
                 continue
@@ -71,6 +91,29 @@ def batch_put(
                 break
         outcome.unwritten += [request["PutRequest"]["Item"] for request in pending]
     return outcome
+
+
+def _put_one_by_one(
+    dynamodb: Any, table: str, requests: list[dict[str, Any]], outcome: BatchWriteOutcome
+) -> list[dict[str, Any]]:
+    """A chunk DynamoDB refused as a whole: each item alone, so that only the item at fault is refused.
+    Returns the requests still to retry (those that met throttling on their own)."""
+    retry = []
+    for request in requests:
+        outcome.calls += 1
+        try:
+            response = dynamodb.batch_write_item(RequestItems={table: [request]})
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            if details.get("Code") in RETRYABLE_ERRORS:
+                retry.append(request)
+            else:
+                outcome.refused.append(
+                    (request["PutRequest"]["Item"], f"{details.get('Code')}: {details.get('Message')}")
+                )
+            continue
+        retry += response.get("UnprocessedItems", {}).get(table, [])
+    return retry
 
 
 class TransactionCancelled(Exception):

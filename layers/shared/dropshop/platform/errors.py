@@ -16,10 +16,8 @@ class DomainError(Exception):
         self.field = field
 
     def as_body(self) -> dict[str, object]:
-        body: dict[str, object] = {"error": self.code, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        return body
+        """The one error shape every non-2xx answer of the API has (`field` is null when no one field is at fault)."""
+        return {"error": self.code, "message": self.message, "field": self.field}
 
 
 class MalformedRequest(DomainError):
@@ -50,6 +48,11 @@ class Conflict(DomainError):
 class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class Unprocessable(DomainError):

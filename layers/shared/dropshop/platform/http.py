@@ -1,25 +1,54 @@
-"""What every REST handler shares: CORS from settings, domain errors as JSON, the caller's bearer token."""
+"""What every REST handler shares: CORS from settings, request bodies checked before anything parses them,
+every refusal in the one error shape, the caller's bearer token."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from typing import Any
 
-from dropshop.platform.errors import DomainError, invalid_request
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+from dropshop.platform import json_body
+from dropshop.platform.errors import DomainError, NotFound, invalid_request
 from dropshop.platform.settings import settings
 
 
+class GuardedRestResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver with the request body inspected (size, encoding, media type, depth) before a
+    route, or its validation, reads it; JSON bodies parse strictly (json_body.loads)."""
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
+        # Every matched route and the 404 route pass through here; the exception handlers and CORS apply.
+        event = self.current_event
+        try:
+            json_body.inspect(
+                event.body, base64_encoded=bool(event.is_base64_encoded), content_type=event.headers.get("content-type")
+            )
+        except DomainError as refused:
+            answer = self._call_exception_handler(refused, route)
+            assert answer is not None  # rest_resolver registers the DomainError handler
+            return answer
+        return super()._call_route(route, route_arguments)
+
+
 def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
-    """A REST API resolver with the frontend's CORS policy and domain errors rendered as JSON."""
+    """A REST API resolver with the frontend's CORS policy, guarded bodies and errors in the one shape."""
     cors = CORSConfig(
         allow_origin=settings().frontend_origin,
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         max_age=600,
     )
-    app = APIGatewayRestResolver(cors=cors, enable_validation=enable_validation)
+    app = GuardedRestResolver(cors=cors, enable_validation=enable_validation, json_body_deserializer=json_body.loads)
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def render_domain_error(error: DomainError) -> Response[dict[str, object]]:
         return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_body())
+
+    @app.not_found
+    def render_not_found(_: NotFoundError) -> Response[dict[str, object]]:
+        missing = NotFound(f"no route {app.current_event.http_method} {app.current_event.path}", field="path")
+        return Response(status_code=404, content_type=content_types.APPLICATION_JSON, body=missing.as_body())
 
     if enable_validation:
         from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError

@@ -1,7 +1,17 @@
-"""The base for API-facing models: camelCase on the wire, snake_case in Python, unknown fields refused."""
+"""The base for API-facing models (camelCase on the wire, snake_case in Python, unknown fields refused) and the
+text types requests use: trimmed, and nothing a reader cannot see."""
 
-from pydantic import BaseModel, ConfigDict
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, StringConstraints
 from pydantic.alias_generators import to_camel
+
+# Control (Cc: NUL, escapes), format (Cf: U+202E and the other bidi overrides) and lone surrogates (Cs, which
+# cannot be stored as UTF-8).
+UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
 
 class ApiModel(BaseModel):
@@ -13,3 +23,20 @@ class ApiModel(BaseModel):
         extra="forbid",
         frozen=True,
     )
+
+
+def _printable(text: str, *, allowed: frozenset[str] = frozenset()) -> str:
+    for position, character in enumerate(text):
+        if unicodedata.category(character) in UNPRINTABLE_CATEGORIES and character not in allowed:
+            raise ValueError(f"must not contain control or format characters (U+{ord(character):04X} at {position})")
+    return text
+
+
+def _printable_lines(text: str) -> str:
+    return _printable(text, allowed=frozenset("\n"))
+
+
+# Request text, trimmed: a one-line name (1 character at least) or free text that may be empty and span lines.
+# Bound their length where used: Annotated[Name, StringConstraints(max_length=...)].
+Name = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_printable)]
+Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True), AfterValidator(_printable_lines)]

@@ -10,6 +10,9 @@ class Shop:
     name: str
     address: tuple[str, ...]
     vat_id: str
+    country: str  # ISO 3166-1 alpha-2: whose VAT rates apply (dropshop/catalog/vat.py)
 
 
-SHOP = Shop(name="Drop Shop Ltd", address=("1 Market Street", "Dublin D02 XY00", "Ireland"), vat_id="IE1234567X")
+SHOP = Shop(
+    name="Drop Shop Ltd", address=("1 Market Street", "Dublin D02 XY00", "Ireland"), vat_id="IE1234567X", country="IE"
+)

@@ -1,108 +1,403 @@
-"""Records streamed out of JSON, NDJSON and CSV files, one at a time, whatever the file's size."""
+"""Records streamed out of JSON, NDJSON and CSV bytes, one at a time, whatever the input's size or shape.
+
+Whatever the bytes, reading one record never stops the others: a record that cannot be read (not JSON,
+not UTF-8, nested deeper than MAX_DEPTH, larger than MAX_RECORD_BYTES) is yielded as an UnreadableRecord
+in its place and reading goes on. Only input that breaks off as a whole (an array never closed, a corrupt
+gzip stream, bytes that are no JSON at all) raises UnreadableFile, after the records before the break.
+
+The bytes are split into records here and each record is parsed by the standard library, because ijson's
+C backend (yajl2_c) stops the whole parse at an integer beyond 64 bits with `use_float` (and crashes the
+interpreter beyond 4,300 digits without it), cannot resume after a syntax error, and needs memory growing
+with the square of the nesting depth (FACTS.md). Memory here is bounded by MAX_RECORD_BYTES plus a read
+chunk, for any input.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import json
+import re
+import zlib
 from collections.abc import Iterator
-from typing import IO
-
-import ijson
-
-# The pure-Python backend is ~15x slower: a layer built for the wrong platform must fail loudly at init.
-if ijson.backend != "yajl2_c":
-    raise RuntimeError(f"ijson's C backend is missing (got {ijson.backend}); rebuild the layer for this platform")
+from dataclasses import dataclass
+from typing import IO, Protocol, cast
 
 READ_CHUNK_BYTES = 64 * 1024
+MAX_DEPTH = 32  # an account record is 1 deep; nothing real comes near this
+MAX_RECORD_BYTES = 1024 * 1024  # a record must fit in a 256 KiB queue message anyway
+MAX_INTEGER_DIGITS = 1000  # int() of longer text is slow (CPython caps it at 4,300 digits)
+EXCERPT_BYTES = 500
+LOOKAHEAD_BYTES = 16 * 1024  # an array item is first tried whole within this much buffered input
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = codecs.BOM_UTF8
+
+# A flat JSON value followed by the comma or bracket that ends it: the common record, matched in one go.
+_FLAT_ITEM = re.compile(
+    rb'\s*(?:\{[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*\}|"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{},\s]+)\s*[,\]]',
+    re.DOTALL,
+)
+_STRUCTURE = re.compile(rb'["\[\]{},]')
+_STRING_STOP = re.compile(rb'["\\]')
+# Strings (to step over brackets inside them) and brackets: enough to measure depth and find a value's end.
+_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+_OPENERS = b"[{"
+_CLOSERS = b"]}"
 
 
 class UnreadableFile(Exception):
-    """The file is not a JSON array nor NDJSON; records read before the fault were already yielded."""
+    """The input cannot be read on from `position` (the next record's position); records before were yielded."""
 
-
-class MalformedLine(Exception):
-    def __init__(self, position: int, reason: str, excerpt: str) -> None:
+    def __init__(self, position: int, reason: str) -> None:
         super().__init__(reason)
         self.position = position
         self.reason = reason
-        self.excerpt = excerpt
+
+
+@dataclass(frozen=True)
+class UnreadableRecord:
+    """Stands in for a record that is not JSON (or too deep, too large): refused on its own, not with its
+    neighbours."""
+
+    reason: str
+    excerpt: str
+
+
+class OversizedInteger:
+    """An integer literal of more than MAX_INTEGER_DIGITS digits: kept as a marker, so that validation names
+    the field that holds it instead of the parse failing for the whole record."""
+
+    def __init__(self, digits: str) -> None:
+        self.length = len(digits)
+        self.head = digits[:20]
+
+    def __str__(self) -> str:
+        return f"{self.head}… (an integer of {self.length} digits)"
+
+
+class _CorruptCompression(Exception):
+    pass
 
 
 def records(stream: IO[bytes]) -> Iterator[tuple[int, object]]:
-    """(position, record) pairs: the index in a JSON array, or the line number (from 1) in NDJSON.
-
-    An NDJSON line that is not JSON is yielded as a MalformedLine in place of its record, so that one bad
-    line costs that line only.
-    """
-    first = _first_significant_byte(stream)
-    if first == b"[":
-        yield from _array(stream, first)
-    elif first == b"{":
-        yield from _ndjson(stream, first)
-    elif first:
-        raise UnreadableFile("a JSON file must hold an array of records or one record per line (NDJSON)")
+    """(position, record) pairs: the index (from 0) in a JSON array, the line number (from 1) in NDJSON or
+    of a single JSON object's first line. A leading UTF-8 byte order mark is skipped; gzip-compressed input
+    (by its magic bytes) is decompressed as it streams."""
+    reader = _Reader(stream)
+    try:
+        yield from reader.records()
+    except _CorruptCompression as corrupt:
+        raise UnreadableFile(
+            reader.next_position, f"the gzip-compressed file is corrupt or truncated: {corrupt}"
+        ) from None
 
 
-def _first_significant_byte(stream: IO[bytes]) -> bytes:
-    while True:
-        byte = stream.read(1)
-        if not byte or not byte.isspace():
-            return byte
+def parse_record(raw: bytes) -> object:
+    """One record's bytes as a JSON value, or an UnreadableRecord saying why not; never raises."""
+    text = raw.strip()
+    if not text:
+        return UnreadableRecord("the record is empty", "")
+    if _deeper_than(text, MAX_DEPTH):
+        return UnreadableRecord(f"the record is nested deeper than {MAX_DEPTH} levels", _excerpt(text))
+    try:
+        return json.loads(text.decode("utf-8"), parse_int=_integer)
+    except UnicodeDecodeError as error:
+        return UnreadableRecord(f"the record is not UTF-8 text: {error.reason} at byte {error.start}", _excerpt(text))
+    except ValueError as error:  # json.JSONDecodeError, and anything else json refuses
+        return UnreadableRecord(f"the record is not JSON: {error}", _excerpt(text))
 
 
-class _Prefixed:
-    """The stream with the byte we already read put back in front."""
+def _integer(digits: str) -> int | OversizedInteger:
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INTEGER_DIGITS else OversizedInteger(digits)
 
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+
+def _excerpt(raw: bytes) -> str:
+    return raw[:EXCERPT_BYTES].decode("utf-8", "replace")
+
+
+def _deeper_than(raw: bytes, limit: int) -> bool:
+    if raw.count(b"[") + raw.count(b"{") <= limit:  # the common case, counted in C
+        return False
+    depth = 0
+    for token in _NESTING.finditer(raw):
+        first = raw[token.start()]
+        if first in _OPENERS:
+            depth += 1
+            if depth > limit:
+                return True
+        elif first in _CLOSERS:
+            depth -= 1
+    return False
+
+
+def _value_end(raw: bytes, start: int) -> int | None:
+    """Where the JSON value opened at `start` closes (brackets outside strings balance), None if it does not."""
+    depth = 0
+    for token in _NESTING.finditer(raw, start):
+        first = raw[token.start()]
+        if first in _OPENERS:
+            depth += 1
+        elif first in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return None
+
+
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+class _Gunzip:
+    """gzip decompressed as it is read; a corrupt stream is the file's fault, not an outage to retry."""
+
+    def __init__(self, stream: _Readable) -> None:
+        self._file = gzip.GzipFile(fileobj=cast("IO[bytes]", stream), mode="rb")
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self._file.read(size)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise _CorruptCompression(str(error) or type(error).__name__) from None
+
+
+class _Head:
+    """The stream with bytes already read put back in front."""
+
+    def __init__(self, head: bytes, stream: _Readable) -> None:
         self._head = head
         self._stream = stream
 
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:  # ijson probes with read(0) to learn bytes from text: that must not consume the head
-            return b""
-        head, self._head = self._head, b""
-        return head + self._stream.read(size - len(head) if size > 0 else size)
+    def read(self, size: int = -1, /) -> bytes:
+        if not self._head:
+            return self._stream.read(size)
+        cut = len(self._head) if size < 0 else size
+        head, self._head = self._head[:cut], self._head[cut:]
+        return head
 
 
-def _array(stream: IO[bytes], head: bytes) -> Iterator[tuple[int, object]]:
-    try:
-        yield from enumerate(ijson.items(_Prefixed(head, stream), "item", use_float=True))
-    except ijson.JSONError as error:
-        raise UnreadableFile(f"the JSON array breaks off: {error}") from None
+@dataclass
+class _Item:
+    raw: bytes
+    oversized: bool
+
+    def record(self) -> object:
+        if self.oversized:
+            return UnreadableRecord(f"the record is larger than {MAX_RECORD_BYTES} bytes", _excerpt(self.raw))
+        return parse_record(self.raw)
 
 
-def _ndjson(stream: IO[bytes], head: bytes) -> Iterator[tuple[int, object]]:
-    pending = head
-    line_number = 0
-    while True:
-        chunk = stream.read(READ_CHUNK_BYTES)
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        if not chunk:
-            lines.append(pending)
-        for line in lines:
-            line_number += 1
-            if line.strip():
-                yield line_number, _parse_line(line_number, line)
-        if not chunk:
+class _Collected:
+    """A record's bytes gathered across reads, never more than MAX_RECORD_BYTES of them (then an excerpt)."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._size = 0
+        self.oversized = False
+
+    def add(self, piece: bytes) -> None:
+        self._size += len(piece)
+        if self.oversized:
             return
+        if self._size > MAX_RECORD_BYTES:
+            self.oversized = True
+            self._parts = [(b"".join(self._parts) + piece[:EXCERPT_BYTES])[:EXCERPT_BYTES]]
+            return
+        self._parts.append(piece)
+
+    def item(self) -> _Item:
+        return _Item(b"".join(self._parts), self.oversized)
 
 
-def _parse_line(position: int, line: bytes) -> object:
-    try:
-        return json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        return MalformedLine(position, f"line is not JSON: {error}", line[:500].decode("utf-8", "replace"))
+class _Reader:
+    def __init__(self, stream: _Readable) -> None:
+        head = b""
+        while len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
+            head += chunk
+        self._stream: _Readable = _Head(head, stream)
+        if head.startswith(GZIP_MAGIC):
+            self._stream = _Gunzip(self._stream)
+        self.buf = b""
+        self.pos = 0
+        self.eof = False
+        self.next_position = 0  # the position the next record will have: where a break is reported
+
+    # ------------------------------------------------------------ bytes
+
+    def _more(self) -> bool:
+        """Read another chunk; bytes before the cursor are dropped."""
+        if self.eof:
+            return False
+        chunk = self._stream.read(READ_CHUNK_BYTES)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def _skip_space(self) -> int:
+        """Move past whitespace; the number of newlines passed."""
+        newlines = 0
+        while True:
+            stripped = self.buf[self.pos :].lstrip()
+            newlines += self.buf.count(b"\n", self.pos, len(self.buf) - len(stripped))
+            self.pos = len(self.buf) - len(stripped)
+            if stripped or not self._more():
+                return newlines
+
+    def _peek(self) -> int | None:
+        return self.buf[self.pos] if self.pos < len(self.buf) else None
+
+    # ------------------------------------------------------------ shapes
+
+    def records(self) -> Iterator[tuple[int, object]]:
+        while len(self.buf) < len(UTF8_BOM) and self._more():
+            pass
+        if self.buf.startswith(UTF8_BOM):
+            self.pos = len(UTF8_BOM)
+        line = 1 + self._skip_space()
+        first = self._peek()
+        if first is None:
+            return
+        if first == ord("["):
+            self.pos += 1
+            yield from self._array()
+        elif first == ord("{"):
+            yield from self._object_or_lines(line)
+        else:
+            shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
+            raise UnreadableFile(
+                0,
+                f"not JSON: it starts with {shown!r}; expected a JSON array of records, "
+                "one JSON record per line (NDJSON) or a single JSON object",
+            )
+
+    def _array(self) -> Iterator[tuple[int, object]]:
+        self._skip_space()
+        if self._peek() == ord("]"):
+            self.pos += 1
+            self._expect_end()
+            return
+        index = 0
+        while True:
+            item, closer = self._array_item()
+            if closer is None:
+                raise UnreadableFile(index, f"the JSON array breaks off at record {index}: the input ends before ']'")
+            yield index, item.record()
+            index += 1
+            self.next_position = index
+            if closer == ord("]"):
+                self._expect_end()
+                return
+
+    def _expect_end(self) -> None:
+        self._skip_space()
+        if self._peek() is not None:
+            shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
+            raise UnreadableFile(self.next_position, f"unexpected data after the JSON array's closing ']': {shown!r}")
+
+    def _array_item(self) -> tuple[_Item, int | None]:
+        """The next item's bytes and the byte that closed it (',' or ']'), None if the input ended first."""
+        if len(self.buf) - self.pos < LOOKAHEAD_BYTES:
+            self._more()
+        flat = _FLAT_ITEM.match(self.buf, self.pos)
+        if flat and (flat.end() < len(self.buf) or self.eof):
+            self.pos = flat.end()
+            return _Item(self.buf[flat.start() : flat.end() - 1], oversized=False), self.buf[flat.end() - 1]
+        return self._scan_item()
+
+    def _scan_item(self) -> tuple[_Item, int | None]:
+        collected = _Collected()
+        depth, in_string, escaped = 0, False, False
+        start = self.pos
+        while True:
+            if self.pos >= len(self.buf):
+                collected.add(self.buf[start : self.pos])
+                if not self._more():
+                    return collected.item(), None
+                start = self.pos
+            if escaped:
+                self.pos += 1
+                escaped = False
+                continue
+            if in_string:
+                stop = _STRING_STOP.search(self.buf, self.pos)
+                if stop is None:
+                    self.pos = len(self.buf)
+                    continue
+                self.pos = stop.end()
+                escaped = self.buf[stop.start()] == ord("\\")
+                in_string = escaped
+                continue
+            mark = _STRUCTURE.search(self.buf, self.pos)
+            if mark is None:
+                self.pos = len(self.buf)
+                continue
+            byte = self.buf[mark.start()]
+            self.pos = mark.end()
+            if byte == ord('"'):
+                in_string = True
+            elif byte in _OPENERS:
+                depth += 1
+            elif depth == 0 and byte in b",]":
+                collected.add(self.buf[start : mark.start()])
+                return collected.item(), byte
+            elif byte in _CLOSERS:
+                depth = max(depth - 1, 0)
+
+    def _object_or_lines(self, line: int) -> Iterator[tuple[int, object]]:
+        """A single (pretty-printed) JSON object, or NDJSON: an object that its first line does not close,
+        with nothing but whitespace after it, is one record; anything else is read line by line."""
+        while (newline := self.buf.find(b"\n", self.pos)) < 0 and len(self.buf) - self.pos <= MAX_RECORD_BYTES:
+            if not self._more():
+                break
+        if newline >= 0 and _value_end(self.buf[self.pos : newline], 0) is None:
+            while len(self.buf) - self.pos <= MAX_RECORD_BYTES and self._more():
+                pass
+            end = _value_end(self.buf, self.pos)
+            if self.eof and end is not None and not self.buf[end:].strip():
+                self.next_position = line
+                yield line, parse_record(self.buf[self.pos : end])
+                return
+        yield from self._lines(line)
+
+    def _lines(self, line: int) -> Iterator[tuple[int, object]]:
+        while True:
+            self.next_position = line
+            read = self._line()
+            if read is None:
+                return
+            if read.oversized or read.raw.strip():
+                yield line, read.record()
+            line += 1
+
+    def _line(self) -> _Item | None:
+        collected = _Collected()
+        while True:
+            newline = self.buf.find(b"\n", self.pos)
+            if newline >= 0:
+                collected.add(self.buf[self.pos : newline])
+                self.pos = newline + 1
+                return collected.item()
+            collected.add(self.buf[self.pos :])
+            self.pos = len(self.buf)
+            if not self._more():
+                item = collected.item()
+                return item if item.raw else None
+
+
+# ------------------------------------------------------------------ CSV
 
 
 def count_csv_rows(stream: IO[bytes]) -> int:
     """Data rows of a CSV file (the header row excluded), quoted newlines handled, streamed."""
-    reader = csv.reader(codecs.iterdecode(_lines(stream), "utf-8-sig", errors="replace"))
+    reader = csv.reader(codecs.iterdecode(_csv_lines(stream), "utf-8-sig", errors="replace"))
     return max(sum(1 for _ in reader) - 1, 0)
 
 
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
+def _csv_lines(stream: IO[bytes]) -> Iterator[bytes]:
     pending = b""
     while chunk := stream.read(READ_CHUNK_BYTES):
         pending += chunk

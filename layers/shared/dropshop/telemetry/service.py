@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -10,6 +9,7 @@ from aws_lambda_powertools.metrics import single_metric
 from pydantic import ValidationError
 
 from dropshop.identity.model import Principal
+from dropshop.platform import json_body
 from dropshop.platform.errors import DomainError, MalformedRequest, PayloadTooLarge
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.telemetry.model import MAX_BATCH_BYTES, MAX_EVENTS_PER_BATCH, WebVitalEvent, telemetry_event
@@ -58,10 +58,7 @@ def _parse_batch(body: str | None) -> list[object]:
         raise MalformedRequest("request body must be a JSON object with an `events` list", field="events")
     if len(body.encode()) > MAX_BATCH_BYTES:
         raise PayloadTooLarge(f"a batch may be at most {MAX_BATCH_BYTES} bytes", field="body")
-    try:
-        payload = json.loads(body)
-    except json.JSONDecodeError as error:
-        raise MalformedRequest(f"body is not valid JSON: {error.msg} at position {error.pos}", field="body") from None
+    payload = json_body.loads(body)
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
         raise MalformedRequest("`events` must be a list of telemetry events", field="events")

@@ -1,0 +1,14 @@
+"""CodeDeploy's PreTraffic hook for every function: smoke-test the new version before it takes traffic."""
+
+from dropshop.operations import hook
+from dropshop.platform import aws
+from dropshop.platform.observability import logger
+
+# Every run reads the deployment, invokes the new version and reports: build both clients during init.
+aws.client("codedeploy")
+aws.client("lambda")
+
+
+@logger.inject_lambda_context
+def lambda_handler(event, context):
+    return {"status": hook.run_pre_traffic_hook(event["DeploymentId"], event["LifecycleEventHookExecutionId"])}

@@ -1,0 +1,1 @@
+"""Operating the stack: what runs during deployments rather than for customers."""

@@ -1,0 +1,145 @@
+"""A canary's first judge: before CodeDeploy shifts any traffic to a function's new version (its PreTraffic
+hook), that version gets one smoke event, and the deployment goes on only if it handles it.
+
+Every function names its smoke test in the hook's SMOKE_TESTS map (function name → spec):
+- `rest METHOD PATH`: an anonymous API Gateway request; any answer but a 5xx passes (401 included: the
+  version started, routed and refused, as it should).
+- `sqs` / `stream`: one record that only a direct invocation can carry (dropshop.platform.batch acknowledges
+  it unhandled); passes when no record is reported failed.
+- `websocket ROUTE`: a WebSocket route event for a connection that does not exist; any answer but a 5xx.
+A function missing from the map fails its deployment: a new function cannot slip through unjudged.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dropshop.platform.batch import SMOKE_EVENT_SOURCE
+
+# (function name, version, event) → (the function's answer, Lambda's FunctionError or None)
+Invoke = Callable[[str, str, dict[str, Any]], tuple[Any, str | None]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The function version a Lambda deployment shifts traffic to."""
+
+    function: str
+    version: str
+
+
+def deployment_target(deployment_info: dict[str, Any]) -> Target:
+    """Read from the AppSpec of a CodeDeploy Lambda deployment (as CloudFormation writes it: JSON)."""
+    appspec = json.loads(deployment_info["revision"]["appSpecContent"]["content"])
+    ((_, resource),) = appspec["Resources"][0].items()
+    properties = resource["Properties"]
+    name = str(properties["Name"])
+    # An ARN names the function in its seventh field (arn:aws:lambda:region:account:function:name).
+    return Target(
+        function=name.split(":")[6] if name.startswith("arn:") else name, version=str(properties["TargetVersion"])
+    )
+
+
+def smoke_event(spec: str) -> dict[str, Any]:
+    kind, *arguments = spec.split()
+    if kind == "rest":
+        method, path = arguments
+        return _rest_request(method, path)
+    if kind == "sqs":
+        return {"Records": [_sqs_record()]}
+    if kind == "stream":
+        return {"Records": [_stream_record()]}
+    if kind == "websocket":
+        (route,) = arguments
+        return _websocket_event(route)
+    raise ValueError(f"unknown smoke test {spec!r}")
+
+
+def verdict(spec: str, answer: Any, function_error: str | None) -> str | None:
+    """None when the answer passes the smoke test; otherwise why it does not."""
+    if function_error:
+        return f"the version raised ({function_error}): {json.dumps(answer)[:500]}"
+    kind = spec.split()[0]
+    if kind in {"sqs", "stream"}:
+        if answer != {"batchItemFailures": []}:
+            return f"the version failed its smoke record: {json.dumps(answer)[:500]}"
+        return None
+    status = answer.get("statusCode") if isinstance(answer, dict) else None
+    if not isinstance(status, int) or status >= 500:
+        return f"the version answered {status!r}: {json.dumps(answer)[:500]}"
+    return None
+
+
+def judge(target: Target, smoke_tests: dict[str, str], invoke: Invoke) -> str | None:
+    """None when `target` passes its smoke test; otherwise why the deployment must stop."""
+    spec = smoke_tests.get(target.function)
+    if spec is None:
+        return f"{target.function} has no smoke test (SMOKE_TESTS)"
+    answer, function_error = invoke(target.function, target.version, smoke_event(spec))
+    return verdict(spec, answer, function_error)
+
+
+def _rest_request(method: str, path: str) -> dict[str, Any]:
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Accept": "application/json", "User-Agent": "dropshop-canary"},
+        "multiValueHeaders": {"Accept": ["application/json"], "User-Agent": ["dropshop-canary"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": "{}" if method in {"POST", "PUT"} else None,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": path,
+            "stage": "canary",
+            "requestId": request_id,
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "dropshop-canary"},
+        },
+    }
+
+
+def _sqs_record() -> dict[str, Any]:
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": "smoke",
+        "body": "{}",
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+        "messageAttributes": {},
+        "md5OfBody": "99914b932bd37a50b983c5e7c90ae93b",
+        "eventSource": SMOKE_EVENT_SOURCE,
+        "eventSourceARN": "arn:aws:sqs:smoke",
+        "awsRegion": "smoke",
+    }
+
+
+def _stream_record() -> dict[str, Any]:
+    return {
+        "eventID": str(uuid.uuid4()),
+        "eventName": "INSERT",
+        "eventSource": SMOKE_EVENT_SOURCE,
+        "dynamodb": {"Keys": {}, "NewImage": {}, "SequenceNumber": "0", "StreamViewType": "NEW_IMAGE"},
+    }
+
+
+def _websocket_event(route: str) -> dict[str, Any]:
+    return {
+        "requestContext": {
+            "routeKey": route,
+            "eventType": route.strip("$").upper() if route.startswith("$") else "MESSAGE",
+            "connectionId": f"canary-{uuid.uuid4()}",
+            "requestId": str(uuid.uuid4()),
+            "stage": "canary",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,49 @@
+"""CodeDeploy's PreTraffic lifecycle hook: find the version being deployed, judge it, report the verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+from dropshop.operations.canary import Target, deployment_target, judge
+from dropshop.platform import aws
+from dropshop.platform.observability import logger
+
+
+@cache
+def smoke_tests() -> dict[str, str]:
+    """Function name → smoke test, as the template sets SMOKE_TESTS for the hook."""
+    tests: dict[str, str] = json.loads(os.environ.get("SMOKE_TESTS", "{}"))
+    return tests
+
+
+def run_pre_traffic_hook(deployment_id: str, execution_id: str) -> str:
+    """Succeeded or Failed, as reported to CodeDeploy (which rolls the alias back on Failed)."""
+    codedeploy = aws.client("codedeploy")
+    status = "Failed"
+    try:
+        target = deployment_target(codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"])
+        with logger.append_context_keys(function=target.function, version=target.version):
+            failure = judge(target, smoke_tests(), _invoke)
+            if failure:
+                logger.error("the new version failed its smoke test", extra={"reason": failure})
+            else:
+                status = "Succeeded"
+                logger.info("the new version passed its smoke test")
+    except Exception:
+        # Whatever went wrong, CodeDeploy must hear: a hook that never reports holds the deployment an hour.
+        logger.exception("the smoke test could not run")
+    codedeploy.put_lifecycle_event_hook_execution_status(
+        deploymentId=deployment_id, lifecycleEventHookExecutionId=execution_id, status=status
+    )
+    return status
+
+
+def _invoke(function: str, version: str, event: dict[str, Any]) -> tuple[Any, str | None]:
+    response = aws.client("lambda").invoke(FunctionName=function, Qualifier=version, Payload=json.dumps(event).encode())
+    return json.loads(response["Payload"].read() or b"null"), response.get("FunctionError")
+
+
+__all__ = ["Target", "run_pre_traffic_hook", "smoke_tests"]

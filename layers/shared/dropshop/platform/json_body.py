@@ -1,0 +1,100 @@
+"""The REST API's request bodies before anything parses them deeply: size, encoding, media type, nesting depth,
+then JSON that refuses duplicate keys, NaN/Infinity and numbers too long to convert.
+
+Every refusal is a DomainError naming `body` (or the duplicate key), so a hostile body is a 4xx, never a 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from itertools import accumulate
+from typing import Any
+
+from dropshop.platform.errors import MalformedRequest, PayloadTooLarge, UnsupportedMediaType
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32
+JSON_MEDIA_TYPE = "application/json"
+
+# A JSON string literal (escapes included): what the depth scan skips, so brackets inside strings do not count.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def inspect(body: str | None, *, base64_encoded: bool, content_type: str | None) -> str | None:
+    """The body as text when it may be parsed; a DomainError (400, 413, 415) when it may not."""
+    if not body:
+        return None
+    raw = _raw_bytes(body, base64_encoded=base64_encoded)
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"a request body may be at most {MAX_BODY_BYTES} bytes", field="body")
+    if not _is_json(content_type):
+        raise UnsupportedMediaType(f"send {JSON_MEDIA_TYPE}, not {content_type}", field="Content-Type")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedRequest(f"body is not valid UTF-8 (byte {error.start})", field="body") from None
+    if depth(text) > MAX_DEPTH:
+        raise MalformedRequest(f"body is nested deeper than {MAX_DEPTH} levels", field="body")
+    return text
+
+
+def depth(text: str) -> int:
+    """How deep arrays and objects nest, counted over the brackets outside string literals (no recursion)."""
+    brackets = _BRACKET.findall(_STRING.sub("", text))
+    return max(accumulate(1 if bracket in "[{" else -1 for bracket in brackets), default=0)
+
+
+def loads(text: str) -> Any:
+    """Strict JSON: a duplicate key, NaN/Infinity or a number beyond conversion is a 400, never a silent pick."""
+    if depth(text) > MAX_DEPTH:  # json.loads recurses: never hand it something deeper than this
+        raise MalformedRequest(f"body is nested deeper than {MAX_DEPTH} levels", field="body")
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)
+    except json.JSONDecodeError as error:
+        raise MalformedRequest(f"body is not valid JSON: {error.msg} at position {error.pos}", field="body") from None
+    except ValueError as error:  # integers beyond Python's conversion limit (4,300 digits)
+        raise MalformedRequest(f"body holds a number this API cannot read: {error}", field="body") from None
+
+
+def _raw_bytes(body: str, *, base64_encoded: bool) -> bytes:
+    if base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error:
+            raise MalformedRequest("body is not valid base64", field="body") from None
+    # A proxy event's body is text; lone surrogates (from \ud800 escapes in the event) are not UTF-8 either.
+    return body.encode("utf-8", errors="surrogatepass")
+
+
+def _is_json(content_type: str | None) -> bool:
+    """application/json, optionally with a UTF-8 charset; no header at all is read as JSON too."""
+    if content_type is None or not content_type.strip():
+        return True
+    media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
+    charsets = [p.partition("=")[2].strip('"') for p in parameters if p.startswith("charset=")]
+    return media_type == JSON_MEDIA_TYPE and all(charset in ("utf-8", "utf8") for charset in charsets)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise MalformedRequest(f"key {key!r} appears more than once", field=key)
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedRequest(f"{name} is not a JSON number", field="body")
+
+
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):  # 1e999 reads as infinity
+        raise MalformedRequest(f"{literal[:32]} is too large a number", field="body")
+    return number

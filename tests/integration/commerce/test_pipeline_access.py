@@ -1,0 +1,167 @@
+"""POST /writer through the local gateway, whose JWT authorizer applies the template's rule as API Gateway does:
+a token of the pool carrying the `dropshop/pipeline.write` scope, obtained by a batch job with its client
+credentials at the pool's token endpoint (tools.local.oauth2, moto has none)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.test import Client
+
+from tests.integration.commerce.conftest import Shop
+from tools.local.oauth2 import TokenEndpoint, signing_key
+
+RECORD = {"id": "acc-1", "name": "Ada", "email": "ada@example.com", "status": "active", "balanceCents": 100}
+SCOPE = "dropshop/pipeline.write"
+
+
+def token_endpoint(shop: Shop) -> Client:
+    pool = shop.stack.physical["UserPool"]
+    return Client(TokenEndpoint(shop.stack.client("cognito-idp"), pool, shop.stack.region))
+
+
+def batch_job(shop: Shop) -> tuple[str, str]:
+    described = shop.stack.client("cognito-idp").describe_user_pool_client(
+        UserPoolId=shop.stack.physical["UserPool"], ClientId=shop.stack.physical["BatchJobClient"]
+    )["UserPoolClient"]
+    return described["ClientId"], described["ClientSecret"]
+
+
+def request_token(shop: Shop, client_id: str, secret: str, **form: str) -> tuple[int, dict[str, Any]]:
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    response = token_endpoint(shop).post(
+        "/", data={"grant_type": "client_credentials", **form}, headers={"Authorization": f"Basic {basic}"}
+    )
+    return response.status_code, json.loads(response.get_data())
+
+
+def machine_token(shop: Shop) -> str:
+    status, answer = request_token(shop, *batch_job(shop), scope=SCOPE)
+    assert status == 200, answer
+    return str(answer["access_token"])
+
+
+def user_access_token(shop: Shop, user: str) -> str:
+    from tests.support.cognito import PASSWORD
+
+    tokens = shop.stack.client("cognito-idp").initiate_auth(
+        ClientId=shop.stack.physical["UserPoolClient"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": shop.users[user].username, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    return str(tokens["AccessToken"])
+
+
+def post_writer(shop: Shop, token: str | None) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    return shop.call("POST", "/writer", body=RECORD, headers=headers)
+
+
+def queued(shop: Shop) -> int:
+    attributes = shop.stack.client("sqs").get_queue_attributes(
+        QueueUrl=shop.stack.physical["WriterQueue"], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def test_a_batch_jobs_client_credentials_token_queues_the_record(shop: Shop) -> None:
+    token = machine_token(shop)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["token_use"], claims["scope"], claims["client_id"]) == ("access", SCOPE, batch_job(shop)[0])
+
+    status, sent = post_writer(shop, token)
+
+    assert status == 200, sent
+    assert sent["MessageId"]
+    assert queued(shop) == 1
+
+
+def test_shoppers_and_admins_tokens_from_the_web_client_are_forbidden_and_queue_nothing(shop: Shop) -> None:
+    for token in (
+        shop.users["customer"].id_token,
+        user_access_token(shop, "customer"),
+        shop.users["admin"].id_token,  # an ID token carries no scope, whatever the groups
+    ):
+        assert post_writer(shop, token) == (403, {"message": "Forbidden"})
+    assert queued(shop) == 0
+
+
+def test_anonymous_forged_and_expired_tokens_are_unauthorized(shop: Shop) -> None:
+    now = int(time.time())
+    client_id = batch_job(shop)[0]
+    issuer = f"https://cognito-idp.{shop.stack.region}.amazonaws.com/{shop.stack.physical['UserPool']}"
+    claims = {"sub": client_id, "client_id": client_id, "token_use": "access", "scope": SCOPE, "iss": issuer}
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = jwt.encode(claims | {"iat": now, "exp": now + 600}, stranger, "RS256", headers={"kid": "dummy"})
+    expired = jwt.encode(claims | {"iat": now - 7200, "exp": now - 3600}, signing_key(), "RS256", {"kid": "dummy"})
+    other_pool = jwt.encode(
+        claims | {"iss": issuer + "x", "iat": now, "exp": now + 600}, signing_key(), "RS256", {"kid": "dummy"}
+    )
+    other_client = jwt.encode(
+        claims | {"client_id": "someone-else", "iat": now, "exp": now + 600}, signing_key(), "RS256", {"kid": "dummy"}
+    )
+    for token in (None, "not-a-jwt", forged, expired, other_pool, other_client):
+        assert post_writer(shop, token) == (401, {"message": "Unauthorized"}), token
+    assert queued(shop) == 0
+
+
+@pytest.mark.parametrize(
+    ("credentials", "form", "error"),
+    [
+        ("wrong secret", {"scope": SCOPE}, "invalid_client"),
+        ("web client", {"scope": SCOPE}, "invalid_client"),  # a public client has no secret to present
+        ("batch job", {"scope": "aws.cognito.signin.user.admin"}, "invalid_scope"),
+        ("batch job", {"scope": f"{SCOPE} dropshop/admin"}, "invalid_scope"),
+        ("batch job", {"grant_type": "password"}, "unsupported_grant_type"),
+    ],
+)
+def test_the_token_endpoint_grants_only_the_batch_jobs_own_scope_to_its_own_secret(
+    shop: Shop, credentials: str, form: dict[str, str], error: str
+) -> None:
+    client_id, secret = batch_job(shop)
+    if credentials == "wrong secret":
+        secret = secret[:-1] + ("x" if secret[-1] != "x" else "y")
+    elif credentials == "web client":
+        client_id, secret = shop.stack.physical["UserPoolClient"], "guess"
+    assert request_token(shop, client_id, secret, **form) == (400, {"error": error})
+
+
+# What an HTTP header value can carry (no CR/LF); tokens are base64url with two dots.
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=300)
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+TOKENISH = st.lists(st.text(BASE64URL, max_size=80), max_size=4)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.one_of(HEADER_TEXT, TOKENISH.map(lambda parts: "Bearer " + ".".join(parts))))
+def test_no_made_up_authorization_header_gets_a_record_queued(shop: Shop, header: str) -> None:
+    response = shop.client.post("/writer", data=json.dumps(RECORD), headers={"Authorization": header})
+    assert response.status_code == 401
+    assert queued(shop) == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_batch_jobs_token_altered_anywhere_is_refused(shop: Shop, data: st.DataObject) -> None:
+    token = machine_token(shop)
+    position = data.draw(st.integers(0, len(token) - 1))
+    replacement = data.draw(st.sampled_from("AQgw-_."))
+    altered = token[:position] + replacement + token[position + 1 :]
+    if _decoded(altered) != _decoded(token):  # a segment's last character may carry unused bits only
+        assert post_writer(shop, altered)[0] == 401
+    assert queued(shop) == 0
+
+
+def _decoded(token: str) -> list[bytes] | None:
+    try:
+        return [base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in token.split(".")]
+    except ValueError:
+        return None

@@ -1,0 +1,216 @@
+"""A regression corpus: each hostile input seen in the wild, through the template's wiring on moto.
+
+Each poison record sits between valid neighbours, in an NDJSON file and in a POST /writer array: it ends
+as one LogTable entry naming the field, and its neighbours, file and message go on."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from dropshop.platform import aws
+from tests.integration.pipeline.settled import (
+    body_digest,
+    current,
+    file_entry,
+    file_origin,
+    ndjson,
+    refusals,
+    send_like_the_http_api,
+    stored,
+    version,
+)
+from tools.local.stack import Stack
+from tools.local.wiring import Wiring
+
+VALID: dict[str, Any] = {
+    "id": "acc-1",
+    "name": "Ada",
+    "email": "ada@example.com",
+    "status": "active",
+    "balanceCents": 100,
+    "updatedAt": "2026-11-24T12:00:00Z",
+}
+BEFORE, AFTER = VALID | {"id": "acc-before"}, VALID | {"id": "acc-after"}
+DEEP = b'{"a":' * 20_000 + b"1" + b"}" * 20_000
+
+
+def raw(record: dict[str, Any]) -> bytes:
+    return json.dumps(record).encode()
+
+
+# (case, the poison record's bytes, what the refusal's reason must name)
+POISON = [
+    ("end of the calendar with an offset", raw(VALID | {"updatedAt": "9999-12-31T23:59:59-01:00"}), "updatedAt"),
+    ("start of the calendar with an offset", raw(VALID | {"updatedAt": "0001-01-01T00:00:00+01:00"}), "updatedAt"),
+    ("an integer of 5,000 digits", raw(VALID)[:-1] + b', "balanceCents": 1' + b"0" * 5000 + b"}", "balanceCents"),
+    ("an integer beyond 64 bits", raw(VALID | {"balanceCents": 2**70}), "balanceCents"),
+    ("nested 20,000 levels deep", DEEP, "nested deeper than 32 levels"),
+    ("an unpaired surrogate", raw(VALID | {"name": "Ada \ud800"}), "name"),
+    ("epoch seconds as updatedAt", raw(VALID | {"updatedAt": 1764000000}), "updatedAt"),
+    ("a float balance", raw(VALID | {"balanceCents": 100.0}), "balanceCents"),
+    ("a boolean balance", raw(VALID | {"balanceCents": True}), "balanceCents"),
+    ("a numeric string balance", raw(VALID | {"balanceCents": "100"}), "balanceCents"),
+]
+
+
+def assert_neighbours_stored_and_poison_logged(
+    stack: Stack, wiring: Wiring, anchor: str, position: int, field: str
+) -> None:
+    assert stored(stack) == {version(BEFORE), version(AFTER)}
+    (entry,) = refusals(stack).values()
+    assert (entry["kind"]["S"] == "api" and entry["bodyDigest"]["S"] == anchor) or entry["origin"]["S"] == anchor
+    assert int(entry["position"]["N"]) == position
+    assert field in entry["reason"]["S"]
+    assert len(entry["record"]["S"]) <= 2001
+    for queue in ("WriterQueue", "WriterDLQ", "WriterParkingQueue", "PipelineEventsDLQ"):
+        assert wiring.depth(queue) == 0, queue
+
+
+@pytest.mark.parametrize(("case", "poison", "field"), POISON, ids=[case for case, _, _ in POISON])
+def test_a_poison_line_costs_that_line_only(stack: Stack, wiring: Wiring, case: str, poison: bytes, field: str) -> None:
+    wiring.upload("incoming/poison.ndjson", ndjson(BEFORE, poison, AFTER))
+    wiring.drain()
+
+    assert_neighbours_stored_and_poison_logged(stack, wiring, file_origin(stack, "incoming/poison.ndjson"), 2, field)
+    file = file_entry(stack, "incoming/poison.ndjson")
+    assert file["status"]["S"] == "PROCESSED"
+    assert (int(file["recordsAccepted"]["N"]), int(file["recordsRejected"]["N"])) == (2, 1)
+
+
+@pytest.mark.parametrize(("case", "poison", "field"), POISON, ids=[case for case, _, _ in POISON])
+def test_a_poison_record_costs_that_record_only_in_a_writer_message(
+    stack: Stack, wiring: Wiring, case: str, poison: bytes, field: str
+) -> None:
+    body = b"[" + raw(BEFORE) + b", " + poison + b", " + raw(AFTER) + b"]"
+    send_like_the_http_api(stack, body.decode())
+    wiring.drain()
+
+    assert_neighbours_stored_and_poison_logged(stack, wiring, body_digest(body.decode()), 1, field)
+    assert "ErrorHandlerFunction" not in wiring.invocations, "a refusal must not fail the message"
+
+
+def test_an_unpaired_surrogate_is_logged_escaped(stack: Stack, wiring: Wiring) -> None:
+    send_like_the_http_api(stack, json.dumps(VALID | {"name": "Ada \ud800"}))
+    wiring.drain()
+    (entry,) = refusals(stack).values()
+    assert "\\ud800" in entry["record"]["S"]
+
+
+def test_a_json_array_goes_on_past_an_integer_beyond_64_bits(stack: Stack, wiring: Wiring) -> None:
+    records = [VALID | {"id": f"acc-{i}"} for i in range(5)]
+    records[1]["balanceCents"] = 123456789012345678901234567890
+    wiring.upload("incoming/big-int.json", json.dumps(records).encode())
+    wiring.drain()
+
+    assert stored(stack) == {version(r) for i, r in enumerate(records) if i != 1}
+    assert list(refusals(stack)) == [(file_origin(stack, "incoming/big-int.json"), 1)]
+
+
+def test_an_account_dated_before_year_1000_never_overrides_a_newer_state(stack: Stack, wiring: Wiring) -> None:
+    send_like_the_http_api(stack, json.dumps(VALID | {"updatedAt": "2026-06-01T00:00:00Z", "balanceCents": 2026}))
+    send_like_the_http_api(stack, json.dumps(VALID | {"updatedAt": "0999-06-01T00:00:00Z", "balanceCents": 999}))
+    wiring.drain()
+    latest = current(stack, "acc-1")
+    assert latest is not None
+    assert latest.balance_cents == 2026
+    assert len(stored(stack)) == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "data"),
+    [
+        ("incoming/bom.json", b"\xef\xbb\xbf" + json.dumps([BEFORE, AFTER]).encode()),
+        ("incoming/bom.ndjson", b"\xef\xbb\xbf" + ndjson(BEFORE, AFTER)),
+        ("incoming/export.json.gz", gzip.compress(json.dumps([BEFORE, AFTER]).encode())),
+        ("incoming/export.ndjson.gz", gzip.compress(ndjson(BEFORE, AFTER))),
+        ("incoming/compressed-but-named.json", gzip.compress(b"\xef\xbb\xbf" + ndjson(BEFORE, AFTER))),
+        ("incoming/crlf.ndjson", ndjson(BEFORE, AFTER).replace(b"\n", b"\r\n")),
+    ],
+)
+def test_files_with_a_bom_gzip_or_crlf_are_ingested(stack: Stack, wiring: Wiring, key: str, data: bytes) -> None:
+    wiring.upload(key, data)
+    wiring.drain()
+    assert stored(stack) == {version(BEFORE), version(AFTER)}
+    assert refusals(stack) == {}
+    assert file_entry(stack, key)["status"]["S"] == "PROCESSED"
+
+
+def test_a_pretty_printed_object_is_one_record(stack: Stack, wiring: Wiring) -> None:
+    wiring.upload("incoming/one.json", b"\n" + json.dumps(VALID, indent=2).encode() + b"\n")
+    wiring.drain()
+    assert stored(stack) == {version(VALID)}
+    assert int(file_entry(stack, "incoming/one.json")["recordsRead"]["N"]) == 1
+
+
+@pytest.mark.parametrize("data", [b"", b" \r\n\n", b"[]", b"\xef\xbb\xbf[ ]\n", gzip.compress(b"")])
+def test_an_empty_file_is_recorded_as_empty(stack: Stack, wiring: Wiring, data: bytes) -> None:
+    wiring.upload("incoming/empty.json", data)
+    wiring.drain()
+    file = file_entry(stack, "incoming/empty.json")
+    assert file["status"]["S"] == "PROCESSED"
+    assert int(file["recordsRead"]["N"]) == 0
+    assert "no records" in file["reason"]["S"]
+
+
+@pytest.mark.parametrize(
+    ("data", "records_before", "words"),
+    [
+        (b"id,name\n1,Ada\n", 0, "not JSON"),
+        (b"\x00\x01binary", 0, "not JSON"),
+        (json.dumps([BEFORE, AFTER]).encode()[:-30], 1, "breaks off"),
+        (gzip.compress(json.dumps([BEFORE, AFTER]).encode())[:-12], 0, "gzip"),
+    ],
+)
+def test_an_unreadable_file_fails_with_a_reason_and_one_log_entry(
+    stack: Stack, wiring: Wiring, data: bytes, records_before: int, words: str
+) -> None:
+    wiring.upload("incoming/broken.json", data)
+    wiring.drain()
+    file = file_entry(stack, "incoming/broken.json")
+    assert file["status"]["S"] == "FAILED"
+    assert words in file["reason"]["S"]
+    (entry,) = refusals(stack).values()
+    assert entry["fileId"]["S"] == file["fileId"]["S"]
+    assert int(entry["position"]["N"]) == records_before
+    assert words in entry["reason"]["S"]
+    assert len(stored(stack)) == records_before
+    assert wiring.depth("PipelineEventsDLQ") == 0, "an unreadable file is settled, not retried"
+
+
+def test_positions_count_leading_blank_lines(stack: Stack, wiring: Wiring) -> None:
+    wiring.upload("incoming/blank-lines.ndjson", b"\n\r\n\n" + ndjson(BEFORE, b"{broken"))
+    wiring.drain()
+    assert list(refusals(stack)) == [(file_origin(stack, "incoming/blank-lines.ndjson"), 5)]
+
+
+def test_a_retried_writer_request_is_logged_once(stack: Stack, wiring: Wiring) -> None:
+    body = json.dumps([BEFORE, VALID | {"email": "nope"}])
+    first, retry = send_like_the_http_api(stack, body), send_like_the_http_api(stack, body)
+    wiring.drain()
+    (entry,) = refusals(stack).values()
+    assert entry["messageId"]["S"] in {first, retry}
+    assert stored(stack) == {version(BEFORE)}
+
+
+def test_a_record_dynamodb_refuses_for_good_is_logged_without_retries(stack: Stack, wiring: Wiring) -> None:
+    """A ValidationException will never pass: the item is settled in LogTable at once, its neighbours written."""
+    refused_id = "acc-refused"
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        for requests in params["RequestItems"].values():
+            if any(r["PutRequest"]["Item"].get("accountId", {}).get("S") == refused_id for r in requests):
+                raise ClientError({"Error": {"Code": "ValidationException", "Message": "injected"}}, "BatchWriteItem")
+
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.BatchWriteItem", refuse)
+    send_like_the_http_api(stack, json.dumps([BEFORE, VALID | {"id": refused_id}, AFTER]))
+    wiring.drain()
+
+    assert stored(stack) == {version(BEFORE), version(AFTER)}
+    (entry,) = refusals(stack).values()
+    assert "AccountTable refused the record: ValidationException" in entry["reason"]["S"]
+    assert "ErrorHandlerFunction" not in wiring.invocations

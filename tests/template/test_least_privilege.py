@@ -1,0 +1,206 @@
+"""What each function may do once deployed: its role's own statements and the AWS managed policies SAM
+attaches, intersected with the stack's permissions boundary - computed on SAM's translation of the template."""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+import pytest
+
+from tests.template.conftest import FUNCTIONS, Template, load_template, packaged, translate
+
+# The AWS managed policies SAM attaches to generated roles (their documents as AWS publishes them).
+MANAGED_POLICIES: dict[str, list[str]] = {
+    "service-role/AWSLambdaBasicExecutionRole": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+    "service-role/AWSLambdaSQSQueueExecutionRole": [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ],
+    "service-role/AWSLambdaDynamoDBExecutionRole": [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ],
+    "AWSXrayWriteOnlyAccess": [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+    ],
+}
+# Actions IAM only grants on `*`: X-Ray's, and ListStreams (stream ARNs, no data).
+RESOURCELESS = set(MANAGED_POLICIES["AWSXrayWriteOnlyAccess"]) | {"dynamodb:ListStreams"}
+QUEUE_POLLING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+STREAM_READING = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+DELETING = {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+
+Grant = tuple[str, str]  # (action, resource as canonical JSON)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _key(resource: Any) -> str:
+    return json.dumps(resource, sort_keys=True)
+
+
+def _identity(resources: dict[str, Any], role_name: str) -> list[Grant]:
+    """The role's managed, inline and separately attached (AWS::IAM::Policy) statements."""
+    role = resources[role_name]
+    grants: list[Grant] = []
+    for arn in role["Properties"].get("ManagedPolicyArns", []):
+        name = arn["Fn::Sub"].split(":policy/")[1] if isinstance(arn, dict) else arn.split(":policy/")[1]
+        grants += [(action, _key("*")) for action in MANAGED_POLICIES[name]]
+    documents = [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
+    documents += [
+        r["Properties"]["PolicyDocument"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_name} in r["Properties"].get("Roles", [])
+    ]
+    for document in documents:
+        for statement in document["Statement"]:
+            assert statement["Effect"] == "Allow", "a Deny in a function role: compute it here before relying on it"
+            grants += [(a, _key(r)) for a in _list(statement["Action"]) for r in _list(statement["Resource"])]
+    return grants
+
+
+def _allows(statement: dict[str, Any], action: str) -> bool:
+    if "NotAction" in statement:
+        return not any(fnmatchcase(action, pattern) for pattern in _list(statement["NotAction"]))
+    return any(fnmatchcase(action, pattern) for pattern in _list(statement["Action"]))
+
+
+def _effective(identity: list[Grant], boundary: dict[str, Any]) -> set[Grant]:
+    """The intersection: an identity grant on `*` narrows to the boundary's resources, and a grant on a
+    resource the boundary does not cover is dropped."""
+    granted: set[Grant] = set()
+    for action, resource in identity:
+        for statement in boundary["Statement"]:
+            if not _allows(statement, action):
+                continue
+            for bound in map(_key, _list(statement["Resource"])):
+                if bound == _key("*"):
+                    granted.add((action, resource))
+                elif resource == _key("*") or resource == bound:
+                    granted.add((action, bound))
+    return granted
+
+
+@cache
+def _translated() -> Template:
+    return translate(packaged(load_template()))
+
+
+@cache
+def effective(function: str) -> frozenset[Grant]:
+    resources = _translated()["Resources"]
+    role = resources[f"{function}Role"]
+    boundary_name = role["Properties"]["PermissionsBoundary"]["Ref"]
+    boundary = resources[boundary_name]["Properties"]["PolicyDocument"]
+    return frozenset(_effective(_identity(resources, f"{function}Role"), boundary))
+
+
+def _resources(function: str, actions: set[str]) -> set[str]:
+    return {resource for action, resource in effective(function) if action in actions}
+
+
+def _consumed_queue(template: Template, function: str) -> set[str]:
+    events = template["Resources"][function]["Properties"].get("Events", {}).values()
+    return {_key(e["Properties"]["Queue"]) for e in events if e["Type"] == "SQS"}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_role_is_bounded_by_the_stacks_boundary(translated: Template, function: str) -> None:
+    role = translated["Resources"][f"{function}Role"]["Properties"]
+    assert role.get("PermissionsBoundary") == {"Ref": "FunctionPermissionsBoundary"}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_function_may_act_on_every_resource_beyond_what_aws_requires(function: str) -> None:
+    unbounded = {action for action, resource in effective(function) if resource == _key("*")}
+    assert unbounded <= RESOURCELESS, f"{function}: {sorted(unbounded - RESOURCELESS)} on every resource"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_functions_write_logs_to_this_stacks_log_groups_only_and_create_none(function: str) -> None:
+    logs = {(a, r) for a, r in effective(function) if a.startswith("logs:")}
+    log_groups = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/dropshop/${AWS::StackName}/*"
+    stack_groups = _key({"Fn::Sub": log_groups})
+    assert logs == {("logs:CreateLogStream", stack_groups), ("logs:PutLogEvents", stack_groups)}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_queue_consumers_poll_only_this_stacks_consumed_queues_and_nothing_else_polls(
+    template: Template, function: str
+) -> None:
+    consumed_by_any = set().union(*(_consumed_queue(template, f) for f in FUNCTIONS))
+    polled = _resources(function, QUEUE_POLLING)
+    own = _consumed_queue(template, function)
+    if own:
+        assert own <= polled, f"{function} cannot poll its own queue"
+        assert polled == consumed_by_any, f"{function}: polls {polled - consumed_by_any}"
+    else:
+        assert not polled, f"{function} consumes no queue but may poll {polled}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_only_the_event_relay_reads_a_stream_and_only_the_outboxs(function: str) -> None:
+    streams = _resources(function, STREAM_READING)
+    expected = {_key({"Fn::GetAtt": ["OutboxTable", "StreamArn"]})} if function == "EventRelayFunction" else set()
+    assert streams == expected
+
+
+# Who may delete (or BatchWriteItem, which deletes too), and why: the code's own delete paths.
+DELETERS = {
+    "ProductsFunction": {"DELETE /products/{productId} removes the product"},
+    "OrdersFunction": {"Powertools idempotency deletes a record after a failure"},
+    "NotificationFunction": {"Powertools idempotency deletes a record after a failure"},
+    "StatusPushFunction": {"forgets sockets API Gateway reports gone"},
+    "WebSocketFunction": {"$disconnect forgets the socket"},
+    "WriterFunction": {"BatchWriteItem of account versions and log entries"},
+    "TransformerFunction": {"BatchWriteItem of refused records into LogTable"},
+    "ErrorHandlerFunction": {"BatchWriteItem of salvaged records and log entries"},
+    "RegistryFunction": {"DynamoDBWritePolicy (BatchWriteItem) on FilesTable, the pipeline's (issue #11)"},
+}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_only_functions_whose_code_deletes_may_delete(function: str) -> None:
+    deleting = {action for action, _ in effective(function) if action in DELETING}
+    assert bool(deleting) == (function in DELETERS), f"{function}: {sorted(deleting)}"
+
+
+def test_orders_may_move_stock_but_not_create_replace_or_delete_products() -> None:
+    products = _key({"Fn::GetAtt": ["ProductsTable", "Arn"]})
+    on_products = {action for action, resource in effective("OrdersFunction") if resource == products}
+    assert on_products == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"}
+
+
+def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket() -> None:
+    s3 = {(a, r) for a, r in effective("TransformerFunction") if a.startswith("s3:")}
+    assert s3 == {("s3:GetObject", _key({"Fn::Sub": "${DataBucket.Arn}/${IngestPrefix}*"}))}
+
+
+@pytest.mark.parametrize("function", ["OrderWorkerFunction", "InvoiceFunction"])
+def test_the_worker_and_invoicing_write_only_through_puts_and_updates(function: str) -> None:
+    writes = {a for a, _ in effective(function) if a.startswith("dynamodb:") and not a.endswith(("Item", "Query"))}
+    assert not writes
+    assert {a for a, _ in effective(function) if a in {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem"}} == set()
+
+
+def test_the_sign_up_trigger_may_only_add_users_to_groups_of_this_pool() -> None:
+    cognito = {(a, r) for a, r in effective("PostConfirmationFunction") if a.startswith("cognito-idp:")}
+    assert cognito == {("cognito-idp:AdminAddUserToGroup", _key({"Fn::GetAtt": ["UserPool", "Arn"]}))}

@@ -1,0 +1,275 @@
+"""Operations as SAM translates the template: alarms that reach people, stacks that share an account, data kept."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from samcli.yamlhelper import yaml_parse
+
+from tests.template.conftest import DEV, PROD, ROOT, Template, for_parameters, of_type, packaged, translate
+
+
+@pytest.fixture(scope="module", params=[DEV, PROD], ids=["dev", "prod"])
+def stage(request: pytest.FixtureRequest, translated: Template) -> Template:
+    return for_parameters(translated, **request.param)
+
+
+@pytest.fixture(scope="module")
+def prod(translated: Template) -> Template:
+    return for_parameters(translated, **PROD)
+
+
+@pytest.fixture(scope="module")
+def dev(translated: Template) -> Template:
+    return for_parameters(translated, **DEV)
+
+
+def load_account_template() -> Template:
+    account: Template = yaml_parse((ROOT / "account" / "template.yaml").read_text())
+    return account
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# ---------------------------------------------------------------- alarms that notify
+
+
+def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_recovers(stage: Template) -> None:
+    alarms = of_type(stage, "AWS::CloudWatch::Alarm")
+    assert len(alarms) > 40
+    for name, alarm in alarms.items():
+        props = alarm["Properties"]
+        for actions in ("AlarmActions", "OKActions"):
+            assert [_ref(a) for a in props.get(actions, [])] == ["OpsAlarmTopic"], f"{name}: {actions}"
+
+
+def test_the_alarm_topic_is_encrypted_with_a_rotated_key_that_cloudwatch_may_use(stage: Template) -> None:
+    topic = stage["Resources"]["OpsAlarmTopic"]["Properties"]
+    key_id = _ref(topic["KmsMasterKeyId"])
+    assert key_id, "the alarm topic must use the stack's own key: alias/aws/sns cannot grant CloudWatch"
+    key = stage["Resources"][key_id]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert len(cloudwatch) == 1
+    assert set(_as_list(cloudwatch[0]["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert cloudwatch[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    services = {json.dumps(s["Principal"]) for s in statements if "Service" in s.get("Principal", {})}
+    assert services == {json.dumps({"Service": "cloudwatch.amazonaws.com"})}, "no other service may use the key"
+
+
+def test_cloudwatch_may_publish_to_the_alarm_topic_over_tls_only(stage: Template) -> None:
+    policies = [
+        p["Properties"]
+        for p in of_type(stage, "AWS::SNS::TopicPolicy").values()
+        if {"Ref": "OpsAlarmTopic"} in p["Properties"]["Topics"]
+    ]
+    assert len(policies) == 1
+    statements = policies[0]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert [(s["Principal"], s["Action"]) for s in allows] == [({"Service": "cloudwatch.amazonaws.com"}, "sns:Publish")]
+    assert allows[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_an_alarm_email_subscribes_only_when_given(template: Template) -> None:
+    translated = translate(packaged(template))
+    without = for_parameters(translated, **PROD)
+    assert not of_type(without, "AWS::SNS::Subscription").keys() & {"OpsAlarmEmailSubscription"}
+    with_email = for_parameters(translated, **PROD, AlarmEmail="oncall@example.com")
+    subscription = with_email["Resources"]["OpsAlarmEmailSubscription"]["Properties"]
+    assert subscription["Protocol"] == "email"
+    assert _ref(subscription["TopicArn"]) == "OpsAlarmTopic"
+
+
+# ---------------------------------------------------------------- many stacks per account
+
+
+def test_no_stack_sets_account_wide_settings_the_account_template_does(template: Template) -> None:
+    assert not of_type(template, "AWS::ApiGateway::Account"), "a stack's deletion would take the setting away"
+    account = load_account_template()
+    (setting,) = of_type(account, "AWS::ApiGateway::Account").values()
+    role = account["Resources"][setting["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]]
+    assert role["Properties"]["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]
+    for resource in (setting, role):
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_each_stack_sends_from_an_identity_of_its_own(dev: Template) -> None:
+    (identity,) = of_type(dev, "AWS::SES::EmailIdentity").values()
+    assert identity["Properties"]["EmailIdentity"] == {"Fn::Sub": "orders+${AWS::StackName}@dropshop.example"}
+    notification = dev["Resources"]["NotificationFunction"]["Properties"]
+    assert notification["Environment"]["Variables"]["SENDER_EMAIL"] == {"Ref": "SenderIdentity"}
+
+
+def test_a_named_sender_replaces_the_stacks_own_address(translated: Template) -> None:
+    named = for_parameters(translated, **PROD, SenderEmail="orders@shop.example")
+    assert named["Resources"]["SenderIdentity"]["Properties"]["EmailIdentity"] == {"Ref": "SenderEmail"}
+
+
+def test_notifications_may_send_from_the_stacks_identity_only(translated: Template) -> None:
+    role = translated["Resources"]["NotificationFunctionRole"]["Properties"]
+    resources = [
+        json.dumps(s["Resource"])
+        for p in role["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if "ses:SendEmail" in _as_list(s["Action"])
+    ]
+    identity = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"
+    assert resources == [json.dumps({"Fn::Sub": identity})]
+
+
+def test_queues_accept_the_events_topic_before_it_subscribes_them(template: Template) -> None:
+    for name, subscription in of_type(template, "AWS::SNS::Subscription").items():
+        if subscription["Properties"]["Protocol"] != "sqs":
+            continue
+        assert {"OrderWorkerQueuePolicy", "TlsOnlyQueuePolicy"} <= set(_as_list(subscription.get("DependsOn"))), (
+            f"{name}: SNS would deliver to the queue (or dead-letter) before a policy lets it"
+        )
+
+
+# ---------------------------------------------------------------- data kept
+
+BUSINESS_TABLES = ["AccountTable", "FilesTable", "InvoicesTable", "LogTable", "OrdersTable", "ProductsTable"]
+BUSINESS_BUCKETS = ["AccessLogsBucket", "DataBucket", "InvoicesBucket"]
+
+
+@pytest.mark.parametrize("name", BUSINESS_TABLES + BUSINESS_BUCKETS)
+def test_business_data_outlives_the_stack_and_a_replacement(stage: Template, name: str) -> None:
+    resource = stage["Resources"][name]
+    assert resource["DeletionPolicy"] == "Retain", f"{name} would be deleted with the stack"
+    assert resource["UpdateReplacePolicy"] == "Retain", f"{name} would be deleted when replaced"
+
+
+@pytest.mark.parametrize("name", BUSINESS_TABLES)
+def test_business_tables_recover_to_any_point_and_resist_deletion_in_prod(prod: Template, name: str) -> None:
+    props = prod["Resources"][name]["Properties"]
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["DeletionProtectionEnabled"] is True
+
+
+def test_dev_tables_may_be_deleted_by_hand(dev: Template) -> None:
+    assert [n for n in BUSINESS_TABLES if dev["Resources"][n]["Properties"]["DeletionProtectionEnabled"]] == [
+        "InvoicesTable"
+    ], "only invoices (bookkeeping) are protected in dev too"
+
+
+def test_data_buckets_keep_overwritten_objects_and_log_access(stage: Template) -> None:
+    for name in ("DataBucket", "InvoicesBucket"):
+        props = stage["Resources"][name]["Properties"]
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}, name
+        assert _ref(props["LoggingConfiguration"]["DestinationBucketName"]) == "AccessLogsBucket", name
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]
+        for p in of_type(stage, "AWS::S3::BucketPolicy").values()
+        if _ref(p["Properties"]["Bucket"]) == "AccessLogsBucket"
+    ]
+    (delivery,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
+# ---------------------------------------------------------------- gaps closed
+
+
+def test_every_topic_and_queue_refuses_requests_without_tls(stage: Template) -> None:
+    def tls_denied(policies: dict[str, dict[str, Any]], key: str) -> set[str]:
+        denied: set[str] = set()
+        for policy in policies.values():
+            props = policy["Properties"]
+            for statement in props["PolicyDocument"]["Statement"]:
+                if statement["Effect"] == "Deny" and statement.get("Condition") == {
+                    "Bool": {"aws:SecureTransport": "false"}
+                }:
+                    assert statement["Principal"] == "*"
+                    assert statement["Action"] in {"sqs:*", "sns:*"}
+                    denied |= {r.get("Ref") or r["Fn::GetAtt"][0] for r in _as_list(statement["Resource"])} & {
+                        _ref(t) for t in props[key]
+                    }
+        return denied
+
+    queues = set(of_type(stage, "AWS::SQS::Queue"))
+    assert tls_denied(of_type(stage, "AWS::SQS::QueuePolicy"), "Queues") == queues
+    topics = set(of_type(stage, "AWS::SNS::Topic"))
+    assert tls_denied(of_type(stage, "AWS::SNS::TopicPolicy"), "Topics") == topics
+
+
+def test_events_the_topic_cannot_deliver_are_dead_lettered_and_alarmed(stage: Template) -> None:
+    resources = stage["Resources"]
+    for name, subscription in of_type(stage, "AWS::SNS::Subscription").items():
+        props = subscription["Properties"]
+        if props["Protocol"] == "sqs":
+            assert props["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["EventsDeliveryDLQ", "Arn"]}}, name
+    statements = [
+        s
+        for p in of_type(stage, "AWS::SQS::QueuePolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow" and s["Resource"] == {"Fn::GetAtt": ["EventsDeliveryDLQ", "Arn"]}
+    ]
+    assert [(s["Principal"], s["Action"], s["Condition"]) for s in statements] == [
+        ({"Service": "sns.amazonaws.com"}, "sqs:SendMessage", {"ArnEquals": {"aws:SourceArn": {"Ref": "EventsTopic"}}})
+    ]
+    failed = resources["EventsTopicFailedDeliveriesAlarm"]["Properties"]
+    assert (failed["Namespace"], failed["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
+    assert failed["Dimensions"] == [{"Name": "TopicName", "Value": {"Fn::GetAtt": ["EventsTopic", "TopicName"]}}]
+
+
+RESERVED = {"RegistryFunction": 10, "TelemetryFunction": 20, "TransformerFunction": 5}
+
+
+def test_bursty_functions_cannot_take_the_concurrency_orders_need_and_throttles_are_alarmed(
+    translated: Template,
+) -> None:
+    functions = of_type(translated, "AWS::Lambda::Function")
+    reserved = {
+        n: f["Properties"]["ReservedConcurrentExecutions"]
+        for n, f in functions.items()
+        if "ReservedConcurrentExecutions" in f["Properties"]
+    }
+    assert reserved == RESERVED
+    for name in RESERVED:
+        throttles = [
+            a["Properties"]
+            for a in of_type(translated, "AWS::CloudWatch::Alarm").values()
+            if a["Properties"]["MetricName"] == "Throttles"
+            and {"Name": "FunctionName", "Value": {"Ref": name}} in a["Properties"]["Dimensions"]
+        ]
+        assert throttles, f"{name}: a reserved function that is throttled must say so"
+
+
+def test_prod_puts_a_web_acl_with_common_rules_and_a_rate_limit_in_front_of_the_rest_stage(prod: Template) -> None:
+    acl = prod["Resources"]["RestApiWebAcl"]["Properties"]
+    assert acl["Scope"] == "REGIONAL"
+    assert acl["DefaultAction"] == {"Allow": {}}
+    statements = {rule["Name"]: rule["Statement"] for rule in acl["Rules"]}
+    assert statements["AWSManagedRulesCommonRuleSet"] == {
+        "ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
+    }
+    rate = statements["RatePerAddress"]["RateBasedStatement"]
+    assert (rate["AggregateKeyType"], rate["Limit"]) == ("IP", 1000)
+    association = prod["Resources"]["RestApiWebAclAssociation"]["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["RestApiWebAcl", "Arn"]}
+    # The stage SAM generates for the API: the association is made once the stage exists.
+    assert association["ResourceArn"]["Fn::Sub"].endswith("/restapis/${RestApi}/stages/${RestApiStage}")
+    assert prod["Resources"]["RestApiStage"]["Type"] == "AWS::ApiGateway::Stage"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"), [(DEV, False), ({**DEV, "WebAcl": "on"}, True), ({**PROD, "WebAcl": "off"}, False)]
+)
+def test_the_web_acl_parameter_turns_it_on_or_off_in_any_stage(
+    translated: Template, overrides: dict[str, str], expected: bool
+) -> None:
+    resources = for_parameters(translated, **overrides)["Resources"]
+    assert ("RestApiWebAcl" in resources, "RestApiWebAclAssociation" in resources) == (expected, expected)
