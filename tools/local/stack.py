@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,19 @@ class Stack:
     physical: dict[str, str] = field(default_factory=dict)  # logical id → name (tables, buckets) or URL (queues)
     arns: dict[str, str] = field(default_factory=dict)
     streams: dict[str, str] = field(default_factory=dict)  # table logical id → its stream's ARN
+    # One client per service for every caller (a long-running stack's pollers and request threads); off for
+    # tests, whose fault hooks must reach the clients made after they are registered.
+    shared_clients: bool = False
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _creating: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url)
+        if not self.shared_clients:
+            return self.session.client(service, endpoint_url=self.endpoint_url)
+        with self._creating:  # a boto3 session may not make clients on several threads at once; clients are safe
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url)
+            return self._clients[service]
 
     @property
     def resources(self) -> dict[str, Any]:
