@@ -15,6 +15,8 @@ for service in ("s3", "dynamodb"):
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event, context):
     upload = created_object(event)
+    if upload is None:  # the deployment hook's smoke event: nothing was uploaded
+        return {"smoke": "acknowledged"}
     file = files.register_upload(
         bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size, uploaded_at=upload.created_at
     )

@@ -12,11 +12,8 @@ import pytest
 from tests.template.conftest import FUNCTIONS, Template, of_type
 
 HOOK = "CanaryHookFunction"
-# Functions fed by S3 → EventBridge: a smoke event would name an object that does not exist, and the
-# version's error would count against the very alarm that judges it. Their alarms judge them alone.
-NO_SMOKE_TEST = {"RegistryFunction", "TransformerFunction"}
 JUDGED = [name for name in FUNCTIONS if name != HOOK]
-SMOKE_TESTED = [name for name in JUDGED if name not in NO_SMOKE_TEST]
+SMOKE_TESTED = JUDGED
 BATCH_CONSUMERS = [
     "ErrorHandlerFunction",
     "EventRelayFunction",
@@ -109,13 +106,18 @@ def test_every_hooked_function_has_a_smoke_test_the_hook_may_run(translated: Tem
     assert sorted(r["Fn::Sub"] for r in invoke["Resource"]) == sorted(f"${{{f}.Arn}}:*" for f in SMOKE_TESTED)
     (codedeploy,) = [s for s in statements if s.get("Sid") == "JudgeThisStacksDeployments"]
     assert sorted(codedeploy["Action"]) == [
-        "codedeploy:GetDeployment",
+        "codedeploy:GetDeploymentTarget",
+        "codedeploy:ListDeploymentTargets",
         "codedeploy:PutLifecycleEventHookExecutionStatus",
     ]
     assert codedeploy["Resource"]["Fn::Sub"].endswith(":deploymentgroup:${ServerlessDeploymentApplication}/*")
     assert {s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]) for s in statements} == {
         "lambda:InvokeFunction",
-        ("codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"),
+        (
+            "codedeploy:ListDeploymentTargets",
+            "codedeploy:GetDeploymentTarget",
+            "codedeploy:PutLifecycleEventHookExecutionStatus",
+        ),
     }
 
 
@@ -126,3 +128,39 @@ def test_the_hook_is_named_so_codedeploys_role_may_invoke_it(translated: Templat
     # This AWS managed policy lets CodeDeploy invoke functions named CodeDeployHook_* and no others.
     assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"]
     assert f"{HOOK}DeploymentGroup" not in translated["Resources"], "the judge itself deploys at once"
+
+
+def _alias_ref(value: Any) -> str | None:
+    ref = value.get("Ref") if isinstance(value, dict) else None
+    return ref if isinstance(ref, str) and ref.endswith("Aliaslive") else None
+
+
+def test_every_trigger_invokes_the_live_alias_so_a_canary_gets_its_share(translated: Template) -> None:
+    mappings = of_type(translated, "AWS::Lambda::EventSourceMapping")
+    assert mappings
+    for name, mapping in mappings.items():
+        assert _alias_ref(mapping["Properties"]["FunctionName"]), f"{name} bypasses the alias"
+    targets = [t for rule in of_type(translated, "AWS::Events::Rule").values() for t in rule["Properties"]["Targets"]]
+    assert targets
+    for target in targets:
+        assert _alias_ref(target["Arn"]), f"{target['Id']} bypasses the alias"
+    for name, permission in of_type(translated, "AWS::Lambda::Permission").items():
+        assert _alias_ref(permission["Properties"]["FunctionName"]), f"{name} allows calls that bypass the alias"
+
+
+def test_every_rest_route_integrates_the_live_alias(translated: Template) -> None:
+    body = translated["Resources"]["RestApi"]["Properties"]["Body"]
+    uris = [
+        json.dumps(operation["x-amazon-apigateway-integration"]["uri"])
+        for path in body["paths"].values()
+        for method, operation in path.items()
+        if method != "options" and "x-amazon-apigateway-integration" in operation
+    ]
+    assert uris
+    for uri in uris:
+        assert re.search(r"\$\{\w+Aliaslive\}", uri), f"a route calls the function's $LATEST: {uri}"
+
+
+@pytest.mark.parametrize("function", JUDGED)
+def test_the_previous_version_survives_as_the_rollback_target(translated: Template, function: str) -> None:
+    assert translated["Resources"][_version_of(translated, function)]["DeletionPolicy"] == "Retain"

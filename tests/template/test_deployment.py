@@ -37,8 +37,14 @@ def _run(*command: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @pytest.mark.slow
-def test_cfn_lint_finds_nothing() -> None:
-    result = _run(str(BIN / "cfn-lint"), str(TEMPLATE_PATH))
+def test_cfn_lint_finds_nothing_with_the_serverless_rules() -> None:
+    result = _run(
+        str(BIN / "cfn-lint"),
+        str(TEMPLATE_PATH),
+        str(ROOT / "account" / "template.yaml"),
+        "-a",
+        "cfn_lint_serverless.rules",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

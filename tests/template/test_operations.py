@@ -273,3 +273,43 @@ def test_the_web_acl_parameter_turns_it_on_or_off_in_any_stage(
 ) -> None:
     resources = for_parameters(translated, **overrides)["Resources"]
     assert ("RestApiWebAcl" in resources, "RestApiWebAclAssociation" in resources) == (expected, expected)
+
+
+# ---------------------------------------------------------------- lint suppressions
+
+
+def test_every_checkov_suppression_says_why(template: Template) -> None:
+    skips = [
+        (name, skip)
+        for name, resource in template["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    unexplained = [(name, skip.get("id")) for name, skip in skips if len(str(skip.get("comment", ""))) < 20]
+    assert not unexplained, f"suppressed without a reason: {unexplained}"
+
+
+# ---------------------------------------------------------------- dashboards
+
+
+def _dashboard_metrics(template: Template) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for dashboard in of_type(template, "AWS::CloudWatch::Dashboard").values():
+        body = json.loads(dashboard["Properties"]["DashboardBody"]["Fn::Sub"])
+        rows += [row for widget in body["widgets"] for row in widget["properties"]["metrics"]]
+    return rows
+
+
+def test_every_function_is_on_a_dashboard(template: Template) -> None:
+    shown = {row[3] for row in _dashboard_metrics(template) if row[0] == "AWS/Lambda" and row[2] == "FunctionName"}
+    functions = {f"${{{name}}}" for name in of_type(template, "AWS::Serverless::Function")}
+    assert functions - shown == set()
+
+
+def test_the_apis_requests_errors_and_latency_and_the_stream_age_are_on_a_dashboard(template: Template) -> None:
+    rows = _dashboard_metrics(template)
+    rest = {row[1] for row in rows if row[0] == "AWS/ApiGateway" and row[2:4] == ["ApiName", "${AWS::StackName}-rest"]}
+    assert {"Count", "4XXError", "5XXError", "Latency"} <= rest
+    http = {row[1] for row in rows if row[0] == "AWS/ApiGateway" and row[2:4] == ["ApiId", "${WriterHttpApi}"]}
+    assert {"4xx", "5xx"} <= http
+    assert ["AWS/Lambda", "IteratorAge", "FunctionName", "${EventRelayFunction}"] in rows

@@ -4,6 +4,7 @@ the outbox stream, SNS subscriptions and SQS mappings pumped by the local wiring
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from dropshop.identity import service as identity
 from dropshop.platform import aws, idempotency, settings
 from tests.support import cognito
 from tools.local.gateway import Gateway
+from tools.local.oauth2 import TokenEndpoint
 from tools.local.stack import Stack, provision
 from tools.local.wiring import Wiring
 
@@ -128,3 +130,33 @@ def _forget_cached_configuration() -> None:
     identity.verifier.cache_clear()
     identity.directory.cache_clear()
     idempotency._store.cache_clear()
+
+
+# A batch job's token for POST /writer: client credentials at the pool's token endpoint (tools.local.oauth2).
+SCOPE = "dropshop/pipeline.write"
+
+
+def token_endpoint(shop: Shop) -> Client:
+    pool = shop.stack.physical["UserPool"]
+    return Client(TokenEndpoint(shop.stack.client("cognito-idp"), pool, shop.stack.region))
+
+
+def batch_job(shop: Shop) -> tuple[str, str]:
+    described = shop.stack.client("cognito-idp").describe_user_pool_client(
+        UserPoolId=shop.stack.physical["UserPool"], ClientId=shop.stack.physical["BatchJobClient"]
+    )["UserPoolClient"]
+    return described["ClientId"], described["ClientSecret"]
+
+
+def request_token(shop: Shop, client_id: str, secret: str, **form: str) -> tuple[int, dict[str, Any]]:
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    response = token_endpoint(shop).post(
+        "/", data={"grant_type": "client_credentials", **form}, headers={"Authorization": f"Basic {basic}"}
+    )
+    return response.status_code, json.loads(response.get_data())
+
+
+def machine_token(shop: Shop) -> str:
+    status, answer = request_token(shop, *batch_job(shop), scope=SCOPE)
+    assert status == 200, answer
+    return str(answer["access_token"])

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.test import Client
 
 from dropshop.platform import settings
-from tests.integration.commerce.conftest import Shop
+from tests.integration.commerce.conftest import Shop, machine_token
 from tools.local.gateway import MAX_PAYLOAD_BYTES, Gateway
 
 ORIGIN = "http://localhost:5173"
@@ -49,7 +49,7 @@ def test_a_body_over_api_gateways_limit_is_a_413(shop: Shop) -> None:
 
 
 def test_a_writer_body_sqs_refuses_is_a_4xx_in_the_error_shape_not_an_html_500(shop: Shop) -> None:
-    token = shop.users["admin"].id_token
+    token = machine_token(shop)
     response = shop.client.post(
         "/writer",
         data=json.dumps({"padding": "x" * (1024 * 1024 + 1)}),

@@ -14,39 +14,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.test import Client
 
-from tests.integration.commerce.conftest import Shop
-from tools.local.oauth2 import TokenEndpoint, signing_key
+from tests.integration.commerce.conftest import SCOPE, Shop, batch_job, machine_token, request_token
+from tools.local.oauth2 import signing_key
 
 RECORD = {"id": "acc-1", "name": "Ada", "email": "ada@example.com", "status": "active", "balanceCents": 100}
-SCOPE = "dropshop/pipeline.write"
-
-
-def token_endpoint(shop: Shop) -> Client:
-    pool = shop.stack.physical["UserPool"]
-    return Client(TokenEndpoint(shop.stack.client("cognito-idp"), pool, shop.stack.region))
-
-
-def batch_job(shop: Shop) -> tuple[str, str]:
-    described = shop.stack.client("cognito-idp").describe_user_pool_client(
-        UserPoolId=shop.stack.physical["UserPool"], ClientId=shop.stack.physical["BatchJobClient"]
-    )["UserPoolClient"]
-    return described["ClientId"], described["ClientSecret"]
-
-
-def request_token(shop: Shop, client_id: str, secret: str, **form: str) -> tuple[int, dict[str, Any]]:
-    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    response = token_endpoint(shop).post(
-        "/", data={"grant_type": "client_credentials", **form}, headers={"Authorization": f"Basic {basic}"}
-    )
-    return response.status_code, json.loads(response.get_data())
-
-
-def machine_token(shop: Shop) -> str:
-    status, answer = request_token(shop, *batch_job(shop), scope=SCOPE)
-    assert status == 200, answer
-    return str(answer["access_token"])
 
 
 def user_access_token(shop: Shop, user: str) -> str:

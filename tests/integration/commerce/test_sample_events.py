@@ -83,7 +83,7 @@ def test_credit_note_samples_run_against_the_demo_order_once_it_is_cancelled(sho
     customer = shop.users["customer"]
     seed_order(shop.stack, customer.sub)
     shop.settle()
-    placeholders = {"ID_TOKEN": customer.id_token, "SUB": customer.sub, "USERNAME": customer.username}
+    placeholders = customer.placeholders
     before = shop.wiring.invoke("OrdersFunction", load_event("orders/get-credit-note", **placeholders))
     assert before["statusCode"] == 404, before["body"]
     # A cancellation the order itself does not confirm (it is CONFIRMED) credits nothing.

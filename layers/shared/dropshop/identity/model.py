@@ -23,7 +23,6 @@ PERMISSIONS_BY_GROUP: dict[str, frozenset[str]] = {
             "orders:change-status",
             "invoices:read:any",
             "files:read",
-            "pipeline:write",
             "telemetry:send",
         }
     ),

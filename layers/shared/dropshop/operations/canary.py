@@ -7,6 +7,10 @@ Every function names its smoke test in the hook's SMOKE_TESTS map (function name
 - `sqs` / `stream`: one record that only a direct invocation can carry (dropshop.platform.batch acknowledges
   it unhandled); passes when no record is reported failed.
 - `websocket ROUTE`: a WebSocket route event for a connection that does not exist; any answer but a 5xx.
+- `s3`: an EventBridge event that only a direct invocation can carry (dropshop.platform.s3_events reads
+  no object from it); passes when the function acknowledges it.
+- `cognito TRIGGER`: a Cognito trigger event of a source the function leaves alone; passes when the
+  function hands the event back, as Cognito expects.
 A function missing from the map fails its deployment: a new function cannot slip through unjudged.
 """
 
@@ -18,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dropshop.platform.batch import SMOKE_EVENT_SOURCE
+from dropshop.platform.smoke import SMOKE_EVENT_SOURCE
 
 # (function name, version, event) → (the function's answer, Lambda's FunctionError or None)
 Invoke = Callable[[str, str, dict[str, Any]], tuple[Any, str | None]]
@@ -32,16 +36,13 @@ class Target:
     version: str
 
 
-def deployment_target(deployment_info: dict[str, Any]) -> Target:
-    """Read from the AppSpec of a CodeDeploy Lambda deployment (as CloudFormation writes it: JSON)."""
-    appspec = json.loads(deployment_info["revision"]["appSpecContent"]["content"])
-    ((_, resource),) = appspec["Resources"][0].items()
-    properties = resource["Properties"]
-    name = str(properties["Name"])
+def deployment_target(deployment_target: dict[str, Any]) -> Target:
+    """The function version a Lambda deployment's one target shifts to, from CodeDeploy's
+    GetDeploymentTarget answer (`deploymentTarget.lambdaTarget.lambdaFunctionInfo`)."""
+    info = deployment_target["lambdaTarget"]["lambdaFunctionInfo"]
+    name = str(info["functionName"])
     # An ARN names the function in its seventh field (arn:aws:lambda:region:account:function:name).
-    return Target(
-        function=name.split(":")[6] if name.startswith("arn:") else name, version=str(properties["TargetVersion"])
-    )
+    return Target(function=name.split(":")[6] if name.startswith("arn:") else name, version=str(info["targetVersion"]))
 
 
 def smoke_event(spec: str) -> dict[str, Any]:
@@ -56,6 +57,11 @@ def smoke_event(spec: str) -> dict[str, Any]:
     if kind == "websocket":
         (route,) = arguments
         return _websocket_event(route)
+    if kind == "cognito":
+        (trigger,) = arguments
+        return _cognito_trigger(trigger)
+    if kind == "s3":
+        return _object_created()
     raise ValueError(f"unknown smoke test {spec!r}")
 
 
@@ -67,6 +73,14 @@ def verdict(spec: str, answer: Any, function_error: str | None) -> str | None:
     if kind in {"sqs", "stream"}:
         if answer != {"batchItemFailures": []}:
             return f"the version failed its smoke record: {json.dumps(answer)[:500]}"
+        return None
+    if kind == "s3":
+        if answer != {"smoke": "acknowledged"}:
+            return f"the version did not acknowledge its smoke event: {json.dumps(answer)[:500]}"
+        return None
+    if kind == "cognito":
+        if not isinstance(answer, dict) or answer.get("triggerSource") != spec.split()[1]:
+            return f"the version did not hand the trigger's event back: {json.dumps(answer)[:500]}"
         return None
     status = answer.get("statusCode") if isinstance(answer, dict) else None
     if not isinstance(status, int) or status >= 500:
@@ -142,4 +156,31 @@ def _websocket_event(route: str) -> dict[str, Any]:
             "identity": {"sourceIp": "127.0.0.1"},
         },
         "isBase64Encoded": False,
+    }
+
+
+def _cognito_trigger(trigger: str) -> dict[str, Any]:
+    return {
+        "version": "1",
+        "region": "smoke",
+        "userPoolId": "smoke",
+        "userName": f"canary-{uuid.uuid4()}",
+        "callerContext": {"awsSdkVersion": "smoke", "clientId": "smoke"},
+        "triggerSource": trigger,
+        "request": {"userAttributes": {}},
+        "response": {},
+    }
+
+
+def _object_created() -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": SMOKE_EVENT_SOURCE,
+        "account": "000000000000",
+        "time": "1970-01-01T00:00:00Z",
+        "region": "smoke",
+        "resources": [],
+        "detail": {"bucket": {"name": "smoke"}, "object": {"key": "smoke", "size": 0, "etag": "smoke"}},
     }

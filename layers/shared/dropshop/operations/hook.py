@@ -24,7 +24,10 @@ def run_pre_traffic_hook(deployment_id: str, execution_id: str) -> str:
     codedeploy = aws.client("codedeploy")
     status = "Failed"
     try:
-        target = deployment_target(codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"])
+        # A Lambda deployment has one target: the alias it shifts, with the version it shifts to.
+        (target_id,) = codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
+        answer = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=target_id)
+        target = deployment_target(answer["deploymentTarget"])
         with logger.append_context_keys(function=target.function, version=target.version):
             failure = judge(target, smoke_tests(), _invoke)
             if failure:

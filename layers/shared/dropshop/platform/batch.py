@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import MetricUnit, logger
+from dropshop.platform.smoke import SMOKE_EVENT_SOURCE
 
 # A batch whose every message failed is reported like any other, not raised: the messages come back either
 # way, and an invocation error would count against the function's Errors alarm (and roll a canary back)
@@ -21,12 +22,10 @@ _processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_fail
 # On a stream, the first failure's sequence number is where Lambda resumes: later records come again too.
 _stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
-# Records that only a direct invocation can carry (Lambda's mappings set aws:sqs or aws:dynamodb): the
-# deployment hook's smoke records, acknowledged without being handled (see dropshop.operations.smoke).
-SMOKE_EVENT_SOURCE = "dropshop:smoke"
-
 
 def _unless_smoke(handle: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The deployment hook's smoke records are acknowledged, not handled."""
+
     def handle_record(record: SQSRecord | DynamoDBRecord) -> None:
         if record.event_source == SMOKE_EVENT_SOURCE:
             logger.info("smoke record acknowledged")

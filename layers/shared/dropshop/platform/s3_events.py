@@ -7,6 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
+from dropshop.platform.smoke import SMOKE_EVENT_SOURCE
+
 
 @dataclass(frozen=True)
 class CreatedObject:
@@ -17,7 +19,10 @@ class CreatedObject:
     created_at: str
 
 
-def created_object(event: dict[str, Any]) -> CreatedObject:
+def created_object(event: dict[str, Any]) -> CreatedObject | None:
+    """The object an event announces; None for the deployment hook's smoke event (nothing was created)."""
+    if event.get("source") == SMOKE_EVENT_SOURCE:
+        return None
     notification = S3EventBridgeNotificationEvent(event)
     detail = notification.detail
     return CreatedObject(
