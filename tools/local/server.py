@@ -6,12 +6,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,17 +277,17 @@ class LocalStack:
             )
 
     def _warm_up(self, started: float) -> None:
-        """One worker per function, behind the ready stack: the APIs' functions first, as many inits at once as
-        there are cores. An invocation that comes first starts its function itself (or waits for its warm-up)."""
+        """One worker per function, behind the ready stack: the APIs' functions first, one init at a time, so the
+        requests and events that come meanwhile keep a core. An invocation that comes first starts its function
+        itself (or waits for its warm-up)."""
         assert self.stack is not None
         assert self._websockets is not None
         behind_apis = {route.function for route in routes(self.stack)}
         behind_apis |= {route.function for route in self._websockets.api.routes.values()}
         order = sorted(self.functions.values(), key=lambda function: function.name not in behind_apis)
-        with ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="warm-up") as pool:
-            for function, failure in zip(order, pool.map(_warm, order), strict=True):
-                if failure:
-                    self.log(f"λ {function.name:22} init failed: {failure}")
+        for function in order:
+            if failure := _warm(function):
+                self.log(f"λ {function.name:22} init failed: {failure}")
         self.log(f"all functions warm in {time.monotonic() - started:.1f} s")
 
     def _retire_idle_workers(self) -> None:
