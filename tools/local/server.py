@@ -20,9 +20,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tools.local.gateway import Gateway, routes
-from tools.local.moto_server import moto_server
+from tools.local.launch import Launch, launch
 from tools.local.oauth2 import TokenEndpoint
-from tools.local.ports import listen, port_of
+from tools.local.ports import port_of
 from tools.local.runtime import LOCAL_CONCURRENCY, ROOT, Function, FunctionError, Zygote
 from tools.local.stack import Stack, provision
 from tools.local.swagger import swagger_ui, with_bearer_auth
@@ -147,6 +147,7 @@ class LocalStack:
     concurrency: int = LOCAL_CONCURRENCY  # workers per function at most (less where the template reserves less)
     idle_timeout: float = 60.0  # seconds before an idle extra worker retires
     parameters: dict[str, str] = field(default_factory=dict)  # the template's parameters (FrontendOrigin, ...)
+    launched: Launch | None = None  # ports, moto and the zygote, if started already (`python -m tools.local`)
     stack: Stack | None = None
     endpoint: str = ""
     functions: dict[str, Function] = field(default_factory=dict)
@@ -176,15 +177,12 @@ class LocalStack:
         started = time.monotonic()
         self.state_dir.mkdir(exist_ok=True)
         # The ports first: a busy one stops the start before anything runs (and before another stack is reached).
-        beside = self.port + 1 if self.port else 0
-        api = self._exits.enter_context(listen(self.port, "PORT"))
-        websocket = self._exits.enter_context(
-            listen(self.websocket_port if self.websocket_port is not None else beside, "WS_PORT")
-        )
-        moto = self._exits.enter_context(listen(self.aws_port, "AWS_PORT"))
-        self.port, self.websocket_port = port_of(api), port_of(websocket)
-        self._zygote = Zygote()  # imports the functions' shared libraries while moto starts and we provision
-        self.endpoint = self._exits.enter_context(moto_server(moto))
+        launched = self.launched or launch(self.port, self.websocket_port, self.aws_port)
+        self._exits.callback(launched.stop)
+        self.port, self.websocket_port = port_of(launched.api), port_of(launched.websocket)
+        self._zygote = launched.zygote  # imports the functions' shared libraries while moto starts and we provision
+        self.endpoint = launched.moto.wait_until_up()
+        api, websocket = launched.api, launched.websocket
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
         self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint, overrides=self.parameters)
         self.stack.shared_clients = True
@@ -212,9 +210,7 @@ class LocalStack:
             self._websockets.stop()
         for function in self.functions.values():
             function.stop()
-        if self._zygote is not None:
-            self._zygote.stop()
-        self._exits.close()
+        self._exits.close()  # the zygote, moto's server, the ports
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         started = time.monotonic()
