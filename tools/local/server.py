@@ -273,9 +273,9 @@ class LocalStack:
             )
 
     def _warm_up(self, started: float) -> None:
-        """One worker per function, behind the ready stack: the APIs' functions first, one init at a time, so the
-        requests and events that come meanwhile keep a core. An invocation that comes first starts its function
-        itself (or waits for its warm-up)."""
+        """One worker per function, from the seeding on: the APIs' functions first, one init at a time, so the
+        seeding and the first requests and events keep a core. An invocation that comes first starts its
+        function itself (or waits for its warm-up)."""
         assert self.stack is not None
         assert self._websockets is not None
         behind_apis = {route.function for route in routes(self.stack)}
