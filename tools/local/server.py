@@ -147,7 +147,7 @@ class LocalStack:
     concurrency: int = LOCAL_CONCURRENCY  # workers per function at most (less where the template reserves less)
     idle_timeout: float = 60.0  # seconds before an idle extra worker retires
     parameters: dict[str, str] = field(default_factory=dict)  # the template's parameters (FrontendOrigin, ...)
-    launched: Launch | None = None  # ports, moto and the zygote, if started already (`python -m tools.local`)
+    launched: Launch | None = None  # ports, moto and the zygote (started before the stack by `python -m tools.local`)
     stack: Stack | None = None
     endpoint: str = ""
     functions: dict[str, Function] = field(default_factory=dict)
@@ -177,7 +177,7 @@ class LocalStack:
         started = time.monotonic()
         self.state_dir.mkdir(exist_ok=True)
         # The ports first: a busy one stops the start before anything runs (and before another stack is reached).
-        launched = self.launched or launch(self.port, self.websocket_port, self.aws_port)
+        self.launched = launched = self.launched or launch(self.port, self.websocket_port, self.aws_port)
         self._exits.callback(launched.stop)
         self.port, self.websocket_port = port_of(launched.api), port_of(launched.websocket)
         self._zygote = launched.zygote  # imports the functions' shared libraries while moto starts and we provision
