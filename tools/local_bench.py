@@ -73,7 +73,7 @@ def one_run(timeout: float = 120.0) -> tuple[float, str]:
             stack.send_signal(signal.SIGTERM)
             stack.wait(timeout=30)
             reader.join(timeout=5)
-    ready = next((line.strip() for line in lines if line.startswith("ready in")), "no ready line")
+    ready = next((line.strip() for line in lines if line.startswith("ready in")), "answered before its ready line")
     return first_200, ready
 
 
