@@ -19,7 +19,7 @@ AWS_PORT ?= 5000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint build build-local account deploy invoke start-api token bench clean
+.PHONY: help setup local test lint build build-local account deploy invoke start-api token bench refusals clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ bench: setup ## Benchmarks: handler cold init (vs bare boto3, with/without .pyc)
 	$(BIN)/python -m tools.bench
 	$(BIN)/python -m tools.pipeline_bench
 	$(BIN)/python -m tools.local_bench
+
+refusals: setup ## Every record the pipeline refused (LogTable), newest first: STACK=.. [ORIGIN=s3://bucket/key] [TABLE=..]
+	@$(BIN)/python -m tools.refusals --stack "$(or $(STACK),dropshop-dev)" $(if $(ORIGIN),--origin "$(ORIGIN)") $(if $(TABLE),--table "$(TABLE)")
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

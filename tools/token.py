@@ -73,7 +73,8 @@ def sign_in(client_id: str, username: str, password: str) -> str:
 
 
 def fill_event(template: Path, id_token: str) -> Path:
-    """Fill the event's {{ID_TOKEN}}, {{SUB}}, {{USERNAME}} and {{GROUPS}}; returns the .local.json path."""
+    """Fill the event's {{ID_TOKEN}}, {{SUB}}, {{USERNAME}}, {{GROUPS}}, {{USER_POOL_ID}} and {{CLIENT_ID}};
+    returns the .local.json path."""
     # Only reading our own fresh token's claims to fill the sample; the functions (or the authorizer) verify it.
     claims: dict[str, Any] = jwt.decode(id_token, options={"verify_signature": False})
     text = template.read_text()
@@ -83,6 +84,9 @@ def fill_event(template: Path, id_token: str) -> Path:
         "USERNAME": str(claims.get("cognito:username", claims["sub"])),
         # As API Gateway's Cognito authorizer passes the groups on: names joined by commas.
         "GROUPS": ",".join(claims.get("cognito:groups", [])),
+        # The pool and app client the token comes from (Cognito trigger events name both).
+        "USER_POOL_ID": str(claims["iss"]).rsplit("/", 1)[-1],
+        "CLIENT_ID": str(claims.get("aud", "")),
     }.items():
         text = text.replace("{{" + placeholder + "}}", value)
     target = template.with_suffix(".local.json")

@@ -135,6 +135,11 @@ def prepared(local: LocalStack, function: str, event_path: Path, workdir: Path) 
     return event_path
 
 
+# Samples that only a real AWS account answers: moto has no CodeDeploy lifecycle hooks (GetDeploymentTarget,
+# PutLifecycleEventHookExecutionStatus). The hook judges every function on the local stack instead
+# (tests/integration/commerce/test_canary_smoke.py).
+NEEDS_REAL_AWS = {"pre_traffic.json": "moto has no CodeDeploy lifecycle hook API"}
+
 # Samples sent as the demo admin; the rest as the demo customer.
 ADMIN_EVENTS = {"list-files.json": "admin", "get-file.json": "admin", "add-product.json": "admin"}
 
@@ -154,6 +159,7 @@ EXPECTED_STATUS = {
     "list-orders.json": 200,
     "out-of-stock.json": 409,
     "get-invoice.json": 200,  # the demo order's, invoiced at start-up
+    "get-credit-note.json": 404,  # the demo order is not cancelled: it has no credit note
     "connect.json": 200,
     "connect-anonymous.json": 401,
     "disconnect.json": 200,
@@ -165,6 +171,8 @@ EXPECTED_STATUS = {
 def test_sam_local_invoke_runs_every_sample_event(
     local: LocalStack, built: Path, tmp_path: Path, function: str, event_path: Path
 ) -> None:
+    if event_path.name in NEEDS_REAL_AWS:
+        pytest.skip(NEEDS_REAL_AWS[event_path.name])
     event = prepared(local, function, event_path, tmp_path)
     command = [
         *sam(), "local", "invoke", function,
@@ -216,6 +224,8 @@ def test_sam_local_start_api_serves_the_rest_api(local: LocalStack, built: Path)
 def _call(url: str, *, token: str | None = None, body: Any = None) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = json.dumps(body).encode() if body is not None else None
+    if data is not None:
+        headers["Content-Type"] = "application/json"  # urllib's default, a form, is refused with 415
     request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")  # noqa: S310
     with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - sam on our loopback
         return response.status, json.loads(response.read())

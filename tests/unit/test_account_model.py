@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dropshop.accounts.model import Account
+from tests.support.properties import budget
 
 VALID: dict[str, Any] = {
     "id": "acc-1",
@@ -122,7 +123,7 @@ OFFSETS = st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(lambd
 INSTANTS = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC))
 
 
-@settings(max_examples=500, derandomize=True)
+@budget(500)
 @given(INSTANTS, INSTANTS, OFFSETS, OFFSETS)
 @example(datetime(999, 6, 1, tzinfo=UTC), datetime(2026, 11, 24, tzinfo=UTC), UTC, UTC)
 @example(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC), timezone(timedelta(hours=-23)), UTC)

@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dropshop.platform.streaming import (
@@ -19,6 +19,7 @@ from dropshop.platform.streaming import (
     count_csv_rows,
     records,
 )
+from tests.support.properties import budget
 
 
 class Trickle(io.RawIOBase):
@@ -165,7 +166,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=150, derandomize=True)
+@budget(150)
 @given(st.lists(JSON_VALUES, max_size=12), st.integers(min_value=1, max_value=64), st.booleans())
 @example([{"n": 10**30}, {"s": "\ud800"}], 1, True)
 def test_any_json_array_round_trips_record_by_record(items: list[Any], step: int, compress: bool) -> None:
@@ -175,7 +176,7 @@ def test_any_json_array_round_trips_record_by_record(items: list[Any], step: int
     assert read == list(enumerate(items))
 
 
-@settings(max_examples=150, derandomize=True)
+@budget(150)
 @given(
     st.lists(st.one_of(st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4), st.binary(max_size=40))),
     st.sampled_from([b"\n", b"\r\n"]),
@@ -207,7 +208,7 @@ def test_every_ndjson_line_is_one_record_or_one_refusal_at_its_line_number(
             assert record == expected[position]
 
 
-@settings(max_examples=300, derandomize=True)
+@budget(300)
 @given(st.binary(max_size=300), st.integers(min_value=1, max_value=50))
 @example(b"[" * 40 + b"1", 3)
 @example(b'["\\', 1)

@@ -94,6 +94,26 @@ def test_a_poison_record_costs_that_record_only_in_a_writer_message(
     assert "ErrorHandlerFunction" not in wiring.invocations, "a refusal must not fail the message"
 
 
+@pytest.mark.parametrize(("case", "poison", "field"), POISON, ids=[case for case, _, _ in POISON])
+def test_the_error_handler_settles_a_poison_record_instead_of_parking_its_message(
+    stack: Stack, wiring: Wiring, case: str, poison: bytes, field: str
+) -> None:
+    """A message redriven to WriterDLQ unprocessed (Lambda's throttled receives count too) holds a poison
+    record: the ErrorHandler logs it and writes its neighbours; parking is for LogTable outages only."""
+    body = (b"[" + raw(BEFORE) + b", " + poison + b", " + raw(AFTER) + b"]").decode()
+    send_like_the_http_api(stack, body)
+    sqs, queue = stack.client("sqs"), stack.physical["WriterQueue"]
+    throttled = sqs.receive_message(QueueUrl=queue)["Messages"][0]
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=throttled["ReceiptHandle"], VisibilityTimeout=0)
+    wiring.drain()
+
+    assert "WriterFunction" not in wiring.invocations, "the message should have been redriven unprocessed"
+    assert wiring.invocations["ErrorHandlerFunction"] == 1
+    assert_neighbours_stored_and_poison_logged(stack, wiring, body_digest(body), 1, field)
+    (entry,) = refusals(stack).values()
+    assert entry["stage"]["S"] == "error-handler"
+
+
 def test_an_unpaired_surrogate_is_logged_escaped(stack: Stack, wiring: Wiring) -> None:
     send_like_the_http_api(stack, json.dumps(VALID | {"name": "Ada \ud800"}))
     wiring.drain()
@@ -162,6 +182,7 @@ def test_an_empty_file_is_recorded_as_empty(stack: Stack, wiring: Wiring, data: 
     [
         (b"id,name\n1,Ada\n", 0, "not JSON"),
         (b"\x00\x01binary", 0, "not JSON"),
+        (json.dumps([BEFORE]).encode("utf-16"), 0, "UTF-16"),
         (json.dumps([BEFORE, AFTER]).encode()[:-30], 1, "breaks off"),
         (gzip.compress(json.dumps([BEFORE, AFTER]).encode())[:-12], 0, "gzip"),
     ],

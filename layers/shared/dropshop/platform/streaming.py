@@ -257,6 +257,8 @@ class _Reader:
             pass
         if self.buf.startswith(UTF8_BOM):
             self.pos = len(UTF8_BOM)
+        elif self.buf.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise UnreadableFile(0, "the file is UTF-16 text: only UTF-8 is read (save or export it as UTF-8)")
         line = 1 + self._skip_space()
         first = self._peek()
         if first is None:
