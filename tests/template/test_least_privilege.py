@@ -221,3 +221,12 @@ def test_the_worker_and_invoicing_write_only_through_puts_and_updates(function: 
 def test_the_sign_up_trigger_may_only_add_users_to_groups_of_this_pool() -> None:
     cognito = {(a, r) for a, r in effective("PostConfirmationFunction") if a.startswith("cognito-idp:")}
     assert cognito == {("cognito-idp:AdminAddUserToGroup", _key({"Fn::GetAtt": ["UserPool", "Arn"]}))}
+
+
+def test_the_sign_up_triggers_boundary_names_only_its_log_group_not_the_pool_that_names_it(
+    translated: Template,
+) -> None:
+    """UserPool -> PostConfirmationFunction's alias -> its role -> the boundary: naming the pool would be a cycle."""
+    boundary = translated["Resources"]["PostConfirmationFunctionBoundary"]["Properties"]["PolicyDocument"]
+    named = {_key(r) for statement in boundary["Statement"] for r in _list(statement["Resource"])}
+    assert named == {_key("*"), _key({"Fn::GetAtt": ["PostConfirmationFunctionLogGroup", "Arn"]})}
