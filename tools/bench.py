@@ -1,6 +1,6 @@
 """Cold-init benchmark: every handler against the peer style and the bare floor, and without valid bytecode.
 
-    python -m tools.bench [--runs 9] [--stale-runs 3] [--build-dir build/bench] [--no-build]
+    python -m tools.bench [--runs 7] [--stale-runs 2] [--build-dir build/bench] [--no-build]
 
 For each function of the built template, a fresh interpreter imports the handler the way Lambda's init
 phase does (/var/task = the function's build dir, then /opt/python = the layer, then the runtime's
@@ -527,8 +527,8 @@ def report(measured: Measured) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--stale-runs", type=int, default=3, help="rounds that also time the build without .pyc")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--stale-runs", type=int, default=2, help="rounds that also time the build without .pyc")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build" / "bench")
     parser.add_argument("--no-build", action="store_true", help="reuse an existing --build-dir")
     args = parser.parse_args(argv)
