@@ -1,11 +1,14 @@
 """Order status changes from the invoice queue: a confirmed order gets its numbered invoice, a cancelled invoiced
 order its credit note, each rendered to PDF and stored."""
 
+# First: Powertools' batch utility imports all its parser models when pydantic is already loaded.
+from dropshop.platform.batch import process_event_batch
+
+# isort: split
 from invoice_pdf import render
 
 from dropshop.invoicing import service as invoicing
 from dropshop.platform import aws
-from dropshop.platform.batch import process_event_batch
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
 

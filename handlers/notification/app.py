@@ -1,8 +1,11 @@
 """Order events from the notification queue: each becomes an e-mail to the order's customer, once."""
 
+# First: Powertools' batch utility imports all its parser models when pydantic is already loaded.
+from dropshop.platform.batch import process_event_batch
+
+# isort: split
 from dropshop.notifications import service as notifications
 from dropshop.platform import aws, idempotency
-from dropshop.platform.batch import process_event_batch
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
 

@@ -1,8 +1,11 @@
 """Order events from the worker's queue: confirm placed orders that pass the checks, record the history."""
 
+# First: Powertools' batch utility imports all its parser models when pydantic is already loaded.
+from dropshop.platform.batch import process_event_batch
+
+# isort: split
 from dropshop.orders import service as orders
 from dropshop.platform import aws
-from dropshop.platform.batch import process_event_batch
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
 

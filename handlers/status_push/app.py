@@ -1,7 +1,10 @@
 """Order status changes from the status queue, pushed to every open WebSocket of the order's owner."""
 
-from dropshop.platform import aws
+# First: Powertools' batch utility imports all its parser models when pydantic is already loaded.
 from dropshop.platform.batch import process_event_batch
+
+# isort: split
+from dropshop.platform import aws
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
 from dropshop.realtime import service as realtime

@@ -1,5 +1,9 @@
 """A JSON file landed under incoming/ (S3 → EventBridge): stream, validate and queue its records."""
 
+# First: Powertools' batch utility imports all its parser models when pydantic is already loaded.
+import dropshop.platform.batch  # noqa: F401 - ingestion loads it after pydantic otherwise
+
+# isort: split
 from dropshop.ingestion import service as pipeline
 from dropshop.platform import aws
 from dropshop.platform.observability import logger, metrics, tracer

@@ -1,9 +1,12 @@
 """WriterQueue → AccountTable (valid records) and LogTable (refused ones), failures reported per message."""
 
+# First: Powertools' batch utility imports all its parser models when pydantic is already loaded.
+from dropshop.platform.batch import SQSRecord, process_sqs_batch
+
+# isort: split
 from dropshop.ingestion import service as pipeline
 from dropshop.ingestion.messages import QueueMessage
 from dropshop.platform import aws
-from dropshop.platform.batch import SQSRecord, process_sqs_batch
 from dropshop.platform.observability import logger, metrics, tracer
 
 # The client is made during init (boosted CPU, once per container), not by the first batch.

@@ -7,7 +7,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.e2e.conftest import Client
+from tests.e2e.conftest import Client, eventually
 from tools.local.server import LocalStack
 
 
@@ -40,6 +40,16 @@ def test_a_hundred_concurrent_orders_for_ten_in_stock_place_exactly_ten_and_run_
     assert api.request("GET", f"/products/{product}")[1]["stock"] == 0
     assert orders.peak_in_flight > 1  # invocations overlapped: several workers answered at once
     assert 1 < orders.workers <= orders.concurrency
+    settled(api, customer_token, [order["orderId"] for status, order in answers if status == 201])
+
+
+def settled(api: Client, token: str, order_ids: list[str]) -> None:
+    """The worker has confirmed every order: the journeys after this test find the pipeline drained."""
+
+    def confirmed() -> bool:
+        return all(api.request("GET", f"/orders/{o}", token=token)[1]["status"] != "PLACED" for o in order_ids)
+
+    eventually(confirmed, timeout=120)
 
 
 def test_thirty_concurrent_requests_with_one_idempotency_key_place_one_order(

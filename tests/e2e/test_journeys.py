@@ -6,9 +6,12 @@ import json
 import urllib.request
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import Client, eventually
+from tests.template.conftest import load_template
 from tools import openapi
-from tools.local.server import LocalStack
+from tools.local.server import DEMO_ORDER_ID, LocalStack
 
 ACCOUNT = {"name": "Ada", "email": "ADA@example.com", "status": "active", "balanceCents": 100}
 
@@ -30,6 +33,33 @@ def test_without_a_token_the_api_gateway_refuses_protected_routes(api: Client) -
     assert (status, refusal["error"], refusal["field"]) == (401, "unauthenticated", "Authorization")
     assert api.request("GET", "/files")[0] == 401
     assert api.request("POST", "/writer", body=ACCOUNT)[0] == 401
+
+
+def rest_routes() -> list[tuple[str, str, bool]]:
+    """Every route of the REST API as the template declares it: (method, path, public)."""
+    resources = load_template()["Resources"]
+    return sorted(
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"], public)
+        for function in resources.values()
+        if function["Type"] == "AWS::Serverless::Function"
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api" and event["Properties"]["RestApiId"] == {"Ref": "RestApi"}
+        for public in [event["Properties"].get("Auth", {}).get("Authorizer") == "NONE"]
+    )
+
+
+@pytest.mark.parametrize(("method", "path", "public"), rest_routes())
+def test_a_batch_jobs_token_opens_no_rest_route_only_public_ones_answer(
+    api: Client, machine_token: str, method: str, path: str, public: bool
+) -> None:
+    """A client-credentials access token names no user: the REST API's Cognito authorizer takes ID tokens only."""
+    concrete = path.format(productId="demo-enamel-mug", orderId=DEMO_ORDER_ID, fileId="any")
+    body = {"events": []} if path == "/telemetry" else {} if method in {"POST", "PUT"} else None
+    status, answer = api.request(method, concrete, token=machine_token, body=body)
+    if public:
+        assert status < 400, answer
+    else:
+        assert (status, answer["error"], answer["field"]) == (401, "unauthenticated", "Authorization")
 
 
 def test_anonymous_telemetry_is_accepted_and_bad_events_explained(api: Client) -> None:

@@ -11,6 +11,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.conftest import Client, eventually, next_push
+from tests.support import cognito
 from tools.local.server import DEMO_ORDER_ID, LocalStack
 
 
@@ -39,6 +40,54 @@ def test_sockets_without_a_valid_token_are_refused_with_401(local: LocalStack, q
         connect(f"{local.websocket_url}/{query}", open_timeout=10)
     assert refused.value.response.status_code == 401
     assert json.loads(refused.value.response.body)["error"] == "unauthenticated"
+
+
+@pytest.fixture(scope="module")
+def other_customer_token(local: LocalStack) -> str:
+    """A second shopper, who has no order of the demo customer's."""
+    assert local.stack is not None
+    pool = cognito.UserPool(local.stack.physical["UserPool"], local.stack.physical["UserPoolClient"])
+    client = local.stack.client("cognito-idp")
+    return cognito.sign_up(client, pool, "omar", email="omar@example.com", name="Omar", groups=["customer"]).id_token
+
+
+# Who may open a socket: users signed in to the web client (their ID token). A batch job's client-credentials
+# access token is no user's: it may write to the pipeline, never listen to orders.
+@pytest.mark.parametrize(
+    ("caller", "opens"),
+    [(None, False), ("customer_token", True), ("machine_token", False), ("admin_token", True)],
+)
+def test_connect_authorization_matrix(
+    local: LocalStack, request: pytest.FixtureRequest, caller: str | None, opens: bool
+) -> None:
+    query = f"?token={request.getfixturevalue(caller)}" if caller else ""
+    if opens:
+        with connect(f"{local.websocket_url}/{query}", open_timeout=10) as socket:
+            assert ask(socket, {"action": "subscribe", "orderId": DEMO_ORDER_ID})["orderId"] == DEMO_ORDER_ID
+        return
+    before = {item["connectionId"]["S"] for item in connections(local)}
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{local.websocket_url}/{query}", open_timeout=10)
+    assert refused.value.response.status_code == 401
+    assert json.loads(refused.value.response.body)["error"] == "unauthenticated"
+    assert {item["connectionId"]["S"] for item in connections(local)} <= before  # nothing recorded for it
+
+
+@pytest.mark.parametrize(
+    ("caller", "answer"),
+    [("customer_token", "orderStatus"), ("other_customer_token", "not_found"), ("admin_token", "orderStatus")],
+)
+def test_subscribe_authorization_matrix(
+    local: LocalStack, request: pytest.FixtureRequest, caller: str, answer: str
+) -> None:
+    """The demo customer's order: theirs and any admin's to follow; to another shopper it does not exist."""
+    before = {item["connectionId"]["S"] for item in connections(local)}
+    with connect(f"{local.websocket_url}/?token={request.getfixturevalue(caller)}", open_timeout=10) as socket:
+        (opened,) = [item for item in connections(local) if item["connectionId"]["S"] not in before]
+        heard = ask(socket, {"action": "subscribe", "orderId": DEMO_ORDER_ID})
+        recorded = {item["entry"]["S"] for item in entries(local) if item["connectionId"] == opened["connectionId"]}
+    assert heard.get("type", heard.get("error")) == answer, heard
+    assert (f"order#{DEMO_ORDER_ID}" in recorded) == (answer == "orderStatus")
 
 
 def test_a_signed_in_socket_and_its_subscriptions_are_recorded_until_it_closes(

@@ -23,6 +23,7 @@ import os, sys, time
 
 # Read at import time, as the layer's settings are: the worker must have set its environment first.
 GREETING_AT_IMPORT = os.environ.get("GREETING")
+time.sleep(float(os.environ.get("INIT_SECONDS", "0")))  # a slow init
 PRELOADED = "botocore.session" in sys.modules and "pydantic" in sys.modules
 LAYER_PRELOADED = "dropshop" in sys.modules  # the layer is the function's own code: imported in the worker
 import boto3
@@ -58,12 +59,19 @@ def make_function(zygote: Zygote, tmp_path: Path) -> Iterator[Any]:
     started: list[Function] = []
     (tmp_path / "app.py").write_text(HANDLER)
 
-    def make(name: str = "SleepyFunction", *, concurrency: int = 3, greeting: str = "hello") -> Function:
+    def make(
+        name: str = "SleepyFunction",
+        *,
+        concurrency: int = 3,
+        greeting: str = "hello",
+        init_seconds: float = 0,
+        warm: bool = True,
+    ) -> Function:
         logs: list[str] = []
-        function = Function(
-            name, tmp_path, {"GREETING": greeting}, tmp_path / f"{name}.log", zygote, concurrency, logs.append
-        )
-        function.ready(function.start())
+        environment = {"GREETING": greeting, "INIT_SECONDS": str(init_seconds)}
+        function = Function(name, tmp_path, environment, tmp_path / f"{name}.log", zygote, concurrency, logs.append)
+        if warm:
+            function.warm()
         function.lines = logs  # type: ignore[attr-defined]
         started.append(function)
         return function
@@ -89,6 +97,31 @@ def test_overlapping_invocations_scale_out_to_the_functions_concurrency_and_no_f
     cold_starts = [line for line in function.lines if "cold start" in line]
     assert len(cold_starts) == 2
     assert "cold start: worker 2 of 3" in cold_starts[0]
+
+
+def test_an_invocation_during_the_warm_up_waits_for_that_worker_instead_of_starting_another(
+    make_function: Any,
+) -> None:
+    function = make_function(concurrency=3, init_seconds=1.0, warm=False)
+    warming = threading.Thread(target=function.warm)
+    warming.start()
+    while not function.workers:  # forked, still importing its handler
+        time.sleep(0.01)
+
+    function.invoke({})
+    warming.join()
+
+    assert function.workers == 1
+    assert not [line for line in function.lines if "cold start" in line]
+
+
+def test_the_first_invocation_of_a_function_nobody_warmed_starts_its_first_worker(make_function: Any) -> None:
+    function = make_function(warm=False)
+
+    function.invoke({})
+
+    assert function.workers == 1
+    assert "cold start: worker 1 of 3" in function.lines[0]
 
 
 def test_a_function_limited_to_one_worker_runs_its_invocations_one_at_a_time(make_function: Any) -> None:

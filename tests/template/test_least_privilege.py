@@ -1,5 +1,6 @@
 """What each function may do once deployed: its role's own statements and the AWS managed policies SAM
-attaches, intersected with the stack's permissions boundary - computed on SAM's translation of the template."""
+attaches, intersected with the function's own permissions boundary - computed on SAM's translation of the template.
+What a function may poll, read and log to is derived from its Events and LoggingConfig, never listed by hand."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.template.conftest import FUNCTIONS, Template, load_template, packaged, translate
+from tests.template.conftest import FUNCTIONS, Template, function_properties, load_template, packaged, translate
 
 # The AWS managed policies SAM attaches to generated roles (their documents as AWS publishes them).
 MANAGED_POLICIES: dict[str, list[str]] = {
@@ -117,15 +118,24 @@ def _resources(function: str, actions: set[str]) -> set[str]:
     return {resource for action, resource in effective(function) if action in actions}
 
 
-def _consumed_queue(template: Template, function: str) -> set[str]:
+def _event_sources(template: Template, function: str, event_type: str, source: str) -> set[str]:
     events = template["Resources"][function]["Properties"].get("Events", {}).values()
-    return {_key(e["Properties"]["Queue"]) for e in events if e["Type"] == "SQS"}
+    return {_key(e["Properties"][source]) for e in events if e["Type"] == event_type}
+
+
+def _own_log_group(template: Template, function: str) -> str:
+    log_group = function_properties(template, function)["LoggingConfig"]["LogGroup"]
+    return _key({"Fn::GetAtt": [log_group["Ref"], "Arn"]})
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_every_function_role_is_bounded_by_the_stacks_boundary(translated: Template, function: str) -> None:
-    role = translated["Resources"][f"{function}Role"]["Properties"]
-    assert role.get("PermissionsBoundary") == {"Ref": "FunctionPermissionsBoundary"}
+def test_every_function_role_is_bounded_by_a_boundary_of_its_own(translated: Template, function: str) -> None:
+    boundaries = {
+        name: translated["Resources"][f"{name}Role"]["Properties"].get("PermissionsBoundary") for name in FUNCTIONS
+    }
+    assert boundaries[function] == {"Ref": f"{function}Boundary"}
+    assert translated["Resources"][f"{function}Boundary"]["Type"] == "AWS::IAM::ManagedPolicy"
+    assert list(boundaries.values()).count(boundaries[function]) == 1
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -135,32 +145,39 @@ def test_no_function_may_act_on_every_resource_beyond_what_aws_requires(function
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_functions_write_logs_to_this_stacks_log_groups_only_and_create_none(function: str) -> None:
-    logs = {(a, r) for a, r in effective(function) if a.startswith("logs:")}
-    log_groups = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/dropshop/${AWS::StackName}/*"
-    stack_groups = _key({"Fn::Sub": log_groups})
-    assert logs == {("logs:CreateLogStream", stack_groups), ("logs:PutLogEvents", stack_groups)}
-
-
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_queue_consumers_poll_only_this_stacks_consumed_queues_and_nothing_else_polls(
+def test_each_function_writes_logs_to_its_own_log_group_only_and_creates_none(
     template: Template, function: str
 ) -> None:
-    consumed_by_any = set().union(*(_consumed_queue(template, f) for f in FUNCTIONS))
-    polled = _resources(function, QUEUE_POLLING)
-    own = _consumed_queue(template, function)
-    if own:
-        assert own <= polled, f"{function} cannot poll its own queue"
-        assert polled == consumed_by_any, f"{function}: polls {polled - consumed_by_any}"
-    else:
-        assert not polled, f"{function} consumes no queue but may poll {polled}"
+    logs = {(a, r) for a, r in effective(function) if a.startswith("logs:")}
+    own = _own_log_group(template, function)
+    assert logs == {("logs:CreateLogStream", own), ("logs:PutLogEvents", own)}
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_only_the_event_relay_reads_a_stream_and_only_the_outboxs(function: str) -> None:
-    streams = _resources(function, STREAM_READING)
-    expected = {_key({"Fn::GetAtt": ["OutboxTable", "StreamArn"]})} if function == "EventRelayFunction" else set()
-    assert streams == expected
+def test_each_function_polls_exactly_the_queues_of_its_own_sqs_events(template: Template, function: str) -> None:
+    own = _event_sources(template, function, "SQS", "Queue")
+    for action in sorted(QUEUE_POLLING):
+        assert _resources(function, {action}) == own, f"{function}: {action}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_reads_exactly_the_streams_of_its_own_dynamodb_events(template: Template, function: str) -> None:
+    own = _event_sources(template, function, "DynamoDB", "Stream")
+    for action in sorted(STREAM_READING):
+        assert _resources(function, {action}) == own, f"{function}: {action}"
+
+
+def test_every_event_source_mapping_after_translation_may_read_its_source(translated: Template) -> None:
+    """The Events above are what SAM turns into mappings: each mapping's function may poll or read its source."""
+    mappings = [
+        r["Properties"] for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    assert mappings
+    for mapping in mappings:
+        function = next(f for f in FUNCTIONS if mapping["FunctionName"] == {"Ref": f"{f}Aliaslive"})
+        needed = STREAM_READING if mapping["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn" else QUEUE_POLLING
+        for action in needed:
+            assert _key(mapping["EventSourceArn"]) in _resources(function, {action}), f"{function}: {action}"
 
 
 # Who may delete (or BatchWriteItem, which deletes too), and why: the code's own delete paths.
@@ -204,3 +221,12 @@ def test_the_worker_and_invoicing_write_only_through_puts_and_updates(function: 
 def test_the_sign_up_trigger_may_only_add_users_to_groups_of_this_pool() -> None:
     cognito = {(a, r) for a, r in effective("PostConfirmationFunction") if a.startswith("cognito-idp:")}
     assert cognito == {("cognito-idp:AdminAddUserToGroup", _key({"Fn::GetAtt": ["UserPool", "Arn"]}))}
+
+
+def test_the_sign_up_triggers_boundary_names_only_its_log_group_not_the_pool_that_names_it(
+    translated: Template,
+) -> None:
+    """UserPool -> PostConfirmationFunction's alias -> its role -> the boundary: naming the pool would be a cycle."""
+    boundary = translated["Resources"]["PostConfirmationFunctionBoundary"]["Properties"]["PolicyDocument"]
+    named = {_key(r) for statement in boundary["Statement"] for r in _list(statement["Resource"])}
+    assert named == {_key("*"), _key({"Fn::GetAtt": ["PostConfirmationFunctionLogGroup", "Arn"]})}

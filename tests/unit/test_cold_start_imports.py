@@ -18,6 +18,8 @@ from tools.local.lambda_context import LambdaContext
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN_VERIFIER = ("jwt", "dropshop.identity.tokens")
 IDEMPOTENCY = ("aws_lambda_powertools.utilities.idempotency",)
+PARSER_MODELS = ("aws_lambda_powertools.utilities.parser",)
+BATCH_FUNCTIONS = ["writer", "error_handler", "order_worker", "invoice", "notification", "status_push", "transformer"]
 
 
 def loaded_at_init(handler: str, watched: tuple[str, ...]) -> list[str]:
@@ -52,6 +54,13 @@ def test_rest_handlers_load_neither_the_token_verifier_nor_idempotency_at_init(h
 @pytest.mark.parametrize("handler", ["session", "websocket"])
 def test_functions_that_verify_tokens_themselves_build_the_verifier_during_init(handler: str) -> None:
     assert loaded_at_init(handler, TOKEN_VERIFIER) == list(TOKEN_VERIFIER)
+
+
+@pytest.mark.parametrize("handler", BATCH_FUNCTIONS)
+def test_batch_handlers_load_powertools_batch_without_its_parser_models(handler: str) -> None:
+    # Powertools' batch types import every parser model (pydantic schemas for SQS, DynamoDB, Kinesis, Kafka)
+    # when pydantic is loaded before them: the handlers import the batch utility before any domain model.
+    assert loaded_at_init(handler, PARSER_MODELS) == []
 
 
 def test_a_keyed_request_loads_idempotency_and_frees_its_key_by_the_invocations_deadline(

@@ -13,28 +13,22 @@ import sys
 import threading
 from pathlib import Path
 
-import boto3
-
 # The gateway verifies tokens with the layer's own verifier: put the layer on the path, as pytest does.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "shared"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
-from tools.local.ports import PortBusy
-from tools.local.server import STATE_DIR, LocalStack, state
-from tools.token import client_credentials
+from tools.local.launch import launch  # noqa: E402 - light: the heavy imports wait until moto is starting
+from tools.local.ports import PortBusy  # noqa: E402
 
 
 def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path) -> int:
-    stack = LocalStack(
-        port=port,
-        websocket_port=websocket_port,
-        aws_port=aws_port,
-        state_dir=state_dir,
-        log=lambda line: print(line, flush=True),
-    )
     try:
-        stack.start()
+        launched = launch(port, websocket_port, aws_port)
     except PortBusy as busy:
         raise SystemExit(f"make local: {busy}") from None
+    from tools.local.server import LocalStack  # imported while moto's server and the zygote start
+
+    stack = LocalStack(launched=launched, state_dir=state_dir, log=lambda line: print(line, flush=True)).start()
     print(stack.banner(), flush=True)
     stopped = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
@@ -48,6 +42,11 @@ def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path)
 
 
 def token(group: str) -> int:
+    import boto3
+
+    from tools.local.server import state
+    from tools.token import client_credentials
+
     local = state()
     if group == "machine":
         client = local["batchJobClient"]
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--websocket-port", type=int, default=None, help="default: the port after --port")
     parser.add_argument("--aws-port", type=int, default=5000, help="moto's server, the stack's AWS endpoint")
-    parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help="stack.json, env.json and function logs")
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".local", help="stack.json, env.json, function logs")
     parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin", "machine"])
     args = parser.parse_args(argv)
     if args.command == "token":

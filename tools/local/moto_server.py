@@ -25,28 +25,40 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class MotoServer:
+    """moto's server process, serving on a socket already listening (by default one on any free port)."""
+
+    def __init__(self, listening: socket.socket | None = None) -> None:
+        listening = listening or socket.create_server(("127.0.0.1", 0))
+        port = listening.getsockname()[1]
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "tools.local.moto_server", "--port", str(port), "--fd", str(listening.fileno())],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=[listening.fileno()],
+            start_new_session=True,  # Ctrl-C reaches the stack, which stops this server in order
+        )
+        listening.close()  # the server holds the port now
+        self.endpoint = f"http://127.0.0.1:{port}"
+
+    def wait_until_up(self) -> str:
+        _wait_until_up(self.endpoint, self._process)
+        return self.endpoint
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+
+
 @contextmanager
 def moto_server(listening: socket.socket | None = None) -> Iterator[str]:
-    """Serve on the `listening` socket (by default one on any free port), wait until it answers, yield its
-    endpoint URL; stop it on the way out."""
-    listening = listening or socket.create_server(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "tools.local.moto_server", "--port", str(port), "--fd", str(listening.fileno())],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        pass_fds=[listening.fileno()],
-        start_new_session=True,  # Ctrl-C reaches the stack, which stops this server in order
-    )
-    listening.close()  # the server holds the port now
-    endpoint = f"http://127.0.0.1:{port}"
+    """Start the server, wait until it answers, yield its endpoint URL; stop it on the way out."""
+    server = MotoServer(listening)
     try:
-        _wait_until_up(endpoint, server)
-        yield endpoint
+        yield server.wait_until_up()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 def free_port() -> int:

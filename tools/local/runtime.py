@@ -1,10 +1,11 @@
 """Functions as Lambda runs them: each invocation in a warm worker process with the function's own
 environment, and more workers when invocations overlap.
 
-A function starts with one warm worker. An invocation that arrives while all its workers are busy starts
-another (a cold start, logged), up to the function's concurrency: the local cap, or less when the template
-reserves less (ReservedConcurrentExecutions). Workers idle for longer than `idle_timeout` retire, down to one.
-Workers fork from the zygote (tools.local.zygote), which imported what every function shares once.
+A function's first worker starts when the stack warms it up (invocations meanwhile wait for it) or on its first
+invocation. An invocation that arrives while all its workers are busy starts another (a cold start, logged),
+up to the function's concurrency: the local cap, or less when the template reserves less
+(ReservedConcurrentExecutions). Idle workers retire (`retire_idle`), down to one. Workers fork from the
+zygote (tools.local.zygote), which imported what every function shares once.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class Function:
     _starting: int = 0
     _in_flight: int = 0
     _stopped: bool = False
+    _warming: bool = False
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -128,14 +130,20 @@ class Function:
         with self._changed:
             return len(self._workers)
 
-    def start(self) -> Worker:
-        """Fork the first worker; `ready` waits for its init (functions start in parallel)."""
+    def warm(self) -> None:
+        """Start the first worker before any invocation needs it; invocations meanwhile wait for it."""
         with self._changed:
+            if self._workers or self._starting:
+                return
             self._starting += 1
-        return self._fork()
-
-    def ready(self, worker: Worker) -> None:
-        self._wait_ready(worker)
+            self._warming = True
+        try:
+            worker = self._fork()
+            self._wait_ready(worker)
+        finally:
+            with self._changed:
+                self._warming = False
+                self._changed.notify_all()
         self._release(worker)
 
     def invoke(self, event: dict[str, Any]) -> Any:
@@ -185,7 +193,7 @@ class Function:
 
     def _acquire(self) -> Worker:
         with self._changed:
-            while not self._stopped and not self._idle and len(self._workers) + self._starting >= self.concurrency:
+            while not self._stopped and not self._idle and (self._warming or self._full()):
                 self._changed.wait()
             if self._stopped:
                 raise FunctionError(self.name, {"errorType": "Runtime.Stopped", "errorMessage": "the stack stopped"})
@@ -196,12 +204,15 @@ class Function:
         worker = self._fork()
         self._wait_ready(worker)
         with self._changed:
-            busy = len(self._workers)
+            busy = self._in_flight
         self.log(
             f"λ {self.name:22} cold start: worker {worker.number} of {self.concurrency} "
-            f"ready in {(time.monotonic() - started) * 1000:.0f} ms ({busy - 1} busy)"
+            f"ready in {(time.monotonic() - started) * 1000:.0f} ms ({busy} invocations on the others)"
         )
         return worker
+
+    def _full(self) -> bool:
+        return len(self._workers) + self._starting >= self.concurrency
 
     def _fork(self) -> Worker:
         spec = {

@@ -3,6 +3,7 @@ warm process, the APIs on one port, and the event sources the template declares 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import socket
@@ -19,10 +20,10 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tools import openapi
-from tools.local.gateway import Gateway
-from tools.local.moto_server import moto_server
+from tools.local.gateway import Gateway, routes
+from tools.local.launch import Launch, launch
 from tools.local.oauth2 import TokenEndpoint
-from tools.local.ports import listen, port_of
+from tools.local.ports import port_of
 from tools.local.runtime import LOCAL_CONCURRENCY, ROOT, Function, FunctionError, Zygote
 from tools.local.stack import Stack, provision
 from tools.local.swagger import swagger_ui
@@ -38,6 +39,8 @@ DEMO_USERS = {
     "admin": {"username": "ada", "email": "ada@dropshop.local", "name": "Ada Admin"},
     "customer": {"username": "jane", "email": "jane@dropshop.local", "name": "Jane Customer"},
 }
+# How often an event source mapping polls: at once again while it finds work, then less often down to IDLE_POLL.
+BUSY_POLL, IDLE_POLL = 0.05, 0.5
 DEMO_FILE = ROOT / "events" / "transformer" / "files" / "accounts-2026-11-24.json"
 # The catalog the sample events in events/products and events/orders refer to.
 DEMO_PRODUCTS: list[dict[str, Any]] = [
@@ -108,6 +111,24 @@ def seed_order(stack: Stack, customer_id: str) -> None:
     OrderRepository(dynamodb, stack.physical["OrdersTable"], outbox).add(order, [stock], order_placed(order))
 
 
+def deployment_hooks(stack: Stack) -> set[str]:
+    """Functions CodeDeploy runs around a deployment (PreTraffic, PostTraffic): nothing invokes them locally."""
+    return {
+        hook["Ref"]
+        for function in stack.of_type("AWS::Serverless::Function").values()
+        for hook in function["Properties"].get("DeploymentPreference", {}).get("Hooks", {}).values()
+        if isinstance(hook, dict) and "Ref" in hook
+    }
+
+
+def _warm(function: Function) -> str | None:
+    try:
+        function.warm()
+    except Exception as error:  # its invocations will fail the same way, as Lambda's Runtime.InitError
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
 def concurrency_of(stack: Stack, function: str, *, cap: int) -> int:
     """How many workers a function may run at once: the local cap, or its reserved concurrency when lower.
     A reservation of 0 (throttled on AWS) still gets one worker: locally a function is there to be called."""
@@ -127,6 +148,7 @@ class LocalStack:
     concurrency: int = LOCAL_CONCURRENCY  # workers per function at most (less where the template reserves less)
     idle_timeout: float = 60.0  # seconds before an idle extra worker retires
     parameters: dict[str, str] = field(default_factory=dict)  # the template's parameters (FrontendOrigin, ...)
+    launched: Launch | None = None  # ports, moto and the zygote (started before the stack by `python -m tools.local`)
     stack: Stack | None = None
     endpoint: str = ""
     functions: dict[str, Function] = field(default_factory=dict)
@@ -156,29 +178,27 @@ class LocalStack:
         started = time.monotonic()
         self.state_dir.mkdir(exist_ok=True)
         # The ports first: a busy one stops the start before anything runs (and before another stack is reached).
-        beside = self.port + 1 if self.port else 0
-        api = self._exits.enter_context(listen(self.port, "PORT"))
-        websocket = self._exits.enter_context(
-            listen(self.websocket_port if self.websocket_port is not None else beside, "WS_PORT")
-        )
-        moto = self._exits.enter_context(listen(self.aws_port, "AWS_PORT"))
-        self.port, self.websocket_port = port_of(api), port_of(websocket)
-        self._zygote = Zygote()  # imports the functions' shared libraries while moto starts and we provision
-        self.endpoint = self._exits.enter_context(moto_server(moto))
+        self.launched = launched = self.launched or launch(self.port, self.websocket_port, self.aws_port)
+        self._exits.callback(launched.stop)
+        self.port, self.websocket_port = port_of(launched.api), port_of(launched.websocket)
+        self._zygote = launched.zygote  # imports the functions' shared libraries while moto starts and we provision
+        self.endpoint = launched.moto.wait_until_up()
+        api, websocket = launched.api, launched.websocket
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
         self.stack = provision(session, name="dropshop-local", endpoint_url=self.endpoint, overrides=self.parameters)
+        self.stack.shared_clients = True
         self._bind_apis(api, websocket)  # first: the functions' environment names the ports the APIs got
-        seeding = threading.Thread(target=self._seed if self.seed else lambda: None, name="seed")
-        seeding.start()  # while the functions start
-        self._start_functions()
-        seeding.join()
+        self._define_functions()
+        threading.Thread(target=self._warm_up, args=(started,), name="warm-up", daemon=True).start()
+        if self.seed:
+            self._seed()
         wiring = Wiring(self.stack, invoker=self.invoke)
         self._exits.callback(self._stopping.set)
-        threading.Thread(target=self._pump, args=(wiring,), name="event-sources", daemon=True).start()
+        self._start_event_sources(wiring)
         threading.Thread(target=self._retire_idle_workers, name="scale-in", daemon=True).start()
         self._serve_apis()
         self._write_state()
-        self.log(f"ready in {time.monotonic() - started:.1f} s")
+        self.log(f"ready in {time.monotonic() - started:.1f} s (functions still starting are waited for)")
         return self
 
     def stop(self) -> None:
@@ -191,9 +211,7 @@ class LocalStack:
             self._websockets.stop()
         for function in self.functions.values():
             function.stop()
-        if self._zygote is not None:
-            self._zygote.stop()
-        self._exits.close()
+        self._exits.close()  # the zygote, moto's server, the ports
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         started = time.monotonic()
@@ -218,13 +236,15 @@ class LocalStack:
 
     # ------------------------------------------------------------------ parts
 
-    def _start_functions(self) -> None:
-        """Every function with one warm worker, their inits in parallel."""
+    def _define_functions(self) -> None:
+        """Every function the template invokes (not CodeDeploy's hooks: no deployments here), none started yet."""
         assert self.stack is not None
         assert self._zygote is not None
         logs = self.state_dir / "logs"
         logs.mkdir(exist_ok=True)
         for name, resource in self.stack.of_type("AWS::Serverless::Function").items():
+            if name in deployment_hooks(self.stack):
+                continue
             environment = self._local_urls(self.stack.environment(name)) | {
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "AWS_ACCESS_KEY_ID": "local",
@@ -245,9 +265,20 @@ class LocalStack:
                 concurrency=concurrency_of(self.stack, name, cap=self.concurrency),
                 log=self.log,
             )
-        first_workers = [(function, function.start()) for function in self.functions.values()]
-        for function, worker in first_workers:
-            function.ready(worker)
+
+    def _warm_up(self, started: float) -> None:
+        """One worker per function, from the seeding on: the APIs' functions first, one init at a time, so the
+        seeding and the first requests and events keep a core. An invocation that comes first starts its
+        function itself (or waits for its warm-up)."""
+        assert self.stack is not None
+        assert self._websockets is not None
+        behind_apis = {route.function for route in routes(self.stack)}
+        behind_apis |= {route.function for route in self._websockets.api.routes.values()}
+        order = sorted(self.functions.values(), key=lambda function: function.name not in behind_apis)
+        for function in order:
+            if failure := _warm(function):
+                self.log(f"λ {function.name:22} init failed: {failure}")
+        self.log(f"all functions warm in {time.monotonic() - started:.1f} s")
 
     def _retire_idle_workers(self) -> None:
         while not self._stopping.wait(1.0):
@@ -286,21 +317,38 @@ class LocalStack:
         )
         return {key: value.replace(aws_endpoint, self.url) for key, value in environment.items()}
 
-    def _pump(self, wiring: Wiring) -> None:
-        """Lambda's SQS and stream pollers and S3 → EventBridge, until the stack stops."""
-        assert self.stack is not None
+    def _start_event_sources(self, wiring: Wiring) -> None:
+        """Lambda's pollers, one per event source mapping as on AWS (each delivers one batch at a time, so
+        within MaximumConcurrency), and S3 → EventBridge, until the stack stops."""
         seen: set[tuple[str, str, str]] = set()
+
+        def new_objects() -> int:
+            delivered = 0
+            for bucket, key, _ in self._new_objects(seen):
+                wiring.deliver(wiring.object_created_event(bucket, key))
+                delivered += 1
+            return delivered
+
+        pollers: list[tuple[str, Callable[[], int]]] = [("S3 → EventBridge", new_objects)]
+        pollers += [(f"{m.function} ← SQS", functools.partial(wiring.poll, m)) for m in wiring.queue_mappings()]
+        pollers += [
+            (f"{m.function} ← stream", functools.partial(wiring.poll_stream, m)) for m in wiring.stream_mappings()
+        ]
+        for name, poll in pollers:
+            threading.Thread(target=self._keep_polling, args=(name, poll), name=name, daemon=True).start()
+
+    def _keep_polling(self, name: str, poll: Callable[[], int]) -> None:
+        """Poll back to back while there is work, backing off to IDLE_POLL seconds when there is none."""
+        pause = BUSY_POLL
         while not self._stopping.is_set():
             try:
-                busy = wiring.poll_all()
-                for bucket, key, _ in self._new_objects(seen):
-                    wiring.deliver(wiring.object_created_event(bucket, key))
-                    busy += 1
-            except Exception as error:  # keep pumping: one bad delivery must not stop the backend
-                self.log(f"event sources: {type(error).__name__}: {error}")
-                busy = 0
-            if not busy:
-                self._stopping.wait(0.25)
+                delivered = poll()
+            except Exception as error:  # keep polling: one bad delivery must not stop the backend
+                self.log(f"{name}: {type(error).__name__}: {error}")
+                delivered = 0
+            pause = BUSY_POLL if delivered else min(pause * 2, IDLE_POLL)
+            if not delivered:
+                self._stopping.wait(pause)
 
     def _new_objects(self, seen: set[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
         assert self.stack is not None

@@ -7,13 +7,42 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from samcli.yamlhelper import yaml_parse
+import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+class TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML as CloudFormation reads it, with libyaml (the template is parsed at every start of the stack):
+    short-form intrinsics (`!Ref`, `!Sub`, `!GetAtt A.B`...) in their long form, dates left as strings."""
+
+
+def _intrinsic(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if suffix == "GetAtt" and isinstance(node, yaml.ScalarNode):
+        return {name: str(node.value).split(".", 1)}
+    if isinstance(node, yaml.ScalarNode):
+        return {name: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {name: loader.construct_sequence(node, deep=True)}
+    assert isinstance(node, yaml.MappingNode)
+    return {name: loader.construct_mapping(node, deep=True)}
+
+
+TemplateLoader.add_multi_constructor("!", _intrinsic)
+TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", TemplateLoader.construct_yaml_str)
+
+
+def load_template(text: str) -> dict[str, Any]:
+    template: dict[str, Any] = yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - a safe loader
+    return template
+
+
 ACCOUNT = "123456789012"
 
 
@@ -28,9 +57,19 @@ class Stack:
     physical: dict[str, str] = field(default_factory=dict)  # logical id → name (tables, buckets) or URL (queues)
     arns: dict[str, str] = field(default_factory=dict)
     streams: dict[str, str] = field(default_factory=dict)  # table logical id → its stream's ARN
+    # One client per service for every caller (a long-running stack's pollers and request threads); off for
+    # tests, whose fault hooks must reach the clients made after they are registered.
+    shared_clients: bool = False
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _creating: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url)
+        if not self.shared_clients:
+            return self.session.client(service, endpoint_url=self.endpoint_url)
+        with self._creating:  # a boto3 session may not make clients on several threads at once; clients are safe
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url)
+            return self._clients[service]
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -121,7 +160,7 @@ def provision(
     endpoint_url: str | None = None,
     overrides: dict[str, str] | None = None,
 ) -> Stack:
-    template = yaml_parse(TEMPLATE.read_text())
+    template = load_template(TEMPLATE.read_text())
     stack = Stack(session, template, session.region_name, name, endpoint_url)
     stack.parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()} | (
         overrides or {}

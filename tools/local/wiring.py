@@ -59,7 +59,9 @@ class Wiring:
     lost_deletes: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(7))  # noqa: S311 - test randomness
     # Per (function, shard): where its mapping reads next, and how often the record there has failed.
-    _positions: dict[tuple[str, str], str] = field(default_factory=dict)
+    # A position is where to read from (AT or AFTER a sequence number), not a shard iterator: moto rolls a
+    # cancelled transaction back by replacing its tables with copies, which orphans iterators taken before.
+    _positions: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _failures: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
@@ -222,18 +224,18 @@ class Wiring:
         delivered = 0
         for shard in shards:
             position = (mapping.function, shard["ShardId"])
-            iterator = (
-                self._positions.get(position)
-                or streams.get_shard_iterator(
-                    StreamArn=mapping.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            )
-            page = streams.get_records(ShardIterator=iterator, Limit=mapping.batch_size)
+            start: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+            if position in self._positions:
+                kind, sequence = self._positions[position]
+                start = {"ShardIteratorType": kind, "SequenceNumber": sequence}
+            iterator = streams.get_shard_iterator(StreamArn=mapping.stream_arn, ShardId=shard["ShardId"], **start)
+            page = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=mapping.batch_size)
             records = [_stream_record(r, mapping.stream_arn) for r in page["Records"]]
             wanted = [r for r in records if not mapping.patterns or any(_matches(p, r) for p in mapping.patterns)]
             failed_at = self._deliver_stream_batch(mapping, wanted) if wanted else None
             if failed_at is None:
-                self._positions[position] = page["NextShardIterator"]
+                if records:
+                    self._positions[position] = ("AFTER_SEQUENCE_NUMBER", records[-1]["dynamodb"]["SequenceNumber"])
                 self._failures.pop(position, None)
             else:
                 self._retry_or_pass(mapping, position, shard["ShardId"], failed_at)
@@ -250,7 +252,6 @@ class Wiring:
         return str(failures[0]["itemIdentifier"]) if failures else None
 
     def _retry_or_pass(self, mapping: StreamMapping, position: tuple[str, str], shard: str, sequence: str) -> None:
-        streams = self.stack.client("dynamodbstreams")
         attempts = self._failures.get(position, 0) + 1
         exhausted = 0 <= mapping.max_retries < attempts
         if exhausted and mapping.on_failure_arn:
@@ -263,12 +264,7 @@ class Wiring:
             }
             self.stack.client("sqs").send_message(QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(report))
         self._failures[position] = 0 if exhausted else attempts
-        self._positions[position] = streams.get_shard_iterator(
-            StreamArn=mapping.stream_arn,
-            ShardId=shard,
-            ShardIteratorType="AFTER_SEQUENCE_NUMBER" if exhausted else "AT_SEQUENCE_NUMBER",
-            SequenceNumber=sequence,
-        )["ShardIterator"]
+        self._positions[position] = ("AFTER_SEQUENCE_NUMBER" if exhausted else "AT_SEQUENCE_NUMBER", sequence)
 
     def depth(self, queue_logical_id: str) -> int:
         attributes = self.stack.client("sqs").get_queue_attributes(

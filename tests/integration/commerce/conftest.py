@@ -41,7 +41,9 @@ class Shop:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         sent = dict(headers or {})
-        if as_user:
+        if as_user == "machine":  # a batch job: its client-credentials access token, no user's ID token
+            sent["Authorization"] = f"Bearer {machine_token(self)}"
+        elif as_user:
             sent["Authorization"] = f"Bearer {self.users[as_user].id_token}"
         data = None if body is None else json.dumps(body)
         response = self.client.open(path, method=method, data=data, headers=sent, content_type="application/json")

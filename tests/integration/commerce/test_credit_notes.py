@@ -136,6 +136,7 @@ def test_the_credit_note_link_is_for_the_owner_and_admins_only(shop: Shop) -> No
         {"error": "not_found", "message": f"no order {order['orderId']}", "field": "orderId"},
     )
     assert shop.call("GET", path)[0] == 401
+    assert shop.call("GET", path, as_user="machine")[0] == 401
 
 
 def test_the_customer_is_mailed_the_credit_note(shop: Shop) -> None:

@@ -146,6 +146,7 @@ def test_the_invoice_link_is_for_the_owner_and_admins_only(shop: Shop) -> None:
         {"error": "not_found", "message": f"no order {order['orderId']}", "field": "orderId"},
     )
     assert shop.call("GET", path)[0] == 401
+    assert shop.call("GET", path, as_user="machine")[0] == 401
 
 
 def test_an_order_waiting_for_review_has_no_invoice_until_an_admin_confirms_it(shop: Shop) -> None:

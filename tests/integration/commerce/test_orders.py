@@ -110,9 +110,12 @@ def test_order_visibility_matrix(shop: Shop) -> None:
     assert shop.call("GET", path, as_user="customer")[0] == 200
     assert shop.call("GET", path, as_user="other")[0] == 404  # someone else's order does not exist for you
     assert shop.call("GET", path, as_user="admin")[0] == 200
+    assert shop.call("GET", path, as_user="machine")[0] == 401  # a batch job's access token is no user's
     assert shop.call("POST", "/orders", body={"lines": [{"productId": mug, "quantity": 1}]})[0] == 401
+    assert place(shop, [{"productId": mug, "quantity": 1}], as_user="machine")[0] == 401
     assert place(shop, [{"productId": mug, "quantity": 1}], as_user="admin")[0] == 403  # admins do not shop
     assert shop.call("GET", "/orders")[0] == 401
+    assert shop.call("PUT", f"{path}/status", as_user="machine", body={"status": "SHIPPED"})[0] == 401
 
 
 def test_customers_list_their_own_orders_newest_first_in_pages(shop: Shop) -> None:
@@ -131,6 +134,7 @@ def test_customers_list_their_own_orders_newest_first_in_pages(shop: Shop) -> No
     ("user", "query", "expected"),
     [
         (None, "", 401),
+        ("machine", "", 401),
         ("customer", "", 200),
         ("customer", "?customerId={own}", 200),
         ("customer", "?customerId={other}", 403),

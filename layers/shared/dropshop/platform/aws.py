@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from dropshop.platform import snapshot
 from dropshop.platform.observability import tracer
 
 
@@ -27,4 +28,5 @@ def _session() -> Any:
     import botocore.session
 
     tracer.patch(["botocore"])  # trace what we use, from the first client on
+    snapshot.refresh_after_restore()  # botocore's retry jitter must differ between restored environments
     return botocore.session.get_session()

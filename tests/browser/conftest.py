@@ -1,0 +1,164 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against `make local`'s stack, started once on free
+ports with the frontend's origin on a free port too. Skipped, with the reason, where Chromium is absent
+(.ci/run installs it). A failing test leaves a screenshot of each page it opened in its output directory."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Client, sign_in
+from tools.local.server import LocalStack
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags that work in this sandbox: no GPU, no network the test did not ask for (no QUIC, updates, sync).
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = Path(__file__).parent / "pages"
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium chromium-driver` (.ci/run does)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: run `make setup`")
+    with sync_api.sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    # A fresh profile each session: nothing cached or remembered from another run.
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    context = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def frontend_origin() -> str:
+    """Where the shop's frontend runs, as the template's FrontendOrigin names it (localhost:5173 by default)."""
+    return f"http://localhost:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def gateway_log() -> list[str]:
+    return []
+
+
+@pytest.fixture(scope="session")
+def local(
+    tmp_path_factory: pytest.TempPathFactory, frontend_origin: str, gateway_log: list[str]
+) -> Iterator[LocalStack]:
+    stack = LocalStack(
+        port=0,
+        websocket_port=0,
+        log=gateway_log.append,
+        state_dir=tmp_path_factory.mktemp("local-stack"),
+        parameters={"FrontendOrigin": frontend_origin},
+    ).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def api(local: LocalStack) -> Client:
+    return Client(local.url)
+
+
+@pytest.fixture(scope="session")
+def customer_token(local: LocalStack) -> str:
+    return sign_in(local, "customer")
+
+
+@pytest.fixture(scope="session")
+def admin_token(local: LocalStack) -> str:
+    return sign_in(local, "admin")
+
+
+def serve_pages(host: str, port: int) -> http.server.ThreadingHTTPServer:
+    """The test pages (tests/browser/pages) on host:port, as a frontend's dev server would serve them."""
+    handler = functools.partial(QuietPages, directory=str(PAGES))
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    threading.Thread(target=server.serve_forever, name=f"pages:{port}", daemon=True).start()
+    return server
+
+
+class QuietPages(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def frontend(frontend_origin: str) -> Iterator[str]:
+    """The test pages on the frontend's origin."""
+    server = serve_pages("127.0.0.1", int(frontend_origin.rsplit(":", 1)[1]))
+    yield frontend_origin
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def foreign() -> Iterator[str]:
+    """The same pages on an origin the API does not allow."""
+    port = free_port()
+    server = serve_pages("127.0.0.1", port)
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def open_page(browser: Any, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], Any]]:
+    """Open a URL in a new tab; on failure every tab the test opened is saved as a PNG under its tmp_path."""
+    pages: list[Any] = []
+
+    def open_(url: str) -> Any:
+        page = browser.new_page()
+        pages.append(page)
+        page.goto(url)
+        return page
+
+    yield open_
+    if request.node.stash.get(FAILED, False):
+        for number, page in enumerate(pages, 1):
+            shot = tmp_path / f"page-{number}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of {page.url}: {shot}")
+    for page in pages:
+        page.close()
