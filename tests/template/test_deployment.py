@@ -98,3 +98,30 @@ def test_the_built_layer_ships_unchecked_hash_bytecode_for_the_runtime_python(bu
         assert header[:4] == importlib.util.MAGIC_NUMBER, f"{pyc} was compiled by another Python"
         # PEP 552 flags: 0b01 = hash-based and unchecked, valid whatever timestamps the zip carries.
         assert int.from_bytes(header[4:8], "little") == 0b01, f"{pyc} is not unchecked-hash bytecode"
+
+
+@pytest.mark.slow
+def test_sam_build_of_the_prod_configuration_cross_builds_arm64(tmp_path: Path) -> None:
+    """What `make deploy ENV=prod` builds: prod parameters, arm64 wheels in the layer and the invoice function."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ARCH": "arm64"}
+    result = _run(
+        str(BIN / "sam"),
+        "build",
+        "--config-env",
+        "prod",
+        "--build-dir",
+        str(tmp_path),
+        "--parameter-overrides",
+        "Stage=prod Architecture=arm64",
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in FUNCTIONS:
+        assert (tmp_path / name / "app.py").is_file(), f"{name} was not built"
+    native = [
+        *(tmp_path / "SharedLayer" / "python").rglob("*.so"),
+        *(tmp_path / "InvoiceFunction").rglob("*.so"),
+    ]
+    assert native, "pydantic-core, cryptography and Pillow ship compiled code"
+    foreign = [p.name for p in native if "x86_64" in p.name or "amd64" in p.name]
+    assert not foreign, f"x86 binaries in an arm64 build: {foreign[:5]}"
