@@ -114,6 +114,25 @@ def test_the_error_handler_settles_a_poison_record_instead_of_parking_its_messag
     assert entry["stage"]["S"] == "error-handler"
 
 
+def test_a_fault_of_the_stack_is_no_refusal_of_the_data_the_message_parks_instead(stack: Stack, wiring: Wiring) -> None:
+    """AccessDenied (or a missing table, a KMS fault) is ours, not the record's: nothing is logged as refused,
+    the message is retried, dead-lettered and parked, to be redriven once the stack is mended."""
+
+    accounts = stack.physical["AccountTable"]
+
+    def deny(params: dict[str, Any], **_: Any) -> None:
+        if accounts in params["RequestItems"]:  # LogTable stays writable: refusals would have a place to go
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "injected"}}, "BatchWriteItem")
+
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.BatchWriteItem", deny)
+    send_like_the_http_api(stack, json.dumps([BEFORE, AFTER]))
+    wiring.drain()
+
+    assert stored(stack) == set()
+    assert refusals(stack) == {}
+    assert wiring.depth("WriterParkingQueue") == 1
+
+
 def test_an_unpaired_surrogate_is_logged_escaped(stack: Stack, wiring: Wiring) -> None:
     send_like_the_http_api(stack, json.dumps(VALID | {"name": "Ada \ud800"}))
     wiring.drain()

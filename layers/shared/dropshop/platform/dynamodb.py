@@ -19,8 +19,7 @@ BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_MAX_SECONDS = 2.0
 
 
-# Errors that pass: throttling and DynamoDB's own faults. Any other (a ValidationException: an item too
-# large, an attribute DynamoDB cannot store) will never succeed, and retrying it only stalls the batch.
+# Errors that pass: throttling and DynamoDB's own faults.
 RETRYABLE_ERRORS = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -30,6 +29,11 @@ RETRYABLE_ERRORS = frozenset(
         "ServiceUnavailable",
     }
 )
+# The one error about the item itself (too large, an attribute DynamoDB cannot store): it will never succeed,
+# and retrying it only stalls the batch. Any other error (access denied, a missing table, a KMS key or
+# credentials fault) is ours, not the data's: it raises, so the message is retried and then dead-lettered
+# instead of its records being refused.
+ITEM_REFUSALS = frozenset({"ValidationException"})
 
 
 @dataclass
@@ -63,7 +67,7 @@ def batch_put(
     sleep: Callable[[float], None] = time.sleep,
 ) -> BatchWriteOutcome:
     """Put every item; return the ones still unwritten after MAX_ATTEMPTS tries, and those DynamoDB refuses
-    for good, each with DynamoDB's reason (never raise for them).
+    for good, each with DynamoDB's reason (never raise for them). Faults of the stack, not the data, raise.
 
     boto3's batch_writer resends UnprocessedItems at once, which is exactly when DynamoDB is throttling;
     here each retry waits longer (full jitter), and what cannot be written is handed back to the caller.
@@ -78,11 +82,14 @@ def batch_put(
             try:
                 response = dynamodb.batch_write_item(RequestItems={table: pending})
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") not in RETRYABLE_ERRORS:
+                code = error.response.get("Error", {}).get("Code")
+                if code in ITEM_REFUSALS:
                     pending = _put_one_by_one(dynamodb, table, pending, outcome)
                     if not pending:
                         break
                     continue
+                if code not in RETRYABLE_ERRORS:
+                    raise
                 # Throttling that outlived botocore's own retries: back off and resend the whole chunk.
                 logger.warning("batch write failed", extra={"table": table, "error": str(error), "attempt": attempt})
                 continue
@@ -107,10 +114,12 @@ def _put_one_by_one(
             details = error.response.get("Error", {})
             if details.get("Code") in RETRYABLE_ERRORS:
                 retry.append(request)
-            else:
+            elif details.get("Code") in ITEM_REFUSALS:
                 outcome.refused.append(
                     (request["PutRequest"]["Item"], f"{details.get('Code')}: {details.get('Message')}")
                 )
+            else:
+                raise
             continue
         retry += response.get("UnprocessedItems", {}).get(table, [])
     return retry
