@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt
 from samcli.yamlhelper import yaml_parse
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -28,7 +29,14 @@ class SignedInUser:
     @property
     def placeholders(self) -> dict[str, str]:
         """What a sample event's placeholders become for this user; groups as API Gateway's authorizer joins them."""
-        return {"ID_TOKEN": self.id_token, "SUB": self.sub, "USERNAME": self.username, "GROUPS": ",".join(self.groups)}
+        return {
+            "ID_TOKEN": self.id_token,
+            "SUB": self.sub,
+            "USERNAME": self.username,
+            "GROUPS": ",".join(self.groups),
+            # The app client the token was issued to (its `aud`), read from our own fresh token.
+            "CLIENT_ID": str(jwt.decode(self.id_token, options={"verify_signature": False})["aud"]),
+        }
 
 
 def template_groups() -> list[str]:

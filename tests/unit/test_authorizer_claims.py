@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from dropshop.identity.claims import groups_from_claim, principal_from_claims
 from dropshop.identity.model import permissions_for
 from dropshop.platform.errors import Unauthenticated
+from dropshop.platform.settings import settings
 from tools.local.gateway import authorizer_claims
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,7 @@ def id_token_claims(**overrides: object) -> dict[str, object]:
         "cognito:groups": ["customer"],
         "email_verified": True,
         "token_use": "id",
+        "aud": settings().user_pool_client_id,
         "auth_time": 1680629979,
         "iat": 1680629979,
         "exp": 1680633579,
@@ -88,6 +90,9 @@ def test_groups_in_any_other_format_grant_nothing(claim: object) -> None:
         ({"token_use": None}, "an ID token is required"),
         ({"sub": ""}, "token names no subject"),
         ({"sub": None}, "token names no subject"),
+        # Any app client of the pool passes the authorizer; only the web client's ID tokens make callers.
+        ({"aud": "another-app-client"}, "token was issued to another app client"),
+        ({"aud": None}, "token was issued to another app client"),
     ],
 )
 def test_claims_that_are_not_an_id_tokens_are_refused_with_401(overrides: dict[str, object], reason: str) -> None:
@@ -105,12 +110,17 @@ def test_a_caller_with_claims_is_identified_without_loading_the_token_verifier()
         import sys
         from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
         from dropshop.identity import service as identity
-        claims = {"sub": "u-1", "cognito:username": "ada", "cognito:groups": "admin", "token_use": "id"}
+        claims = {"sub": "u-1", "aud": "web", "cognito:username": "ada", "cognito:groups": "admin", "token_use": "id"}
         event = APIGatewayProxyEvent({"headers": {}, "requestContext": {"authorizer": {"claims": claims}}})
         admin = identity.authorize(event, "catalog:write")
         print(admin.user_id, admin.groups, "jwt" in sys.modules, "dropshop.identity.tokens" in sys.modules)
         """
     )
-    env = {"PYTHONPATH": f"{ROOT / 'layers' / 'shared'}", "AWS_REGION": "eu-west-1", "PATH": "/usr/bin:/bin"}
+    env = {
+        "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}",
+        "AWS_REGION": "eu-west-1",
+        "USER_POOL_CLIENT_ID": "web",
+        "PATH": "/usr/bin:/bin",
+    }
     ran = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)  # noqa: S603
     assert ran.stdout.split() == ["u-1", "['admin']", "False", "False"]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from dropshop.identity.model import Principal
 from dropshop.platform.errors import Unauthenticated
+from dropshop.platform.settings import settings
 
 GROUPS_CLAIM = "cognito:groups"
 GROUPS_SEPARATOR = ","
@@ -22,6 +23,9 @@ def principal_from_claims(claims: Mapping[str, object]) -> Principal:
     """The caller the authorizer verified; Unauthenticated if the claims are not an ID token's (as TokenVerifier)."""
     if claims.get("token_use") != "id":
         raise Unauthenticated("an ID token is required", field="Authorization")
+    # The authorizer accepts any app client of the pool: only the web client's users are callers here.
+    if claims.get("aud") != settings().user_pool_client_id:
+        raise Unauthenticated("token was issued to another app client", field="Authorization")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("token names no subject", field="Authorization")
