@@ -54,11 +54,13 @@ lint: setup $(CHECKOV_VENV)/bin/checkov ## cfn-lint (+ serverless rules), checko
 openapi: setup ## Regenerate docs/openapi.json from the functions' routes and models (a test fails when it is stale)
 	$(BIN)/python -m tools.openapi
 
+# SAM's build cache does not tell architectures apart (a cached x86_64 layer would be reused for arm64):
+# one cache per architecture.
 build: setup ## sam build for deploys (arm64)
-	ARCH=arm64 $(BIN)/sam build --parameter-overrides Architecture=arm64
+	ARCH=arm64 $(BIN)/sam build --cache-dir .aws-sam/cache-arm64 --parameter-overrides Architecture=arm64
 
 build-local: setup ## sam build for sam local on this machine's architecture
-	ARCH=$(LOCAL_ARCH) $(BIN)/sam build --parameter-overrides Architecture=$(LOCAL_ARCH)
+	ARCH=$(LOCAL_ARCH) $(BIN)/sam build --cache-dir .aws-sam/cache-$(LOCAL_ARCH) --parameter-overrides Architecture=$(LOCAL_ARCH)
 
 account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role
 	$(BIN)/sam deploy --config-env account

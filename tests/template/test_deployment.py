@@ -64,6 +64,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "build",
         "--build-dir",
         str(build_dir),
+        "--cache-dir",
+        str(ROOT / ".aws-sam" / "cache-x86_64"),  # as `make build-local`: SAM's cache ignores the architecture
         "--parameter-overrides",
         "Architecture=x86_64",
         env=env,
@@ -111,6 +113,8 @@ def test_sam_build_of_the_prod_configuration_cross_builds_arm64(tmp_path: Path) 
         "prod",
         "--build-dir",
         str(tmp_path),
+        "--cache-dir",
+        str(ROOT / ".aws-sam" / "cache-arm64"),  # as `make build`
         "--parameter-overrides",
         "Stage=prod Architecture=arm64",
         env=env,
