@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from dropshop.platform import json_body
+from dropshop.platform import json_body, json_depth
 from dropshop.platform.errors import MalformedRequest
 
 documents = st.recursive(
@@ -31,7 +31,7 @@ def nesting(document: Any) -> int:
 @given(documents)
 @example(["[[[", {"{": "]]]"}])
 def test_the_depth_scan_counts_what_the_parser_nests_and_skips_brackets_in_strings(document: Any) -> None:
-    assert json_body.depth(json.dumps(document)) == nesting(document)
+    assert json_depth.depth(json.dumps(document).encode()) == nesting(document)
 
 
 @given(st.text(alphabet=st.sampled_from('[]{}"\\:,0123456789.eE-+ abtrunlfNIy'), max_size=200))

@@ -10,19 +10,13 @@ import base64
 import binascii
 import json
 import math
-import re
-from itertools import accumulate
 from typing import Any
 
 from dropshop.platform.errors import MalformedRequest, PayloadTooLarge, UnsupportedMediaType
+from dropshop.platform.json_depth import MAX_DEPTH, deeper_than
 
 MAX_BODY_BYTES = 256 * 1024
-MAX_DEPTH = 32
 JSON_MEDIA_TYPE = "application/json"
-
-# A JSON string literal (escapes included): what the depth scan skips, so brackets inside strings do not count.
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def inspect(body: str | None, *, base64_encoded: bool, content_type: str | None) -> str | None:
@@ -38,20 +32,15 @@ def inspect(body: str | None, *, base64_encoded: bool, content_type: str | None)
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise MalformedRequest(f"body is not valid UTF-8 (byte {error.start})", field="body") from None
-    if depth(text) > MAX_DEPTH:
+    if deeper_than(raw):
         raise MalformedRequest(f"body is nested deeper than {MAX_DEPTH} levels", field="body")
     return text
 
 
-def depth(text: str) -> int:
-    """How deep arrays and objects nest, counted over the brackets outside string literals (no recursion)."""
-    brackets = _BRACKET.findall(_STRING.sub("", text))
-    return max(accumulate(1 if bracket in "[{" else -1 for bracket in brackets), default=0)
-
-
 def loads(text: str) -> Any:
     """Strict JSON: a duplicate key, NaN/Infinity or a number beyond conversion is a 400, never a silent pick."""
-    if depth(text) > MAX_DEPTH:  # json.loads recurses: never hand it something deeper than this
+    # json.loads recurses: never hand it something deeper than this
+    if deeper_than(text.encode("utf-8", errors="surrogatepass")):
         raise MalformedRequest(f"body is nested deeper than {MAX_DEPTH} levels", field="body")
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)

@@ -8,8 +8,8 @@ gzip stream, bytes that are no JSON at all) raises UnreadableFile, after the rec
 The bytes are split into records here and each record is parsed by the standard library, because ijson's
 C backend (yajl2_c) stops the whole parse at an integer beyond 64 bits with `use_float` (and crashes the
 interpreter beyond 4,300 digits without it), cannot resume after a syntax error, and needs memory growing
-with the square of the nesting depth (FACTS.md). Memory here is bounded by MAX_RECORD_BYTES plus a read
-chunk, for any input.
+with the square of the nesting depth (measured: README, The data pipeline). Memory here is bounded by
+MAX_RECORD_BYTES plus a read chunk, for any input.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Protocol, cast
 
+from dropshop.platform.json_depth import CLOSERS, MAX_DEPTH, NESTING, OPENERS, deeper_than
+
 READ_CHUNK_BYTES = 64 * 1024
-MAX_DEPTH = 32  # an account record is 1 deep; nothing real comes near this
 MAX_RECORD_BYTES = 1024 * 1024  # a record must fit in a 256 KiB queue message anyway
 MAX_INTEGER_DIGITS = 1000  # int() of longer text is slow (CPython caps it at 4,300 digits)
 EXCERPT_BYTES = 500
@@ -40,10 +41,6 @@ _FLAT_ITEM = re.compile(
 )
 _STRUCTURE = re.compile(rb'["\[\]{},]')
 _STRING_STOP = re.compile(rb'["\\]')
-# Strings (to step over brackets inside them) and brackets: enough to measure depth and find a value's end.
-_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
-_OPENERS = b"[{"
-_CLOSERS = b"]}"
 
 
 class UnreadableFile(Exception):
@@ -98,7 +95,7 @@ def parse_record(raw: bytes) -> object:
     text = raw.strip()
     if not text:
         return UnreadableRecord("the record is empty", "")
-    if _deeper_than(text, MAX_DEPTH):
+    if deeper_than(text, MAX_DEPTH):
         return UnreadableRecord(f"the record is nested deeper than {MAX_DEPTH} levels", _excerpt(text))
     try:
         return json.loads(text.decode("utf-8"), parse_int=_integer)
@@ -116,29 +113,14 @@ def _excerpt(raw: bytes) -> str:
     return raw[:EXCERPT_BYTES].decode("utf-8", "replace")
 
 
-def _deeper_than(raw: bytes, limit: int) -> bool:
-    if raw.count(b"[") + raw.count(b"{") <= limit:  # the common case, counted in C
-        return False
-    depth = 0
-    for token in _NESTING.finditer(raw):
-        first = raw[token.start()]
-        if first in _OPENERS:
-            depth += 1
-            if depth > limit:
-                return True
-        elif first in _CLOSERS:
-            depth -= 1
-    return False
-
-
 def _value_end(raw: bytes, start: int) -> int | None:
     """Where the JSON value opened at `start` closes (brackets outside strings balance), None if it does not."""
     depth = 0
-    for token in _NESTING.finditer(raw, start):
+    for token in NESTING.finditer(raw, start):
         first = raw[token.start()]
-        if first in _OPENERS:
+        if first in OPENERS:
             depth += 1
-        elif first in _CLOSERS:
+        elif first in CLOSERS:
             depth -= 1
             if depth == 0:
                 return token.end()
@@ -341,12 +323,12 @@ class _Reader:
             self.pos = mark.end()
             if byte == ord('"'):
                 in_string = True
-            elif byte in _OPENERS:
+            elif byte in OPENERS:
                 depth += 1
             elif depth == 0 and byte in b",]":
                 collected.add(self.buf[start : mark.start()])
                 return collected.item(), byte
-            elif byte in _CLOSERS:
+            elif byte in CLOSERS:
                 depth = max(depth - 1, 0)
 
     def _object_or_lines(self, line: int) -> Iterator[tuple[int, object]]:
