@@ -4,9 +4,10 @@ iso4217 package, the digits are read as written (no Decimal context, whose 28 di
 from __future__ import annotations
 
 import re
+
 import iso4217
 
-AMOUNT = re.compile(r"(-?[0-9][0-9,]*(?:\.[0-9]+)?) ([A-Z]{3})")
+AMOUNT = re.compile(r"(?<![\w.,-])(-?[0-9][0-9,]*(?:\.[0-9]+)?)\s([A-Z]{3})\b")
 
 
 def exponent(currency: str) -> int:
@@ -29,5 +30,6 @@ def minor_units(printed: str) -> tuple[int, str]:
 
 
 def amounts_in(text: str) -> list[tuple[int, str]]:
-    """Every amount printed in `text`, in order, as minor units."""
-    return [minor_units(match.group(0)) for match in AMOUNT.finditer(text)]
+    """Every amount printed in `text`, in order, as minor units; one a narrow cell wrapped before its currency
+    code still counts."""
+    return [minor_units(" ".join(match.groups())) for match in AMOUNT.finditer(text)]
