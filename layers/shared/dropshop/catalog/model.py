@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 
-from dropshop.catalog.currencies import CURRENCIES, format_amount
+from dropshop.catalog.currencies import CURRENCIES, MINOR_UNITS, format_amount
 from dropshop.catalog.vat import VatCategory
 from dropshop.platform.model import ApiModel, Name, Text
 
@@ -18,7 +18,24 @@ def _iso_4217(code: str) -> str:
     return code
 
 
-Currency = Annotated[StrictStr, AfterValidator(_iso_4217), Field(json_schema_extra={"enum": sorted(CURRENCIES)})]
+# For the API's readers: which codes do not have two decimals ("0: BIF CLP ...; 3: BHD ...; 4: CLF UYW").
+_NOT_TWO_DECIMALS = "; ".join(
+    f"{exponent}: {' '.join(sorted(code for code, of in MINOR_UNITS.items() if of == exponent))}"
+    for exponent in sorted(set(MINOR_UNITS.values()) - {2})
+)
+
+
+Currency = Annotated[
+    StrictStr,
+    AfterValidator(_iso_4217),
+    Field(
+        description=(
+            "An ISO 4217 code with a minor unit. Amounts in it have two decimals except, by exponent, "
+            f"{_NOT_TWO_DECIMALS}."
+        ),
+        json_schema_extra={"enum": sorted(CURRENCIES)},
+    ),
+]
 Category = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 ProductId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 MINOR_UNIT = (
