@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from dropshop.catalog.currencies import CURRENCIES
 from dropshop.identity.model import Contact
+from dropshop.invoicing.model import LARGEST
 from dropshop.notifications.messages import compose
 from dropshop.platform.bus import DomainEvent
 from tests.support.amounts import amounts_in
@@ -65,8 +66,8 @@ def test_events_without_an_email_send_none() -> None:
     assert compose(DomainEvent(type="InvoiceIssued", source="invoicing", data={}), JANE) is None
 
 
-def test_a_credit_note_names_itself_its_invoice_and_the_amount_credited() -> None:
-    event = DomainEvent(
+def credit_note_issued(amount: int, currency: str) -> DomainEvent:
+    return DomainEvent(
         type="CreditNoteIssued",
         source="invoicing",
         data={
@@ -75,11 +76,14 @@ def test_a_credit_note_names_itself_its_invoice_and_the_amount_credited() -> Non
             "creditNoteNumber": "CN-2026-000003",
             "invoiceNumber": "DS-2026-000042",
             "issuedAt": "2026-11-25T10:00:00.000+00:00",
-            "total": {"amount": -123_456, "currency": "EUR"},
+            "total": {"amount": amount, "currency": currency},
             "documentKey": "credit-notes/2026/CN-2026-000003.pdf",
         },
     )
-    email = compose(event, JANE)
+
+
+def test_a_credit_note_names_itself_its_invoice_and_the_amount_credited() -> None:
+    email = compose(credit_note_issued(-123_456, "EUR"), JANE)
     assert email is not None
     assert email.subject == "Credit note CN-2026-000003 for your order 0B5E7C1A"
     assert "credit note CN-2026-000003 cancels invoice DS-2026-000042 in full: 1,234.56 EUR is credited" in email.text
@@ -106,3 +110,12 @@ def test_every_amount_in_an_order_email_is_printed_exactly_in_its_currency(price
     figures = [(price, currency), (price * 2, currency), (price * 2, currency)]  # unit price, line, total
     assert amounts_in(email.text) == figures
     assert amounts_in(email.html) == figures
+
+
+@given(credited=st.integers(min_value=0, max_value=LARGEST), currency=st.sampled_from(sorted(CURRENCIES)))
+@example(credited=1234, currency="KWD")
+@example(credited=4999, currency="JPY")
+def test_the_amount_a_credit_note_mail_credits_is_printed_exactly_in_its_currency(credited: int, currency: str) -> None:
+    email = compose(credit_note_issued(-credited, currency), JANE)
+    assert email is not None
+    assert amounts_in(email.text) == amounts_in(email.html) == [(credited, currency)]
