@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from dropshop.catalog.currencies import CURRENCIES, MINOR_UNITS
 from dropshop.catalog.model import Money
 from dropshop.catalog.vat import VatCategory
 from dropshop.identity.model import Contact
 from dropshop.invoicing.model import Amount, CreditNote, DocumentLine, Invoice, credit_note_number, invoice_number
 from dropshop.orders.model import Order, OrderLine, OrderStatus
+from tests.support.amounts import minor_units
 
 NOW = "2026-11-25T10:00:00.000+00:00"
 
 
-def confirmed_order() -> Order:
-    price = Money(amount=1250, currency="EUR")
+def confirmed_order(currency: str = "EUR") -> Order:
+    price = Money(amount=1250, currency=currency)
     line = OrderLine(
         product_id="mug",
         name="Enamel mug",
@@ -54,6 +56,8 @@ def test_amounts_print_in_major_units_with_the_currency() -> None:
     assert str(Amount(amount=-5, currency="EUR")) == "-0.05 EUR"
     assert str(Amount(amount=-123_456_78, currency="EUR")) == "-123,456.78 EUR"
     assert str(Amount(amount=0, currency="EUR")) == "0.00 EUR"
+    assert str(Money(amount=1000, currency="JPY")) == "1,000 JPY"
+    assert str(Amount(amount=-1234, currency="KWD")) == "-1.234 KWD"
 
 
 def test_an_invoice_keeps_the_orders_lines_and_the_buyer_as_they_were() -> None:
@@ -102,29 +106,19 @@ def test_a_credit_note_refers_to_its_invoice_and_negates_every_amount() -> None:
     ]
 
 
-line_amounts = st.tuples(
-    st.sampled_from([Decimal("23"), Decimal("13.5"), Decimal("9"), Decimal("0")]),
-    st.integers(min_value=0, max_value=100_000_000),
-    st.integers(min_value=1, max_value=100),
-)
-
-
-@given(lines=st.lists(line_amounts, min_size=1, max_size=25))
-def test_any_invoice_and_its_credit_note_add_up_and_cancel_out_to_the_cent(
-    lines: list[tuple[Decimal, int, int]],
-) -> None:
+def an_invoice(lines: list[tuple[Decimal, int, int]], currency: str) -> Invoice:
     document_lines = [
         DocumentLine(
             description="x",
             quantity=quantity,
-            unit_price=Amount(amount=price, currency="EUR"),
-            total=Amount(amount=price * quantity, currency="EUR"),
+            unit_price=Amount(amount=price, currency=currency),
+            total=Amount(amount=price * quantity, currency=currency),
             vat_rate=rate,
         )
         for rate, price, quantity in lines
     ]
-    total = Amount(amount=sum(line.total.amount for line in document_lines), currency="EUR")
-    invoice = Invoice(
+    total = Amount(amount=sum(line.total.amount for line in document_lines), currency=currency)
+    return Invoice(
         number="DS-2026-000001",
         year=2026,
         sequence=1,
@@ -136,6 +130,20 @@ def test_any_invoice_and_its_credit_note_add_up_and_cancel_out_to_the_cent(
         lines=document_lines,
         total=total,
     )
+
+
+line_amounts = st.tuples(
+    st.sampled_from([Decimal("23"), Decimal("13.5"), Decimal("9"), Decimal("0")]),
+    st.integers(min_value=0, max_value=100_000_000),
+    st.integers(min_value=1, max_value=100),
+)
+
+
+@given(lines=st.lists(line_amounts, min_size=1, max_size=25))
+def test_any_invoice_and_its_credit_note_add_up_and_cancel_out_to_the_cent(
+    lines: list[tuple[Decimal, int, int]],
+) -> None:
+    invoice = an_invoice(lines, "EUR")
     note = CreditNote.for_invoice(invoice, year=2026, sequence=1, now=NOW)
     for document in (invoice, note):
         assert document.net_total.amount + document.vat_total.amount == document.total.amount
@@ -144,6 +152,43 @@ def test_any_invoice_and_its_credit_note_add_up_and_cancel_out_to_the_cent(
     assert [(r.net.amount, r.vat.amount) for r in note.vat_breakdown] == [
         (-r.net.amount, -r.vat.amount) for r in invoice.vat_breakdown
     ]
+
+
+def test_a_yen_invoice_has_no_decimals_and_its_vat_is_rounded_to_the_yen() -> None:
+    invoice = Invoice.for_order(confirmed_order("JPY"), None, year=2026, sequence=1, now=NOW)
+    # 3,750 JPY at 23 %: 3750 * 100 / 123 = 3048.78 -> 3,049 JPY net, 701 JPY VAT
+    ((row),) = invoice.vat_breakdown
+    assert (str(row.net), str(row.vat), str(row.gross)) == ("3,049 JPY", "701 JPY", "3,750 JPY")
+    assert [(str(line.unit_price), str(line.total)) for line in invoice.lines] == [("1,250 JPY", "3,750 JPY")]
+
+
+def test_a_dinar_invoice_has_three_decimals_and_its_vat_is_rounded_to_the_fils() -> None:
+    invoice = Invoice.for_order(confirmed_order("KWD"), None, year=2026, sequence=1, now=NOW)
+    ((row),) = invoice.vat_breakdown
+    assert (str(row.net), str(row.vat), str(row.gross)) == ("3.049 KWD", "0.701 KWD", "3.750 KWD")
+
+
+# One currency of each ISO 4217 exponent first, so shrinking lands on them; then any.
+currencies = st.sampled_from(["JPY", "EUR", "KWD", "CLF", *sorted(CURRENCIES)])
+
+
+@given(lines=st.lists(line_amounts, min_size=1, max_size=25), currency=currencies)
+@example(lines=[(Decimal("23"), 100_000_000, 100)] * 25, currency="CLF")
+@example(lines=[(Decimal("13.5"), 1, 1)], currency="JPY")
+@example(lines=[(Decimal("9"), 1, 1)], currency="KWD")
+def test_in_every_currency_the_printed_vat_rows_add_up_and_round_to_its_minor_unit(
+    lines: list[tuple[Decimal, int, int]], currency: str
+) -> None:
+    invoice = an_invoice(lines, currency)
+    for document in (invoice, CreditNote.for_invoice(invoice, year=2026, sequence=1, now=NOW)):
+        unit = Decimal(1).scaleb(-MINOR_UNITS[currency])  # the minor unit in major units: 1 JPY, 0.001 KWD
+        for row in document.vat_breakdown:
+            (net, _), (vat_amount, _), (gross, _) = (minor_units(str(a)) for a in (row.net, row.vat, row.gross))
+            assert net + vat_amount == gross == row.gross.amount
+            exact_net = Decimal(gross) * unit * 100 / (100 + row.rate)  # in major units, unrounded
+            assert abs(Decimal(net) * unit - exact_net) <= unit / 2
+        printed = [minor_units(str(a))[0] for a in (document.net_total, document.vat_total, document.total)]
+        assert printed[0] + printed[1] == printed[2] == document.total.amount
 
 
 def test_lines_stored_before_vat_rates_read_as_sold_at_the_standard_rate() -> None:

@@ -57,8 +57,9 @@ class Shop:
         stock: int = 10,
         category: str = "kitchen",
         vat_category: str = "standard",
+        currency: str = "EUR",
     ) -> str:
-        draft = {"name": name, "category": category, "price": {"amount": amount, "currency": "EUR"}, "stock": stock}
+        draft = {"name": name, "category": category, "price": {"amount": amount, "currency": currency}, "stock": stock}
         status, product = self.call("POST", "/products", as_user="admin", body=draft | {"vatCategory": vat_category})
         assert status == 201, product
         return str(product["productId"])

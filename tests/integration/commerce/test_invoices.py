@@ -20,6 +20,7 @@ from dropshop.invoicing.model import Invoice
 from dropshop.platform.errors import Conflict
 from handlers.invoice.invoice_pdf import render
 from tests.integration.commerce.conftest import Shop
+from tests.support.ses import sent_emails
 
 YEAR = datetime.now(UTC).year
 HELD = 150_000  # above AutoConfirmLimitCents: the order waits for an admin
@@ -126,6 +127,34 @@ def test_an_order_keeps_the_vat_rate_it_was_placed_at(shop: Shop, monkeypatch: p
     assert "Cookbook 1 13.5 % 1,500.00 EUR 1,500.00 EUR" in text
     assert "13.5 % 1,321.59 EUR 178.41 EUR 1,500.00 EUR" in text
     assert shop.order(order["orderId"])["lines"][0]["vatRate"] == "13.5"
+
+
+# 3 at 1250 minor units, 23 %: 3750 * 100 / 123 = 3048.78 -> 3049 net, 701 VAT, in the currency's minor unit.
+@pytest.mark.parametrize(
+    ("currency", "unit_price", "line_total", "vat_row"),
+    [
+        ("JPY", "1,250 JPY", "3,750 JPY", "23 % 3,049 JPY 701 JPY 3,750 JPY"),
+        ("KWD", "1.250 KWD", "3.750 KWD", "23 % 3.049 KWD 0.701 KWD 3.750 KWD"),
+    ],
+)
+def test_an_order_in_a_currency_without_two_decimals_is_served_invoiced_and_mailed_in_its_own(
+    shop: Shop, currency: str, unit_price: str, line_total: str, vat_row: str
+) -> None:
+    mug = shop.add_product(name="Enamel mug", amount=1250, currency=currency)
+    assert shop.call("GET", f"/products/{mug}")[1]["price"] == {"amount": 1250, "currency": currency}
+    order = shop.place_order(mug, 3)
+    assert order["total"] == {"amount": 3750, "currency": currency}  # the API speaks integer minor units
+    shop.settle()
+
+    number = shop.order(order["orderId"])["invoice"]["number"]
+    text = pdf_text(shop, f"invoices/{YEAR}/{number}.pdf")
+    assert f"Enamel mug 3 23 % {unit_price} {line_total}" in text
+    assert vat_row in text
+    assert f"Total {line_total}" in text
+    assert shop.stack.endpoint_url is not None
+    reference = order["orderId"].split("-")[0].upper()
+    (placed,) = [m for m in sent_emails(shop.stack.endpoint_url) if m.subject == f"We have your order {reference}"]
+    assert f'<td align="right">{unit_price}</td><td align="right">{line_total}</td>' in placed.body
 
 
 def test_the_invoice_link_is_for_the_owner_and_admins_only(shop: Shop) -> None:

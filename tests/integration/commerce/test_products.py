@@ -104,6 +104,10 @@ def test_removed_product_is_gone(shop: Shop) -> None:
         ({"price": {"amount": True, "currency": "EUR"}}, "price.amount"),
         ({"stock": True}, "stock"),
         ({"price": {"amount": 1250, "currency": "XXX"}}, "price.currency"),
+        # ISO 4217 codes without a minor unit ("N.A."): gold, SDRs, the testing code. Not money to price in.
+        ({"price": {"amount": 1250, "currency": "XAU"}}, "price.currency"),
+        ({"price": {"amount": 1250, "currency": "XDR"}}, "price.currency"),
+        ({"price": {"amount": 1250, "currency": "XTS"}}, "price.currency"),
         ({"name": "   "}, "name"),
         ({"name": "\u0001\u0002"}, "name"),
         ({"name": "Mug\u0000"}, "name"),

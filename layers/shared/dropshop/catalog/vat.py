@@ -1,10 +1,12 @@
 """VAT: the rate category each product is sold under, the shop's country's rate for each (data, not code),
 and the one rounding rule that splits a VAT-inclusive amount into its net amount and its VAT.
 
-Prices are VAT-inclusive integer cents. Per rate, the gross total is split once:
+Prices are VAT-inclusive integers in their currency's minor unit (see currencies.py), so rounding to a whole
+number is rounding to that currency's minor unit: the cent, the yen, the fils. Per rate, the gross total is
+split once:
     net = round_half_up(gross * 100 / (100 + rate)),  vat = gross - net
-so net + VAT = gross to the cent on every row, and the rows add up to the document's total. Half up rounds
-away from zero, so a credit note (negative amounts) mirrors its invoice exactly.
+so net + VAT = gross to the minor unit on every row, and the rows add up to the document's total. Half up
+rounds away from zero, so a credit note (negative amounts) mirrors its invoice exactly.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def rate(category: VatCategory, country: str = SHOP.country) -> Decimal:
 
 @dataclass(frozen=True)
 class RateTotal:
-    """One row of a document's VAT breakdown: everything sold at `rate`, in cents (negative on a credit note)."""
+    """One row of a document's VAT breakdown: everything sold at `rate`, in minor units (negative on a credit note)."""
 
     rate: Decimal
     net: int
@@ -57,7 +59,7 @@ class RateTotal:
 
 
 def split(gross: int, rate: Decimal) -> RateTotal:
-    """The VAT inside a VAT-inclusive `gross` (cents) at `rate` percent, by the rounding rule above."""
+    """The VAT inside a VAT-inclusive `gross` (minor units) at `rate` percent, by the rounding rule above."""
     with localcontext() as exact:
         exact.prec = 50  # far beyond any total's digits: the quotient is rounded once, by quantize
         net = int((Decimal(gross) * 100 / (100 + rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -65,7 +67,7 @@ def split(gross: int, rate: Decimal) -> RateTotal:
 
 
 def breakdown(amounts: Iterable[tuple[Decimal, int]]) -> list[RateTotal]:
-    """(rate, gross cents) pairs summed per rate, then split: the rows an EU invoice shows, highest rate first."""
+    """(rate, gross minor units) pairs summed per rate, then split: the rows an EU invoice shows, highest rate first."""
     per_rate: dict[Decimal, int] = {}
     for vat_rate, gross in amounts:
         per_rate[vat_rate] = per_rate.get(vat_rate, 0) + gross

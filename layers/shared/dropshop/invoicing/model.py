@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from dropshop.catalog import vat
-from dropshop.catalog.model import Currency, Money
+from dropshop.catalog.currencies import format_amount
+from dropshop.catalog.model import MINOR_UNIT, Currency, Money
 from dropshop.identity.model import Contact
 from dropshop.orders.model import Order
 from dropshop.platform.model import ApiModel
@@ -33,9 +34,9 @@ def credit_note_number(year: int, sequence: int) -> str:
 
 
 class Amount(ApiModel):
-    """Cents, signed: an invoice charges (positive), a credit note gives back (negative)."""
+    """Minor units, signed: an invoice charges (positive), a credit note gives back (negative)."""
 
-    amount: int = Field(ge=-LARGEST, le=LARGEST, description="In the currency's minor unit (cents).")
+    amount: int = Field(ge=-LARGEST, le=LARGEST, description=MINOR_UNIT)
     currency: Currency
 
     @classmethod
@@ -46,9 +47,7 @@ class Amount(ApiModel):
         return Amount(amount=-self.amount, currency=self.currency)
 
     def __str__(self) -> str:
-        """-12.50 EUR: how documents and e-mails print an amount (every currency sold has two decimals)."""
-        sign, cents = ("-" if self.amount < 0 else ""), abs(self.amount)
-        return f"{sign}{cents // 100:,}.{cents % 100:02d} {self.currency}"
+        return format_amount(self.amount, self.currency)
 
 
 class DocumentLine(ApiModel):
@@ -68,7 +67,7 @@ class DocumentLine(ApiModel):
 
 
 class VatRow(ApiModel):
-    """What a document sold at one VAT rate: net + VAT = gross, to the cent."""
+    """What a document sold at one VAT rate: net + VAT = gross, to the currency's minor unit."""
 
     rate: vat.VatRate
     net: Amount
