@@ -1,4 +1,5 @@
-"""Opaque page cursors: DynamoDB's LastEvaluatedKey, handed to clients as URL-safe text and checked on return."""
+"""Opaque page cursors: where a page ended (the key of its last item), handed to clients as URL-safe text and
+checked on return."""
 
 from __future__ import annotations
 
@@ -37,10 +38,31 @@ def read_page(
     key_attributes: set[str],
     within: Mapping[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of a Query or Scan (`read`) from where `cursor` left off: the items and the next cursor.
-    A cursor whose key lies outside `within` (another customer's, say) starts over rather than reveal anything."""
-    start = decode_cursor(cursor, key_attributes=key_attributes)
-    if start and all(start[name] == value for name, value in (within or {}).items()):
-        request = {**request, "ExclusiveStartKey": start}
-    response = read(**request)
-    return response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey"))
+    """One page of a Query or Scan (`read`) from where `cursor` left off: `request["Limit"]` items (fewer only on
+    the last page) and the next cursor (None on the last page, never a cursor to an empty page).
+
+    The cursor carries the attributes of `within` too: one whose values differ (another customer's, another
+    status's) starts over rather than reveal anything, and one from a query of another shape is a 400. Attributes
+    of `within` outside `key_attributes` (a FilterExpression's) are carried in the cursor, not sent to DynamoDB."""
+    within = within or {}
+    carried = key_attributes | set(within)
+    limit = request["Limit"]
+    start = decode_cursor(cursor, key_attributes=carried)
+    if start and any(start[name] != value for name, value in within.items()):
+        start = None
+    items: list[dict[str, Any]] = []
+    while True:
+        # One item more than the page holds: whether another page follows, without reading an empty one.
+        page = dict(request, Limit=limit - len(items) + 1)
+        if start:
+            page["ExclusiveStartKey"] = {name: start[name] for name in key_attributes}
+        response = read(**page)
+        items += response.get("Items", [])
+        start = response.get("LastEvaluatedKey")
+        # DynamoDB ends its own pages short, at 1 MB read or after filtering: read on until this one is full.
+        if len(items) > limit or not start:
+            break
+    if len(items) <= limit:
+        return items, None
+    items = items[:limit]
+    return items, encode_cursor({name: items[-1][name] for name in carried})
