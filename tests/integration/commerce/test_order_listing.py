@@ -3,6 +3,8 @@ without a status) returns exactly its orders, newest first, each once, every pag
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -219,3 +221,38 @@ def test_a_cursor_continues_only_the_listing_that_handed_it_out(shop: Shop) -> N
     _, own = shop.call("GET", "/orders?status=PLACED&limit=1", as_user="customer")
     status, answer = shop.call("GET", f"/orders?cursor={own['nextCursor']}", as_user="customer")
     assert (status, answer["field"]) == (400, "cursor")
+
+
+# A cursor is base64 text anyone can forge: the listing's key names with any JSON as values.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(["S", "N", "B", "x"]), inner, max_size=2)
+    ),
+    max_leaves=4,
+)
+
+
+@budget(40)
+@given(
+    listing=st.sampled_from(
+        [("admin", "status=PLACED&", "status"), ("admin", "", "entry"), ("customer", "", "customerId")]
+    ),
+    values=st.tuples(JSON_VALUES, JSON_VALUES, JSON_VALUES, JSON_VALUES),
+)
+@example(listing=("admin", "status=PLACED&", "status"), values=({"S": ""}, {"S": "order"}, {"S": "x"}, {"S": "PLACED"}))
+@example(listing=("admin", "", "entry"), values=({"S": "\ud800"}, {"S": "order"}, {"S": "x"}, {"S": "order"}))
+@example(listing=("customer", "", "customerId"), values=({"N": "x"}, {"S": "order"}, {"S": "x"}, {"S": "x"}))
+def test_a_forged_cursor_is_a_400_or_starts_over_never_a_500(
+    shop: Shop, listing: tuple[str, str, str], values: tuple[Any, Any, Any, Any]
+) -> None:
+    as_user, query, partition = listing
+    names = ["orderId", "entry", "placedAt", partition]
+    key = dict(zip(names, values, strict=False))
+    if partition == "customerId":  # a customer's own partition, so the forged position is used, not started over
+        key["customerId"] = {"S": shop.users["customer"].sub}
+    cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+    status, answer = shop.call("GET", f"/orders?{query}{urlencode({'cursor': cursor})}", as_user=as_user)
+    assert status in (200, 400), answer
+    if status == 400:
+        assert answer["field"] == "cursor"

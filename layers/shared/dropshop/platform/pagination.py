@@ -10,6 +10,8 @@ from typing import Any
 
 from dropshop.platform.errors import MalformedRequest
 
+MAX_KEY_BYTES = 1024  # DynamoDB's limit on a sort key value (a partition key's is 2,048)
+
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
     if not key:
@@ -25,9 +27,21 @@ def decode_cursor(cursor: str | None, *, key_attributes: set[str]) -> dict[str, 
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
         raise MalformedRequest("cursor is not one this API handed out", field="cursor") from None
-    if not isinstance(key, dict) or set(key) != key_attributes:
+    if not isinstance(key, dict) or set(key) != key_attributes or not all(map(_is_key_value, key.values())):
         raise MalformedRequest("cursor is not one this API handed out", field="cursor")
     return key
+
+
+def _is_key_value(value: Any) -> bool:
+    """What DynamoDB takes as a key value of these tables (every key attribute is a string): a non-empty string
+    that is valid UTF-8 and within the 1,024 bytes of a sort key. Anything else, forged, would be a 500."""
+    if not isinstance(value, dict) or set(value) != {"S"} or not isinstance(value["S"], str):
+        return False
+    try:
+        size = len(value["S"].encode())
+    except UnicodeEncodeError:  # a lone surrogate: valid JSON, not UTF-8
+        return False
+    return 0 < size <= MAX_KEY_BYTES
 
 
 def read_page(
