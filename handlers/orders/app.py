@@ -54,6 +54,14 @@ def place_order(
     "/orders",
     operation_id="listOrders",
     tags=["orders"],
+    description=(
+        "Every page but the last holds `limit` orders; `nextCursor` is null on the last page. A cursor continues "
+        "only the listing that handed it out: another customer's or status's starts over, another kind of listing's "
+        "is 400. An order whose status changes while you page through `status=` is listed at most once: if it "
+        "leaves that status before its page is read it is not listed; if it enters it, it is listed only when it "
+        "is older than the last order already read. The listings read eventually consistent indexes: a change "
+        "shows there shortly after it is made."
+    ),
     security=contract.SIGNED_IN,
     responses=contract.answers(
         200,

@@ -206,6 +206,18 @@ def test_orders_may_move_stock_but_not_create_replace_or_delete_products() -> No
     assert on_products == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"}
 
 
+def test_orders_may_query_each_index_of_orders_table_by_name_and_do_nothing_else_on_indexes(
+    template: Template,
+) -> None:
+    """GET /orders pages through OrdersTable's indexes: Query on each one it declares, no other action, no wildcard
+    that would reach an index added later for someone else."""
+    declared = template["Resources"]["OrdersTable"]["Properties"]["GlobalSecondaryIndexes"]
+    index = "${OrdersTable.Arn}/index/"
+    on_indexes = {(a, r) for a, r in effective("OrdersFunction") if index in r}
+    assert on_indexes == {("dynamodb:Query", _key({"Fn::Sub": index + i["IndexName"]})) for i in declared}
+    assert {i["IndexName"] for i in declared} >= {"byCustomer", "newestFirst", "byStatus"}
+
+
 def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket() -> None:
     s3 = {(a, r) for a, r in effective("TransformerFunction") if a.startswith("s3:")}
     assert s3 == {("s3:GetObject", _key({"Fn::Sub": "${DataBucket.Arn}/${IngestPrefix}*"}))}

@@ -1,5 +1,5 @@
-"""The REST API as SAM translates it: API Gateway's own errors in the one error shape, and the orders function
-allowed to query the index the admin listing reads."""
+"""The REST API as SAM translates it: API Gateway's own errors in the one error shape, and the indexes the
+order listings read."""
 
 from __future__ import annotations
 
@@ -49,16 +49,21 @@ def test_an_unknown_route_is_a_404_not_a_403_about_tokens(gateway_responses: dic
     assert gateway_responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
 
 
-def test_orders_may_query_the_index_the_admin_listing_reads(translated: Template) -> None:
-    # moto checks no IAM: the admin listing would first fail on AWS, as AccessDenied on OrdersTable/index/*.
-    role = translated["Resources"]["OrdersFunctionRole"]["Properties"]
-    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
-    index_queries = [
-        s
-        for s in statements
-        if "dynamodb:Query" in s["Action"] and "OrdersTable.Arn}/index/*" in json.dumps(s["Resource"])
-    ]
-    assert index_queries, statements
-    indexes = of_type(translated, "AWS::DynamoDB::Table")["OrdersTable"]["Properties"]["GlobalSecondaryIndexes"]
-    newest_first = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in indexes}["newestFirst"]
-    assert newest_first == ["entry", "placedAt"]
+@pytest.mark.parametrize(
+    ("index", "keys"),
+    [
+        ("byCustomer", ["customerId", "placedAt"]),
+        ("newestFirst", ["entry", "placedAt"]),
+        ("byStatus", ["status", "placedAt"]),
+    ],
+)
+def test_each_order_listing_reads_an_index_keyed_by_its_partition_and_the_time_placed(
+    translated: Template, index: str, keys: list[str]
+) -> None:
+    """placedAt as the sort key: newest first without sorting; history entries (no placedAt) stay out of them.
+    OrdersFunction may query each (tests/template/test_least_privilege.py)."""
+    table = of_type(translated, "AWS::DynamoDB::Table")["OrdersTable"]["Properties"]
+    indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table["GlobalSecondaryIndexes"]}
+    assert indexes[index] == keys
+    declared = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    assert all(declared[key] == "S" for key in keys)

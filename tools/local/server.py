@@ -107,7 +107,7 @@ def seed_order(stack: Stack, customer_id: str) -> None:
         updated_by=customer_id,
     )
     products = ProductRepository(dynamodb, stack.physical["ProductsTable"], outbox)
-    stock = products.reserve_stock(line.product_id, line.quantity, line.unit_price)
+    stock = products.reserve_stock(line.product_id, line.quantity, line.unit_price, line.vat_category)
     OrderRepository(dynamodb, stack.physical["OrdersTable"], outbox).add(order, [stock], order_placed(order))
 
 

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
+from dropshop.catalog import service as catalog
 from dropshop.identity.model import Principal
 from dropshop.orders import service as orders
 from dropshop.orders.model import PlaceOrder
 from dropshop.platform import bus
 from dropshop.platform.errors import Conflict
 from tests.integration.commerce.conftest import Shop
+
+# What shop.add_product() adds.
+DRAFT = {
+    "name": "Mug",
+    "category": "kitchen",
+    "price": {"amount": 1250, "currency": "EUR"},
+    "stock": 10,
+    "vatCategory": "standard",
+}
 
 
 def place(shop: Shop, lines: list[dict], *, as_user: str = "customer", key: str | None = None) -> tuple[int, dict]:
@@ -64,6 +75,75 @@ def test_an_order_that_cannot_be_placed_names_the_field_and_reserves_nothing(
     answer_status, answer = place(shop, lines)
     assert (answer_status, answer["field"]) == (status, field), answer
     assert stock(shop, mug) == 10
+
+
+# What an admin changes on the product while an order is between reading the catalog and committing.
+CHANGES = {
+    "price": ({"price": {"amount": 990, "currency": "EUR"}}, lambda line: line["unitPrice"]["amount"], 990),
+    "vat category": (
+        {"vatCategory": "reduced"},
+        lambda line: (line["vatCategory"], line["vatRate"]),
+        ("reduced", "13.5"),
+    ),
+}
+
+
+def change_product_after_each_read(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, product_id: str, changes: list[dict[str, Any]]
+) -> None:
+    """After each of the order's catalog reads, one of `changes` lands (an admin's PUT) before the order commits."""
+    read = catalog.current
+    pending = iter(changes)
+
+    def read_then_change(product_ids: list[str]) -> dict[str, Any]:
+        products = read(product_ids)
+        change = next(pending, None)
+        if change is not None:
+            status, answer = shop.call("PUT", f"/products/{product_id}", as_user="admin", body=DRAFT | change)
+            assert status == 200, answer
+        return products
+
+    monkeypatch.setattr(catalog, "current", read_then_change)
+
+
+@pytest.mark.parametrize("changed", sorted(CHANGES))
+def test_an_order_priced_from_a_product_that_changes_before_it_commits_is_priced_again(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, changed: str
+) -> None:
+    change, quoted, expected = CHANGES[changed]
+    mug = shop.add_product()
+    change_product_after_each_read(shop, monkeypatch, mug, [change])
+    status, order = place(shop, [{"productId": mug, "quantity": 1}])
+    assert status == 201, order
+    assert quoted(order["lines"][0]) == expected
+    assert shop.order(order["orderId"])["lines"] == order["lines"]
+    assert stock(shop, mug) == 9
+
+
+@pytest.mark.parametrize("changed", sorted(CHANGES))
+def test_an_order_whose_product_keeps_changing_is_refused_with_409_and_reserves_nothing(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, changed: str
+) -> None:
+    change, _, _ = CHANGES[changed]
+    mug = shop.add_product()
+    flip_flop = [change, {key: DRAFT[key] for key in change}] * orders.PLACING_ATTEMPTS
+    change_product_after_each_read(shop, monkeypatch, mug, flip_flop)
+    status, answer = place(shop, [{"productId": mug, "quantity": 1}])
+    assert (status, answer["field"]) == (409, "lines"), answer
+    assert stock(shop, mug) == 10
+    assert shop.call("GET", "/orders", as_user="customer")[1]["items"] == []
+
+
+def test_a_product_stored_before_vat_categories_is_ordered_at_the_standard_rate(shop: Shop) -> None:
+    mug = shop.add_product()
+    shop.stack.client("dynamodb").update_item(
+        TableName=shop.stack.physical["ProductsTable"],
+        Key={"productId": {"S": mug}},
+        UpdateExpression="REMOVE vatCategory",
+    )
+    status, order = place(shop, [{"productId": mug, "quantity": 1}])
+    assert status == 201, order
+    assert (order["lines"][0]["vatCategory"], order["lines"][0]["vatRate"]) == ("standard", "23")
 
 
 def test_fifty_concurrent_orders_for_a_stock_of_ten_sell_exactly_ten(shop: Shop) -> None:

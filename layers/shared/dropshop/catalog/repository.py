@@ -61,8 +61,15 @@ class ProductRepository:
             {"Delete": {"TableName": self._table, "Key": _key(product_id), "ConditionExpression": _EXISTS}}, event
         )
 
-    def reserve_stock(self, product_id: str, quantity: int, unit_price: Money) -> dict[str, Any]:
-        """A transaction entry that takes `quantity` from stock, if there is that much and the price still holds."""
+    def reserve_stock(
+        self, product_id: str, quantity: int, unit_price: Money, vat_category: VatCategory
+    ) -> dict[str, Any]:
+        """A transaction entry that takes `quantity` from stock, if there is that much and the price and the VAT
+        category the order was priced at still hold."""
+        # A product stored before VAT categories has none, and is sold at the standard rate (see _product).
+        vat_holds = "vatCategory = :vat"
+        if vat_category is VatCategory.STANDARD:
+            vat_holds = f"({vat_holds} OR attribute_not_exists(vatCategory))"
         return {
             "Update": {
                 "TableName": self._table,
@@ -70,11 +77,13 @@ class ProductRepository:
                 "UpdateExpression": "SET stock = stock - :quantity",
                 "ConditionExpression": (
                     f"{_EXISTS} AND stock >= :quantity AND priceAmount = :amount AND currency = :currency"
+                    f" AND {vat_holds}"
                 ),
                 "ExpressionAttributeValues": {
                     ":quantity": {"N": str(quantity)},
                     ":amount": {"N": str(unit_price.amount)},
                     ":currency": {"S": unit_price.currency},
+                    ":vat": {"S": vat_category.value},
                 },
             }
         }

@@ -9,6 +9,7 @@ from typing import Any
 from dropshop.catalog.events import Change, product_changed
 from dropshop.catalog.model import Money, Product, ProductDraft, ProductPage
 from dropshop.catalog.repository import ProductRepository
+from dropshop.catalog.vat import VatCategory
 from dropshop.platform import aws
 from dropshop.platform.clock import now_iso
 from dropshop.platform.errors import Conflict, NotFound
@@ -66,9 +67,10 @@ def current(product_ids: list[str]) -> dict[str, Product]:
     return _products().get_many(product_ids)
 
 
-def reserve_stock(product_id: str, quantity: int, unit_price: Money) -> dict[str, Any]:
-    """A transaction entry; the transaction fails on it if stock is short or the price moved since quoted."""
-    return _products().reserve_stock(product_id, quantity, unit_price)
+def reserve_stock(product_id: str, quantity: int, unit_price: Money, vat_category: VatCategory) -> dict[str, Any]:
+    """A transaction entry; the transaction fails on it if stock is short or the price or VAT category moved
+    since quoted."""
+    return _products().reserve_stock(product_id, quantity, unit_price, vat_category)
 
 
 def release_stock(product_id: str, quantity: int) -> dict[str, Any]:

@@ -1,13 +1,12 @@
 """OrdersTable: an order and its history share a partition (pk orderId; sk `order` or `history#<at>#<event>`),
-so one query reads both. Two sparse indexes (order items only: history entries have no placedAt) list them
-newest first: byCustomer a customer's orders, newestFirst every order (its partition is the entry `order`)."""
+so one query reads both. Three sparse indexes (order items only: history entries have no placedAt) list them
+newest first: byCustomer a customer's orders, newestFirst every order (its partition is the entry `order`),
+byStatus the orders in one status (an order moves partition when its status changes)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
-
-from pydantic.alias_generators import to_camel
 
 from dropshop.orders.model import CreditNoteSummary, InvoiceSummary, Order, OrderLine, OrderStatus, StatusChange
 from dropshop.platform.bus import DomainEvent, outbox_put
@@ -124,40 +123,50 @@ class OrderRepository:
     def page_for(
         self, customer_id: str, *, status: OrderStatus | None, limit: int, cursor: str | None
     ) -> tuple[list[Order], str | None]:
-        """The customer's orders, newest first (without their history: that is on each order's own page)."""
-        return self._newest_first("byCustomer", customer_id=customer_id, status=status, limit=limit, cursor=cursor)
-
-    def page_all(self, *, status: OrderStatus | None, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-        """Every customer's orders, newest first. A status filter reads the same pages, so a page may hold
-        fewer than `limit` orders (and still a next cursor)."""
-        return self._newest_first("newestFirst", entry=ORDER_ENTRY, status=status, limit=limit, cursor=cursor)
-
-    def _newest_first(
-        self, index: str, *, status: OrderStatus | None, limit: int, cursor: str | None, **partition: str
-    ) -> tuple[list[Order], str | None]:
-        ((name, value),) = partition.items()
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": index,
-            "KeyConditionExpression": "#partition = :partition",
-            "ExpressionAttributeNames": {"#partition": to_camel(name)},
-            "ExpressionAttributeValues": {":partition": {"S": value}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
+        """The customer's orders, newest first (without their history: that is on each order's own page). A status
+        filters the customer's own partition: the pages read past the customer's other orders, still full."""
+        within = {"customerId": {"S": customer_id}}
+        request = _newest_first("byCustomer", within)
         if status is not None:
+            within["status"] = {"S": status.value}
             request["FilterExpression"] = "#status = :status"
             request["ExpressionAttributeNames"]["#status"] = "status"
-            request["ExpressionAttributeValues"][":status"] = {"S": status.value}
+            request["ExpressionAttributeValues"][":status"] = within["status"]
+        return self._page(request, within, limit=limit, cursor=cursor)
+
+    def page_all(self, *, status: OrderStatus | None, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        """Every customer's orders, or those in `status` (byStatus reads only those), newest first."""
+        if status is None:
+            within = {"entry": {"S": ORDER_ENTRY}}
+            return self._page(_newest_first("newestFirst", within), within, limit=limit, cursor=cursor)
+        within = {"status": {"S": status.value}}
+        return self._page(_newest_first("byStatus", within), within, limit=limit, cursor=cursor)
+
+    def _page(
+        self, request: dict[str, Any], within: dict[str, Any], *, limit: int, cursor: str | None
+    ) -> tuple[list[Order], str | None]:
+        partition = request["ExpressionAttributeNames"]["#partition"]
         items, next_cursor = read_page(
             self._dynamodb.query,
-            request,
+            request | {"TableName": self._table, "Limit": limit},
             cursor=cursor,
             # A page's last key: the table's key and the index's.
-            key_attributes={"orderId", "entry", "placedAt", to_camel(name)},
-            within={to_camel(name): {"S": value}},
+            key_attributes={"orderId", "entry", "placedAt", partition},
+            within=within,
         )
         return [_order(item) for item in items], next_cursor
+
+
+def _newest_first(index: str, partition: dict[str, Any]) -> dict[str, Any]:
+    """A query of one partition of `index` (keyed by placedAt), newest first."""
+    ((name, value),) = partition.items()
+    return {
+        "IndexName": index,
+        "KeyConditionExpression": "#partition = :partition",
+        "ExpressionAttributeNames": {"#partition": name},
+        "ExpressionAttributeValues": {":partition": value},
+        "ScanIndexForward": False,
+    }
 
 
 def _key(order_id: str, entry: str) -> dict[str, Any]:

@@ -31,8 +31,8 @@ from dropshop.platform.errors import Conflict, Forbidden, NotFound, Unprocessabl
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
-# A transaction cancelled for no reason the order can name (a price that moved meanwhile, or DynamoDB's
-# TransactionConflict when concurrent orders touch the same product) is re-priced and retried, backing off.
+# A transaction cancelled for no reason the order can name (a price or VAT category that moved meanwhile, or
+# DynamoDB's TransactionConflict when concurrent orders touch the same product) is re-priced and retried, backing off.
 PLACING_ATTEMPTS = 5
 ORDER_WORKER = "order-worker"
 
@@ -69,7 +69,10 @@ def _place(request: PlaceOrder, customer_id: str) -> Order:
         order = Order.priced(
             order_id=order_id, customer_id=customer_id, request=request, catalog=products, now=now_iso()
         )
-        stock_moves = [catalog.reserve_stock(line.product_id, line.quantity, line.unit_price) for line in order.lines]
+        stock_moves = [
+            catalog.reserve_stock(line.product_id, line.quantity, line.unit_price, line.vat_category)
+            for line in order.lines
+        ]
         try:
             _orders().add(order, stock_moves, order_placed(order))
         except TransactionCancelled:
