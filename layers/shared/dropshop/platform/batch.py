@@ -84,7 +84,6 @@ def _counted(response: PartialItemFailureResponse, context: Any) -> PartialItemF
 
 
 __all__ = [
-    "SMOKE_EVENT_SOURCE",
     "DynamoDBRecord",
     "SQSRecord",
     "process_event_batch",

@@ -47,7 +47,7 @@ class GuardedRestResolver(APIGatewayRestResolver):
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
         # Every matched route and the 404 route pass through here; the exception handlers and CORS apply.
-        # Only POST and PUT routes read a body: elsewhere one is ignored, as the OpenAPI document says.
+        # Only POST, PUT and PATCH routes read a body: elsewhere one is ignored, as the OpenAPI document says.
         if route.method not in BODY_METHODS:
             return super()._call_route(route, route_arguments)
         try:
