@@ -2,7 +2,7 @@
 
 from dropshop.operations import hook
 from dropshop.platform import aws
-from dropshop.platform.observability import logger
+from dropshop.platform.observability import logger, metrics
 
 # Every run reads the deployment, invokes the new version and reports: build both clients during init.
 aws.client("codedeploy")
@@ -10,5 +10,6 @@ aws.client("lambda")
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(event, context):
-    return {"status": hook.run_pre_traffic_hook(event["DeploymentId"], event["LifecycleEventHookExecutionId"])}
+    return {"status": hook.handle(event)}

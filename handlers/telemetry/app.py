@@ -17,7 +17,7 @@ app = http.rest_resolver()
 @tracer.capture_method
 def collect_telemetry() -> tuple[dict[str, object], int]:
     caller = identity.identify(http.bearer_token(app.current_event.headers))
-    receipt = telemetry.collect(app.current_event.decoded_body, user=caller)
+    receipt = telemetry.collect(app.current_event.json_body, user=caller)
     return receipt.as_dict(), 202
 
 

@@ -11,14 +11,14 @@ from dropshop.identity.model import Principal
 from dropshop.platform.errors import MalformedRequest, PayloadTooLarge
 from dropshop.platform.observability import metrics
 from dropshop.telemetry import service
-from dropshop.telemetry.model import MAX_BATCH_BYTES, MAX_EVENTS_PER_BATCH
+from dropshop.telemetry.model import MAX_EVENTS_PER_BATCH
 from tests.support.logs import LogLines
 
 NOW = "2026-11-24T12:00:00Z"
 
 
-def batch(*events: dict[str, Any]) -> str:
-    return json.dumps({"events": list(events)})
+def batch(*events: object) -> dict[str, Any]:
+    return {"events": list(events)}
 
 
 def click(i: int = 0) -> dict[str, Any]:
@@ -98,22 +98,14 @@ def test_counts_by_type_errors_and_vitals_become_metrics(capsys: pytest.CaptureF
     assert aggregate["WebVitalINP"] == [180.0]
 
 
-@pytest.mark.parametrize("body", [None, "", "   "])
-def test_an_empty_body_is_a_400_naming_events(body: str | None) -> None:
+def test_no_body_is_a_400_naming_events() -> None:
     with pytest.raises(MalformedRequest) as refused:
-        service.collect(body, user=None)
+        service.collect(None, user=None)
     assert refused.value.field == "events"
 
 
-def test_a_body_that_is_not_json_is_a_400_naming_the_body() -> None:
-    with pytest.raises(MalformedRequest) as refused:
-        service.collect("{events: [", user=None)
-    assert refused.value.status == 400
-    assert refused.value.field == "body"
-
-
-@pytest.mark.parametrize("body", ['{"events": {}}', "[1, 2]", '{"evnts": []}'])
-def test_a_batch_without_an_events_list_is_a_400(body: str) -> None:
+@pytest.mark.parametrize("body", [{"events": {}}, [1, 2], {"evnts": []}, "events", 0])
+def test_a_batch_without_an_events_list_is_a_400(body: object) -> None:
     with pytest.raises(MalformedRequest) as refused:
         service.collect(body, user=None)
     assert refused.value.field == "events"
@@ -127,10 +119,3 @@ def test_more_than_the_maximum_events_is_a_413() -> None:
 
 def test_exactly_the_maximum_events_is_accepted() -> None:
     assert service.collect(batch(*[click(i) for i in range(MAX_EVENTS_PER_BATCH)]), user=None).accepted == 100
-
-
-def test_a_body_over_the_byte_limit_is_a_413_before_it_is_parsed() -> None:
-    huge = batch({"type": "custom", "name": "blob", "data": {"x": "y" * MAX_BATCH_BYTES}, "timestamp": NOW})
-    with pytest.raises(PayloadTooLarge) as refused:
-        service.collect(huge, user=None)
-    assert refused.value.field == "body"

@@ -146,8 +146,8 @@ class _Run:
         self.finish()
 
     def refuse_rest(self, unreadable: streaming.UnreadableFile) -> None:
-        self.read += 1
-        self.rejected += 1
+        # One LogTable entry where reading stopped, for the file: not a record, so read and rejected stay as
+        # they are (read = accepted + rejected counts the records the file had before the break).
         ref = RecordRef(self._origin, unreadable.position)
         self._rejections.append(Rejection.of(ref, f"file: {unreadable.reason}", "", stage="transformer"))
 

@@ -35,13 +35,8 @@ class InvoiceRepository:
         self._table = table
         self._outbox = outbox_table
 
-    def get(self, order_id: str) -> Invoice | None:
-        return self._get(Invoice, order_id)
-
-    def get_credit_note(self, order_id: str) -> CreditNote | None:
-        return self._get(CreditNote, order_id)
-
-    def _get[D: TaxDocument](self, kind: type[D], order_id: str) -> D | None:
+    def get[D: TaxDocument](self, kind: type[D], order_id: str) -> D | None:
+        """The order's invoice or credit note (by `kind`), None while it has none."""
         item = self._dynamodb.get_item(
             TableName=self._table, Key={"id": {"S": _document_id(kind, order_id)}}, ConsistentRead=True
         ).get("Item")

@@ -61,7 +61,7 @@ def issue_invoice(order_id: str, *, render: Renderer) -> Invoice | None:
     """Number the order's invoice, store its PDF and announce InvoiceIssued. Each step is safe to repeat:
     a redelivered event finds the number taken by this order, and an issued invoice is left alone. An order
     cancelled before its invoice was numbered gets none (None); one cancelled after gets its credit note."""
-    invoice = _invoices().get(order_id) or _allocate_invoice(order_id)
+    invoice = _invoices().get(Invoice, order_id) or _allocate_invoice(order_id)
     if invoice is None:
         return None
     if invoice.issued:
@@ -83,7 +83,7 @@ def issue_credit_note(order_id: str, *, render: Renderer) -> CreditNote | None:
     if order is None or order.status is not OrderStatus.CANCELLED:
         logger.warning("credit note asked for an order that is not cancelled", extra={"orderId": order_id})
         return None
-    invoice = _invoices().get(order_id)
+    invoice = _invoices().get(Invoice, order_id)
     if invoice is None or not invoice.issued:
         logger.info("no issued invoice to credit", extra={"orderId": order_id, "numbered": invoice is not None})
         return None
@@ -91,7 +91,7 @@ def issue_credit_note(order_id: str, *, render: Renderer) -> CreditNote | None:
 
 
 def _credit(invoice: Invoice, render: Renderer) -> CreditNote:
-    note = _invoices().get_credit_note(invoice.order_id) or _allocate_credit_note(invoice)
+    note = _invoices().get(CreditNote, invoice.order_id) or _allocate_credit_note(invoice)
     if note.issued:
         logger.info("credit note already issued", extra={"orderId": note.order_id, "creditNoteNumber": note.number})
         return note
@@ -143,8 +143,8 @@ def _allocate[D: TaxDocument](kind: type[D], numbered: Callable[[int, int, str],
         if outcome is Allocation.ALLOCATED:
             return document
         if outcome is Allocation.ALREADY_NUMBERED:
-            existing = invoices.get(order_id) if kind is Invoice else invoices.get_credit_note(order_id)
-            assert isinstance(existing, kind)  # the condition that failed says it exists
+            existing = invoices.get(kind, order_id)
+            assert existing is not None  # the condition that failed says it exists
             return existing
     raise Conflict(f"no {kind.TITLE.lower()} number could be taken; the event will be retried", field="number")
 
@@ -152,24 +152,29 @@ def _allocate[D: TaxDocument](kind: type[D], numbered: Callable[[int, int, str],
 def invoice_link(order_id: str, *, caller: Principal, may_read_any: bool) -> InvoiceLink:
     """A link to the order's invoice for its owner or an admin; 404 for someone else's order or before the
     invoice is issued."""
-    orders.get_order(order_id, caller=caller, may_read_any=may_read_any)
-    invoice = _invoices().get(order_id)
-    if invoice is None or not invoice.issued:
+    invoice = _issued(Invoice, order_id, caller=caller, may_read_any=may_read_any)
+    if invoice is None:
         raise NotFound(f"order {order_id} has no invoice yet", field="invoice")
-    url = _documents().link(invoice, seconds=LINK_SECONDS)
-    return InvoiceLink(number=invoice.number, url=url, expires_at=_expiry())
+    return _link(InvoiceLink, invoice)
 
 
 def credit_note_link(order_id: str, *, caller: Principal, may_read_any: bool) -> CreditNoteLink:
     """A link to the order's credit note for its owner or an admin; 404 for someone else's order or when the
     order has none (not cancelled, cancelled before it was invoiced, or not yet issued)."""
-    orders.get_order(order_id, caller=caller, may_read_any=may_read_any)
-    note = _invoices().get_credit_note(order_id)
-    if note is None or not note.issued:
+    note = _issued(CreditNote, order_id, caller=caller, may_read_any=may_read_any)
+    if note is None:
         raise NotFound(f"order {order_id} has no credit note", field="creditNote")
-    url = _documents().link(note, seconds=LINK_SECONDS)
-    return CreditNoteLink(number=note.number, url=url, expires_at=_expiry())
+    return _link(CreditNoteLink, note)
 
 
-def _expiry() -> str:
-    return (datetime.now(UTC) + timedelta(seconds=LINK_SECONDS)).isoformat(timespec="seconds")
+def _issued[D: TaxDocument](kind: type[D], order_id: str, *, caller: Principal, may_read_any: bool) -> D | None:
+    """The order's issued document of `kind`, None while it has none; 404 for someone else's order."""
+    orders.get_order(order_id, caller=caller, may_read_any=may_read_any)
+    document = _invoices().get(kind, order_id)
+    return document if document is not None and document.issued else None
+
+
+def _link[L: InvoiceLink](model: type[L], document: TaxDocument) -> L:
+    url = _documents().link(document, seconds=LINK_SECONDS)
+    expires_at = (datetime.now(UTC) + timedelta(seconds=LINK_SECONDS)).isoformat(timespec="seconds")
+    return model(number=document.number, url=url, expires_at=expires_at)

@@ -9,7 +9,10 @@ from typing import Any
 
 from dropshop.operations.canary import Target, deployment_target, judge
 from dropshop.platform import aws
-from dropshop.platform.observability import logger
+from dropshop.platform.observability import MetricUnit, logger, metrics
+
+# What CodeDeploy's invocation must carry for the hook to report back at all.
+HOOK_IDS = ("DeploymentId", "LifecycleEventHookExecutionId")
 
 
 @cache
@@ -17,6 +20,20 @@ def smoke_tests() -> dict[str, str]:
     """Function name → smoke test, as the template sets SMOKE_TESTS for the hook."""
     tests: dict[str, str] = json.loads(os.environ.get("SMOKE_TESTS", "{}"))
     return tests
+
+
+def handle(event: object) -> str:
+    """The status reported for CodeDeploy's hook invocation `event`. An event without both ids has nobody to
+    report to: the error is logged and counted (MalformedHookEvents) and "Unreported" returned, not raised (an
+    exception would only have Lambda retry the same event)."""
+    ids: dict[str, Any] = {name: event.get(name) for name in HOOK_IDS} if isinstance(event, dict) else {}
+    missing = [name for name in HOOK_IDS if not (isinstance(ids.get(name), str) and ids[name])]
+    if missing:
+        extra = {"missing": missing, "event": repr(event)[:500]}
+        logger.error("the hook event lacks what a report to CodeDeploy needs", extra=extra)
+        metrics.add_metric(name="MalformedHookEvents", unit=MetricUnit.Count, value=1)
+        return "Unreported"
+    return run_pre_traffic_hook(ids["DeploymentId"], ids["LifecycleEventHookExecutionId"])
 
 
 def run_pre_traffic_hook(deployment_id: str, execution_id: str) -> str:
@@ -49,4 +66,4 @@ def _invoke(function: str, version: str, event: dict[str, Any]) -> tuple[Any, st
     return json.loads(response["Payload"].read() or b"null"), response.get("FunctionError")
 
 
-__all__ = ["Target", "run_pre_traffic_hook", "smoke_tests"]
+__all__ = ["HOOK_IDS", "Target", "handle", "run_pre_traffic_hook", "smoke_tests"]

@@ -47,15 +47,17 @@ def _orders() -> OrderRepository:
 
 def place_order(request: PlaceOrder, *, customer: Principal, idempotency_key: str | None = None) -> Order:
     """Price the lines from the catalog and reserve their stock in the order's own transaction: concurrent
-    orders can never oversell. With an idempotency key, a retry returns the first order and reserves nothing."""
-    key = idempotency.checked_key(idempotency_key)
-    if key is None:
+    orders can never oversell. With an idempotency key (its form checked by the route), a retry returns the
+    first order and reserves nothing."""
+    if idempotency_key is None:
         return _place(request, customer.user_id)
 
     def place_once(payload: dict[str, Any]) -> dict[str, Any]:
         return _place(PlaceOrder.model_validate(payload), customer.user_id).model_dump(mode="json")
 
-    placed = idempotency.once(place_once, caller=customer.user_id, key=key, payload=request.model_dump(mode="json"))
+    placed = idempotency.once(
+        place_once, caller=customer.user_id, key=idempotency_key, payload=request.model_dump(mode="json")
+    )
     return Order.model_validate(placed)
 
 

@@ -39,10 +39,7 @@ def process_sqs_batch(
     event: dict[str, Any], context: Any, handle: Callable[[SQSRecord], None]
 ) -> PartialItemFailureResponse:
     """Needs `FunctionResponseTypes: [ReportBatchItemFailures]` on the event source (a template test checks)."""
-    response = process_partial_response(
-        event=event, record_handler=_unless_smoke(handle), processor=_processor, context=context
-    )
-    return _counted(response, context)
+    return _process(event, context, handle, _processor)
 
 
 def process_event_batch(
@@ -63,15 +60,18 @@ def process_stream_batch(
     event: dict[str, Any], context: Any, handle: Callable[[DynamoDBRecord], None]
 ) -> PartialItemFailureResponse:
     """For DynamoDB stream sources with `FunctionResponseTypes: [ReportBatchItemFailures]`."""
+    return _process(event, context, handle, _stream_processor)
+
+
+def _process(
+    event: dict[str, Any], context: Any, handle: Callable[[Any], None], processor: BatchProcessor
+) -> PartialItemFailureResponse:
+    """Each record handled (smoke records acknowledged), failures reported. Failed records are no Lambda error:
+    counted per function version, they let a canary's alarm judge the version that failed them (the
+    template's FailedRecords alarms, one per batch consumer)."""
     response = process_partial_response(
-        event=event, record_handler=_unless_smoke(handle), processor=_stream_processor, context=context
+        event=event, record_handler=_unless_smoke(handle), processor=processor, context=context
     )
-    return _counted(response, context)
-
-
-def _counted(response: PartialItemFailureResponse, context: Any) -> PartialItemFailureResponse:
-    """Failed records are no Lambda error: counted per function version, they let a canary's alarm judge the
-    version that failed them (the template's FailedRecords alarms, one per batch consumer)."""
     failed = len(response.get("batchItemFailures", []))
     if failed:
         dimensions = {
@@ -84,7 +84,6 @@ def _counted(response: PartialItemFailureResponse, context: Any) -> PartialItemF
 
 
 __all__ = [
-    "SMOKE_EVENT_SOURCE",
     "DynamoDBRecord",
     "SQSRecord",
     "process_event_batch",

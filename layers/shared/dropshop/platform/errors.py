@@ -69,7 +69,10 @@ def invalid_request(problems: Sequence[Any]) -> dict[str, object]:
 
 
 def _field(location: tuple[Any, ...] | list[Any]) -> str:
-    """("body", "lines", 0, "quantity") → "lines[0].quantity"; a whole-body problem is "body"."""
+    """("body", "lines", 0, "quantity") → "lines[0].quantity"; a whole-body problem is "body"; a header by its
+    usual spelling, ("header", "idempotency-key") → "Idempotency-Key", as the other errors name headers."""
+    if len(location) == 2 and location[0] == "header":
+        return str(location[1]).title()
     parts = list(location[1:]) or list(location[:1])
     text = ""
     for part in parts:

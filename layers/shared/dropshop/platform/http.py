@@ -3,11 +3,13 @@ every refusal in the one error shape, the caller's bearer token."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from dropshop.platform import json_body
 from dropshop.platform.errors import DomainError, NotFound, invalid_request
@@ -16,20 +18,40 @@ from dropshop.platform.settings import settings
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+class GuardedRestEvent(APIGatewayProxyEvent):
+    """A REST request whose body is read by the guard (json_body.read) once: its decoded text and its JSON
+    value, which routes and their validation take from here, come from that one read."""
+
+    @cached_property
+    def guarded_body(self) -> json_body.Body:
+        content_type = self.headers.get("content-type")
+        return json_body.read(self.body, base64_encoded=bool(self.is_base64_encoded), content_type=content_type)
+
+    @cached_property
+    def decoded_body(self) -> str | None:
+        return self.guarded_body.text
+
+    @cached_property
+    def json_body(self) -> Any:
+        return self.guarded_body.value
+
+
 class GuardedRestResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver with the request body inspected (size, encoding, media type, depth) before a
-    route, or its validation, reads it; JSON bodies parse strictly (json_body.loads)."""
+    """Powertools' REST resolver with the request body read by the guard (size, encoding, media type, depth,
+    strict JSON) before a route, or its validation, takes it."""
+
+    current_event: GuardedRestEvent
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> GuardedRestEvent:
+        return GuardedRestEvent(event)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
         # Every matched route and the 404 route pass through here; the exception handlers and CORS apply.
-        # Only POST and PUT routes read a body: elsewhere one is ignored, as the OpenAPI document says.
+        # Only POST, PUT and PATCH routes read a body: elsewhere one is ignored, as the OpenAPI document says.
         if route.method not in BODY_METHODS:
             return super()._call_route(route, route_arguments)
-        event = self.current_event
         try:
-            json_body.inspect(
-                event.body, base64_encoded=bool(event.is_base64_encoded), content_type=event.headers.get("content-type")
-            )
+            self.current_event.guarded_body  # noqa: B018 - read now, so that a refusal is answered here
         except DomainError as refused:
             answer = self._call_exception_handler(refused, route)
             assert answer is not None  # rest_resolver registers the DomainError handler
@@ -44,7 +66,7 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         max_age=600,
     )
-    app = GuardedRestResolver(cors=cors, enable_validation=enable_validation, json_body_deserializer=json_body.loads)
+    app = GuardedRestResolver(cors=cors, enable_validation=enable_validation)
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def render_domain_error(error: DomainError) -> Response[dict[str, object]]:

@@ -1,5 +1,5 @@
 """The REST API's request bodies before anything parses them deeply: size, encoding, media type, nesting depth,
-then JSON that refuses duplicate keys, NaN/Infinity and numbers too long to convert.
+then JSON that refuses duplicate keys, NaN/Infinity and numbers too long to convert, each done once per body.
 
 Every refusal is a DomainError naming `body` (or the duplicate key), so a hostile body is a 4xx, never a 5xx.
 """
@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from dropshop.platform.errors import MalformedRequest, PayloadTooLarge, UnsupportedMediaType
@@ -19,10 +20,18 @@ MAX_BODY_BYTES = 256 * 1024
 JSON_MEDIA_TYPE = "application/json"
 
 
-def inspect(body: str | None, *, base64_encoded: bool, content_type: str | None) -> str | None:
-    """The body as text when it may be parsed; a DomainError (400, 413, 415) when it may not."""
+@dataclass(frozen=True)
+class Body:
+    """A request body read: its text (base64 undone) and the JSON value it holds (None without a body)."""
+
+    text: str | None
+    value: Any
+
+
+def read(body: str | None, *, base64_encoded: bool, content_type: str | None) -> Body:
+    """The body decoded, checked and parsed, each once; a DomainError (400, 413, 415) when it may not be."""
     if not body:
-        return None
+        return Body(body, None)
     raw = _raw_bytes(body, base64_encoded=base64_encoded)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"a request body may be at most {MAX_BODY_BYTES} bytes", field="body")
@@ -32,16 +41,14 @@ def inspect(body: str | None, *, base64_encoded: bool, content_type: str | None)
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise MalformedRequest(f"body is not valid UTF-8 (byte {error.start})", field="body") from None
+    # json.loads recurses: never hand it something deeper than this
     if deeper_than(raw):
         raise MalformedRequest(f"body is nested deeper than {MAX_DEPTH} levels", field="body")
-    return text
+    return Body(text, _strict(text))
 
 
-def loads(text: str) -> Any:
+def _strict(text: str) -> Any:
     """Strict JSON: a duplicate key, NaN/Infinity or a number beyond conversion is a 400, never a silent pick."""
-    # json.loads recurses: never hand it something deeper than this
-    if deeper_than(text.encode("utf-8", errors="surrogatepass")):
-        raise MalformedRequest(f"body is nested deeper than {MAX_DEPTH} levels", field="body")
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as error:

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 MAX_EVENTS_PER_BATCH = 100
-MAX_BATCH_BYTES = 256 * 1024
 
 Url = Annotated[str, Field(max_length=2048)]
 

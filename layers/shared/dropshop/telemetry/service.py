@@ -9,10 +9,9 @@ from aws_lambda_powertools.metrics import single_metric
 from pydantic import ValidationError
 
 from dropshop.identity.model import Principal
-from dropshop.platform import json_body
 from dropshop.platform.errors import DomainError, MalformedRequest, PayloadTooLarge
 from dropshop.platform.observability import MetricUnit, logger, metrics
-from dropshop.telemetry.model import MAX_BATCH_BYTES, MAX_EVENTS_PER_BATCH, WebVitalEvent, telemetry_event
+from dropshop.telemetry.model import MAX_EVENTS_PER_BATCH, WebVitalEvent, telemetry_event
 from dropshop.telemetry.privacy import scrub
 
 
@@ -25,10 +24,11 @@ class Receipt:
         return {"accepted": self.accepted, "rejected": self.rejected}
 
 
-def collect(body: str | None, *, user: Principal | None) -> Receipt:
-    """Accept the valid events of a batch and explain, by index, each one that was refused."""
+def collect(payload: object, *, user: Principal | None) -> Receipt:
+    """Accept the valid events of a batch (the request body as the REST body guard parsed it, None when there
+    was none) and explain, by index, each one that was refused."""
     try:
-        events = _parse_batch(body)
+        events = _events(payload)
     except DomainError:
         metrics.add_metric(name="TelemetryBatchesRefused", unit=MetricUnit.Count, value=1)
         raise
@@ -53,12 +53,9 @@ def collect(body: str | None, *, user: Principal | None) -> Receipt:
     return receipt
 
 
-def _parse_batch(body: str | None) -> list[object]:
-    if body is None or not body.strip():
+def _events(payload: object) -> list[object]:
+    if payload is None:
         raise MalformedRequest("request body must be a JSON object with an `events` list", field="events")
-    if len(body.encode()) > MAX_BATCH_BYTES:
-        raise PayloadTooLarge(f"a batch may be at most {MAX_BATCH_BYTES} bytes", field="body")
-    payload = json_body.loads(body)
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
         raise MalformedRequest("`events` must be a list of telemetry events", field="events")
