@@ -146,6 +146,28 @@ def test_only_admins_access_tokens_and_batch_jobs_may_post_to_the_writer(
     assert stored() == {"acc-matrix-admin-access", "acc-matrix-batch-job"}
 
 
+@pytest.mark.parametrize(
+    ("group", "access", "expected"), [("admin", True, 200), ("admin", False, 403), ("customer", True, 403)]
+)
+def test_make_token_prints_what_post_writer_expects_of_each_user(
+    local: LocalStack,
+    api: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    group: str,
+    access: bool,
+    expected: int,
+) -> None:
+    """`make token AS=admin KIND=access` is `python -m tools.local token --as admin --access`."""
+    from tools.local import __main__ as local_cli
+    from tools.local import server
+
+    monkeypatch.setattr(server, "STATE_DIR", local.state_dir)
+    assert local_cli.main(["token", "--as", group, *(["--access"] if access else [])]) == 0
+    token = capsys.readouterr().out.strip()
+    assert api.request("POST", "/writer", token=token, body=ACCOUNT | {"id": f"acc-cli-{group}"})[0] == expected
+
+
 def test_a_demoted_admin_may_no_longer_post_to_the_writer_once_refreshed_or_signed_in_again(
     local: LocalStack, api: Client
 ) -> None:
