@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
-import jwt
-
 TOKEN_ISSUING = {
     f"AWSCognitoIdentityProviderService.{operation}"
     for operation in ("InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge", "AdminRespondToAuthChallenge")
@@ -62,6 +60,8 @@ class PreTokenGeneration:
         return [body]
 
     def _customized(self, target: str, request: dict[str, Any], body: bytes) -> tuple[str, bytes]:
+        import jwt  # at the first sign-in, not while moto's server starts (the stack waits for it)
+
         answer = json.loads(body)
         issued = answer.get("AuthenticationResult") or {}
         if "AccessToken" not in issued:
