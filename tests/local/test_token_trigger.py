@@ -27,7 +27,9 @@ V2 = {
 
 
 @pytest.fixture
-def cognito(aws_session: boto3.session.Session) -> Iterator[Any]:
+def cognito(aws_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # In-process moto, the backend the app below serves: not a moto server an earlier suite pointed AWS_ENDPOINT_URL at.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield aws_session.client("cognito-idp")
 
@@ -98,10 +100,11 @@ def test_an_admins_sign_in_gets_the_scope_with_every_other_claim_unchanged(cogni
     recorder = Recorder()
     moto = DomainDispatcherApplication(create_backend_app)
 
-    plain = sign_in(moto, client_id, "ada")[1]
+    status, plain = sign_in(moto, client_id, "ada")
+    assert status == 200, plain
     status, scoped = sign_in(PreTokenGeneration(moto, recorder), client_id, "ada")
 
-    assert status == 200
+    assert status == 200, scoped
     assert scopes(scoped) == ["aws.cognito.signin.user.admin", PIPELINE_WRITE]
     before, after = (
         jwt.decode(a["AuthenticationResult"]["AccessToken"], options={"verify_signature": False})
