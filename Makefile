@@ -74,13 +74,14 @@ invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (n
 start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Docker)
 	$(BIN)/sam local start-api --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-token: setup ## A token: AS=customer|admin|machine from `make local`; LOGIN=.. PASSWORD=.. [EVENT=..] or BATCH=1 from a stack
-ifdef AS
-	@$(BIN)/python -m tools.local token --as $(AS)
+token: setup ## A token: AS=customer|admin|machine from `make local`; LOGIN=.. PASSWORD=.. [EVENT=..] or BATCH=1 from a stack; KIND=access: a user's access token (an admin's opens POST /writer)
+# AS is also make's built-in name for the assembler (`as`), and EVENT has invoke's default: only the caller's count.
+ifneq ($(origin AS),default)
+	@$(BIN)/python -m tools.local token --as $(AS) $(if $(filter access,$(KIND)),--access)
 else ifdef BATCH
 	@$(BIN)/python -m tools.token --client-credentials
 else
-	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(EVENT),--event $(EVENT))
+	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(filter-out file,$(origin EVENT)),--event $(EVENT)) $(if $(filter access,$(KIND)),--access)
 endif
 
 bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline requests, speed, memory; make local's start-up

@@ -1,7 +1,8 @@
-"""Sign a user in to the stack's user pool and print their ID token, or fill it into a sample event; or get
-the access token a batch job sends to POST /writer.
+"""Sign a user in to the stack's user pool and print their ID token (or access token), or fill the ID token
+into a sample event; or get the access token a batch job sends to POST /writer.
 
     python -m tools.token --username jane --password '...'                       # prints the ID token
+    python -m tools.token --username ada --password '...' --access                # an admin's token for POST /writer
     python -m tools.token --username jane --password '...' --event events/session/get-session.json
         # writes events/session/get-session.local.json (git-ignored) for `sam local invoke -e`
     python -m tools.token --client-credentials                                    # a batch job's access token
@@ -62,13 +63,15 @@ def client_credentials(token_url: str, client_id: str, client_secret: str, scope
     return token
 
 
-def sign_in(client_id: str, username: str, password: str) -> str:
+def sign_in(client_id: str, username: str, password: str, *, access: bool = False) -> str:
+    """The user's ID token, or with `access` their access token: what POST /writer takes from an admin (the
+    pool's pre token generation trigger adds `dropshop/pipeline.write` to admins' access tokens)."""
     result = boto3.client("cognito-idp").initiate_auth(
         ClientId=client_id,
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
-    token: str = result["AuthenticationResult"]["IdToken"]
+    token: str = result["AuthenticationResult"]["AccessToken" if access else "IdToken"]
     return token
 
 
@@ -102,15 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default=DEFAULT_STACK)
     parser.add_argument("--event", type=Path, default=None)
     parser.add_argument("--client-credentials", action="store_true", help="a batch job's access token")
+    parser.add_argument("--access", action="store_true", help="the user's access token (an admin's: POST /writer)")
     args = parser.parse_args(argv)
     if args.client_credentials:
         print(client_credentials(*batch_job_client_from_stack(args.stack)))
         return 0
     if not args.username or not args.password:
         parser.error("give --username and --password (make token LOGIN=... PASSWORD=...)")
+    if args.access and args.event:
+        parser.error("sample events take the ID token: --event without --access")
 
     client_id = args.client_id or os.environ.get("USER_POOL_CLIENT_ID") or client_id_from_stack(args.stack)
-    token = sign_in(client_id, args.username, args.password)
+    token = sign_in(client_id, args.username, args.password, access=args.access)
     if args.event:
         print(fill_event(args.event, token))
     else:

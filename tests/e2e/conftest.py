@@ -58,7 +58,8 @@ def api(local: LocalStack) -> Client:
     return Client(local.url)
 
 
-def sign_in(local: LocalStack, group: str) -> str:
+def sign_in(local: LocalStack, group: str, kind: str = "IdToken") -> str:
+    """A demo user's ID token (or `kind="AccessToken"`), as the frontend gets it from the pool."""
     from tools.local.server import DEMO_PASSWORD, DEMO_USERS
 
     assert local.stack is not None
@@ -67,7 +68,7 @@ def sign_in(local: LocalStack, group: str) -> str:
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": DEMO_USERS[group]["username"], "PASSWORD": DEMO_PASSWORD},
     )
-    token: str = result["AuthenticationResult"]["IdToken"]
+    token: str = result["AuthenticationResult"][kind]
     return token
 
 
@@ -79,6 +80,17 @@ def customer_token(local: LocalStack) -> str:
 @pytest.fixture(scope="session")
 def admin_token(local: LocalStack) -> str:
     return sign_in(local, "admin")
+
+
+@pytest.fixture(scope="session")
+def customer_access_token(local: LocalStack) -> str:
+    return sign_in(local, "customer", "AccessToken")
+
+
+@pytest.fixture(scope="session")
+def admin_access_token(local: LocalStack) -> str:
+    """What an admin sends to POST /writer: the pool's trigger (run by moto's server) scoped it at sign-in."""
+    return sign_in(local, "admin", "AccessToken")
 
 
 @pytest.fixture(scope="session")

@@ -116,6 +116,84 @@ def test_post_writer_goes_through_sqs_to_the_writer(local: LocalStack, api: Clie
     eventually(lambda: [e for e in scan(local, "LogTable") if e.get("messageId", {}).get("S")])
 
 
+def test_only_admins_access_tokens_and_batch_jobs_may_post_to_the_writer(
+    local: LocalStack,
+    api: Client,
+    customer_token: str,
+    customer_access_token: str,
+    admin_token: str,
+    admin_access_token: str,
+    machine_token: str,
+) -> None:
+    matrix = {
+        "anonymous": (None, 401),
+        "shopper-id": (customer_token, 403),
+        "shopper-access": (customer_access_token, 403),
+        "admin-id": (admin_token, 403),  # ID tokens carry no scope, whatever the groups
+        "admin-access": (admin_access_token, 200),
+        "batch-job": (machine_token, 200),
+    }
+    for caller, (token, expected) in matrix.items():
+        record = ACCOUNT | {"id": f"acc-matrix-{caller}", "updatedAt": "2026-11-24T12:00:00Z"}
+        status, answer = api.request("POST", "/writer", token=token, body=record)
+        assert status == expected, (caller, answer)
+
+    def stored() -> set[str]:
+        ids = {item["accountId"]["S"] for item in scan(local, "AccountTable")}
+        return {account for account in ids if account.startswith("acc-matrix")}
+
+    eventually(lambda: {"acc-matrix-admin-access", "acc-matrix-batch-job"} <= stored())
+    assert stored() == {"acc-matrix-admin-access", "acc-matrix-batch-job"}
+
+
+@pytest.mark.parametrize(
+    ("group", "access", "expected"), [("admin", True, 200), ("admin", False, 403), ("customer", True, 403)]
+)
+def test_make_token_prints_what_post_writer_expects_of_each_user(
+    local: LocalStack,
+    api: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    group: str,
+    access: bool,
+    expected: int,
+) -> None:
+    """`make token AS=admin KIND=access` is `python -m tools.local token --as admin --access`."""
+    from tools.local import __main__ as local_cli
+    from tools.local import server
+
+    monkeypatch.setattr(server, "STATE_DIR", local.state_dir)
+    assert local_cli.main(["token", "--as", group, *(["--access"] if access else [])]) == 0
+    token = capsys.readouterr().out.strip()
+    assert api.request("POST", "/writer", token=token, body=ACCOUNT | {"id": f"acc-cli-{group}"})[0] == expected
+
+
+def test_a_demoted_admin_may_no_longer_post_to_the_writer_once_refreshed_or_signed_in_again(
+    local: LocalStack, api: Client
+) -> None:
+    from tools.local.server import DEMO_PASSWORD
+
+    assert local.stack is not None
+    cognito, pool = local.stack.client("cognito-idp"), local.stack.physical["UserPool"]
+    client = local.stack.physical["UserPoolClient"]
+    cognito.admin_create_user(UserPoolId=pool, Username="grace", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(UserPoolId=pool, Username="grace", Password=DEMO_PASSWORD, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=pool, Username="grace", GroupName="admin")
+
+    def sign_in(**flow: Any) -> dict[str, str]:
+        tokens: dict[str, str] = cognito.initiate_auth(ClientId=client, **flow)["AuthenticationResult"]
+        return tokens
+
+    password = {"AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {"USERNAME": "grace", "PASSWORD": DEMO_PASSWORD}}
+    tokens = sign_in(**password)
+    assert api.request("POST", "/writer", token=tokens["AccessToken"], body=ACCOUNT | {"id": "acc-grace"})[0] == 200
+    cognito.admin_remove_user_from_group(UserPoolId=pool, Username="grace", GroupName="admin")
+
+    refreshed = sign_in(AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]})
+    assert api.request("POST", "/writer", token=refreshed["AccessToken"], body=ACCOUNT)[0] == 403
+    assert api.request("POST", "/writer", token=sign_in(**password)["AccessToken"], body=ACCOUNT)[0] == 403
+
+
 def test_cors_preflight_is_answered_for_the_frontend(api: Client) -> None:
     status, _ = api.request("OPTIONS", "/session")
     assert status == 204

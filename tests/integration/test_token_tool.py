@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jwt
 import pytest
 
 from tests.support import cognito
@@ -49,3 +50,16 @@ def test_filled_event_carries_a_token_the_session_function_accepts(
     response = session_app.lambda_handler(event, context)
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["userId"] == customer.sub
+
+
+def test_access_prints_the_users_access_token_and_refuses_to_fill_an_event_with_it(
+    user_pool: cognito.UserPool, admin: cognito.SignedInUser, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign_in = ["--username", admin.username, "--password", cognito.PASSWORD, "--client-id", user_pool.client_id]
+
+    assert token.main([*sign_in, "--access"]) == 0
+
+    claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+    assert (claims["token_use"], claims["client_id"], claims["username"]) == ("access", user_pool.client_id, "ada")
+    with pytest.raises(SystemExit):
+        token.main([*sign_in, "--access", "--event", str(EVENTS / "session" / "get-session.json")])

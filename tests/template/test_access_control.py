@@ -24,6 +24,7 @@ def test_post_writer_demands_the_pipeline_scope_from_tokens_of_the_pool(translat
     assert authorizer["jwtConfiguration"]["issuer"] == {
         "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
     }
+    # The web client's access tokens (`client_id`) are how admins write: their scope comes from the trigger.
     assert sorted(_ref(a) for a in authorizer["jwtConfiguration"]["audience"]) == ["BatchJobClient", "UserPoolClient"]
 
 
@@ -83,21 +84,37 @@ def test_every_api_has_exactly_the_stages_the_template_names(template: Template,
 
 
 def test_self_sign_up_runs_the_post_confirmation_trigger_through_its_live_alias(translated: Template) -> None:
-    resources = translated["Resources"]
-    trigger = resources["UserPool"]["Properties"]["LambdaConfig"]["PostConfirmation"]
+    trigger = translated["Resources"]["UserPool"]["Properties"]["LambdaConfig"]["PostConfirmation"]
     assert trigger == {"Ref": "PostConfirmationFunctionAliaslive"}
+
+
+def test_every_sign_in_and_refresh_scopes_the_access_token_through_the_v2_trigger_on_its_live_alias(
+    translated: Template,
+) -> None:
+    pool = translated["Resources"]["UserPool"]["Properties"]
+    assert pool["LambdaConfig"]["PreTokenGenerationConfig"] == {
+        "LambdaArn": {"Ref": "PreTokenGenerationFunctionAliaslive"},
+        "LambdaVersion": "V2_0",  # V1_0 events customize ID tokens only; the scope lives in the access token
+    }
+    assert "PreTokenGeneration" not in pool["LambdaConfig"], "the V1_0 trigger field would fight the V2_0 one"
+    # V2_0 events need the Essentials plan (or Plus); on Lite the pool would refuse the configuration.
+    assert pool["UserPoolTier"] == "ESSENTIALS"
+
+
+def test_cognito_may_invoke_exactly_the_two_triggers_live_aliases_for_this_pool_only(translated: Template) -> None:
     permissions = [
         r["Properties"]
         for r in of_type(translated, "AWS::Lambda::Permission").values()
         if r["Properties"]["Principal"] == "cognito-idp.amazonaws.com"
     ]
-    assert permissions == [
+    assert sorted(permissions, key=lambda p: p["FunctionName"]["Ref"]) == [
         {
             "Action": "lambda:InvokeFunction",
-            "FunctionName": {"Ref": "PostConfirmationFunctionAliaslive"},
+            "FunctionName": {"Ref": f"{function}Aliaslive"},
             "Principal": "cognito-idp.amazonaws.com",
             "SourceArn": {"Fn::GetAtt": ["UserPool", "Arn"]},
         }
+        for function in ("PostConfirmationFunction", "PreTokenGenerationFunction")
     ]
 
 

@@ -242,3 +242,9 @@ def test_the_sign_up_triggers_boundary_names_only_its_log_group_not_the_pool_tha
     boundary = translated["Resources"]["PostConfirmationFunctionBoundary"]["Properties"]["PolicyDocument"]
     named = {_key(r) for statement in boundary["Statement"] for r in _list(statement["Resource"])}
     assert named == {_key("*"), _key({"Fn::GetAtt": ["PostConfirmationFunctionLogGroup", "Arn"]})}
+
+
+def test_the_token_trigger_may_do_nothing_but_log_and_trace() -> None:
+    """Every sign-in waits for it: it calls no AWS API, so no AWS fault or permission can fail a sign-in."""
+    actions = {action for action, _ in effective("PreTokenGenerationFunction")}
+    assert actions == {"logs:CreateLogStream", "logs:PutLogEvents"} | set(MANAGED_POLICIES["AWSXrayWriteOnlyAccess"])

@@ -56,6 +56,10 @@ def test_functions_that_verify_tokens_themselves_build_the_verifier_during_init(
     assert loaded_at_init(handler, TOKEN_VERIFIER) == list(TOKEN_VERIFIER)
 
 
+def test_the_token_trigger_every_sign_in_waits_for_loads_no_verifier_no_pydantic_no_boto3() -> None:
+    assert loaded_at_init("pre_token_generation", (*TOKEN_VERIFIER, "pydantic", "boto3")) == []
+
+
 @pytest.mark.parametrize("handler", BATCH_FUNCTIONS)
 def test_batch_handlers_load_powertools_batch_without_its_parser_models(handler: str) -> None:
     # Powertools' batch types import every parser model (pydantic schemas for SQS, DynamoDB, Kinesis, Kafka)

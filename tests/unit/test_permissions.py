@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dropshop.identity.model import PERMISSIONS_BY_GROUP, permissions_for
+from dropshop.identity.model import PERMISSIONS_BY_GROUP, SCOPES_BY_GROUP, permissions_for
 
 
 def test_customer_may_shop_but_not_administer() -> None:
@@ -25,3 +25,9 @@ def test_several_groups_grant_the_sorted_union_once() -> None:
 def test_unknown_and_missing_groups_grant_nothing() -> None:
     assert permissions_for(["hacker"]) == []
     assert permissions_for([]) == []
+
+
+def test_only_admins_are_told_they_may_write_to_the_pipeline_as_the_token_trigger_lets_them() -> None:
+    """GET /session's list is how the frontend learns it; SCOPES_BY_GROUP is what makes it true on POST /writer."""
+    assert [group for group in PERMISSIONS_BY_GROUP if "pipeline:write" in permissions_for([group])] == ["admin"]
+    assert [group for group, scopes in SCOPES_BY_GROUP.items() if "dropshop/pipeline.write" in scopes] == ["admin"]

@@ -2,6 +2,7 @@
 
 python -m tools.local [--port 3000] [--websocket-port 3001] [--aws-port 5000]   start it (Ctrl-C stops it)
 python -m tools.local token --as customer|admin          an ID token for a seeded user
+python -m tools.local token --as admin --access          the admin's access token (POST /writer)
 python -m tools.local token --as machine                 a batch job's access token (POST /writer)
 """
 
@@ -41,7 +42,7 @@ def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path)
     return 0
 
 
-def token(group: str) -> int:
+def token(group: str, *, access: bool = False) -> int:
     import boto3
 
     from tools.local.server import state
@@ -59,7 +60,8 @@ def token(group: str) -> int:
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
     )
-    print(result["AuthenticationResult"]["IdToken"])
+    # An admin's access token carries `dropshop/pipeline.write`: moto's server ran the pool's trigger.
+    print(result["AuthenticationResult"]["AccessToken" if access else "IdToken"])
     return 0
 
 
@@ -71,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aws-port", type=int, default=5000, help="moto's server, the stack's AWS endpoint")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local", help="stack.json, env.json, function logs")
     parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin", "machine"])
+    parser.add_argument("--access", action="store_true", help="token: the user's access token, not the ID token")
     args = parser.parse_args(argv)
     if args.command == "token":
-        return token(args.group)
+        return token(args.group, access=args.access)
     return serve(args.port, args.websocket_port, args.aws_port, args.state_dir)
 
 

@@ -1,7 +1,8 @@
 """moto's server on 127.0.0.1, in a process of its own.
 
 Its own process, because moto's in-process server shares the backends that every `mock_aws` resets.
-It serves requests on threads; DynamoDB's writes are made atomic there (see `serve`), as on AWS.
+It serves requests on threads; DynamoDB's writes are made atomic there (see `serve`), as on AWS, and user
+pools run their pre token generation trigger (tools.local.token_trigger), which moto does not.
 It serves on a socket the stack already listens on (tools.local.ports): the endpoint that answers is this
 stack's own moto, never another stack's on the same port.
 """
@@ -110,7 +111,11 @@ def serve(argv: list[str]) -> None:
     for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
         setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
     os.environ["MOTO_PORT"] = str(args.port)  # what moto writes into the URLs it returns (queue URLs)
-    app = DomainDispatcherApplication(create_backend_app)
+    # Cognito's pre token generation trigger, which moto lacks, runs the layer's code as the function does.
+    sys.path.insert(0, str(ROOT / "layers" / "shared"))
+    from tools.local.token_trigger import PreTokenGeneration
+
+    app = PreTokenGeneration(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
     server.serve_forever()
 

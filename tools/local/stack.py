@@ -133,6 +133,10 @@ class Stack:
             return self.physical[name]
         if self.resources.get(name, {}).get("Type") == "AWS::Serverless::Function":
             return name  # functions run here under their logical ids (AWS_LAMBDA_FUNCTION_NAME)
+        function, _, attribute = name.partition(".")
+        if attribute == "Alias" and self.resources.get(function, {}).get("Type") == "AWS::Serverless::Function":
+            alias = self.template.get("Globals", {}).get("Function", {}).get("AutoPublishAlias")
+            return f"{self._attribute(function, 'Arn')}:{alias}"  # SAM's `!Ref Function.Alias`: the alias ARN
         raise KeyError(f"{name} is neither a parameter nor a provisioned resource")
 
     def _attribute(self, name: str, attribute: str) -> str:
@@ -301,7 +305,11 @@ def _redrive_targets(queue: dict[str, Any]) -> list[str]:
 def _user_pools(stack: Stack) -> None:
     cognito = stack.client("cognito-idp")
     for name, resource in stack.of_type("AWS::Cognito::UserPool").items():
-        pool = cognito.create_user_pool(PoolName=stack.resolve(resource["Properties"]["UserPoolName"]))["UserPool"]
+        props = resource["Properties"]
+        # The triggers too: moto runs none, but moto's server runs the pre token generation one
+        # (tools.local.token_trigger) for the pools whose configuration names it.
+        configured = {key: stack.resolve(props[key]) for key in ("LambdaConfig", "UserPoolTier") if key in props}
+        pool = cognito.create_user_pool(PoolName=stack.resolve(props["UserPoolName"]), **configured)["UserPool"]
         stack.physical[name], stack.arns[name] = pool["Id"], pool["Arn"]
     for resource in stack.of_type("AWS::Cognito::UserPoolResourceServer").values():
         cognito.create_resource_server(**stack.resolve(resource["Properties"]))

@@ -24,9 +24,17 @@ PERMISSIONS_BY_GROUP: dict[str, frozenset[str]] = {
             "invoices:read:any",
             "files:read",
             "telemetry:send",
+            "pipeline:write",  # through POST /writer with the access token: see SCOPES_BY_GROUP
         }
     ),
 }
+
+# The OAuth scopes a group's members carry in their access tokens, added at every sign-in and refresh by the
+# pool's pre token generation trigger: `dropshop/pipeline.write` is what POST /writer's JWT authorizer asks for.
+SCOPES_BY_GROUP: dict[str, frozenset[str]] = {
+    "admin": frozenset({"dropshop/pipeline.write"}),
+}
+GRANTABLE_SCOPES: frozenset[str] = frozenset().union(*SCOPES_BY_GROUP.values())
 
 
 # The only group a user can get without an admin: signing up and confirming makes a shopper, never more.
@@ -39,6 +47,24 @@ def permissions_for(groups: list[str]) -> list[str]:
     for group in groups:
         granted |= PERMISSIONS_BY_GROUP.get(group, frozenset())
     return sorted(granted)
+
+
+@dataclass(frozen=True)
+class TokenScopes:
+    """What a user's access token gains and loses: every grantable scope is in exactly one of the two."""
+
+    granted: list[str]
+    withheld: list[str]
+
+
+def access_token_scopes(groups: list[str]) -> TokenScopes:
+    """The scopes the groups grant, and the other grantable ones withheld: if a client were ever allowed to
+    request such a scope, a user outside its groups would still not get it. Group names match exactly, as
+    Cognito's do (`Admin` or ` admin` is another group, granting nothing)."""
+    granted: set[str] = set()
+    for group in groups:
+        granted |= SCOPES_BY_GROUP.get(group, frozenset())
+    return TokenScopes(granted=sorted(granted), withheld=sorted(GRANTABLE_SCOPES - granted))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ Every function names its smoke test in the hook's SMOKE_TESTS map (function name
 - `websocket ROUTE`: a WebSocket route event for a connection that does not exist; any answer but a 5xx.
 - `s3`: an EventBridge event that only a direct invocation can carry (dropshop.platform.s3_events reads
   no object from it); passes when the function acknowledges it.
-- `cognito TRIGGER`: a Cognito trigger event of a source the function leaves alone; passes when the
-  function hands the event back, as Cognito expects.
+- `cognito TRIGGER`: a Cognito trigger event of a source the function leaves alone (for the pre token
+  generation trigger, one for a user in no group); passes when the function hands the event back, as
+  Cognito expects.
 A function missing from the map fails its deployment: a new function cannot slip through unjudged.
 """
 
@@ -160,7 +161,7 @@ def _websocket_event(route: str) -> dict[str, Any]:
 
 
 def _cognito_trigger(trigger: str) -> dict[str, Any]:
-    return {
+    event: dict[str, Any] = {
         "version": "1",
         "region": "smoke",
         "userPoolId": "smoke",
@@ -170,6 +171,15 @@ def _cognito_trigger(trigger: str) -> dict[str, Any]:
         "request": {"userAttributes": {}},
         "response": {},
     }
+    if trigger.startswith("TokenGeneration_"):
+        # A V2_0 pre token generation event for a user in no group: the answer scopes a token nobody receives.
+        event["version"] = "2"
+        event["request"] |= {
+            "groupConfiguration": {"groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": None},
+            "scopes": ["aws.cognito.signin.user.admin"],
+        }
+        event["response"] = {"claimsAndScopeOverrideDetails": None}
+    return event
 
 
 def _object_created() -> dict[str, Any]:

@@ -1,0 +1,68 @@
+"""The pre token generation trigger (V2_0), fed with events/pre_token_generation/*: Cognito's event in, the same
+event back with the access token's scopes decided."""
+
+from __future__ import annotations
+
+import copy
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.support.events import load_event
+from tools.local.lambda_context import LambdaContext
+
+PIPELINE_WRITE = "dropshop/pipeline.write"
+
+
+@pytest.fixture(scope="module")
+def trigger(load_handler: Any) -> ModuleType:
+    module: ModuleType = load_handler("pre_token_generation")
+    return module
+
+
+def sample(name: str) -> dict[str, Any]:
+    return load_event(f"pre_token_generation/{name}", USER_POOL_ID="eu-west-1_EXAMPLE", CLIENT_ID="example-client")
+
+
+def test_an_admin_signing_in_gets_the_pipeline_scope_in_the_access_token_only(
+    trigger: ModuleType, context: LambdaContext
+) -> None:
+    event = sample("admin-signs-in")
+    sent = copy.deepcopy(event)
+
+    answered = trigger.lambda_handler(event, context)
+
+    assert answered == sent | {
+        "response": {
+            "claimsAndScopeOverrideDetails": {
+                "accessTokenGeneration": {"scopesToAdd": [PIPELINE_WRITE], "scopesToSuppress": []}
+            }
+        }
+    }
+
+
+def test_a_customer_refreshing_has_the_pipeline_scope_suppressed(trigger: ModuleType, context: LambdaContext) -> None:
+    answered = trigger.lambda_handler(sample("customer-refreshes"), context)
+
+    access = answered["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+    assert access == {"scopesToAdd": [], "scopesToSuppress": [PIPELINE_WRITE]}
+
+
+def test_a_demoted_admin_refreshing_gets_what_their_current_groups_grant(
+    trigger: ModuleType, context: LambdaContext
+) -> None:
+    event = sample("customer-refreshes")
+    event["request"]["groupConfiguration"]["groupsToOverride"] = []  # removed from every group since sign-in
+
+    access = trigger.lambda_handler(event, context)["response"]["claimsAndScopeOverrideDetails"]
+    assert access["accessTokenGeneration"]["scopesToSuppress"] == [PIPELINE_WRITE]
+
+
+def test_an_event_without_group_configuration_fails_the_sign_in_rather_than_guess(
+    trigger: ModuleType, context: LambdaContext
+) -> None:
+    event = sample("admin-signs-in")
+    del event["request"]["groupConfiguration"]
+    with pytest.raises(KeyError):
+        trigger.lambda_handler(event, context)
