@@ -83,11 +83,13 @@ def _wait_until_up(endpoint: str, server: subprocess.Popen[bytes], timeout: floa
 
 
 def serve(argv: list[str]) -> None:
-    """moto's server, with each DynamoDB write (a transaction included) atomic against the others.
+    """moto's server, with each DynamoDB write (a transaction included) atomic against the others and
+    against reads.
 
-    DynamoDB evaluates a condition and applies its write as one step, and transactions are serializable;
-    moto's backend checks and writes in separate Python steps, so two request threads can both pass
-    `stock >= :quantity`. One lock over the writing operations restores what AWS guarantees.
+    DynamoDB evaluates a condition and applies its write as one step, transactions are serializable, and a
+    read never sees half a write; moto's backend checks and writes in separate Python steps, so two request
+    threads can both pass `stock >= :quantity`, and a GetItem can see an item an UpdateItem has created but
+    not yet filled in. One lock over the operations that touch items restores what AWS guarantees.
     """
     from moto.dynamodb.models import DynamoDBBackend
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -108,7 +110,8 @@ def serve(argv: list[str]) -> None:
 
         return locked
 
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+    # moto's BatchWriteItem and BatchGetItem go item by item through put_item, delete_item and get_item.
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item", "query", "scan"):
         setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
     os.environ["MOTO_PORT"] = str(args.port)  # what moto writes into the URLs it returns (queue URLs)
     # Cognito's pre token generation trigger, which moto lacks, runs the layer's code as the function does.
