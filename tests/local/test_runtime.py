@@ -5,6 +5,7 @@ environment and modules although all fork from one zygote."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -95,8 +96,11 @@ def test_overlapping_invocations_scale_out_to_the_functions_concurrency_and_no_f
     assert function.workers == 3
     assert function.peak_in_flight == 3
     cold_starts = [line for line in function.lines if "cold start" in line]
-    assert len(cold_starts) == 2
-    assert "cold start: worker 2 of 3" in cold_starts[0]
+    # Workers 2 and 3 start at once: which one logs first is up to the scheduler.
+    assert sorted(re.findall(r"cold start: worker \d of 3", "\n".join(cold_starts))) == [
+        "cold start: worker 2 of 3",
+        "cold start: worker 3 of 3",
+    ]
 
 
 def test_an_invocation_during_the_warm_up_waits_for_that_worker_instead_of_starting_another(
