@@ -20,8 +20,8 @@ from dropshop.platform.streaming import (
     count_csv_rows,
     records,
 )
-from tests.support.bombs import gzip_bomb
 from tests.support.properties import budget
+from tools.bombs import gzip_bomb
 
 
 class Trickle(io.RawIOBase):

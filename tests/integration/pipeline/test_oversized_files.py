@@ -10,7 +10,7 @@ import pytest
 
 from dropshop.platform import settings
 from tests.integration.pipeline.settled import file_entry, file_origin, ndjson, refusals, stored, version
-from tests.support.bombs import gzip_bomb
+from tools.bombs import gzip_bomb
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
 

@@ -1,4 +1,4 @@
-"""Decompression bombs built in the test: a few KiB of gzip that expand to as much padding as asked."""
+"""Decompression bombs: a few KiB of gzip that expand to as much padding as asked (tests, benchmarks)."""
 
 from __future__ import annotations
 
