@@ -28,6 +28,25 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+# What every module starts from; pytest's own variable names the running test and changes by design.
+BASELINE_ENVIRONMENT = dict(os.environ)
+PYTEST_OWN = "PYTEST_CURRENT_TEST"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def environment_ends_with_its_module() -> Iterator[None]:
+    """A fixture that outlives its module with the environment it set (AWS_ENDPOINT_URL above all) points
+    every later module at its AWS: moto's server instead of a test's in-process mock, whatever the order.
+    Compared with the baseline, not with the module's start: a session fixture sets up before any module's."""
+    yield
+    now = dict(os.environ)
+    changed = sorted(
+        key
+        for key in BASELINE_ENVIRONMENT.keys() | now.keys()
+        if BASELINE_ENVIRONMENT.get(key) != now.get(key) and key != PYTEST_OWN
+    )
+    assert not changed, f"the environment kept these variables past the module that set them: {changed}"
+
 
 @pytest.fixture(scope="session")
 def aws_session() -> boto3.session.Session:

@@ -9,9 +9,10 @@
    record, the naive design, needs ~2,000).
 2. The Transformer alone, in a fresh process against moto's server, on a 1 MB and a `--big-mb` file, the
    big file gzip-compressed, and hostile files (nested 20,000 deep as an array item and as an NDJSON line,
-   integers of 5,000 digits and beyond 64 bits): peak RSS (VmHWM) after the run minus the peak after init.
+   integers of 5,000 digits and beyond 64 bits, gzip bombs of spaces and of newlines: ~1 MiB that expands to
+   1.1 GiB, past INGEST_MAX_BYTES): peak RSS (VmHWM) after the run minus the peak after init.
    Goal: <= 64 MiB over baseline for each, and no more for 100 MB than for the small file: files are
-   streamed, never loaded.
+   streamed, never loaded; a bomb is failed in seconds, not read until the timeout.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from tools.bombs import gzip_bomb
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS_GOAL = 60
@@ -151,6 +154,11 @@ def hostile_files(scratch: Path, big: Path) -> list[tuple[str, Path]]:
             digits = "1" + "0" * 5_000 if i % 2 else str(2**70)
             out.write(("," if i else "") + json.dumps(record)[:-1] + f', "balanceCents": {digits}}}')
         out.write("]")
+    bombs = []
+    for name, padding in (("spaces", b" "), ("newlines", b"\n")):
+        bomb = scratch / f"bomb-of-{name}.ndjson.gz"
+        bomb.write_bytes(gzip_bomb(b"", padding, 1100 * 2**20))
+        bombs.append((f"gzip bomb: 1.1 GiB of {name}", bomb))
     compressed = scratch / f"{big.name}.gz"
     with big.open("rb") as source, gzip.open(compressed, "wb", compresslevel=1) as target:
         shutil.copyfileobj(source, target)
@@ -159,6 +167,7 @@ def hostile_files(scratch: Path, big: Path) -> list[tuple[str, Path]]:
         ("nested 20,000 deep (NDJSON line)", deep_line),
         ("integers of 5,000 digits / beyond 64 bits", huge_integers),
         (f"{big.stat().st_size / 2**20:.0f} MB gzip-compressed", compressed),
+        *bombs,
     ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support import cognito
+from tests.support import cognito, container
 from tools.local.lambda_context import LambdaContext
 from tools.local.moto_server import moto_server
 
@@ -47,39 +46,23 @@ def admin(cognito_client: Any, user_pool: cognito.UserPool) -> cognito.SignedInU
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def function_environment(moto_endpoint: str, user_pool: cognito.UserPool) -> Iterator[None]:
-    """What the template gives the functions, pointed at moto through AWS_ENDPOINT_URL."""
-    values = {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "USER_POOL_ID": user_pool.pool_id,
-        "USER_POOL_CLIENT_ID": user_pool.client_id,
-    }
-    previous = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    _forget_cached_configuration()
-    try:
+    """What the template gives the functions, pointed at moto through AWS_ENDPOINT_URL.
+
+    One module is one warm container: its environment and cached clients end with it, so a later module's
+    in-process mock (tests/integration/pipeline) never reaches moto's server through them.
+    """
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+        environment.setenv("USER_POOL_ID", user_pool.pool_id)
+        environment.setenv("USER_POOL_CLIENT_ID", user_pool.client_id)
+        container.cold_start()
         yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        _forget_cached_configuration()
+    container.cold_start()
 
 
-def _forget_cached_configuration() -> None:
-    from dropshop.identity import service
-    from dropshop.platform import aws, settings
-
-    settings.settings.cache_clear()
-    aws.client.cache_clear()
-    service.verifier.cache_clear()
-    service.directory.cache_clear()
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def load_handler(function_environment: None) -> Any:
     """Import handlers/<name>/app.py after the environment is set, as a cold start would."""
 

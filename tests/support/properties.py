@@ -1,6 +1,9 @@
 """Hypothesis budgets for the property suites, by profile (PROPERTIES=ci|dev|thorough, default ci).
 
-ci: derandomized (the same examples on every run, so CI never flakes) and small enough for its time budget;
+ci: derandomized and small enough for its time budget. The examples are the same for the same project modules
+loaded, not for every selection of tests: Hypothesis also draws constants from the project's loaded modules, so a
+lone test and the whole suite may try different inputs. A failure in either is a real counter-example, not a flake
+(there is no deadline): keep it as an @example;
 dev: random, a few times more; thorough: random and a hundred times more, to hunt for counter-examples
 (keep each one found as an @example)."""
 

@@ -15,9 +15,8 @@ import boto3
 import pytest
 from werkzeug.test import Client
 
-from dropshop.identity import service as identity
-from dropshop.platform import aws, idempotency, settings
-from tests.support import cognito
+from dropshop.platform import settings
+from tests.support import cognito, container
 from tools.local.gateway import Gateway
 from tools.local.oauth2 import TokenEndpoint
 from tools.local.stack import Stack, provision
@@ -112,7 +111,7 @@ def shop(aws_session: boto3.session.Session, moto_endpoint: str, monkeypatch: py
     # Pushes go through the WebSocket API's own endpoint, never the template's AWS URL; no socket is open
     # here (tests/e2e/test_realtime.py covers pushes on the local stack's WebSocket API).
     monkeypatch.setenv("WEBSOCKET_CALLBACK_URL", moto_endpoint)
-    _forget_cached_configuration()
+    container.cold_start()
     pool = cognito.UserPool(stack.physical["UserPool"], stack.physical["UserPoolClient"])
     client = stack.client("cognito-idp")
     users = {
@@ -123,16 +122,7 @@ def shop(aws_session: boto3.session.Session, moto_endpoint: str, monkeypatch: py
     wiring = Wiring(stack)
     gateway = Gateway(stack, wiring.invoke, jwks_url=settings.settings().jwks_url, log=lambda line: None)
     yield Shop(stack, wiring, Client(gateway), users)
-    _forget_cached_configuration()
-
-
-def _forget_cached_configuration() -> None:
-    settings.settings.cache_clear()
-    aws.client.cache_clear()
-    aws._session.cache_clear()
-    identity.verifier.cache_clear()
-    identity.directory.cache_clear()
-    idempotency._store.cache_clear()
+    container.cold_start()
 
 
 # A batch job's token for POST /writer: client credentials at the pool's token endpoint (tools.local.oauth2).

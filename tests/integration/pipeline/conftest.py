@@ -9,7 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from dropshop.platform import aws, dynamodb, settings
+from dropshop.platform import dynamodb
+from tests.support import container
 from tools.local.stack import Stack, provision
 from tools.local.wiring import Wiring
 
@@ -24,15 +25,9 @@ def stack(aws_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch) -
                     monkeypatch.setenv(key, value)
         # Retries without the waiting: the backoff schedule is not what these tests are about.
         monkeypatch.setattr(dynamodb, "BACKOFF_BASE_SECONDS", 0.0)
-        _forget_clients()
+        container.cold_start()
         yield provisioned
-    _forget_clients()
-
-
-def _forget_clients() -> None:
-    settings.settings.cache_clear()
-    aws.client.cache_clear()
-    aws._session.cache_clear()
+    container.cold_start()
 
 
 @pytest.fixture

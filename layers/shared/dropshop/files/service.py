@@ -53,7 +53,7 @@ def _count_records(s3: Any, bucket: str, key: str) -> int | None:
     try:
         if lowered.endswith(".csv"):
             return streaming.count_csv_rows(body)
-        return sum(1 for _ in streaming.records(body))
+        return sum(1 for _ in streaming.records(body, max_bytes=settings().ingest_max_bytes))
     except streaming.UnreadableFile as unreadable:
         logger.warning("records not counted", extra={"key": key, "reason": str(unreadable)})
         return None

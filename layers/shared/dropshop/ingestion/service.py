@@ -132,7 +132,7 @@ class _Run:
         return Ingestion(self.read, self.accepted, self.rejected)
 
     def ingest(self, body: IO[bytes]) -> None:
-        for position, record in streaming.records(body):
+        for position, record in streaming.records(body, max_bytes=settings().ingest_max_bytes):
             self.read += 1
             outcome = _validate_one(RecordRef(self._origin, position), record, stage="transformer")
             if isinstance(outcome, Account):

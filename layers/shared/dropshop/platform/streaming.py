@@ -3,13 +3,16 @@
 Whatever the bytes, reading one record never stops the others: a record that cannot be read (not JSON,
 not UTF-8, nested deeper than MAX_DEPTH, larger than MAX_RECORD_BYTES) is yielded as an UnreadableRecord
 in its place and reading goes on. Only input that breaks off as a whole (an array never closed, a corrupt
-gzip stream, bytes that are no JSON at all) raises UnreadableFile, after the records before the break.
+gzip stream, bytes that are no JSON at all, more than `max_bytes` once decompressed) raises UnreadableFile,
+after the records before the break.
 
 The bytes are split into records here and each record is parsed by the standard library, because ijson's
 C backend (yajl2_c) stops the whole parse at an integer beyond 64 bits with `use_float` (and crashes the
 interpreter beyond 4,300 digits without it), cannot resume after a syntax error, and needs memory growing
 with the square of the nesting depth (measured: README, The data pipeline). Memory here is bounded by
-MAX_RECORD_BYTES plus a read chunk, for any input.
+MAX_RECORD_BYTES plus a read chunk, for any input; work is bounded by `max_bytes` (a gzip bomb of whitespace
+expands to gigabytes that hold no record) and runs of blank lines or padding are skipped at the speed of bytes,
+never one Python step per blank line.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from typing import IO, Protocol, cast
 
 from dropshop.platform.json_depth import CLOSERS, MAX_DEPTH, NESTING, OPENERS, deeper_than
+from dropshop.platform.settings import DEFAULT_INGEST_MAX_BYTES
 
 READ_CHUNK_BYTES = 64 * 1024
 MAX_RECORD_BYTES = 1024 * 1024  # a record must fit in a 256 KiB queue message anyway
@@ -41,6 +45,7 @@ _FLAT_ITEM = re.compile(
 )
 _STRUCTURE = re.compile(rb'["\[\]{},]')
 _STRING_STOP = re.compile(rb'["\\]')
+_SPACE = re.compile(rb"\s*")  # what bytes.strip() strips: JSON's whitespace, plus \v and \f
 
 
 class UnreadableFile(Exception):
@@ -77,11 +82,12 @@ class _CorruptCompression(Exception):
     pass
 
 
-def records(stream: IO[bytes]) -> Iterator[tuple[int, object]]:
+def records(stream: IO[bytes], *, max_bytes: int = DEFAULT_INGEST_MAX_BYTES) -> Iterator[tuple[int, object]]:
     """(position, record) pairs: the index (from 0) in a JSON array, the line number (from 1) in NDJSON or
     of a single JSON object's first line. A leading UTF-8 byte order mark is skipped; gzip-compressed input
-    (by its magic bytes) is decompressed as it streams."""
-    reader = _Reader(stream)
+    (by its magic bytes) is decompressed as it streams. Beyond `max_bytes` read (decompressed), the file is
+    unreadable from the record under way."""
+    reader = _Reader(stream, max_bytes)
     try:
         yield from reader.records()
     except _CorruptCompression as corrupt:
@@ -193,7 +199,7 @@ class _Collected:
 
 
 class _Reader:
-    def __init__(self, stream: _Readable) -> None:
+    def __init__(self, stream: _Readable, max_bytes: int) -> None:
         head = b""
         while len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
             head += chunk
@@ -204,6 +210,8 @@ class _Reader:
         self.pos = 0
         self.eof = False
         self.next_position = 0  # the position the next record will have: where a break is reported
+        self._max_bytes = max_bytes
+        self._bytes_read = 0
 
     # ------------------------------------------------------------ bytes
 
@@ -215,6 +223,13 @@ class _Reader:
         if not chunk:
             self.eof = True
             return False
+        self._bytes_read += len(chunk)
+        if self._bytes_read > self._max_bytes:
+            raise UnreadableFile(
+                self.next_position,
+                f"the file holds more than {self._max_bytes:,} bytes once decompressed (INGEST_MAX_BYTES): "
+                "nothing after that is read",
+            )
         self.buf = self.buf[self.pos :] + chunk
         self.pos = 0
         return True
@@ -223,10 +238,10 @@ class _Reader:
         """Move past whitespace; the number of newlines passed."""
         newlines = 0
         while True:
-            stripped = self.buf[self.pos :].lstrip()
-            newlines += self.buf.count(b"\n", self.pos, len(self.buf) - len(stripped))
-            self.pos = len(self.buf) - len(stripped)
-            if stripped or not self._more():
+            end = cast("re.Match[bytes]", _SPACE.match(self.buf, self.pos)).end()
+            newlines += self.buf.count(b"\n", self.pos, end)
+            self.pos = end
+            if end < len(self.buf) or not self._more():
                 return newlines
 
     def _peek(self) -> int | None:
@@ -284,6 +299,7 @@ class _Reader:
 
     def _array_item(self) -> tuple[_Item, int | None]:
         """The next item's bytes and the byte that closed it (',' or ']'), None if the input ended first."""
+        self._skip_space()  # padding before an item is not part of it, however long
         if len(self.buf) - self.pos < LOOKAHEAD_BYTES:
             self._more()
         flat = _FLAT_ITEM.match(self.buf, self.pos)
@@ -334,6 +350,7 @@ class _Reader:
     def _object_or_lines(self, line: int) -> Iterator[tuple[int, object]]:
         """A single (pretty-printed) JSON object, or NDJSON: an object that its first line does not close,
         with nothing but whitespace after it, is one record; anything else is read line by line."""
+        self.next_position = line
         while (newline := self.buf.find(b"\n", self.pos)) < 0 and len(self.buf) - self.pos <= MAX_RECORD_BYTES:
             if not self._more():
                 break
@@ -349,12 +366,13 @@ class _Reader:
 
     def _lines(self, line: int) -> Iterator[tuple[int, object]]:
         while True:
+            self.next_position = line  # a break among blank lines is reported at the first line not yet read
+            line += self._skip_space()  # blank lines and leading whitespace in one go, counted
             self.next_position = line
             read = self._line()
             if read is None:
                 return
-            if read.oversized or read.raw.strip():
-                yield line, read.record()
+            yield line, read.record()
             line += 1
 
     def _line(self) -> _Item | None:
