@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, get_args
 
 import pytest
 from samcli.yamlhelper import yaml_parse
@@ -313,3 +316,217 @@ def test_the_apis_requests_errors_and_latency_and_the_stream_age_are_on_a_dashbo
     http = {row[1] for row in rows if row[0] == "AWS/ApiGateway" and row[2:4] == ["ApiId", "${WriterHttpApi}"]}
     assert {"4xx", "5xx"} <= http
     assert ["AWS/Lambda", "IteratorAge", "FunctionName", "${EventRelayFunction}"] in rows
+
+
+# ---------------------------------------------------------------- custom metrics seen
+
+LAYER = ROOT / "layers" / "shared"
+CODE = [*sorted((LAYER / "dropshop").rglob("*.py")), *sorted((ROOT / "handlers").glob("*/app.py"))]
+
+
+def _order_status_metrics() -> set[str]:
+    from dropshop.orders.model import NEXT_STATUSES
+
+    return {f"Orders{status.value.title()}" for targets in NEXT_STATUSES.values() for status in targets}
+
+
+def _web_vital_metrics() -> set[str]:
+    from dropshop.telemetry.model import WebVitalEvent
+
+    return {f"WebVital{name}" for name in get_args(WebVitalEvent.model_fields["name"].annotation)}
+
+
+def _metric_keywords(module: Path) -> set[str]:
+    """The literal `metric="..."` arguments in `module`: the names a helper taking the name is given."""
+    return {
+        keyword.value.value
+        for node in ast.walk(ast.parse(module.read_text()))
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "metric" and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str)
+    }
+
+
+# Names the code builds rather than writes: (module, the name's expression) → every name it can take.
+BUILT_NAMES: dict[tuple[str, str], Callable[[], set[str]]] = {
+    ("dropshop/orders/service.py", "f'Orders{status.value.title()}'"): _order_status_metrics,
+    ("dropshop/telemetry/service.py", "f'WebVital{event.name}'"): _web_vital_metrics,
+    ("dropshop/invoicing/service.py", "metric"): lambda: _metric_keywords(LAYER / "dropshop/invoicing/service.py"),
+}
+
+# Which functions (their POWERTOOLS_SERVICE_NAME, the metrics' `service` dimension) count each metric.
+COUNTED_BY: dict[str, set[str]] = {
+    "CreditNotesIssued": {"invoicing"},
+    "CustomersSignedUp": {"post-confirmation"},
+    "EmailsRejected": {"notifications"},
+    "EmailsSent": {"notifications"},
+    "EventsRelayed": {"event-relay"},
+    "FailedRecords": {
+        "error-handler",
+        "event-relay",
+        "invoicing",
+        "notifications",
+        "order-worker",
+        "status-push",
+        "writer",
+    },
+    "FilesFailed": {"transformer"},
+    "FilesRegistered": {"registry"},
+    "FrontendErrors": {"telemetry"},
+    "InvoicesIssued": {"invoicing"},
+    "InvoicesSkippedForCancelledOrders": {"invoicing"},
+    "MalformedHookEvents": {"deploy-hook"},
+    "NotificationsWithoutRecipient": {"notifications"},
+    "OrdersCancelled": {"orders"},
+    "OrdersConfirmed": {"orders", "order-worker"},
+    "OrdersDelivered": {"orders"},
+    "OrdersHeldForReview": {"order-worker"},
+    "OrdersPlaced": {"orders"},
+    "OrdersRefusedForStock": {"orders"},
+    "OrdersShipped": {"orders"},
+    "RecordsAccepted": {"transformer"},
+    "RecordsLogged": {"error-handler"},
+    "RecordsRejected": {"transformer", "writer"},
+    "RecordsSalvaged": {"error-handler"},
+    "RecordsWritten": {"writer"},
+    "SessionsRefused": {"session"},
+    "SessionsServed": {"session"},
+    "SocketsConnected": {"websocket"},
+    "StaleSocketsRemoved": {"status-push"},
+    "StatusPushes": {"status-push"},
+    "StatusPushesFailed": {"status-push"},
+    "TelemetryBatchesRefused": {"telemetry"},
+    "TelemetryEvents": {"telemetry"},
+    "TelemetryEventsRejected": {"telemetry"},
+    # Deployed REST functions get their callers from the Cognito authorizer: only these verify tokens.
+    "TokensRefused": {"session", "telemetry", "websocket"},
+    **{vital: {"telemetry"} for vital in sorted(_web_vital_metrics())},
+}
+
+# Counts that mean someone must act: each has an alarm, not only a line on a dashboard.
+ALARMED = {"EmailsRejected", "FailedRecords", "MalformedHookEvents", "StatusPushesFailed"}
+
+
+def _counted_metrics() -> dict[str, set[Path]]:
+    """Every metric name the layer and handlers count (add_metric, single_metric) → the modules counting it."""
+    counted: dict[str, set[Path]] = {}
+    for module in CODE:
+        for node in ast.walk(ast.parse(module.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            name = next((k.value for k in node.keywords if k.arg == "name"), None)
+            if called not in {"add_metric", "single_metric"} or name is None:
+                continue
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                names = {name.value}
+            else:
+                built = (module.relative_to(LAYER).as_posix(), ast.unparse(name))
+                assert built in BUILT_NAMES, f"{built}: say in BUILT_NAMES which names this metric can take"
+                names = BUILT_NAMES[built]()
+            for metric in names:
+                counted.setdefault(metric, set()).add(module)
+    return counted
+
+
+def _imports(module: Path) -> set[Path]:
+    """The layer's modules `module` imports (at its top or inside a function)."""
+    found: set[Path] = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Import):
+            dotted = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            dotted = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for name in dotted:
+            path = LAYER / name.replace(".", "/")
+            found |= {p for p in (path.with_suffix(".py"), path / "__init__.py") if p.is_file()}
+    return found
+
+
+def _reached_from(handler: Path) -> set[Path]:
+    reached, todo = {handler}, [handler]
+    while todo:
+        for module in _imports(todo.pop()) - reached:
+            reached.add(module)
+            todo.append(module)
+    return reached
+
+
+def _handlers_by_service(template: Template) -> dict[str, Path]:
+    handlers: dict[str, Path] = {}
+    for function in of_type(template, "AWS::Serverless::Function").values():
+        props = function["Properties"]
+        service = props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        handlers[service] = ROOT / props["CodeUri"] / "app.py"
+    return handlers
+
+
+def _dashboard_body(dashboard: dict[str, Any]) -> dict[str, Any]:
+    body = dashboard["Properties"]["DashboardBody"]
+    if isinstance(body, dict):
+        assert set(body) == {"Fn::Sub"}, "write a dashboard body as one JSON text, with !Sub for the stack's names"
+        body = body["Fn::Sub"] if isinstance(body["Fn::Sub"], str) else body["Fn::Sub"][0]
+    parsed: dict[str, Any] = json.loads(body)  # ${...} placeholders sit inside JSON strings
+    return parsed
+
+
+def _custom_metrics_shown(template: Template) -> set[tuple[str, str]]:
+    """(metric, service) of each DropShop metric a dashboard draws: rows, and SEARCH expressions by name."""
+    shown: set[tuple[str, str]] = set()
+    for dashboard in of_type(template, "AWS::CloudWatch::Dashboard").values():
+        for widget in _dashboard_body(dashboard)["widgets"]:
+            for row in widget.get("properties", {}).get("metrics", []):
+                strings = [item for item in row if isinstance(item, str)]
+                if strings[:1] != ["DropShop"]:
+                    continue
+                dimensions = dict(zip(strings[2::2], strings[3::2], strict=False))
+                shown.add((strings[1], dimensions.get("service", "")))
+    return shown
+
+
+def _custom_metrics_alarmed(template: Template) -> set[tuple[str, str]]:
+    alarmed: set[tuple[str, str]] = set()
+    for alarm in of_type(template, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        metrics = [props] + [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m]
+        for metric in metrics:
+            if metric.get("Namespace") != "DropShop":
+                continue
+            dimensions = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+            alarmed.add((metric["MetricName"], dimensions.get("service", "")))
+            assert props["TreatMissingData"] == "notBreaching", f"{metric['MetricName']}: no count is no trouble"
+    return alarmed
+
+
+def test_every_metric_the_code_counts_is_known_with_the_functions_that_count_it() -> None:
+    counted = _counted_metrics()
+    assert len(counted) > 30
+    assert set(counted) - set(COUNTED_BY) == set(), "a new metric: say in COUNTED_BY which functions count it"
+    assert set(COUNTED_BY) - set(counted) == set(), "the code no longer counts these: remove them"
+
+
+def test_the_functions_said_to_count_a_metric_run_the_code_that_counts_it(template: Template) -> None:
+    counted, handlers = _counted_metrics(), _handlers_by_service(template)
+    for metric, services in COUNTED_BY.items():
+        for service in services:
+            assert service in handlers, f"{metric}: no function has service {service}"
+            assert _reached_from(handlers[service]) & counted[metric], f"{metric}: {service} never imports its code"
+
+
+def test_every_metric_the_code_counts_is_on_a_dashboard_or_behind_an_alarm_of_its_function(
+    translated: Template,
+) -> None:
+    seen = _custom_metrics_shown(translated) | _custom_metrics_alarmed(translated)
+    counted = sorted((metric, service) for metric, services in COUNTED_BY.items() for service in services)
+    unseen = [pair for pair in counted if pair not in seen]
+    assert not unseen, f"on no dashboard and behind no alarm (metric, service): {unseen}"
+
+
+@pytest.mark.parametrize("metric", sorted(ALARMED))
+def test_counts_someone_must_act_on_are_alarmed_for_each_function_counting_them(
+    translated: Template, metric: str
+) -> None:
+    alarmed = _custom_metrics_alarmed(translated)
+    assert {(metric, service) for service in COUNTED_BY[metric]} <= alarmed
