@@ -11,6 +11,9 @@ from typing import Any
 from dropshop.platform.errors import MalformedRequest
 
 MAX_KEY_BYTES = 1024  # DynamoDB's limit on a sort key value (a partition key's is 2,048)
+# A filtered read's Limit counts the items DynamoDB evaluates, not those it returns: reading at least this many
+# per request keeps a rare match among many items to a few requests instead of one per two items.
+FILTERED_READ_ITEMS = 100
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -67,7 +70,8 @@ def read_page(
     items: list[dict[str, Any]] = []
     while True:
         # One item more than the page holds: whether another page follows, without reading an empty one.
-        page = dict(request, Limit=limit - len(items) + 1)
+        wanted = limit - len(items) + 1
+        page = dict(request, Limit=max(wanted, FILTERED_READ_ITEMS) if "FilterExpression" in request else wanted)
         if start:
             page["ExclusiveStartKey"] = {name: start[name] for name in key_attributes}
         response = read(**page)
