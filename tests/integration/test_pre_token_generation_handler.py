@@ -59,10 +59,43 @@ def test_a_demoted_admin_refreshing_gets_what_their_current_groups_grant(
     assert access["accessTokenGeneration"]["scopesToSuppress"] == [PIPELINE_WRITE]
 
 
-def test_an_event_without_group_configuration_fails_the_sign_in_rather_than_guess(
-    trigger: ModuleType, context: LambdaContext
-) -> None:
-    event = sample("admin-signs-in")
+def _without_groups(event: dict[str, Any]) -> None:
     del event["request"]["groupConfiguration"]
-    with pytest.raises(KeyError):
-        trigger.lambda_handler(event, context)
+
+
+def _null_groups(event: dict[str, Any]) -> None:
+    event["request"]["groupConfiguration"] = None
+
+
+def _null_group_list(event: dict[str, Any]) -> None:
+    event["request"]["groupConfiguration"]["groupsToOverride"] = None
+
+
+def _without_response_or_groups(event: dict[str, Any]) -> None:
+    del event["response"]
+    del event["request"]["groupConfiguration"]
+
+
+def _null_response_and_groups(event: dict[str, Any]) -> None:
+    event["response"] = None
+    event["request"]["groupConfiguration"] = None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_without_groups, _null_groups, _null_group_list, _without_response_or_groups, _null_response_and_groups],
+    ids=lambda f: f.__name__,
+)
+def test_an_event_that_does_not_say_the_groups_grants_nothing_and_still_signs_in(
+    trigger: ModuleType, context: LambdaContext, damage: Any
+) -> None:
+    # An admin's event with its groups (or its response) missing: a trigger that raised would fail every
+    # sign-in; one that guessed might grant. No groups known grants nothing.
+    event = sample("admin-signs-in")
+    damage(event)
+
+    answered = trigger.lambda_handler(event, context)
+
+    access = answered["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+    assert access == {"scopesToAdd": [], "scopesToSuppress": [PIPELINE_WRITE]}
+    assert answered["triggerSource"] == event["triggerSource"]

@@ -130,7 +130,12 @@ def scope_tokens(event: PreTokenGenerationV2TriggerEvent) -> PreTokenGenerationV
 
     A pure function of the event, on purpose: Cognito waits 5 s for the trigger and refuses the sign-in or
     refresh when it fails, so a trigger that called AWS would turn an AWS fault into nobody signing in."""
-    scopes = access_token_scopes(event.request.group_configuration.groups_to_override)
+    # Read defensively: an event without its groups grants nothing, and one without a response gets one, so an
+    # odd event scopes the token down instead of failing every sign-in.
+    group_configuration = (event.raw_event.get("request") or {}).get("groupConfiguration") or {}
+    scopes = access_token_scopes(list(group_configuration.get("groupsToOverride") or []))
+    if not isinstance(event.raw_event.get("response"), dict):
+        event.raw_event["response"] = {}
     access_token = event.response.claims_scope_override_details.access_token_generation
     access_token.scopes_to_add = scopes.granted
     access_token.scopes_to_suppress = scopes.withheld
