@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dropshop.identity.model import GRANTABLE_SCOPES
 from dropshop.platform.smoke import SMOKE_EVENT_SOURCE
 
 # (function name, version, event) → (the function's answer, Lambda's FunctionError or None)
@@ -82,11 +83,21 @@ def verdict(spec: str, answer: Any, function_error: str | None) -> str | None:
     if kind == "cognito":
         if not isinstance(answer, dict) or answer.get("triggerSource") != spec.split()[1]:
             return f"the version did not hand the trigger's event back: {json.dumps(answer)[:500]}"
+        if spec.split()[1].startswith("TokenGeneration_") and not _scopes_nobody(answer):
+            return f"the version scoped the token of a user in no group: {json.dumps(answer)[:500]}"
         return None
     status = answer.get("statusCode") if isinstance(answer, dict) else None
     if not isinstance(status, int) or status >= 500:
         return f"the version answered {status!r}: {json.dumps(answer)[:500]}"
     return None
+
+
+def _scopes_nobody(answer: dict[str, Any]) -> bool:
+    """A pre token generation answer for the smoke user (in no group) adds no scope and withholds every scope
+    a group grants: a version that would hand the pipeline's scope to everyone never takes traffic."""
+    details = (answer.get("response") or {}).get("claimsAndScopeOverrideDetails") or {}
+    access = details.get("accessTokenGeneration") or {}
+    return not access.get("scopesToAdd") and GRANTABLE_SCOPES.issubset(access.get("scopesToSuppress") or [])
 
 
 def judge(target: Target, smoke_tests: dict[str, str], invoke: Invoke) -> str | None:
