@@ -1,4 +1,4 @@
-"""What the invoicing context announces; the README's event catalogue lists who listens."""
+"""What the invoicing context announces; the event catalogue in docs/commerce.md lists who listens."""
 
 from __future__ import annotations
 

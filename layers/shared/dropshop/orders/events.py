@@ -1,4 +1,4 @@
-"""What the orders context announces; the README's event catalogue lists who listens."""
+"""What the orders context announces; the event catalogue in docs/commerce.md lists who listens."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-# Bytes a file may hold once decompressed (README, The data pipeline): ten times the 100 MB file the benchmark
+# Bytes a file may hold once decompressed (docs/pipeline.md): ten times the 100 MB file the benchmark
 # reads, about what the Transformer reads in its 900 s; a gzip bomb of whitespace stops here, in seconds.
 DEFAULT_INGEST_MAX_BYTES = 1024**3
 

@@ -9,7 +9,7 @@ after the records before the break.
 The bytes are split into records here and each record is parsed by the standard library, because ijson's
 C backend (yajl2_c) stops the whole parse at an integer beyond 64 bits with `use_float` (and crashes the
 interpreter beyond 4,300 digits without it), cannot resume after a syntax error, and needs memory growing
-with the square of the nesting depth (measured: README, The data pipeline). Memory here is bounded by
+with the square of the nesting depth (measured: docs/pipeline.md). Memory here is bounded by
 MAX_RECORD_BYTES plus a read chunk, for any input; work is bounded by `max_bytes` (a gzip bomb of whitespace
 expands to gigabytes that hold no record) and runs of blank lines or padding are skipped at the speed of bytes,
 never one Python step per blank line.
