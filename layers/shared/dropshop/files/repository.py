@@ -27,6 +27,8 @@ class FileRepository:
             "uploadedAt": file.uploaded_at,
             "status": FileStatus.RECEIVED.value,
         }
+        if file.version_id:
+            set_once["versionId"] = file.version_id
         optional = {"contentType": file.content_type, "checksum": file.checksum, "recordCount": file.record_count}
         always: dict[str, str | int] = {"listing": LISTING, **{k: v for k, v in optional.items() if v is not None}}
         assignments = [f"#{n} = if_not_exists(#{n}, :{n})" for n in set_once] + [f"#{n} = :{n}" for n in always]
@@ -144,6 +146,7 @@ class FileRepository:
             ingestion=None
             if read is None
             else Ingestion(read, number("recordsAccepted") or 0, number("recordsRejected") or 0),
+            version_id=text("versionId"),
         )
 
 

@@ -20,10 +20,14 @@ def _files() -> FileRepository:
     return FileRepository(aws.client("dynamodb"), settings().files_table)
 
 
-def register_upload(*, bucket: str, key: str, etag: str, size: int, uploaded_at: str) -> StoredFile:
-    """Record an object created in the data bucket, with its metadata and, for CSV/JSON, its record count."""
+def register_upload(
+    *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None
+) -> StoredFile:
+    """Record an object created in the data bucket, with its metadata and, for CSV/JSON, its record count:
+    those of the version the event announces, not of whatever overwrote it since."""
     s3 = aws.client("s3")
-    head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    where = locator(bucket, key, version_id)
+    head = s3.head_object(**where, ChecksumMode="ENABLED")
     file = StoredFile(
         bucket=bucket,
         key=key,
@@ -32,7 +36,8 @@ def register_upload(*, bucket: str, key: str, etag: str, size: int, uploaded_at:
         uploaded_at=uploaded_at,
         content_type=head.get("ContentType"),
         checksum=head.get("ChecksumSHA256"),
-        record_count=_count_records(s3, bucket, key),
+        record_count=_count_records(s3, where),
+        version_id=version_id,
     )
     _files().register(file)
     metrics.add_metric(name="FilesRegistered", unit=MetricUnit.Count, value=1)
@@ -40,8 +45,14 @@ def register_upload(*, bucket: str, key: str, etag: str, size: int, uploaded_at:
     return file
 
 
-def _count_records(s3: Any, bucket: str, key: str) -> int | None:
+def locator(bucket: str, key: str, version_id: str | None) -> dict[str, str]:
+    """GetObject/HeadObject parameters for exactly one object version (the key's current one without an id)."""
+    return {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
+
+
+def _count_records(s3: Any, where: dict[str, str]) -> int | None:
     # Files under the ingestion prefix are counted by their ingestion run: no second read of a big file.
+    key = where["Key"]
     lowered = key.lower()
     if key.startswith(settings().ingest_prefix) or not lowered.endswith(
         (".csv", ".json", ".ndjson", ".json.gz", ".ndjson.gz")
@@ -49,7 +60,7 @@ def _count_records(s3: Any, bucket: str, key: str) -> int | None:
         return None
     from dropshop.platform import streaming
 
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    body = s3.get_object(**where)["Body"]
     try:
         if lowered.endswith(".csv"):
             return streaming.count_csv_rows(body)
@@ -61,9 +72,13 @@ def _count_records(s3: Any, bucket: str, key: str) -> int | None:
         body.close()
 
 
-def start_ingestion(*, bucket: str, key: str, etag: str, size: int, uploaded_at: str) -> str | None:
+def start_ingestion(
+    *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None
+) -> str | None:
     """Claim a file for an ingestion run: its id, or None when another run has it or has finished it."""
-    file = StoredFile(bucket=bucket, key=key, etag=etag.strip('"'), size=size, uploaded_at=uploaded_at)
+    file = StoredFile(
+        bucket=bucket, key=key, etag=etag.strip('"'), size=size, uploaded_at=uploaded_at, version_id=version_id
+    )
     return file.file_id if _files().claim(file, lease=INGESTION_LEASE) else None
 
 
