@@ -28,5 +28,6 @@ def lambda_handler(event, context):
         size=upload.size,
         uploaded_at=upload.created_at,
         version_id=upload.version_id,
+        invocation=context.aws_request_id,  # the same across Lambda's retries of this invocation
     )
     return {"key": upload.key, "ingestion": ingestion.as_dict() if ingestion else "already ingested"}

@@ -15,6 +15,14 @@ class FileStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class Claim(StrEnum):
+    """What an ingestion run learns when it asks for a file."""
+
+    TAKEN = "TAKEN"  # this run ingests the file (first, after a failure, or taking over a dead run's claim)
+    FINISHED = "FINISHED"  # PROCESSED already: nothing to do
+    HELD = "HELD"  # another invocation holds a lease that has not run out: it may still be working
+
+
 def file_id(bucket: str, key: str, etag: str) -> str:
     """Same object (bucket, key and content), same id: duplicate S3 events land on one record. An overwrite
     with other bytes is another file (its own version, its own ETag); the same bytes uploaded again are the

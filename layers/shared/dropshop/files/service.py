@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from dropshop.files.model import Ingestion, StoredFile
+from dropshop.files.model import Claim, Ingestion, StoredFile
 from dropshop.files.repository import FileRepository
 from dropshop.platform import aws
 from dropshop.platform.errors import NotFound
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
-# A run that dies (timeout, crash) leaves its claim; after this long another run may take the file over.
+# A run that dies (timeout, crash) leaves its claim. Its own retries take it back at once (same request id);
+# another invocation (a duplicate event, a replay from PipelineEventsDLQ) only once the lease has run out. The
+# lease outlasts the Transformer's 900 s Timeout, so no live run is ever taken over.
 INGESTION_LEASE = timedelta(minutes=16)
+
+
+class FileBusy(Exception):
+    """Another invocation holds the file and may still be working: this event must not end as if it were done.
+    Raised, Lambda retries it 1 and 2 minutes later; if the file is still held then, the event goes to
+    PipelineEventsDLQ, whose alarm makes sure a file never stays PROCESSING unnoticed."""
 
 
 def _files() -> FileRepository:
@@ -73,13 +81,17 @@ def _count_records(s3: Any, where: dict[str, str]) -> int | None:
 
 
 def start_ingestion(
-    *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None
+    *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None, invocation: str
 ) -> str | None:
-    """Claim a file for an ingestion run: its id, or None when another run has it or has finished it."""
+    """Claim a file for the ingestion run of `invocation` (the Lambda request id): its id, or None when it is
+    ingested already. Raises FileBusy while another invocation's claim holds."""
     file = StoredFile(
         bucket=bucket, key=key, etag=etag.strip('"'), size=size, uploaded_at=uploaded_at, version_id=version_id
     )
-    return file.file_id if _files().claim(file, lease=INGESTION_LEASE) else None
+    claim = _files().claim(file, invocation=invocation, lease=INGESTION_LEASE)
+    if claim is Claim.HELD:
+        raise FileBusy(f"{file.file_id} is being ingested by another invocation")
+    return file.file_id if claim is Claim.TAKEN else None
 
 
 def finish_ingestion(file_id: str, ingestion: Ingestion) -> None:
