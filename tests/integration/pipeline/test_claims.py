@@ -23,6 +23,7 @@ from tests.integration.pipeline.object_events import put
 from tests.integration.pipeline.records import json_array, samples
 from tests.integration.pipeline.settled import file_origin, refusals, stored
 from tests.template.conftest import load_template
+from tests.template.test_least_privilege import effective
 from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
@@ -33,6 +34,16 @@ RECORDS = samples(60, invalid_share=0.2, accounts=60, seed=21)
 
 class Killed(BaseException):
     """The runtime stopped mid-call, as a timeout or running out of memory stops it: no handler runs."""
+
+
+def calls_to_dynamodb() -> set[str]:
+    """The DynamoDB actions the function calls from now on (moto checks no IAM: the template's grants are
+    compared below)."""
+    actions: set[str] = set()
+    aws.client("dynamodb").meta.events.register(
+        "before-call.dynamodb", lambda model, **_: actions.add(f"dynamodb:{model.name}")
+    )
+    return actions
 
 
 def crash_on_second_send(stack: Stack) -> None:
@@ -104,6 +115,7 @@ def test_another_invocation_never_ends_quietly_while_a_claim_holds_and_takes_ove
     with pytest.raises(Killed):
         run(transformer, event, "request-1")
     aws.client.cache_clear()
+    called = calls_to_dynamodb()
 
     with pytest.raises(files.FileBusy):
         run(transformer, event, "request-2")
@@ -119,6 +131,8 @@ def test_another_invocation_never_ends_quietly_while_a_claim_holds_and_takes_ove
     assert file_item(stack)["status"]["S"] == "PROCESSED"
     assert_settled_once(stack, wiring)
     assert run(transformer, event, "request-3")["ingestion"] == "already ingested"
+    granted = {action for action, _ in effective("TransformerFunction")}
+    assert called <= granted, f"the Transformer's role does not grant {called - granted}"
 
 
 def test_a_live_run_is_never_taken_over_the_lease_outlasts_the_transformers_timeout() -> None:

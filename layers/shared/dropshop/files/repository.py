@@ -67,12 +67,12 @@ class FileRepository:
                     ":run": {"S": invocation},
                     ":one": {"N": "1"},
                 },
+                # Why it was refused comes back with the refusal: no read (the role may not GetItem), no race.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            item = self._dynamodb.get_item(
-                TableName=self._table, Key={"fileId": {"S": file.file_id}}, ConsistentRead=True
-            )["Item"]
-            return Claim.FINISHED if item["status"]["S"] == FileStatus.PROCESSED.value else Claim.HELD
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as refused:
+            status = refused.response.get("Item", {}).get("status", {}).get("S")
+            return Claim.FINISHED if status == FileStatus.PROCESSED.value else Claim.HELD
         return Claim.TAKEN
 
     def complete(self, file_id: str, ingestion: Ingestion, *, note: str | None = None) -> None:
