@@ -12,14 +12,16 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 # Deploys are arm64 (the template's default); local containers use this machine's architecture.
 LOCAL_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
-ENV ?= default
+ENV ?= dev
+# samconfig.toml's section for ENV: [default] is dev's.
+CONFIG_ENV := $(if $(filter dev default,$(ENV)),default,$(ENV))
 PORT ?= 3000
 WS_PORT ?= $(shell echo $$(($(PORT) + 1)))
 AWS_PORT ?= 5000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint openapi build build-local account deploy invoke start-api token bench refusals clean
+.PHONY: help setup local test lint openapi build build-local account preflight deploy invoke start-api token bench refusals clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,8 +67,11 @@ build-local: setup ## sam build for sam local on this machine's architecture
 account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role
 	$(BIN)/sam deploy --config-env account
 
-deploy: build ## sam deploy (ENV=default for dev, ENV=prod for production)
-	$(BIN)/sam deploy --config-env $(ENV)
+preflight: setup ## Read-only checks of the account and parameters before a deploy: ENV=dev|prod [STACK=<name>]
+	$(BIN)/python -m tools.preflight --env $(ENV) $(if $(STACK),--stack "$(STACK)")
+
+deploy: preflight build ## make preflight, then sam deploy: ENV=dev|prod [STACK=<name>]
+	$(BIN)/sam deploy --config-env $(CONFIG_ENV) $(if $(STACK),--stack-name "$(STACK)")
 
 invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (needs Docker)
 	$(BIN)/sam local invoke $(FN) -e $(EVENT) --parameter-overrides Architecture=$(LOCAL_ARCH)
