@@ -71,8 +71,8 @@ build: setup ## sam build for deploys (arm64)
 build-local: setup ## sam build for sam local on this machine's architecture
 	ARCH=$(LOCAL_ARCH) $(BIN)/sam build --cache-dir .aws-sam/cache-$(LOCAL_ARCH) --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role
-	$(BIN)/sam deploy --config-env account
+account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role [GITHUB_REPOSITORY=owner/repo: the pipeline's roles]
+	$(BIN)/sam deploy --config-env account $(if $(GITHUB_REPOSITORY),--parameter-overrides GitHubRepository=$(GITHUB_REPOSITORY))
 
 preflight: setup ## Read-only checks of the account and parameters before a deploy: ENV=dev|prod [STACK=<name>]
 	$(BIN)/python -m tools.preflight --env $(ENV) $(if $(STACK),--stack "$(STACK)")
