@@ -75,6 +75,13 @@ class DeployedStack:
         token: str = result["AuthenticationResult"][kind]
         return token
 
+    def batch_job_credentials(self) -> tuple[str, str, str]:
+        """(token endpoint, client id, secret) of the stack's batch-job client: what a batch job holds."""
+        client = self.cognito.describe_user_pool_client(
+            UserPoolId=self.outputs["UserPoolId"], ClientId=self.outputs["BatchJobClientId"]
+        )["UserPoolClient"]
+        return self.outputs["TokenEndpoint"], client["ClientId"], client["ClientSecret"]
+
     def clean_up(self) -> None:
         """Deletes every user the run created (and only those: each name carries the run's prefix)."""
         for username in self.created:

@@ -111,6 +111,17 @@ def sign_in(local: LocalStack, group: str, kind: str = "IdToken") -> str:
 
 
 @pytest.fixture(scope="session")
+def customer(request: pytest.FixtureRequest, deployed: DeployedStack | None, customer_token: str) -> dict[str, str]:
+    """The signed-in customer's username and e-mail: the local demo user, or the run's own."""
+    if deployed is None:
+        from tools.local.server import DEMO_USERS
+
+        return {k: DEMO_USERS["customer"][k] for k in ("username", "email")}
+    username = request.config.stash[_USERS]["customer"][0]
+    return {"username": username, "email": f"{username}@e2e.invalid"}
+
+
+@pytest.fixture(scope="session")
 def customer_token(request: pytest.FixtureRequest) -> str:
     return _token(request, "customer")
 
@@ -132,10 +143,13 @@ def admin_access_token(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def machine_token(local: LocalStack) -> str:
+def machine_token(request: pytest.FixtureRequest, deployed: DeployedStack | None) -> str:
     """What a batch job sends to POST /writer: client credentials exchanged at the pool's token endpoint."""
     from tools.token import client_credentials
 
+    if deployed is not None:
+        return client_credentials(*deployed.batch_job_credentials())
+    local: LocalStack = request.getfixturevalue("local")
     assert local.stack is not None
     client = local.stack.client("cognito-idp").describe_user_pool_client(
         UserPoolId=local.stack.physical["UserPool"], ClientId=local.stack.physical["BatchJobClient"]

@@ -110,3 +110,14 @@ def _payload(token: str) -> str:
 
     body = token.split(".")[1]
     return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+
+
+def test_a_batch_jobs_credentials_come_from_the_stacks_client(aws: boto3.session.Session) -> None:
+    pool = _stack(aws, "dropshop-dev", "dev")
+    cognito = aws.client("cognito-idp")
+    batch = cognito.create_user_pool_client(UserPoolId=pool, ClientName="batch", GenerateSecret=True)["UserPoolClient"]
+    target = e2e_target.from_environment(aws, {"DROPSHOP_E2E_STACK": "dropshop-dev"})
+    assert target is not None
+    endpoint = "https://dropshop-dev-123456789012.auth.eu-west-1.amazoncognito.com/oauth2/token"
+    target.outputs |= {"BatchJobClientId": batch["ClientId"], "TokenEndpoint": endpoint}
+    assert target.batch_job_credentials() == (endpoint, batch["ClientId"], batch["ClientSecret"])
