@@ -126,13 +126,21 @@ def sender_identity(sesv2: Any, cloudformation: Any, target: Target) -> Check:
     except ClientError as error:
         if error.response["Error"]["Code"] != "NotFoundException":
             raise
+        if target.parameters.get("CognitoEmail") == "ses":
+            fix = "the first deploy creates it: deploy with CognitoEmail=cognito, click SES's link, then switch"
+            return Check(False, f"SES identity {address} does not exist yet", fix)
         fix = f"the deploy creates it: SES mails a verification link to {address}; click it before the first order"
         return Check(False, f"SES identity {address} does not exist yet", fix, blocks=False)
     if not _stack_owns(cloudformation, target.stack_name, address):
         fix = "it exists outside this stack, which creates its own: delete it in SES or choose another SenderEmail"
         return Check(False, f"SES identity {address}", fix)
     if not identity.get("VerifiedForSendingStatus"):
-        return Check(False, f"SES identity {address} is not verified", f"click the link SES mailed to {address}", False)
+        fix = f"click the link SES mailed to {address}"
+        if target.parameters.get("CognitoEmail") == "ses":  # Cognito refuses an unverified SourceArn
+            return Check(
+                False, f"SES identity {address} is not verified", f"{fix}, or deploy with CognitoEmail=cognito"
+            )
+        return Check(False, f"SES identity {address} is not verified", fix, blocks=False)
     return Check(True, f"SES identity {address} is verified")
 
 

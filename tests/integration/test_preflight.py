@@ -213,3 +213,26 @@ def test_a_blocker_exits_non_zero_and_says_how_to_fix_each_line(
     assert "✓ SES production access" in out
     assert "✓ Lambda concurrency: quota 1000, 1000 unreserved, the template reserves 0" in out
     assert "✗ API Gateway has no CloudWatch logging role\n    → run `make account`" in out
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_cognito_mailing_through_an_unverified_identity_blocks(aws: boto3.session.Session, exists: bool) -> None:
+    """Cognito refuses a SourceArn that is not verified (EmailConfigurationType): the pool update would fail."""
+    sesv2, cloudformation = aws.client("sesv2"), aws.client("cloudformation")
+    parameters = {"SenderEmail": OWN_ADDRESS, "CognitoEmail": "ses"}
+    if not exists:
+        check = preflight.sender_identity(sesv2, cloudformation, target(**parameters))
+    else:
+        sesv2.create_email_identity(EmailIdentity=OWN_ADDRESS)  # moto's identities stay unverified
+        with Stubber(cloudformation) as stub:  # the stack's own identity (moto cannot create one through a stack)
+            detail = {
+                "LogicalResourceId": "SenderIdentity",
+                "PhysicalResourceId": OWN_ADDRESS,
+                "ResourceType": "AWS::SES::EmailIdentity",
+                "LastUpdatedTimestamp": "2026-12-07T00:00:00Z",
+                "ResourceStatus": "CREATE_COMPLETE",
+            }
+            stub.add_response("describe_stack_resource", {"StackResourceDetail": detail})
+            check = preflight.sender_identity(sesv2, cloudformation, target(**parameters))
+    assert (check.passed, check.blocks) == (False, True)
+    assert "CognitoEmail=cognito" in check.fix

@@ -56,3 +56,20 @@ def test_the_logging_role_trusts_api_gateway_as_awss_own_example_does() -> None:
         "Principal": {"Service": "apigateway.amazonaws.com"},
         "Action": "sts:AssumeRole",
     }
+
+
+def test_the_pool_mails_through_cognitos_sender_until_told_to_use_the_stacks_ses_identity(
+    translated: Template,
+) -> None:
+    """Cognito's built-in sender manages a few e-mails a day; with CognitoEmail=ses the pool sends from the
+    stack's SES identity. Not by default: Cognito refuses a SourceArn that is not verified yet, and the first
+    deploy is what creates (and mails the link for) that identity."""
+    assert "EmailConfiguration" not in for_parameters(translated, **PROD)["Resources"]["UserPool"]["Properties"]
+    pool = for_parameters(translated, **PROD, CognitoEmail="ses")["Resources"]["UserPool"]["Properties"]
+    assert pool["EmailConfiguration"] == {
+        "EmailSendingAccount": "DEVELOPER",
+        "SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"
+        },
+        "From": {"Ref": "SenderEmail"},
+    }

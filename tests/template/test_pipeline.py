@@ -129,9 +129,18 @@ def test_only_cloudformation_may_use_the_execution_role_and_iam_only_on_the_pref
     role = pipeline["Resources"]["CloudFormationExecutionRole"]
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
-    for statement in _statements(role):
-        if any(a.startswith("iam:") for a in statement["Action"]):
-            assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in statement["Resource"]] == [
-                "role/${StackPrefix}*",
-                "policy/${StackPrefix}*",
-            ]
+    iam = [s for s in _statements(role) if any(a.startswith("iam:") for a in _actions(s))]
+    (prefixed,) = [s for s in iam if "iam:CreateServiceLinkedRole" not in _actions(s)]
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in prefixed["Resource"]] == [
+        "role/${StackPrefix}*",
+        "policy/${StackPrefix}*",
+    ]
+    (linked,) = [s for s in iam if "iam:CreateServiceLinkedRole" in _actions(s)]
+    assert _actions(linked) == ["iam:CreateServiceLinkedRole"], "CognitoEmail=ses: Cognito's e-mail role only"
+    assert linked["Resource"]["Fn::Sub"].endswith("/AWSServiceRoleForAmazonCognitoIdpEmailService")
+    assert linked["Condition"] == {"StringEquals": {"iam:AWSServiceName": "email.cognito-idp.amazonaws.com"}}
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
