@@ -144,3 +144,24 @@ def test_only_cloudformation_may_use_the_execution_role_and_iam_only_on_the_pref
 def _actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
+
+
+def test_make_deploy_runs_the_preflight_checks_before_anything_is_built_or_deployed() -> None:
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    assert make is not None
+    plan = subprocess.run(  # noqa: S603 - make's dry run of this repository's Makefile
+        [make, "-n", "deploy", "ENV=prod", "STACK=dropshop-prod-eu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    preflight = next(i for i, line in enumerate(plan) if "-m tools.preflight --env prod" in line)
+    build = next(i for i, line in enumerate(plan) if "sam build" in line)
+    deploy = next(i for i, line in enumerate(plan) if "sam deploy --config-env prod" in line)
+    assert preflight < build < deploy
+    assert '--stack "dropshop-prod-eu"' in plan[preflight]
+    assert '--stack-name "dropshop-prod-eu"' in plan[deploy]
