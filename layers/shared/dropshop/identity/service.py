@@ -136,7 +136,12 @@ def scope_tokens(event: PreTokenGenerationV2TriggerEvent) -> PreTokenGenerationV
     scopes = access_token_scopes(list(group_configuration.get("groupsToOverride") or []))
     if not isinstance(event.raw_event.get("response"), dict):
         event.raw_event["response"] = {}
-    access_token = event.response.claims_scope_override_details.access_token_generation
+    details = event.response.claims_scope_override_details
+    # Cognito's V2_0 answer replaces the groups with groupOverrideDetails, and an empty or null one suppresses
+    # them (developer guide, pre token generation): the request's groups, copied, keep `cognito:groups`.
+    if group_configuration:
+        details.group_configuration = dict(group_configuration)
+    access_token = details.access_token_generation
     access_token.scopes_to_add = scopes.granted
     access_token.scopes_to_suppress = scopes.withheld
     return event
