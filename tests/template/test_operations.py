@@ -392,6 +392,7 @@ COUNTED_BY: dict[str, set[str]] = {
     "SessionsRefused": {"session"},
     "SessionsServed": {"session"},
     "SocketsConnected": {"websocket"},
+    "StalePushesDropped": {"status-push"},
     "StaleSocketsRemoved": {"status-push"},
     "StatusPushes": {"status-push"},
     "StatusPushesFailed": {"status-push"},

@@ -13,6 +13,7 @@ from dropshop.identity.model import Principal
 from dropshop.invoicing.events import CREDIT_NOTE_ISSUED, INVOICE_ISSUED
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED, order_placed, order_status_changed
 from dropshop.orders.model import (
+    LIFE_CYCLE_STAGES,
     ChangeStatus,
     CreditNoteSummary,
     InvoiceSummary,
@@ -105,6 +106,11 @@ def _explain_refusal(request: PlaceOrder, products: dict[str, Product]) -> None:
         if product.stock < line.quantity:
             metrics.add_metric(name="OrdersRefusedForStock", unit=MetricUnit.Count, value=1)
             raise Conflict(f"only {product.stock} of {line.product_id} in stock", field=f"lines[{index}].quantity")
+
+
+def life_cycle_stage(status: str) -> int:
+    """How far along its life cycle an order in `status` is: a later stage is always a newer status."""
+    return LIFE_CYCLE_STAGES[OrderStatus(status)]
 
 
 def get_order(order_id: str, *, caller: Principal, may_read_any: bool) -> Order:

@@ -44,8 +44,11 @@ class BatchWriteOutcome:
     calls: int = 0
 
 
-def backoff(attempt: int, *, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_MAX_SECONDS) -> float:
-    """Full-jitter exponential backoff (the AWS Architecture Blog's recommendation)."""
+def backoff(attempt: int, *, base: float | None = None, cap: float | None = None) -> float:
+    """Full-jitter exponential backoff (the AWS Architecture Blog's recommendation); the module's schedule unless
+    `base` and `cap` say otherwise."""
+    base = BACKOFF_BASE_SECONDS if base is None else base
+    cap = BACKOFF_MAX_SECONDS if cap is None else cap
     return random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 - jitter
 
 
