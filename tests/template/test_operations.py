@@ -378,6 +378,7 @@ BUILT_NAMES: dict[tuple[str, str], Callable[[], set[str]]] = {
 # Which functions (their POWERTOOLS_SERVICE_NAME, the metrics' `service` dimension) count each metric.
 COUNTED_BY: dict[str, set[str]] = {
     "CreditNotesIssued": {"invoicing"},
+    "CustomersRepaired": {"group-repair"},
     "CustomersSignedUp": {"post-confirmation"},
     "EmailsRejected": {"notifications"},
     "EmailsSent": {"notifications"},
