@@ -20,7 +20,7 @@ from dropshop.invoicing import service as invoicing
 from dropshop.orders import service as orders
 from dropshop.orders.model import PlaceOrder
 from dropshop.platform import aws, dynamodb
-from dropshop.platform.errors import Conflict
+from dropshop.platform.errors import Conflict, ServiceUnavailable
 from handlers.invoice.invoice_pdf import render
 from tests.integration.commerce.conftest import Shop
 from tests.support.faults import (
@@ -176,10 +176,10 @@ def test_invoices_issued_at_once_under_conflicts_take_consecutive_numbers_withou
     weather.script("TransactWriteItems", TRANSACTION_CONFLICT, 6, table="Invoices")
 
     def issue(order_id: str) -> int:
-        while True:  # what SQS does for a message whose number race was lost too often: deliver it again
+        while True:  # what SQS does for a message that failed: deliver it again
             try:
                 issued = invoicing.issue_invoice(order_id, render=render)
-            except Conflict:
+            except (Conflict, ServiceUnavailable):  # the record fails; SQS delivers it again
                 continue
             assert issued is not None
             return issued.sequence
@@ -208,7 +208,7 @@ def test_cancelled_orders_get_exactly_one_credit_note_each_under_conflicts(
         while True:
             try:
                 note = invoicing.issue_credit_note(order_id, render=render)
-            except Conflict:
+            except (Conflict, ServiceUnavailable):  # the record fails; SQS delivers it again
                 continue
             assert note is not None
             return note.number
