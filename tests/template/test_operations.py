@@ -54,6 +54,27 @@ def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_recovers
             assert [_ref(a) for a in props.get(actions, [])] == ["OpsAlarmTopic"], f"{name}: {actions}"
 
 
+def test_write_throttles_of_the_order_indexes_with_few_partitions_are_alarmed(stage: Template) -> None:
+    """newestFirst and byStatus concentrate every order on a handful of index partitions; a throttled index
+    throttles OrdersTable's writes. WriteThrottleEvents counts an index's throttles only with both dimensions
+    (CloudWatch throttling metrics, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TroubleshootingThrottling-cloudwatch.html)."""
+    alarms = of_type(stage, "AWS::CloudWatch::Alarm").values()
+    watched = set()
+    for alarm in alarms:
+        props = alarm["Properties"]
+        dimensions = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
+        if props.get("MetricName") != "WriteThrottleEvents" or _ref(dimensions.get("TableName")) != "OrdersTable":
+            continue
+        assert props["Namespace"] == "AWS/DynamoDB"
+        assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == (
+            "Sum",
+            1,
+            "GreaterThanOrEqualToThreshold",
+        )
+        watched.add(dimensions["GlobalSecondaryIndexName"])
+    assert watched == {"newestFirst", "byStatus"}
+
+
 def test_the_alarm_topic_is_encrypted_with_a_rotated_key_that_cloudwatch_may_use(stage: Template) -> None:
     topic = stage["Resources"]["OpsAlarmTopic"]["Properties"]
     key_id = _ref(topic["KmsMasterKeyId"])
@@ -370,6 +391,7 @@ BUILT_NAMES: dict[tuple[str, str], Callable[[], set[str]]] = {
 # Which functions (their POWERTOOLS_SERVICE_NAME, the metrics' `service` dimension) count each metric.
 COUNTED_BY: dict[str, set[str]] = {
     "CreditNotesIssued": {"invoicing"},
+    "CustomersRepaired": {"group-repair"},
     "CustomersSignedUp": {"post-confirmation"},
     "EmailsRejected": {"notifications"},
     "EmailsSent": {"notifications"},
@@ -405,6 +427,7 @@ COUNTED_BY: dict[str, set[str]] = {
     "SessionsRefused": {"session"},
     "SessionsServed": {"session"},
     "SocketsConnected": {"websocket"},
+    "StalePushesDropped": {"status-push"},
     "StaleSocketsRemoved": {"status-push"},
     "StatusPushes": {"status-push"},
     "StatusPushesFailed": {"status-push"},

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from dropshop.identity.claims import principal_from_claims
 from dropshop.identity.directory import UserDirectory
 from dropshop.identity.model import (
+    PERMISSIONS_BY_GROUP,
     SELF_SIGN_UP_GROUP,
     Contact,
     Principal,
@@ -122,6 +123,20 @@ def welcome(trigger: str, *, user_pool_id: str, username: str, users: UserDirect
     (users or UserDirectory(aws.client("cognito-idp"), user_pool_id)).add_to_group(username, SELF_SIGN_UP_GROUP)
     metrics.add_metric(name="CustomersSignedUp", unit=MetricUnit.Count, value=1)
     return True
+
+
+def repair_groups(users: UserDirectory | None = None) -> list[str]:
+    """Every confirmed user in no group joins the customer group: the sign-up trigger that should have added them
+    failed (Cognito gives it 5 seconds, and a user whose confirmation succeeded stays confirmed). Returns who was
+    added; running again adds nobody."""
+    pool = users or directory()
+    grouped = set().union(*(pool.members(group) for group in PERMISSIONS_BY_GROUP))
+    stranded = sorted(pool.confirmed_usernames() - grouped)
+    for username in stranded:
+        pool.add_to_group(username, SELF_SIGN_UP_GROUP)
+        logger.warning("confirmed user in no group joined customer", extra={"username": username})
+    metrics.add_metric(name="CustomersRepaired", unit=MetricUnit.Count, value=len(stranded))
+    return stranded
 
 
 def scope_tokens(event: PreTokenGenerationV2TriggerEvent) -> PreTokenGenerationV2TriggerEvent:
