@@ -62,7 +62,8 @@ def place_order(
     idempotency_key: str | None = Header(None, pattern=idempotency.KEY_PATTERN),
 ) -> tuple[Order, int]:
     customer = order_placer()
-    return orders.place_order(request, customer=customer, idempotency_key=idempotency_key), 201
+    placed = orders.place_order(request, customer=customer, idempotency_key=idempotency_key)
+    return placed.seen_by_its_customer(), 201
 
 
 @app.get(
@@ -97,14 +98,11 @@ def list_orders(
     cursor: str | None = Query(None, max_length=2048),
 ) -> OrderPage:
     caller = order_reader()
-    return orders.list_orders(
-        caller=caller,
-        may_read_any=identity.may(caller, "orders:read:any"),
-        status=status,
-        customer_id=customer_id,
-        limit=limit,
-        cursor=cursor,
+    may_read_any = identity.may(caller, "orders:read:any")
+    page = orders.list_orders(
+        caller=caller, may_read_any=may_read_any, status=status, customer_id=customer_id, limit=limit, cursor=cursor
     )
+    return page if may_read_any else page.seen_by_their_customer()
 
 
 @app.get(
@@ -118,7 +116,9 @@ def list_orders(
 @tracer.capture_method
 def get_order(order_id: str = Path(max_length=64)) -> Order:
     caller = order_reader()
-    return orders.get_order(order_id, caller=caller, may_read_any=identity.may(caller, "orders:read:any"))
+    may_read_any = identity.may(caller, "orders:read:any")
+    order = orders.get_order(order_id, caller=caller, may_read_any=may_read_any)
+    return order if may_read_any else order.seen_by_its_customer()
 
 
 @app.get(
