@@ -72,28 +72,28 @@ def sign_in(local: LocalStack, group: str, kind: str = "IdToken") -> str:
     return token
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def customer_token(local: LocalStack) -> str:
     return sign_in(local, "customer")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def admin_token(local: LocalStack) -> str:
     return sign_in(local, "admin")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def customer_access_token(local: LocalStack) -> str:
     return sign_in(local, "customer", "AccessToken")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def admin_access_token(local: LocalStack) -> str:
     """What an admin sends to POST /writer: the pool's trigger (run by moto's server) scoped it at sign-in."""
     return sign_in(local, "admin", "AccessToken")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def machine_token(local: LocalStack) -> str:
     """What a batch job sends to POST /writer: client credentials exchanged at the pool's token endpoint."""
     from tools.token import client_credentials

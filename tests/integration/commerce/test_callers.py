@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jwt
 import pytest
 
-from tests.integration.commerce.conftest import Shop
+from tests.integration.commerce.conftest import Shop, machine_token
+from tests.support import cognito
 from tests.support.events import load_event
 from tools.local.lambda_context import LambdaContext
 
@@ -84,3 +86,21 @@ def test_the_local_gateway_hands_the_functions_the_claims_api_gateway_would(shop
     assert all(isinstance(value, str) for value in claims.values())
     customer = shop.users["customer"]
     assert (claims["sub"], claims["cognito:groups"], claims["token_use"]) == (customer.sub, "customer", "id")
+
+
+def test_tokens_live_as_long_as_the_templates_app_clients_say(shop: Shop) -> None:
+    # template.yaml: the web client's ID and access tokens 15 minutes, the batch jobs' client 60 minutes.
+    def lifetime(token: str) -> int:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return int(claims["exp"]) - int(claims["iat"])
+
+    user = shop.users["customer"]
+    tokens = shop.stack.client("cognito-idp").initiate_auth(
+        ClientId=shop.stack.physical["UserPoolClient"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user.username, "PASSWORD": cognito.PASSWORD},
+    )["AuthenticationResult"]
+    assert tokens["ExpiresIn"] == 15 * 60
+    assert lifetime(tokens["IdToken"]) == lifetime(tokens["AccessToken"]) == 15 * 60
+    assert lifetime(user.id_token) == 15 * 60
+    assert lifetime(machine_token(shop)) == 60 * 60
