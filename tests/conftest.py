@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from tests.support.logs import LogLines
+from tests.support.properties import register_profiles
 
 # Set before any test module imports the layer: functions read their environment at import time.
 os.environ.update(
@@ -27,6 +28,9 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+# Before any test module is imported: every property test's settings derive from the profile loaded here.
+register_profiles()
 
 # What every module starts from; pytest's own variable names the running test and changes by design.
 BASELINE_ENVIRONMENT = dict(os.environ)

@@ -11,11 +11,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dropshop.platform import http
 from dropshop.platform.settings import settings as settings_of_the_functions
+from tests.support.properties import budget
 from tools.local.lambda_context import LambdaContext
 
 HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
@@ -105,7 +106,7 @@ def handlers(load_handler: Any) -> dict[str, ModuleType]:
 
 
 @pytest.mark.parametrize(("function", "method", "resource", "parameters"), ADMIN_ONLY)
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(20)
 @given(raw=invalid_bodies, invalid=invalid_parameters)
 @example(raw=b'{"name": ""}', invalid={"id": "p-1", "limit": None})  # 422 with the fields before the fix
 def test_a_customer_is_refused_403_before_anything_they_sent_is_validated(

@@ -8,11 +8,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dropshop.platform.json_body import MAX_BODY_BYTES, MAX_DEPTH
 from dropshop.platform.settings import settings as settings_of_the_functions
+from tests.support.properties import budget
 from tools.local.lambda_context import LambdaContext
 
 # (function, method, path): every route that reads a body.
@@ -141,7 +142,7 @@ def assert_refused_in_the_error_shape(status: int, answer: dict[str, Any], *stat
 
 
 @pytest.mark.parametrize(("function", "method", "resource", "path"), BODY_ROUTES)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(40)
 @given(raw=hostile_bodies)
 def test_a_hostile_body_is_refused_in_the_error_shape(
     handlers: dict[str, ModuleType], function: str, method: str, resource: str, path: str, raw: bytes
@@ -171,7 +172,7 @@ def test_the_issues_hostile_bodies_are_400s(
 
 
 @pytest.mark.parametrize(("function", "method", "resource", "path"), BODY_ROUTES)
-@settings(max_examples=15, deadline=None)
+@budget(15)
 @given(content_type=foreign_media_types)
 @example(content_type="multipart/form-data")  # without a boundary: 502 in the issue
 def test_a_body_in_another_media_type_is_a_415(
@@ -204,7 +205,7 @@ json_media_types = st.builds(
 
 
 @pytest.mark.parametrize(("function", "method", "resource", "path"), BODY_ROUTES)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(25)
 @given(content_type=json_media_types)
 @example(content_type="APPLICATION/JSON")
 @example(content_type="Application/Json; Charset=UTF-8")

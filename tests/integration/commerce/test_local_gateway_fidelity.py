@@ -10,13 +10,14 @@ from typing import Any
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from dropshop.platform import settings as function_settings
 from tests.integration.commerce.conftest import Shop, machine_token
 from tests.integration.commerce.test_pipeline_access import queued
+from tests.support.properties import budget
 from tools.local.gateway import MAX_PAYLOAD_BYTES, Gateway
 
 
@@ -43,7 +44,7 @@ refused_by_sqs = st.one_of(
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(15)
 @given(raw=refused_by_sqs)
 @example(raw=b'{"id": "acc-1", "name": "Ada \xff Lovelace"}')  # was queued with U+FFFD, then stored
 def test_bytes_sqs_refuses_are_a_400_in_the_http_apis_shape_and_never_queued(shop: Shop, raw: bytes) -> None:
