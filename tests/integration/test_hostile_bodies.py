@@ -252,3 +252,16 @@ def test_a_route_the_function_does_not_have_is_a_404_in_the_error_shape(
 def test_a_body_on_a_route_that_reads_none_is_ignored(handlers: dict[str, ModuleType]) -> None:
     event_status, answer = send(handlers["products"], "GET", "/nowhere", "/nowhere", b"\xff" * 10, "text/plain")
     assert (event_status, answer["error"]) == (404, "not_found")  # the route's own answer, not the body's
+
+
+def test_the_websocket_function_answers_a_message_nested_too_deep_with_a_400_frame(load_handler: Any) -> None:
+    websocket = load_handler("websocket")
+    message = '{"action": "subscribe", "orderId": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    event = {
+        "requestContext": {"routeKey": "subscribe", "connectionId": "c-1", "eventType": "MESSAGE"},
+        "body": message,
+        "isBase64Encoded": False,
+    }
+    answer = websocket.lambda_handler(event, LambdaContext())
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["field"] == "body"

@@ -414,3 +414,15 @@ def test_a_message_that_is_not_an_event_ends_in_the_worker_dead_letter_queue(sho
     shop.settle()
     assert shop.wiring.depth("OrderWorkerQueue") == 0
     assert shop.wiring.depth("OrderWorkerDLQ") == 1
+
+
+@pytest.mark.parametrize("content_type", ["APPLICATION/JSON", "Application/Json; Charset=UTF-8"])
+def test_an_order_sent_as_json_in_any_case_of_its_media_type_is_placed(shop: Shop, content_type: str) -> None:
+    # RFC 9110 §8.3.1: type and subtype are case-insensitive (the charset's value too, §8.3.2).
+    mug = shop.add_product()
+    response = shop.client.post(
+        "/orders",
+        data=json.dumps({"lines": [{"productId": mug, "quantity": 1}]}),
+        headers={"Authorization": f"Bearer {shop.users['customer'].id_token}", "Content-Type": content_type},
+    )
+    assert response.status_code == 201, response.get_data()
