@@ -32,9 +32,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 # Before any test module is imported: every property test's settings derive from the profile loaded here.
 register_profiles()
 
-# What every module starts from; pytest's own variable names the running test and changes by design.
+# What every module starts from; the runners' own variables change by design: pytest's names the running test,
+# mutmut's (`make mutate`) the mutant under test.
 BASELINE_ENVIRONMENT = dict(os.environ)
-PYTEST_OWN = "PYTEST_CURRENT_TEST"
+RUNNERS_OWN = frozenset({"PYTEST_CURRENT_TEST", "MUTANT_UNDER_TEST"})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,7 +48,7 @@ def environment_ends_with_its_module() -> Iterator[None]:
     changed = sorted(
         key
         for key in BASELINE_ENVIRONMENT.keys() | now.keys()
-        if BASELINE_ENVIRONMENT.get(key) != now.get(key) and key != PYTEST_OWN
+        if BASELINE_ENVIRONMENT.get(key) != now.get(key) and key not in RUNNERS_OWN
     )
     assert not changed, f"the environment kept these variables past the module that set them: {changed}"
 
