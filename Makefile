@@ -21,7 +21,7 @@ AWS_PORT ?= 5000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test e2e lint openapi build build-local account preflight deploy invoke start-api token bench refusals clean
+.PHONY: help setup local test e2e lint openapi build build-local account preflight deploy invoke start-api token bench refusals mutate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ else ifdef BATCH
 else
 	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(filter-out file,$(origin EVENT)),--event $(EVENT)) $(if $(filter access,$(KIND)),--access)
 endif
+
+mutate: setup ## Mutation testing (mutmut) of the domain contexts against tests/unit: each context's score (slow; not in CI)
+	$(BIN)/python -m tools.mutate
 
 bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench

@@ -3,6 +3,7 @@
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product, ProductDraft, ProductPage
 from dropshop.identity import service as identity
+from dropshop.identity.model import Principal
 from dropshop.platform import aws, contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 from dropshop.platform.validation import Path, Query
@@ -11,6 +12,10 @@ app = http.rest_resolver(enable_validation=True)
 # Where the document's links find a product id in an answer.
 FIRST_PRODUCT = "$response.body#/items/0/productId"
 ADDED_PRODUCT = "$response.body#/productId"
+
+
+def catalog_writer() -> Principal:
+    return identity.authorize(app.current_event, "catalog:write")
 
 
 def one_of(product_id: str) -> dict[str, object]:
@@ -79,9 +84,9 @@ def get_product(product_id: str = Path(max_length=64)) -> Product:
         },
     ),
 )
+@http.authorized_first(catalog_writer)
 @tracer.capture_method
 def add_product(draft: ProductDraft) -> tuple[Product, int]:
-    identity.authorize(app.current_event, "catalog:write")
     return catalog.add_product(draft), 201
 
 
@@ -92,9 +97,9 @@ def add_product(draft: ProductDraft) -> tuple[Product, int]:
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The product, replaced.", 401, 403, 404, body=True),
 )
+@http.authorized_first(catalog_writer)
 @tracer.capture_method
 def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) -> Product:
-    identity.authorize(app.current_event, "catalog:write")
     return catalog.replace_product(product_id, draft)
 
 
@@ -105,9 +110,9 @@ def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) 
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The product is removed.", 401, 403, 404, 422),
 )
+@http.authorized_first(catalog_writer)
 @tracer.capture_method
 def remove_product(product_id: str = Path(max_length=64)) -> tuple[dict[str, str], int]:
-    identity.authorize(app.current_event, "catalog:write")
     catalog.remove_product(product_id)
     return {"productId": product_id, "status": "removed"}, 200
 

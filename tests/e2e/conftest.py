@@ -110,7 +110,7 @@ def sign_in(local: LocalStack, group: str, kind: str = "IdToken") -> str:
     return token
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def customer(request: pytest.FixtureRequest, deployed: DeployedStack | None, customer_token: str) -> dict[str, str]:
     """The signed-in customer's username and e-mail: the local demo user, or the run's own."""
     if deployed is None:
@@ -121,28 +121,28 @@ def customer(request: pytest.FixtureRequest, deployed: DeployedStack | None, cus
     return {"username": username, "email": f"{username}@e2e.invalid"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def customer_token(request: pytest.FixtureRequest) -> str:
     return _token(request, "customer")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def admin_token(request: pytest.FixtureRequest) -> str:
     return _token(request, "admin")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def customer_access_token(request: pytest.FixtureRequest) -> str:
     return _token(request, "customer", "AccessToken")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def admin_access_token(request: pytest.FixtureRequest) -> str:
     """What an admin sends to POST /writer: the pool's trigger (moto's server runs it locally) scoped it."""
     return _token(request, "admin", "AccessToken")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def machine_token(request: pytest.FixtureRequest, deployed: DeployedStack | None) -> str:
     """What a batch job sends to POST /writer: client credentials exchanged at the pool's token endpoint."""
     from tools.token import client_credentials

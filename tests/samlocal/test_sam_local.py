@@ -5,7 +5,8 @@ to the stack `make local` runs (through `--env-vars`, which sets the template's 
 Needs Docker, the Lambda Python image, and containers on the host network to reach 127.0.0.1, which SAM
 CLI >= 1.87 no longer arranges (`--docker-network host` is ignored): `../shared/tools` provides a SAM
 wrapper that restores it and, for machines without a container registry, a stand-in image; CI sets
-both up. Skipped, with the reason, where any of that is missing.
+both up. Skipped, with the reason, where any of that is missing; in CI (`CI=1` or `CI=true`, which `.ci/run`
+exports) missing any of it fails the suite instead: CI never passes without having run it.
 """
 
 from __future__ import annotations
@@ -49,12 +50,19 @@ def _docker_ready() -> str | None:
 
 
 DOCKER_MISSING = _docker_ready()
+MUST_RUN = os.environ.get("CI", "").lower() in {"1", "true"}
 
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(DOCKER_MISSING is not None, reason=f"sam local needs Docker: {DOCKER_MISSING}"),
+    pytest.mark.skipif(DOCKER_MISSING is not None and not MUST_RUN, reason=f"sam local needs Docker: {DOCKER_MISSING}"),
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sam_local_can_run() -> None:
+    if DOCKER_MISSING is not None:  # only reached in CI: elsewhere the module is skipped
+        pytest.fail(f"CI must run the sam local suite, but sam local needs Docker: {DOCKER_MISSING}")
 
 
 def sam() -> list[str]:
