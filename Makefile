@@ -7,6 +7,7 @@ PYTHON ?= $(shell command -v python3.13 || echo $(PYENV_PY))
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 # sam build runs the layer's Makefile, which needs python3.13: the venv's comes first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -19,27 +20,46 @@ AWS_PORT ?= 5000
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint openapi build build-local account deploy invoke start-api token bench refusals clean
+.PHONY: help setup setup-local local test lint openapi build build-local account deploy invoke start-api token bench refusals clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt $(wildcard handlers/*/requirements.txt)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+# The first run installs what `make local` needs (requirements-local.txt) with uv, which shows its progress;
+# `make test`/`make lint` add the tooling (requirements-dev.txt). Stamps inside .venv mark each set done.
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { echo "make: Python 3.13 is needed and '$(PYTHON)' is not it: install it (pyenv install 3.13, apt-get install python3.13, or python.org/downloads) or name it: make $(or $(MAKECMDGOALS),help) PYTHON=/path/to/python3.13" >&2; exit 1; }
+	@echo "make: creating .venv with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
 
-setup: $(BIN)/activate ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
+$(UV): requirements-bootstrap.txt | $(BIN)/python
+	@echo "make: installing the installer (uv) into .venv"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bootstrap.txt
+	@touch $@
 
-local: setup ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto); Ctrl-C stops it
+$(VENV)/.installed-local: requirements-local.txt layers/shared/requirements.txt $(wildcard handlers/*/requirements.txt) | $(UV)
+	@echo "make: installing what make local needs into .venv (requirements-local.txt)"
+	@$(UV) pip install --python $(BIN)/python -r requirements-local.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-local
+	@echo "make: installing the test and tooling dependencies into .venv (requirements-dev.txt)"
+	@$(UV) pip install --python $(BIN)/python -r requirements-dev.txt
+	@touch $@
+
+setup-local: $(VENV)/.installed-local ## Create .venv (Python 3.13) with what `make local` needs (the first run's only install)
+
+setup: $(VENV)/.installed-dev ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
+
+local: setup-local ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto); Ctrl-C stops it
 	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT)
 
 test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest
 
-$(CHECKOV_VENV)/bin/checkov: requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+$(CHECKOV_VENV)/bin/checkov: requirements-checkov.txt | $(UV)
+	$(PYTHON) -m venv --without-pip $(CHECKOV_VENV)
+	$(UV) pip install --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
 # Both linters at zero findings: each one left is suppressed in the resource's Metadata, with its reason.
@@ -51,7 +71,7 @@ lint: setup $(CHECKOV_VENV)/bin/checkov ## cfn-lint (+ serverless rules), checko
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-openapi: setup ## Regenerate docs/openapi.json from the functions' routes and models (a test fails when it is stale)
+openapi: setup-local ## Regenerate docs/openapi.json from the functions' routes and models (a test fails when it is stale)
 	$(BIN)/python -m tools.openapi
 
 # SAM's build cache does not tell architectures apart (a cached x86_64 layer would be reused for arm64):
@@ -74,7 +94,7 @@ invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (n
 start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Docker)
 	$(BIN)/sam local start-api --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-token: setup ## A token: AS=customer|admin|machine from `make local`; LOGIN=.. PASSWORD=.. [EVENT=..] or BATCH=1 from a stack; KIND=access: a user's access token (an admin's opens POST /writer)
+token: setup-local ## A token: AS=customer|admin|machine from `make local`; LOGIN=.. PASSWORD=.. [EVENT=..] or BATCH=1 from a stack; KIND=access: a user's access token (an admin's opens POST /writer)
 # AS is also make's built-in name for the assembler (`as`), and EVENT has invoke's default: only the caller's count.
 ifneq ($(origin AS),default)
 	@$(BIN)/python -m tools.local token --as $(AS) $(if $(filter access,$(KIND)),--access)
@@ -89,7 +109,7 @@ bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto
 	$(BIN)/python -m tools.pipeline_bench
 	$(BIN)/python -m tools.local_bench
 
-refusals: setup ## Every record the pipeline refused (LogTable), newest first: STACK=.. [ORIGIN=s3://bucket/key] [TABLE=..]
+refusals: setup-local ## Every record the pipeline refused (LogTable), newest first: STACK=.. [ORIGIN=s3://bucket/key] [TABLE=..]
 	@$(BIN)/python -m tools.refusals --stack "$(or $(STACK),dropshop-dev)" $(if $(ORIGIN),--origin "$(ORIGIN)") $(if $(TABLE),--table "$(TABLE)")
 
 clean: ## Remove build output and caches (keeps .venv)
