@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.13 || echo $(PYENV_PY))
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
-UV := $(BIN)/uv
+UV := $(VENV)/uv/bin/uv
 # sam build runs the layer's Makefile, which needs python3.13: the venv's comes first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -30,11 +30,14 @@ help: ## List the targets
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { echo "make: Python 3.13 is needed and '$(PYTHON)' is not it: install it (pyenv install 3.13, apt-get install python3.13, or python.org/downloads) or name it: make $(or $(MAKECMDGOALS),help) PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@echo "make: creating .venv with $(PYTHON)"
-	@$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv --without-pip $(VENV)
 
+# uv goes in with the interpreter's own pip (a venv's pip would cost ensurepip's 5-20 s first).
 $(UV): requirements-bootstrap.txt | $(BIN)/python
-	@echo "make: installing the installer (uv) into .venv"
-	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bootstrap.txt
+	@echo "make: installing the installer (uv) into .venv/uv"
+	@if $(PYTHON) -m pip --version >/dev/null 2>&1; then pip="$(PYTHON) -m pip"; \
+	else $(BIN)/python -m ensurepip --default-pip >/dev/null && pip="$(BIN)/python -m pip"; fi; \
+	$$pip install --quiet --disable-pip-version-check --upgrade --target $(VENV)/uv -r requirements-bootstrap.txt
 	@touch $@
 
 $(VENV)/.installed-local: requirements-local.txt layers/shared/requirements.txt $(wildcard handlers/*/requirements.txt) | $(UV)
