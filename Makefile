@@ -37,7 +37,7 @@ $(UV): requirements-bootstrap.txt | $(BIN)/python
 	@echo "make: installing the installer (uv) into .venv/uv"
 	@if $(PYTHON) -m pip --version >/dev/null 2>&1; then pip="$(PYTHON) -m pip"; \
 	else $(BIN)/python -m ensurepip --default-pip >/dev/null && pip="$(BIN)/python -m pip"; fi; \
-	$$pip install --quiet --disable-pip-version-check --upgrade --target $(VENV)/uv -r requirements-bootstrap.txt
+	$$pip install --quiet --disable-pip-version-check --root-user-action=ignore --upgrade --target $(VENV)/uv -r requirements-bootstrap.txt
 	@touch $@
 
 $(VENV)/.installed-local: requirements-local.txt layers/shared/requirements.txt $(wildcard handlers/*/requirements.txt) | $(UV)
