@@ -17,6 +17,9 @@ ENV ?= default
 PORT ?= 3000
 WS_PORT ?= $(shell echo $$(($(PORT) + 1)))
 AWS_PORT ?= 5000
+# `make start-api` (sam local) beside `make local`: a port of its own; WARM=EAGER starts every container first.
+SAM_PORT ?= 3002
+WARM ?= LAZY
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
@@ -94,8 +97,8 @@ deploy: build ## sam deploy (ENV=default for dev, ENV=prod for production)
 invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (needs Docker)
 	$(BIN)/sam local invoke $(FN) -e $(EVENT) --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-start-api: build-local ## sam local start-api on http://127.0.0.1:3000 (needs Docker)
-	$(BIN)/sam local start-api --parameter-overrides Architecture=$(LOCAL_ARCH)
+start-api: build-local ## sam local start-api on http://127.0.0.1:3002 (SAM_PORT=) with make local's data, beside it (needs Docker)
+	$(BIN)/python -m tools.local start-api --port $(SAM_PORT) --warm-containers $(WARM) -- --parameter-overrides Architecture=$(LOCAL_ARCH)
 
 token: setup-local ## A token: AS=customer|admin|machine from `make local`; LOGIN=.. PASSWORD=.. [EVENT=..] or BATCH=1 from a stack; KIND=access: a user's access token (an admin's opens POST /writer)
 # AS is also make's built-in name for the assembler (`as`), and EVENT has invoke's default: only the caller's count.

@@ -4,6 +4,7 @@ python -m tools.local [--port 3000] [--websocket-port 3001] [--aws-port 5000]   
 python -m tools.local token --as customer|admin          an ID token for a seeded user
 python -m tools.local token --as admin --access          the admin's access token (POST /writer)
 python -m tools.local token --as machine                 a batch job's access token (POST /writer)
+python -m tools.local start-api [--port 3002] [-- SAM ARGS]  `sam local start-api` on the running stack's data
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 # The gateway verifies tokens with the layer's own verifier: put the layer on the path, as pytest does.
 ROOT = Path(__file__).resolve().parents[2]
+STATE_DIR = ROOT / ".local"
 sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
 from tools.local.launch import launch  # noqa: E402 - light: the heavy imports wait until moto is starting
@@ -42,13 +45,31 @@ def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path)
     return 0
 
 
+def running(command: str) -> dict[str, Any]:
+    """The running stack's state (`.local/stack.json`), or one line saying to start it."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    path = STATE_DIR / "stack.json"
+    hint = f"make {command}: the local stack is not running: start it with `make local` in another terminal"
+    if not path.exists():
+        raise SystemExit(hint)
+    local: dict[str, Any] = json.loads(path.read_text())
+    aws = urlsplit(local["aws"])
+    try:
+        socket.create_connection((aws.hostname, aws.port), timeout=2).close()
+    except OSError:
+        raise SystemExit(f"{hint} (nothing answers at {local['aws']})") from None
+    return local
+
+
 def token(group: str, *, access: bool = False) -> int:
     import boto3
 
-    from tools.local.server import state
     from tools.token import client_credentials
 
-    local = state()
+    local = running("token")
     if group == "machine":
         client = local["batchJobClient"]
         print(client_credentials(local["tokenEndpoint"], client["clientId"], client["clientSecret"]))
@@ -65,19 +86,53 @@ def token(group: str, *, access: bool = False) -> int:
     return 0
 
 
+def start_api(port: int, warm: str, sam_args: list[str]) -> int:
+    """`sam local start-api` beside `make local`, its functions' AWS calls going to the running stack."""
+    import os
+    import shutil
+    import subprocess
+
+    from tools.local.sam_bridge import wired
+
+    running("start-api")
+    sam = shutil.which("sam")
+    if sam is None:
+        raise SystemExit("make start-api: SAM CLI is not installed: `make setup` installs it into .venv")
+    with wired(STATE_DIR / "env.json", STATE_DIR / "sam-env.json") as bridge:
+        command = [sam, "local", "start-api", "--port", str(port), "--warm-containers", warm, *bridge["args"]]
+        server = subprocess.Popen(  # noqa: S603
+            [*command, *sam_args],
+            env={**os.environ, **bridge["environment"]},
+            # Ctrl-C reaches SAM even when this runs in the background (where a shell ignores SIGINT).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        # SIGTERM as Ctrl-C: SAM stops its containers, then the relay closes.
+        signal.signal(signal.SIGTERM, lambda *_: server.send_signal(signal.SIGINT))
+        while True:
+            try:
+                return server.wait()
+            except KeyboardInterrupt:  # SAM, in the same process group, got the Ctrl-C too: wait for it
+                continue
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "token"])
-    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "token", "start-api"])
+    parser.add_argument("--port", type=int, default=None, help="default: 3000, or 3002 for start-api")
     parser.add_argument("--websocket-port", type=int, default=None, help="default: the port after --port")
     parser.add_argument("--aws-port", type=int, default=5000, help="moto's server, the stack's AWS endpoint")
-    parser.add_argument("--state-dir", type=Path, default=ROOT / ".local", help="stack.json, env.json, function logs")
+    parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help="stack.json, env.json, function logs")
     parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin", "machine"])
     parser.add_argument("--access", action="store_true", help="token: the user's access token, not the ID token")
-    args = parser.parse_args(argv)
+    parser.add_argument("--warm-containers", default="LAZY", choices=["LAZY", "EAGER"], help="start-api: SAM's")
+    args, sam_args = parser.parse_known_args(argv)
+    if args.command == "start-api":
+        return start_api(args.port or 3002, args.warm_containers, [a for a in sam_args if a != "--"])
+    if sam_args:
+        parser.error(f"unrecognized arguments: {' '.join(sam_args)}")
     if args.command == "token":
         return token(args.group, access=args.access)
-    return serve(args.port, args.websocket_port, args.aws_port, args.state_dir)
+    return serve(args.port or 3000, args.websocket_port, args.aws_port, args.state_dir)
 
 
 if __name__ == "__main__":
