@@ -57,8 +57,8 @@ setup-local: $(VENV)/.installed-local ## Create .venv (Python 3.13) with what `m
 
 setup: $(VENV)/.installed-dev ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
 
-local: setup-local ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto); Ctrl-C stops it
-	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT)
+local: setup-local ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto), ORIGINS= (CORS); Ctrl-C stops it
+	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT) $(if $(ORIGINS),--origins '$(ORIGINS)')
 
 test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest

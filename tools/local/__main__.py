@@ -25,14 +25,18 @@ from tools.local.launch import launch  # noqa: E402 - light: the heavy imports w
 from tools.local.ports import PortBusy  # noqa: E402
 
 
-def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path) -> int:
+def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path, origins: str | None) -> int:
     try:
         launched = launch(port, websocket_port, aws_port)
     except PortBusy as busy:
         raise SystemExit(f"make local: {busy}") from None
+    from tools.local.cors import LOCAL_ORIGINS, parse_origins
     from tools.local.server import LocalStack  # imported while moto's server and the zygote start
 
-    stack = LocalStack(launched=launched, state_dir=state_dir, log=lambda line: print(line, flush=True)).start()
+    admitted = parse_origins(origins) if origins else LOCAL_ORIGINS
+    stack = LocalStack(
+        launched=launched, state_dir=state_dir, origins=admitted, log=lambda line: print(line, flush=True)
+    ).start()
     print(stack.banner(), flush=True)
     stopped = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
@@ -124,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR, help="stack.json, env.json, function logs")
     parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin", "machine"])
     parser.add_argument("--access", action="store_true", help="token: the user's access token, not the ID token")
+    parser.add_argument("--origins", help="browser origins the APIs admit, comma-separated, `*` for any port")
     parser.add_argument("--warm-containers", default="LAZY", choices=["LAZY", "EAGER"], help="start-api: SAM's")
     args, sam_args = parser.parse_known_args(argv)
     if args.command == "start-api":
@@ -132,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(sam_args)}")
     if args.command == "token":
         return token(args.group, access=args.access)
-    return serve(args.port or 3000, args.websocket_port, args.aws_port, args.state_dir)
+    return serve(args.port or 3000, args.websocket_port, args.aws_port, args.state_dir, args.origins)
 
 
 if __name__ == "__main__":

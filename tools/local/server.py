@@ -20,6 +20,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tools import openapi
+from tools.local.cors import LOCAL_ORIGINS, LocalCors
 from tools.local.gateway import Gateway, routes
 from tools.local.launch import Launch, launch
 from tools.local.oauth2 import TokenEndpoint
@@ -148,6 +149,7 @@ class LocalStack:
     concurrency: int = LOCAL_CONCURRENCY  # workers per function at most (less where the template reserves less)
     idle_timeout: float = 60.0  # seconds before an idle extra worker retires
     parameters: dict[str, str] = field(default_factory=dict)  # the template's parameters (FrontendOrigin, ...)
+    origins: tuple[str, ...] = LOCAL_ORIGINS  # the browser origins the local APIs admit (`*`: any port)
     launched: Launch | None = None  # ports, moto and the zygote (started before the stack by `python -m tools.local`)
     stack: Stack | None = None
     endpoint: str = ""
@@ -296,7 +298,7 @@ class LocalStack:
         # The user pool domain's token endpoint (batch jobs' client credentials) answers beside the APIs.
         pool = self.stack.physical["UserPool"]
         tokens = TokenEndpoint(self.stack.client("cognito-idp"), pool, REGION)
-        apis = DispatcherMiddleware(gateway, {"/swagger": swagger_ui(), "/oauth2": tokens})
+        apis = LocalCors(DispatcherMiddleware(gateway, {"/swagger": swagger_ui(), "/oauth2": tokens}), self.origins)
         with api:  # werkzeug serves a duplicate of the listening socket
             self._http = make_server("127.0.0.1", self.port, apis, threaded=True, fd=api.fileno())
         self._websockets.bind(websocket)
