@@ -115,8 +115,8 @@ bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto
 	$(BIN)/python -m tools.pipeline_bench
 	$(BIN)/python -m tools.local_bench
 
-refusals: setup-local ## Every record the pipeline refused (LogTable), newest first: STACK=.. [ORIGIN=s3://bucket/key] [TABLE=..]
-	@$(BIN)/python -m tools.refusals --stack "$(or $(STACK),dropshop-dev)" $(if $(ORIGIN),--origin "$(ORIGIN)") $(if $(TABLE),--table "$(TABLE)")
+refusals: setup-local ## Every record the pipeline refused (LogTable), newest first: LOCAL=1 (make local's) or STACK=.. [ORIGIN=s3://bucket/key] [TABLE=..]
+	@$(BIN)/python -m tools.refusals $(if $(LOCAL),--local,--stack "$(or $(STACK),dropshop-dev)") $(if $(ORIGIN),--origin "$(ORIGIN)") $(if $(TABLE),--table "$(TABLE)")
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

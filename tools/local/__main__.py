@@ -49,13 +49,13 @@ def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path,
     return 0
 
 
-def running(command: str) -> dict[str, Any]:
+def running(command: str, state_dir: Path = STATE_DIR) -> dict[str, Any]:
     """The running stack's state (`.local/stack.json`), or one line saying to start it."""
     import json
     import socket
     from urllib.parse import urlsplit
 
-    path = STATE_DIR / "stack.json"
+    path = state_dir / "stack.json"
     hint = f"make {command}: the local stack is not running: start it with `make local` in another terminal"
     if not path.exists():
         raise SystemExit(hint)

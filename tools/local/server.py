@@ -407,6 +407,7 @@ class LocalStack:
             "tokenEndpoint": f"{self.url}/oauth2/token",
             "batchJobClient": self._batch_job_client(),
             "dataBucket": self.stack.physical["DataBucket"],
+            "logTable": self.stack.physical["LogTable"],
             "users": {group: {**user, "password": DEMO_PASSWORD} for group, user in DEMO_USERS.items()},
         }
         (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
