@@ -23,7 +23,7 @@ WARM ?= LAZY
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup setup-local local test lint openapi build build-local account deploy invoke start-api token bench refusals clean
+.PHONY: help setup setup-local local upload download test lint openapi build build-local account deploy invoke start-api token bench refusals clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -109,6 +109,12 @@ else ifdef BATCH
 else
 	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(filter-out file,$(origin EVENT)),--event $(EVENT)) $(if $(filter access,$(KIND)),--access)
 endif
+
+upload: setup-local ## Put FILE=<path> into make local's data bucket (incoming/): the pipeline picks it up
+	@$(BIN)/python -m tools.local upload "$(FILE)"
+
+download: setup-local ## Wait for DOC=invoice|credit-note of ORDER=<id> on make local, save its PDF in downloads/ (AS=customer|admin)
+	@$(BIN)/python -m tools.local download $(DOC) "$(ORDER)" --as $(if $(filter-out default,$(origin AS)),$(AS),customer)
 
 bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench

@@ -14,7 +14,9 @@ def one_line(command: str, *, local_hint: str) -> Iterator[None]:
     try:
         yield
     except NoRegionError:
-        raise SystemExit(f"make {command}: no AWS region: set AWS_DEFAULT_REGION (or a profile's), or {local_hint}") from None
+        raise SystemExit(
+            f"make {command}: no AWS region: set AWS_DEFAULT_REGION (or a profile's), or {local_hint}"
+        ) from None
     except NoCredentialsError:
         raise SystemExit(
             f"make {command}: no AWS credentials: set AWS_PROFILE (or run `aws configure`), or {local_hint}"

@@ -5,11 +5,14 @@ python -m tools.local token --as customer|admin          an ID token for a seede
 python -m tools.local token --as admin --access          the admin's access token (POST /writer)
 python -m tools.local token --as machine                 a batch job's access token (POST /writer)
 python -m tools.local start-api [--port 3002] [-- SAM ARGS]  `sam local start-api` on the running stack's data
+python -m tools.local upload FILE                        a file into the data bucket's incoming/ (the pipeline)
+python -m tools.local download invoice|credit-note ORDER  wait for the document, save its PDF in downloads/
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -18,7 +21,7 @@ from typing import Any
 
 # The gateway verifies tokens with the layer's own verifier: put the layer on the path, as pytest does.
 ROOT = Path(__file__).resolve().parents[2]
-STATE_DIR = ROOT / ".local"
+STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local")  # tests run a stack of their own
 sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
 from tools.local.launch import launch  # noqa: E402 - light: the heavy imports wait until moto is starting
@@ -69,15 +72,18 @@ def running(command: str, state_dir: Path = STATE_DIR) -> dict[str, Any]:
 
 
 def token(group: str, *, access: bool = False) -> int:
+    print(issue_token(running("token"), group, access=access))
+    return 0
+
+
+def issue_token(local: dict[str, Any], group: str, *, access: bool = False) -> str:
     import boto3
 
     from tools.token import client_credentials
 
-    local = running("token")
     if group == "machine":
         client = local["batchJobClient"]
-        print(client_credentials(local["tokenEndpoint"], client["clientId"], client["clientSecret"]))
-        return 0
+        return client_credentials(local["tokenEndpoint"], client["clientId"], client["clientSecret"])
     user = local["users"][group]
     cognito = boto3.client("cognito-idp", endpoint_url=local["aws"], region_name=local["region"])
     result = cognito.initiate_auth(
@@ -86,13 +92,12 @@ def token(group: str, *, access: bool = False) -> int:
         AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
     )
     # An admin's access token carries `dropshop/pipeline.write`: moto's server ran the pool's trigger.
-    print(result["AuthenticationResult"]["AccessToken" if access else "IdToken"])
-    return 0
+    issued: str = result["AuthenticationResult"]["AccessToken" if access else "IdToken"]
+    return issued
 
 
 def start_api(port: int, warm: str, sam_args: list[str]) -> int:
     """`sam local start-api` beside `make local`, its functions' AWS calls going to the running stack."""
-    import os
     import shutil
     import subprocess
 
@@ -121,7 +126,10 @@ def start_api(port: int, warm: str, sam_args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "token", "start-api"])
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "token", "start-api", "upload", "download"]
+    )
+    parser.add_argument("target", nargs="*", help="upload: FILE; download: invoice|credit-note ORDER")
     parser.add_argument("--port", type=int, default=None, help="default: 3000, or 3002 for start-api")
     parser.add_argument("--websocket-port", type=int, default=None, help="default: the port after --port")
     parser.add_argument("--aws-port", type=int, default=5000, help="moto's server, the stack's AWS endpoint")
@@ -132,7 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-containers", default="LAZY", choices=["LAZY", "EAGER"], help="start-api: SAM's")
     args, sam_args = parser.parse_known_args(argv)
     if args.command == "start-api":
-        return start_api(args.port or 3002, args.warm_containers, [a for a in sam_args if a != "--"])
+        return start_api(args.port or 3002, args.warm_containers, [a for a in [*args.target, *sam_args] if a != "--"])
+    if args.command in ("upload", "download"):
+        from tools.local import walkthrough
+
+        local = running(args.command)
+        if args.command == "upload" and len(args.target) == 1:
+            print(walkthrough.upload(local, Path(args.target[0])))
+            return 0
+        if args.command == "download" and len(args.target) == 2 and args.target[0] in ("invoice", "credit-note"):
+            document, order = args.target
+            print(walkthrough.download(local, issue_token(local, args.group), order, document))
+            return 0
+        parser.error("upload FILE | download invoice|credit-note ORDER")
     if sam_args:
         parser.error(f"unrecognized arguments: {' '.join(sam_args)}")
     if args.command == "token":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -34,7 +35,7 @@ from tools.local.wiring import Wiring
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
 
 REGION = "eu-west-1"
-STATE_DIR = ROOT / ".local"
+STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local")  # tests run a stack of their own
 DEMO_PASSWORD = "DropShop-Local-1"
 DEMO_USERS = {
     "admin": {"username": "ada", "email": "ada@dropshop.local", "name": "Ada Admin"},
