@@ -23,7 +23,7 @@ WARM ?= LAZY
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup setup-local local upload download test lint openapi build build-local account deploy invoke start-api token bench refusals clean
+.PHONY: help setup setup-local local upload download asyncapi test lint openapi build build-local account deploy invoke start-api token bench refusals clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ lint: setup $(CHECKOV_VENV)/bin/checkov ## cfn-lint (+ serverless rules), checko
 
 openapi: setup-local ## Regenerate docs/openapi.json from the functions' routes and models (a test fails when it is stale)
 	$(BIN)/python -m tools.openapi
+
+asyncapi: setup-local ## Regenerate docs/asyncapi.json (the WebSocket protocol) from its messages' models (a test fails when it is stale)
+	$(BIN)/python -m tools.asyncapi
 
 # SAM's build cache does not tell architectures apart (a cached x86_64 layer would be reused for arm64):
 # one cache per architecture.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.request
 
 import pytest
@@ -27,3 +28,10 @@ def test_the_local_stack_admits_a_frontend_on_any_local_port(local: LocalStack, 
 
 def test_the_local_stack_refuses_another_site(local: LocalStack) -> None:
     assert "Access-Control-Allow-Origin" not in _headers(f"{local.url}/products", "GET", "http://evil.example")
+
+
+def test_the_asyncapi_document_is_served_beside_the_openapi_one(local: LocalStack) -> None:
+    with urllib.request.urlopen(f"{local.url}/asyncapi.json", timeout=30) as response:  # noqa: S310
+        served = json.loads(response.read())
+    assert served["asyncapi"] == "3.0.0"
+    assert served["servers"]["local"]["host"] == f"127.0.0.1:{local.websocket_port}"

@@ -19,8 +19,10 @@ from typing import Any
 import boto3
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Response
 
 from tools import openapi
+from tools.asyncapi import document as async_document
 from tools.local.cors import LOCAL_ORIGINS, LocalCors
 from tools.local.gateway import Gateway, routes
 from tools.local.launch import Launch, launch
@@ -299,7 +301,12 @@ class LocalStack:
         # The user pool domain's token endpoint (batch jobs' client credentials) answers beside the APIs.
         pool = self.stack.physical["UserPool"]
         tokens = TokenEndpoint(self.stack.client("cognito-idp"), pool, REGION)
-        apis = LocalCors(DispatcherMiddleware(gateway, {"/swagger": swagger_ui(), "/oauth2": tokens}), self.origins)
+        # The WebSocket protocol's AsyncAPI document beside the REST API's OpenAPI one, naming this stack's port.
+        asyncapi = Response(
+            json.dumps(async_document(f"127.0.0.1:{self.websocket_port}")), content_type="application/json"
+        )
+        beside: dict[str, Any] = {"/swagger": swagger_ui(), "/oauth2": tokens, "/asyncapi.json": asyncapi}
+        apis = LocalCors(DispatcherMiddleware(gateway, beside), self.origins)
         with api:  # werkzeug serves a duplicate of the listening socket
             self._http = make_server("127.0.0.1", self.port, apis, threaded=True, fd=api.fileno())
         self._websockets.bind(websocket)
