@@ -19,6 +19,11 @@ def file_reader() -> Principal:
 @app.get(
     "/files",
     operation_id="listFiles",
+    summary="List the files uploaded to the data pipeline",
+    description=(
+        "Admins only. Every file put into the data bucket is registered here with its size, type and "
+        "processing state, one page of `limit` at a time (`nextCursor` continues)."
+    ),
     tags=["files"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "A page of registered files, newest first.", 400, 401, 403, 422),
@@ -35,6 +40,11 @@ def list_files(
 @app.get(
     "/files/<file_id>",
     operation_id="getFile",
+    summary="Get one uploaded file",
+    description=(
+        "Admins only. The registry entry of one file: where it is stored, its size and type, and how its "
+        "records fared in the pipeline."
+    ),
     tags=["files"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The file and its ingestion counts.", 401, 403, 404, 422),

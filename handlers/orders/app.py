@@ -39,6 +39,12 @@ def status_changer() -> Principal:
 @app.post(
     "/orders",
     operation_id="placeOrder",
+    summary="Place an order",
+    description=(
+        "Reserves stock for every line at once (all or nothing) and answers the order as PLACED; the order "
+        "worker confirms it shortly after. Send an `Idempotency-Key` so a retried request places the order "
+        "once."
+    ),
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(
@@ -69,6 +75,7 @@ def place_order(
 @app.get(
     "/orders",
     operation_id="listOrders",
+    summary="List orders",
     tags=["orders"],
     description=(
         "Every page but the last holds `limit` orders; `nextCursor` is null on the last page. A cursor continues "
@@ -108,6 +115,8 @@ def list_orders(
 @app.get(
     "/orders/<order_id>",
     operation_id="getOrder",
+    summary="Get one order",
+    description=("The order's lines, totals, status and history. Customers see their own orders; admins see any."),
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The order and its history.", 401, 403, 404, 422),
@@ -124,6 +133,11 @@ def get_order(order_id: str = Path(max_length=64)) -> Order:
 @app.get(
     "/orders/<order_id>/invoice",
     operation_id="getInvoice",
+    summary="Get the invoice of an order",
+    description=(
+        "The invoice's number and a short-lived link to its PDF. Invoices are issued asynchronously once an "
+        "order is confirmed: until then this answers 404."
+    ),
     tags=["invoicing"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "A short-lived link to the invoice PDF.", 401, 403, 404, 422),
@@ -138,6 +152,11 @@ def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
 @app.get(
     "/orders/<order_id>/credit-note",
     operation_id="getCreditNote",
+    summary="Get the credit note of a cancelled order",
+    description=(
+        "The credit note's number and a short-lived link to its PDF. A credit note is issued asynchronously "
+        "when an invoiced order is cancelled: until then this answers 404."
+    ),
     tags=["invoicing"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "A short-lived link to the credit note PDF.", 401, 403, 404, 422),
@@ -152,6 +171,11 @@ def get_credit_note(order_id: str = Path(max_length=64)) -> CreditNoteLink:
 @app.put(
     "/orders/<order_id>/status",
     operation_id="changeOrderStatus",
+    summary="Move an order to its next status",
+    description=(
+        "Admins only. The order's life cycle decides which moves are allowed (docs/commerce.md): any other "
+        "answers 409. Each change is pushed to the customer's browser over the WebSocket API."
+    ),
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The order in its new status.", 401, 403, 404, 409, body=True),

@@ -28,6 +28,11 @@ aws.client("dynamodb")  # every request reads ProductsTable: build the client du
 @app.get(
     "/products",
     operation_id="listProducts",
+    summary="Browse the catalog",
+    description=(
+        "Public. Products with price, VAT category and stock, optionally of one `category`, one page of "
+        "`limit` at a time (`nextCursor` continues)."
+    ),
     tags=["catalog"],
     responses=contract.answers(
         200,
@@ -54,6 +59,8 @@ def list_products(
 @app.get(
     "/products/<product_id>",
     operation_id="getProduct",
+    summary="Get one product",
+    description=("Public. One product of the catalog by its id."),
     tags=["catalog"],
     responses=contract.answers(200, "The product.", 404, 422),
 )
@@ -65,6 +72,10 @@ def get_product(product_id: str = Path(max_length=64)) -> Product:
 @app.post(
     "/products",
     operation_id="addProduct",
+    summary="Add a product to the catalog",
+    description=(
+        "Admins only. Creates the product with its price (minor units and ISO 4217 currency), VAT category and stock."
+    ),
     tags=["catalog"],
     security=contract.SIGNED_IN,
     responses=contract.answers(
@@ -93,6 +104,8 @@ def add_product(draft: ProductDraft) -> tuple[Product, int]:
 @app.put(
     "/products/<product_id>",
     operation_id="replaceProduct",
+    summary="Replace a product",
+    description=("Admins only. Replaces every field of an existing product (price, stock, VAT category, description)."),
     tags=["catalog"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The product, replaced.", 401, 403, 404, body=True),
@@ -106,6 +119,8 @@ def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) 
 @app.delete(
     "/products/<product_id>",
     operation_id="removeProduct",
+    summary="Remove a product from the catalog",
+    description=("Admins only. Orders already placed keep their lines."),
     tags=["catalog"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The product is removed.", 401, 403, 404, 422),
