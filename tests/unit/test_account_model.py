@@ -138,3 +138,26 @@ def test_versions_sort_as_time_does_for_every_timestamp_and_offset(
         assert one.version > other.version
     else:
         assert one.version == other.version
+
+
+# The REST API's text rule holds for records too (issue 24): a counter-example for each kind of character.
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f", "\u0085", "\u200b", "\u202e", "\ufeff"])
+@pytest.mark.parametrize("field", ["name", "email"])
+def test_text_with_a_control_or_format_character_is_refused_naming_the_field(character: str, field: str) -> None:
+    text = {"name": f"Jane{character}Doe", "email": f"jane{character}doe@example.com"}[field]
+    with pytest.raises(ValidationError) as invalid:
+        Account.model_validate(VALID | {field: text})
+    assert [error["loc"][0] for error in invalid.value.errors()] == [field]
+
+
+@budget(300)
+@given(st.text(alphabet=st.characters(categories=["Cc", "Cf"]), min_size=1, max_size=3), st.text(max_size=20))
+def test_a_name_holding_any_control_or_format_character_is_never_accepted(unprintable: str, around: str) -> None:
+    with pytest.raises(ValidationError) as invalid:
+        Account.model_validate(VALID | {"name": f"Jane {around[:10]}{unprintable}{around[10:]} Doe"})
+    assert {error["loc"][0] for error in invalid.value.errors()} == {"name"}
+
+
+def test_names_with_letters_of_any_script_and_inner_spaces_are_kept() -> None:
+    for name in ["Zoë Ødegård", "山田 太郎", "Ada\u00a0Lovelace", "O'Brien-Smith"]:
+        assert Account.model_validate(VALID | {"name": name}).name == name

@@ -202,8 +202,9 @@ def test_padding_before_an_array_item_is_not_counted_as_the_item() -> None:
 
 # ------------------------------------------------------------------ properties
 
+# JSON has no NaN or Infinity (strict_json refuses them: test_nan_and_infinity_refuse_their_record).
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
@@ -294,3 +295,55 @@ def test_max_bytes_cuts_a_file_to_a_prefix_and_never_touches_one_within_it(
     assert read == whole[0][: len(read)]
     assert unreadable.position not in {p for p, _ in read}  # its LogTable entry never stands in for a record
     assert all(unreadable.position > p for p, _ in read)
+
+
+# ------------------------------------------------------------------ strict JSON (issue 24: as strict as the REST API)
+
+
+def test_a_duplicate_key_refuses_its_record_naming_the_key_not_last_wins() -> None:
+    data = b'{"id":"a","balanceCents":1,"balanceCents":-999}\n{"id":"b"}\n[1,{"x":{"k":1,"k":2}}]\n'
+    read = list(records(io.BytesIO(data)))
+    assert reasons(read) == {
+        1: "balanceCents: key 'balanceCents' appears more than once",
+        3: "k: key 'k' appears more than once",
+    }
+    assert read[1] == (2, {"id": "b"})
+
+
+def test_nan_and_infinity_refuse_their_record() -> None:
+    data = b'{"a":NaN}\n{"a":-Infinity}\n{"a":1e999}\n{"a":1e308}\n'
+    read = list(records(io.BytesIO(data)))
+    assert sorted(reasons(read)) == [1, 2, 3]
+    assert read[3] == (4, {"a": 1e308})
+
+
+KEYS = st.text(max_size=6)
+
+
+@budget(200)
+@given(
+    st.dictionaries(KEYS, JSON_VALUES, min_size=1, max_size=5),
+    st.data(),
+    st.sampled_from(["ndjson", "array", "single"]),
+    st.booleans(),
+)
+@example({"balanceCents": 1, "id": "a"}, None, "ndjson", False)  # the issue's own: 1 then -999
+def test_a_key_written_twice_anywhere_in_a_record_refuses_that_record_alone(
+    record: dict[str, Any], data: st.DataObject | None, shape: str, nested: bool
+) -> None:
+    key = data.draw(st.sampled_from(sorted(record)), label="key") if data else "balanceCents"
+    duplicate = json.dumps(record)[:-1] + f", {json.dumps(key)}: -999}}"
+    poison = f'{{"outer": {duplicate}}}' if nested else duplicate
+    neighbour = {"id": "neighbour"}
+    if shape == "array":
+        body = f"[{json.dumps(neighbour)}, {poison}, {json.dumps(neighbour)}]".encode()
+    elif shape == "ndjson":
+        body = f"{json.dumps(neighbour)}\n{poison}\n{json.dumps(neighbour)}\n".encode()
+    else:
+        body = poison.encode()
+    read, unreadable = read_all(body)
+    assert unreadable is None
+    refused = [r for _, r in read if isinstance(r, UnreadableRecord)]
+    assert len(refused) == 1
+    assert refused[0].reason == f"{key or 'record'}: key {key!r} appears more than once"  # an empty key: no name
+    assert [r for _, r in read if not isinstance(r, UnreadableRecord)] == ([] if shape == "single" else [neighbour] * 2)

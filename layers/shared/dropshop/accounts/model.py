@@ -1,4 +1,7 @@
-"""An account record, validated and normalised: what the pipeline accepts is always in this shape."""
+"""An account record, validated and normalised: what the pipeline accepts is always in this shape.
+
+Its text follows the REST API's rule (`platform/model.py`): no control or format characters (NUL, escapes, bidi
+overrides), whichever door the record came in by."""
 
 from __future__ import annotations
 
@@ -8,14 +11,18 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
     StrictInt,
+    StringConstraints,
     field_serializer,
 )
+
+from dropshop.platform.model import Name, printable
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_BALANCE_CENTS = 10**15
@@ -50,8 +57,8 @@ class Account(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, str_strip_whitespace=True)
 
     account_id: str = Field(alias="id", pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    name: str = Field(min_length=1, max_length=200)
-    email: Annotated[str, BeforeValidator(_lower), Field(max_length=254, pattern=_EMAIL)]
+    name: Annotated[Name, StringConstraints(max_length=200)]
+    email: Annotated[str, BeforeValidator(_lower), Field(max_length=254, pattern=_EMAIL), AfterValidator(printable)]
     status: Annotated[Literal["active", "suspended", "closed"], BeforeValidator(_lower)]
     balance_cents: StrictInt = Field(alias="balanceCents", ge=-MAX_BALANCE_CENTS, le=MAX_BALANCE_CENTS)
     currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")] = "EUR"

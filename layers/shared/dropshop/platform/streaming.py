@@ -6,7 +6,8 @@ in its place and reading goes on. Only input that breaks off as a whole (an arra
 gzip stream, bytes that are no JSON at all, more than `max_bytes` once decompressed) raises UnreadableFile,
 after the records before the break.
 
-The bytes are split into records here and each record is parsed by the standard library, because ijson's
+The bytes are split into records here and each record is parsed as strict JSON (`strict_json`: a duplicate key
+or NaN refuses the record, naming the key, as the REST API refuses such a body), because ijson's
 C backend (yajl2_c) stops the whole parse at an integer beyond 64 bits with `use_float` (and crashes the
 interpreter beyond 4,300 digits without it), cannot resume after a syntax error, and needs memory growing
 with the square of the nesting depth (measured: docs/pipeline.md). Memory here is bounded by
@@ -20,13 +21,13 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import json
 import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Protocol, cast
 
+from dropshop.platform import strict_json
 from dropshop.platform.json_depth import CLOSERS, MAX_DEPTH, NESTING, OPENERS, deeper_than
 from dropshop.platform.settings import DEFAULT_INGEST_MAX_BYTES
 
@@ -104,9 +105,11 @@ def parse_record(raw: bytes) -> object:
     if deeper_than(text, MAX_DEPTH):
         return UnreadableRecord(f"the record is nested deeper than {MAX_DEPTH} levels", _excerpt(text))
     try:
-        return json.loads(text.decode("utf-8"), parse_int=_integer)
+        return strict_json.loads(text.decode("utf-8"), parse_int=_integer)
     except UnicodeDecodeError as error:
         return UnreadableRecord(f"the record is not UTF-8 text: {error.reason} at byte {error.start}", _excerpt(text))
+    except strict_json.StrictJsonError as error:
+        return UnreadableRecord(f"{error.field or 'record'}: {error.problem}", _excerpt(text))
     except ValueError as error:  # json.JSONDecodeError, and anything else json refuses
         return UnreadableRecord(f"the record is not JSON: {error}", _excerpt(text))
 
