@@ -84,8 +84,9 @@ else
 	@$(BIN)/python -m tools.token --username "$(LOGIN)" --password "$(PASSWORD)" $(if $(filter-out file,$(origin EVENT)),--event $(EVENT)) $(if $(filter access,$(KIND)),--access)
 endif
 
-bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline requests, speed, memory; make local's start-up
+bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline CPU per record, requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.cpu_bench
 	$(BIN)/python -m tools.pipeline_bench
 	$(BIN)/python -m tools.local_bench
 
