@@ -134,8 +134,9 @@ download: setup-local ## Wait for DOC=invoice|credit-note of ORDER=<id> on make 
 mutate: setup ## Mutation testing (mutmut) of the domain contexts against tests/unit: each context's score (slow; not in CI)
 	$(BIN)/python -m tools.mutate
 
-bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline requests, speed, memory; make local's start-up
+bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline CPU per record, requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.cpu_bench
 	$(BIN)/python -m tools.pipeline_bench
 	$(BIN)/python -m tools.local_bench
 

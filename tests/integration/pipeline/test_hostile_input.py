@@ -55,6 +55,13 @@ POISON = [
     ("a float balance", raw(VALID | {"balanceCents": 100.0}), "balanceCents"),
     ("a boolean balance", raw(VALID | {"balanceCents": True}), "balanceCents"),
     ("a numeric string balance", raw(VALID | {"balanceCents": "100"}), "balanceCents"),
+    # Issue 24: as strict as the REST API, whichever door (not stored last-wins, not stored with a NUL).
+    ("a duplicate key", raw(VALID | {"balanceCents": 1})[:-1] + b', "balanceCents": -999}', "balanceCents"),
+    ("a duplicate key in a nested object", raw(VALID)[:-1] + b', "extra": {"a": 1, "a": 2}}', "a: key 'a'"),
+    ("NaN in a field the record does not use", raw(VALID)[:-1] + b', "extra": NaN}', "NaN"),
+    ("a NUL in the name", raw(VALID | {"name": "Ada\x00Lovelace"}), "name"),
+    ("a bidi override in the name", raw(VALID | {"name": "Ada \u202egnp.exe"}), "name"),
+    ("an escape character in the email", raw(VALID | {"email": "ada\x1b@example.com"}), "email"),
 ]
 
 

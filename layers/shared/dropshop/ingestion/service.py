@@ -51,23 +51,29 @@ def validate(origin: Origin, records: Iterable[tuple[int, object]], *, stage: st
     rejections: list[Rejection] = []
     for position, record in records:
         ref = RecordRef(origin, position)
-        outcome = _validate_one(ref, record, stage=stage)
+        outcome = _account(record)
         if isinstance(outcome, Account):
             accounts.append((ref, outcome))
         else:
-            rejections.append(outcome)
+            rejections.append(_refusal(ref, outcome, record, stage=stage))
     return Validated(accounts, rejections)
 
 
-def _validate_one(ref: RecordRef, record: object, *, stage: str) -> Account | Rejection:
+def _account(record: object) -> Account | str:
+    """The record as an Account, or why it is refused."""
     if isinstance(record, streaming.UnreadableRecord):
-        return Rejection.of(ref, record.reason, record.excerpt, stage=stage)
+        return record.reason
     try:
         return Account.model_validate(record)
     except ValidationError as invalid:
-        return Rejection.of(ref, _reason(invalid), record, stage=stage)
+        return _reason(invalid)
     except Exception as error:  # whatever one record does to validation, it is that record's refusal alone
-        return Rejection.of(ref, f"record: {type(error).__name__}: {error}", record, stage=stage)
+        return f"record: {type(error).__name__}: {error}"
+
+
+def _refusal(ref: RecordRef, reason: str, record: object, *, stage: str) -> Rejection:
+    shown = record.excerpt if isinstance(record, streaming.UnreadableRecord) else record
+    return Rejection.of(ref, reason, shown, stage=stage)
 
 
 def _reason(invalid: ValidationError) -> str:
@@ -145,13 +151,15 @@ class _Run:
     def ingest(self, body: IO[bytes]) -> None:
         for position, record in streaming.records(body, max_bytes=settings().ingest_max_bytes):
             self.read += 1
-            outcome = _validate_one(RecordRef(self._origin, position), record, stage="transformer")
+            outcome = _account(record)
             if isinstance(outcome, Account):
                 self.accepted += 1
-                self._sender.send(self._packer.add(position, outcome.as_record()))
+                if full := self._packer.add(position, outcome.as_record()):
+                    self._sender.send(full)
             else:
                 self.rejected += 1
-                self._rejections.append(outcome)
+                ref = RecordRef(self._origin, position)
+                self._rejections.append(_refusal(ref, outcome, record, stage="transformer"))
                 if len(self._rejections) >= REJECTION_FLUSH:
                     self._log_rejections()
         self.finish()
@@ -193,6 +201,8 @@ def write_message(message: QueueMessage) -> None:
 
 def _refused_by_dynamodb(validated: Validated, saved: SaveOutcome, *, stage: str) -> list[Rejection]:
     """Records DynamoDB will never take are settled in LogTable now: retrying them would only delay."""
+    if not saved.refused:
+        return []
     reasons = dict(saved.refused)
     return [
         Rejection.of(ref, f"AccountTable refused the record: {reasons[account]}", account.as_record(), stage=stage)
