@@ -189,6 +189,7 @@ DELETERS = {
     "WebSocketFunction": {"$disconnect forgets the socket"},
     "WriterFunction": {"BatchWriteItem of account versions and log entries"},
     "TransformerFunction": {"BatchWriteItem of refused records into LogTable"},
+    "TransformerChunkFunction": {"BatchWriteItem of refused records into LogTable"},
     "ErrorHandlerFunction": {"BatchWriteItem of salvaged records and log entries"},
     "RegistryFunction": {"DynamoDBWritePolicy (BatchWriteItem) on FilesTable, the pipeline's (issue #11)"},
 }
