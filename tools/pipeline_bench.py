@@ -1,6 +1,7 @@
 """Pipeline benchmark: AWS requests per 1,000 records, records per second, Transformer memory, big files.
 
-    python -m tools.pipeline_bench [--records 10000] [--big-mb 100] [--chunked-mb 1024]
+    python -m tools.pipeline_bench [--records 10000] [--big-mb 100] [--chunked-mb 64] [--chunk-mb 8]
+    python -m tools.pipeline_bench --only-big-files --chunked-mb 1024 --chunk-mb 32   # the full-size run
 
 1. End to end on moto (in-process), wired by template.yaml (tools/local): a JSON file of `--records`
    records (5 % invalid) is uploaded, registered, transformed, written; queues drained. Every botocore
@@ -342,8 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--big-mb", type=int, default=100)
-    parser.add_argument("--chunked-mb", type=int, default=1024, help="the big NDJSON file of part 3 (0: skip 3)")
-    parser.add_argument("--chunk-mb", type=int, default=32, help="IngestChunkBytes for part 3, in MiB")
+    parser.add_argument("--chunked-mb", type=int, default=64, help="the big NDJSON file of part 3 (0: skip 3)")
+    parser.add_argument("--chunk-mb", type=int, default=8, help="IngestChunkBytes for part 3, in MiB")
     parser.add_argument("--only-big-files", action="store_true", help="part 3 alone")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
