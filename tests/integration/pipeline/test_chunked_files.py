@@ -148,6 +148,21 @@ def test_a_chunk_that_keeps_failing_is_dead_lettered_alone_and_redriven_it_ends_
     assert stored(stack) == {version(r) for r in RECORDS}
 
 
+def test_chunks_of_an_upload_replaced_meanwhile_fail_its_file_instead_of_being_retried_forever(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    key = "incoming/replaced.ndjson"
+    chunks = upload_without_chunks_running(stack, wiring, key, ndjson(*RECORDS))
+    stack.client("s3").put_object(Bucket=stack.physical["DataBucket"], Key=key, Body=b"{}\n")  # another upload
+    for body in chunks:
+        run_chunk(stack, wiring, body)
+
+    file = file_entry(stack, key)  # the first upload's: the second was never announced
+    assert file["status"]["S"] == "FAILED"
+    assert "object could not be read" in file["reason"]["S"]
+    assert wiring.depth("ChunkQueue") == wiring.depth("ChunkDLQ") == 0
+
+
 @pytest.mark.parametrize(
     ("key", "data", "positions"),
     [

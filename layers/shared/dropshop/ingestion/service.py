@@ -30,7 +30,11 @@ from dropshop.platform.settings import settings
 
 # Enough of a file's start to tell NDJSON (split into chunks) from a JSON array, gzip or one pretty object.
 HEAD_BYTES = 64 * 1024
-REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
+REJECTION_FLUSH = 25
+# The upload a chunk belongs to was replaced or deleted: no retry brings it back, so the chunk fails its file.
+OBJECT_GONE = frozenset(
+    {"PreconditionFailed", "NoSuchKey", "NoSuchVersion"}
+)  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
 
 
 class RecordsNotWritten(Exception):
@@ -154,9 +158,15 @@ def ingest_chunk(chunk: Chunk) -> None:
     file's final status if it was the last. Raises on an outage: the chunk alone comes again."""
     origin = Origin(kind="file", name=f"s3://{chunk.bucket}/{chunk.key}", file_id=chunk.file_id)
     s3 = aws.client("s3")
-    body = s3.get_object(
-        Bucket=chunk.bucket, Key=chunk.key, IfMatch=chunk.etag, Range=f"bytes={max(chunk.start - 1, 0)}-"
-    )["Body"]
+    try:
+        body = s3.get_object(
+            Bucket=chunk.bucket, Key=chunk.key, IfMatch=chunk.etag, Range=f"bytes={max(chunk.start - 1, 0)}-"
+        )["Body"]
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in OBJECT_GONE:
+            raise
+        _count_chunk(chunk, Ingestion(0, 0, 0), rest=None, failure=f"object could not be read: {error}")
+        return
     run = _Run(origin, QueueSender(aws.client("sqs"), settings().writer_queue_url), _error_log())
     rest: Chunk | None = None
     failure = None
@@ -178,9 +188,11 @@ def ingest_chunk(chunk: Chunk) -> None:
         handing_on = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
         handing_on.send([rest.to_json()])
         handing_on.flush()
-    counted = files.count_chunk(
-        chunk.file_id, chunk.start, run.ingestion, spawned=int(rest is not None), failure=failure
-    )
+    _count_chunk(chunk, run.ingestion, rest=rest, failure=failure)
+
+
+def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, failure: str | None) -> None:
+    counted = files.count_chunk(chunk.file_id, chunk.start, ingestion, spawned=int(rest is not None), failure=failure)
     status = files.complete_chunked(chunk.file_id)
     logger.info(
         "chunk ingested" if counted else "chunk ingested again (counted before)",
@@ -188,8 +200,9 @@ def ingest_chunk(chunk: Chunk) -> None:
             "fileId": chunk.file_id,
             "start": chunk.start,
             "end": chunk.end,
-            "ingestion": run.ingestion.as_dict(),
+            "ingestion": ingestion.as_dict(),
             "handedOn": rest.start if rest else None,
+            "failure": failure,
             "fileStatus": status,
         },
     )
