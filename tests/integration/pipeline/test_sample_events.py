@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
 import pytest
 
@@ -17,8 +16,9 @@ from tools.local.wiring import Wiring
 
 
 def put_sample_object(stack: Stack, event: dict[str, Any], function_dir: str) -> None:
-    """The object an S3 sample event announces, from events/<function>/files/, in the bucket it names."""
-    bucket, key = event["detail"]["bucket"]["name"], unquote_plus(event["detail"]["object"]["key"])
+    """The object an S3 sample event announces, from events/<function>/files/, in the bucket it names (EventBridge
+    carries the key as stored: not URL-encoded)."""
+    bucket, key = event["detail"]["bucket"]["name"], event["detail"]["object"]["key"]
     s3 = stack.client("s3")
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
     s3.put_object(Bucket=bucket, Key=key, Body=(EVENTS / function_dir / "files" / Path(key).name).read_bytes())
@@ -74,7 +74,13 @@ def test_transformer_chunk_sample_event(stack: Stack, wiring: Wiring) -> None:
     announced = load_event("transformer/ndjson-uploaded")
     put_sample_object(stack, announced, "transformer")
     file_id = files.start_ingestion(
-        bucket=chunk.bucket, key=chunk.key, etag=chunk.etag, size=chunk.end, uploaded_at="2026-11-24T12:00:00Z"
+        bucket=chunk.bucket,
+        key=chunk.key,
+        etag=chunk.etag,
+        size=chunk.end,
+        uploaded_at="2026-11-24T12:00:00Z",
+        version_id=None,
+        invocation="the Transformer's run",
     )
     assert file_id == chunk.file_id
     files.plan_chunks(file_id, 2)

@@ -16,6 +16,7 @@ class Chunk:
     etag: str
     start: int
     end: int
+    version_id: str | None = None  # the bucket version the upload's event announced
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -30,11 +31,12 @@ class Chunk:
             etag=str(fields["etag"]),
             start=int(fields["start"]),
             end=int(fields["end"]),
+            version_id=fields.get("version_id"),
         )
 
     def rest_from(self, start: int) -> Chunk:
         """What is left of this chunk from `start` (a line start within it): handed on as a chunk of its own."""
-        return Chunk(self.file_id, self.bucket, self.key, self.etag, start, self.end)
+        return Chunk(self.file_id, self.bucket, self.key, self.etag, start, self.end, self.version_id)
 
 
 def split(size: int, chunk_bytes: int) -> list[tuple[int, int]]:

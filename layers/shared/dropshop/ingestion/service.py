@@ -90,22 +90,34 @@ def _reason(invalid: ValidationError) -> str:
 # ------------------------------------------------------------------ Transformer
 
 
-def ingest_object(*, bucket: str, key: str, etag: str, size: int, uploaded_at: str) -> Ingestion | ChunkPlan | None:
-    """Stream one uploaded JSON file into WriterQueue, or split a big NDJSON file into chunks for
-    TransformerChunkFunction; None when another run has (had) it."""
-    file_id = files.start_ingestion(bucket=bucket, key=key, etag=etag, size=size, uploaded_at=uploaded_at)
+def ingest_object(
+    *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None, invocation: str
+) -> Ingestion | ChunkPlan | None:
+    """Stream one uploaded JSON file (the version the event announces) into WriterQueue, or split a big NDJSON
+    file into chunks for TransformerChunkFunction; None when it is ingested (or handed to chunks) already.
+    `invocation` is the Lambda request id: a retry of a run that died takes its file back."""
+    file_id = files.start_ingestion(
+        bucket=bucket,
+        key=key,
+        etag=etag,
+        size=size,
+        uploaded_at=uploaded_at,
+        version_id=version_id,
+        invocation=invocation,
+    )
     if file_id is None:
-        logger.info("file already ingested or being ingested", extra={"key": key})
+        logger.info("file already ingested", extra={"key": key})
         return None
     origin = Origin(kind="file", name=f"s3://{bucket}/{key}", file_id=file_id)
     s3 = aws.client("s3")
     try:
+        where = files.locator(bucket, key, version_id)
         if size > settings().ingest_chunk_bytes:
-            head = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]
+            head = s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]
             with closing(head):
                 if streaming.splits_into_lines(head.read(), size):
-                    return _split(Chunk(file_id, bucket, key, etag, 0, size))
-        body = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"]
+                    return _split(Chunk(file_id, bucket, key, etag, 0, size, version_id))
+        body = s3.get_object(**where, IfMatch=etag)["Body"]
     except s3.exceptions.ClientError as error:
         files.fail_ingestion(file_id, f"object could not be read: {error}")
         raise
@@ -146,7 +158,8 @@ def _split(whole: Chunk) -> ChunkPlan:
     files.plan_chunks(whole.file_id, len(ranges))
     sender = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
     sender.send(
-        Chunk(whole.file_id, whole.bucket, whole.key, whole.etag, start, end).to_json() for start, end in ranges
+        Chunk(whole.file_id, whole.bucket, whole.key, whole.etag, start, end, whole.version_id).to_json()
+        for start, end in ranges
     )
     sender.flush()
     return ChunkPlan(len(ranges))
@@ -160,7 +173,9 @@ def ingest_chunk(chunk: Chunk) -> None:
     s3 = aws.client("s3")
     try:
         body = s3.get_object(
-            Bucket=chunk.bucket, Key=chunk.key, IfMatch=chunk.etag, Range=f"bytes={max(chunk.start - 1, 0)}-"
+            **files.locator(chunk.bucket, chunk.key, chunk.version_id),
+            IfMatch=chunk.etag,
+            Range=f"bytes={max(chunk.start - 1, 0)}-",
         )["Body"]
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") not in OBJECT_GONE:
