@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from dropshop.platform import aws, settings
 from tests.integration.pipeline.settled import file_entry, file_origin, ndjson, refusals, stored, version
+from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
 
@@ -92,6 +93,24 @@ def test_chunks_out_of_order_and_redelivered_count_once_and_the_last_one_ends_th
     offset = len(ndjson(*RECORDS[:3]))  # a chunked file's position: the byte offset of the record's first byte
     assert set(refusals(stack)) == {(file_origin(stack, key), offset)}
     assert file["recordCount"]["N"] == "7"
+
+
+def test_another_event_for_a_file_handed_to_chunks_finds_it_ingested_not_busy(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    """A duplicate S3 event from another invocation while the chunks run: nothing to do, not FileBusy (which
+    Lambda would retry into PipelineEventsDLQ and its alarm while the chunks take their time)."""
+    key = "incoming/duplicate.ndjson"
+    chunks = upload_without_chunks_running(stack, wiring, key, ndjson(*RECORDS))
+    event = wiring.object_created_event(stack.physical["DataBucket"], key)
+    another = LambdaContext(function_name="TransformerFunction", aws_request_id="another-invocation")
+
+    answer = wiring._handler("TransformerFunction").lambda_handler(event, another)
+
+    assert answer["ingestion"] == "already ingested"
+    for body in chunks:
+        run_chunk(stack, wiring, body)
+    assert progress(stack, key) == ("PROCESSED", len(chunks), len(chunks), len(RECORDS))
 
 
 def test_a_chunk_of_many_tiny_invalid_records_hands_its_rest_on_instead_of_running_out_of_time(
