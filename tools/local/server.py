@@ -328,8 +328,9 @@ class LocalStack:
         return {key: value.replace(aws_endpoint, self.url) for key, value in environment.items()}
 
     def _start_event_sources(self, wiring: Wiring) -> None:
-        """Lambda's pollers, one per event source mapping as on AWS (each delivers one batch at a time, so
-        within MaximumConcurrency), and S3 → EventBridge, until the stack stops."""
+        """Lambda's pollers: per SQS event source mapping, up to its MaximumConcurrency batches at once (one
+        poller each, as many as the function has workers), one per stream mapping, and S3 → EventBridge, until
+        the stack stops."""
         seen: set[tuple[str, str, str]] = set()
 
         def new_objects() -> int:
@@ -340,7 +341,12 @@ class LocalStack:
             return delivered
 
         pollers: list[tuple[str, Callable[[], int]]] = [("S3 → EventBridge", new_objects)]
-        pollers += [(f"{m.function} ← SQS", functools.partial(wiring.poll, m)) for m in wiring.queue_mappings()]
+        # As many batches in flight as the mapping's MaximumConcurrency allows (and the function's workers).
+        pollers += [
+            (f"{m.function} ← SQS #{n}", functools.partial(wiring.poll, m))
+            for m in wiring.queue_mappings()
+            for n in range(min(m.maximum_concurrency, concurrency_of(wiring.stack, m.function, cap=self.concurrency)))
+        ]
         pollers += [
             (f"{m.function} ← stream", functools.partial(wiring.poll_stream, m)) for m in wiring.stream_mappings()
         ]

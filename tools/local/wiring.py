@@ -33,6 +33,7 @@ class QueueMapping:
     queue_url: str
     queue_arn: str
     batch_size: int
+    maximum_concurrency: int = 1  # ScalingConfig.MaximumConcurrency: batches in flight at once, at most
 
 
 @dataclass
@@ -148,7 +149,13 @@ class Wiring:
             queue = props["Queue"]["Fn::GetAtt"]
             logical = queue.split(".")[0] if isinstance(queue, str) else queue[0]
             mappings.append(
-                QueueMapping(name, self.stack.physical[logical], self.stack.arns[logical], props.get("BatchSize", 10))
+                QueueMapping(
+                    name,
+                    self.stack.physical[logical],
+                    self.stack.arns[logical],
+                    props.get("BatchSize", 10),
+                    props.get("ScalingConfig", {}).get("MaximumConcurrency", 1),
+                )
             )
         return mappings
 

@@ -238,9 +238,9 @@ class _Collected:
 
 
 class _Reader:
-    def __init__(self, stream: _Readable, max_bytes: int) -> None:
+    def __init__(self, stream: _Readable, max_bytes: int, *, detect_gzip: bool = True) -> None:
         head = b""
-        while len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
+        while detect_gzip and len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
             head += chunk
         self._stream: _Readable = _Head(head, stream)
         if head.startswith(GZIP_MAGIC):
@@ -433,6 +433,98 @@ class _Reader:
             if not self._more():
                 item = collected.item()
                 return item if item.raw else None
+
+
+# ------------------------------------------------------------------ NDJSON by byte range
+
+
+def splits_into_lines(head: bytes, size: int) -> bool:
+    """Whether a plain file of `size` bytes starting with `head` is read line by line (NDJSON), so that any
+    byte range of it can be read on its own: not gzip, not a JSON array, not a single pretty-printed object
+    (an object its first line does not close, in a file small enough to be one record)."""
+    text = head.removeprefix(UTF8_BOM).lstrip()
+    if head.startswith(GZIP_MAGIC) or not text.startswith(b"{"):
+        return False
+    first_line = text.split(b"\n", 1)[0]
+    return size > MAX_RECORD_BYTES + READ_CHUNK_BYTES or _value_end(first_line, 0) is not None
+
+
+def lines_in_range(
+    stream: IO[bytes], *, start: int, end: int, max_bytes: int = DEFAULT_INGEST_MAX_BYTES
+) -> Iterator[tuple[int, int, object]]:
+    """(line start, position, record) for the NDJSON records whose line starts in [start, end) of a file, the
+    position being the byte offset of the record's first byte (a BOM counts). `stream` holds the file's bytes
+    from max(start - 1, 0) to its end (an S3 ranged GET): the byte before `start` says whether a line starts
+    there, and the last record is read to its newline past `end`. Each record is read as `records` reads an
+    NDJSON line, so the ranges of any split of a file together yield each of its records exactly once."""
+    reader = _RangeReader(stream, max_bytes, base=max(start - 1, 0))
+    line_start = reader.begin_at(start)
+    if line_start is None:
+        return
+    while True:
+        newline = reader.skip_space()
+        if newline is not None:
+            line_start = newline + 1
+        if line_start >= end or reader._peek() is None:
+            return
+        position = reader.offset
+        reader.next_position = position
+        item = reader._line()
+        if item is None:
+            return
+        yield line_start, position, item.record()
+        line_start = reader.offset
+
+
+class _RangeReader(_Reader):
+    """A plain byte range (never gzip: its bytes may begin with anything) that knows each byte's file offset."""
+
+    def __init__(self, stream: _Readable, max_bytes: int, *, base: int) -> None:
+        super().__init__(stream, max_bytes, detect_gzip=False)
+        self._base = base  # the file offset of buf[0]
+
+    @property
+    def offset(self) -> int:
+        return self._base + self.pos
+
+    def _more(self) -> bool:
+        dropped = self.pos
+        if not super()._more():
+            return False
+        self._base += dropped
+        return True
+
+    def begin_at(self, start: int) -> int | None:
+        """Move to the first line starting at or after `start` (past a BOM on the file's first line): the
+        offset where that line starts, None if there is none."""
+        if start == 0:
+            while len(self.buf) < len(UTF8_BOM) and self._more():
+                pass
+            if self.buf.startswith(UTF8_BOM):
+                self.pos = len(UTF8_BOM)
+            return 0
+        if not self._more():
+            return None
+        self.pos = 1
+        if self.buf[0] != ord("\n"):  # a line begun before `start` is not ours
+            while (newline := self.buf.find(b"\n", self.pos)) < 0:
+                self.pos = len(self.buf)
+                if not self._more():
+                    return None
+            self.pos = newline + 1
+        return self.offset
+
+    def skip_space(self) -> int | None:
+        """Move past whitespace; the file offset of the last newline passed, if any."""
+        last = None
+        while True:
+            end = cast("re.Match[bytes]", _SPACE.match(self.buf, self.pos)).end()
+            newline = self.buf.rfind(b"\n", self.pos, end)
+            if newline >= 0:
+                last = self._base + newline
+            self.pos = end
+            if end < len(self.buf) or not self._more():
+                return last
 
 
 # ------------------------------------------------------------------ CSV
