@@ -16,6 +16,7 @@ ENV ?= default
 PORT ?= 3000
 WS_PORT ?= $(shell echo $$(($(PORT) + 1)))
 AWS_PORT ?= 5000
+FAULTS ?= off
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
@@ -31,8 +32,8 @@ $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt $(wildcard 
 
 setup: $(BIN)/activate ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
 
-local: setup ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto); Ctrl-C stops it
-	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT)
+local: setup ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto), FAULTS=aws (AWS's weather); Ctrl-C stops it
+	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT) --faults $(FAULTS)
 
 test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest

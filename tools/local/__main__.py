@@ -1,6 +1,7 @@
 """The local backend.
 
 python -m tools.local [--port 3000] [--websocket-port 3001] [--aws-port 5000]   start it (Ctrl-C stops it)
+python -m tools.local --faults aws [--faults-seed 0] [--faults-time-scale 1]  under AWS's weather
 python -m tools.local token --as customer|admin          an ID token for a seeded user
 python -m tools.local token --as admin --access          the admin's access token (POST /writer)
 python -m tools.local token --as machine                 a batch job's access token (POST /writer)
@@ -18,18 +19,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
+from tools.local.faults import FaultProfile, UnknownFault  # noqa: E402
 from tools.local.launch import launch  # noqa: E402 - light: the heavy imports wait until moto is starting
 from tools.local.ports import PortBusy  # noqa: E402
 
 
-def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path) -> int:
+def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path, faults: FaultProfile) -> int:
     try:
         launched = launch(port, websocket_port, aws_port)
     except PortBusy as busy:
         raise SystemExit(f"make local: {busy}") from None
     from tools.local.server import LocalStack  # imported while moto's server and the zygote start
 
-    stack = LocalStack(launched=launched, state_dir=state_dir, log=lambda line: print(line, flush=True)).start()
+    stack = LocalStack(
+        launched=launched, state_dir=state_dir, faults=faults, log=lambda line: print(line, flush=True)
+    ).start()
     print(stack.banner(), flush=True)
     stopped = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
@@ -74,10 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local", help="stack.json, env.json, function logs")
     parser.add_argument("--as", dest="group", default="customer", choices=["customer", "admin", "machine"])
     parser.add_argument("--access", action="store_true", help="token: the user's access token, not the ID token")
+    parser.add_argument("--faults", default="off", help="aws, aws:-conflicts,-crashes, a list of faults, or off")
+    parser.add_argument("--faults-seed", type=int, default=0, help="the faults' dice")
+    parser.add_argument(
+        "--faults-time-scale", type=float, default=1.0, help="AWS's delays divided by this (60: a minute is a second)"
+    )
     args = parser.parse_args(argv)
     if args.command == "token":
         return token(args.group, access=args.access)
-    return serve(args.port, args.websocket_port, args.aws_port, args.state_dir)
+    try:
+        faults = FaultProfile.from_spec(args.faults, seed=args.faults_seed, time_scale=args.faults_time_scale)
+    except UnknownFault as unknown:
+        parser.error(str(unknown))
+    return serve(args.port, args.websocket_port, args.aws_port, args.state_dir, faults)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import importlib
 import json
 import random
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote_plus
 
+from tools.local.faults import ASYNC_RETRY_DELAYS, FaultProfile
 from tools.local.lambda_context import LambdaContext
 from tools.local.runtime import ROOT
 from tools.local.stack import Stack
@@ -33,6 +35,7 @@ class QueueMapping:
     queue_url: str
     queue_arn: str
     batch_size: int
+    max_concurrency: int = 1000  # ScalingConfig.MaximumConcurrency (AWS's cap without one: 1,000 for SQS)
 
 
 @dataclass
@@ -45,7 +48,11 @@ class StreamMapping:
     on_failure_arn: str | None
 
 
-Invoker = Callable[[str, dict[str, Any]], Any]
+Invoker = Callable[..., Any]  # (function, event, crash_after=False) → the function's answer
+# Lambda's SQS event source starts with five batches at a time (with-sqs.html, "Scaling and processing").
+SQS_STARTING_BATCHES = 5
+# Stream batches read in parallel per item key, as with a ParallelizationFactor above 1 (with-ddb.html).
+STREAM_LANES = 3
 
 
 @dataclass
@@ -58,17 +65,29 @@ class Wiring:
     # Fraction of successfully handled messages whose delete "gets lost" (the message comes back).
     lost_deletes: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(7))  # noqa: S311 - test randomness
+    # AWS's weather (tools.local.faults): off unless asked for.
+    faults: FaultProfile = field(default_factory=FaultProfile)
+    stopped: threading.Event = field(default_factory=threading.Event)  # ends pending asynchronous retries
     # Per (function, shard): where its mapping reads next, and how often the record there has failed.
     # A position is where to read from (AT or AFTER a sequence number), not a shard iterator: moto rolls a
     # cancelled transaction back by replacing its tables with copies, which orphans iterators taken before.
     _positions: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _failures: dict[tuple[str, str], int] = field(default_factory=dict)
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], *, crash_after: bool = False) -> Any:
+        """Run `function` on `event`; `crash_after`: its worker dies after the handler's side effects, unanswered."""
         self.invocations[function] = self.invocations.get(function, 0) + 1
         if self.invoker:
-            return self.invoker(function, event)
-        return self._handler(function).lambda_handler(event, LambdaContext(function_name=function))
+            return (
+                self.invoker(function, event, crash_after=crash_after) if crash_after else self.invoker(function, event)
+            )
+        answer = self._handler(function).lambda_handler(event, LambdaContext(function_name=function))
+        if crash_after:
+            raise RuntimeError(f"{function} crashed after its side effects")
+        return answer
+
+    def _crashes(self) -> bool:
+        return self.faults.fires("crashes")
 
     # ------------------------------------------------------------------ S3 → EventBridge → functions
 
@@ -79,9 +98,14 @@ class Wiring:
         s3.put_object(Bucket=bucket, Key=key, Body=body)
         return self.deliver(self.object_created_event(bucket, key))
 
-    def object_created_event(self, bucket: str, key: str) -> dict[str, Any]:
-        head = self.stack.client("s3").head_object(Bucket=bucket, Key=key)
-        return {
+    def object_created_event(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, Any]:
+        """EventBridge's event for `key` (for its version `version_id` in a versioned bucket)."""
+        s3 = self.stack.client("s3")
+        head = s3.head_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
+        # EventBridge sends the key as stored (ev-events.html); S3's notifications URL-encode it. Encoded unless
+        # the `raw-keys` fault is on, until the layer reads EventBridge's raw keys (issue #21).
+        sent_key = key if self.faults.on("raw-keys") else quote_plus(key, safe="/")
+        event = {
             "version": "0",
             "id": str(uuid.uuid4()),
             "detail-type": "Object Created",
@@ -93,9 +117,8 @@ class Wiring:
             "detail": {
                 "version": "0",
                 "bucket": {"name": bucket},
-                # S3 URL-encodes keys in its notifications, as FACTS.md records.
                 "object": {
-                    "key": quote_plus(key, safe="/"),
+                    "key": sent_key,
                     "size": head["ContentLength"],
                     "etag": head["ETag"].strip('"'),
                 },
@@ -103,13 +126,24 @@ class Wiring:
                 "reason": "PutObject",
             },
         }
+        if version_id:
+            event["detail"]["object"]["version-id"] = version_id  # type: ignore[index]
+        return event
 
     def deliver(self, event: dict[str, Any]) -> list[tuple[str, Any]]:
         """Asynchronous invocations, as EventBridge → Lambda makes them: retried twice on error, then the
-        event goes to the function's DeadLetterQueue (None stands for that outcome)."""
+        event goes to the function's DeadLetterQueue (None stands for that outcome). With the `async-retries`
+        fault, each runs on its own with AWS's delays between attempts (None: the answer is not waited for)."""
         results = []
         for function, pattern in self._rules():
-            if _matches(pattern, event):
+            if not _matches(pattern, event):
+                continue
+            if self.faults.on("async-retries"):
+                threading.Thread(
+                    target=self._invoke_async_with_delays, args=(function, event), name=f"async {function}", daemon=True
+                ).start()
+                results.append((function, None))
+            else:
                 results.append((function, self._invoke_async(function, event)))
         return results
 
@@ -117,15 +151,41 @@ class Wiring:
         for attempt in range(retries + 1):
             try:
                 return self.invoke(function, event)
-            except Exception:  # Lambda retries whatever the function raised
+            except Exception as error:  # Lambda retries whatever the function raised
                 if attempt == retries:
-                    self._dead_letter(function, event)
+                    self._dead_letter(function, event, error)
         return None
 
-    def _dead_letter(self, function: str, event: dict[str, Any]) -> None:
+    def _invoke_async_with_delays(self, function: str, event: dict[str, Any]) -> None:
+        """Lambda's asynchronous retries: after 1 minute, then after 2 more (divided by the profile's time scale),
+        then the dead-letter queue (invocation-async-error-handling.html)."""
+        error: Exception | None = None
+        for delay in (0.0, *ASYNC_RETRY_DELAYS):
+            if delay:
+                self.faults.count("async-retries")
+                if self.stopped.wait(self.faults.delay(delay)):
+                    return
+            try:
+                self.invoke(function, event, crash_after=self._crashes())
+                return
+            except Exception as failed:  # Lambda retries whatever the function raised
+                error = failed
+        self.faults.count("dead-lettered")
+        self._dead_letter(function, event, error)
+
+    def _dead_letter(self, function: str, event: dict[str, Any], error: Exception | None = None) -> None:
+        """The event to the function's dead-letter queue, with the attributes Lambda adds (RequestID, ErrorCode,
+        ErrorMessage: invocation-async-error-handling.html, "Dead-letter queues")."""
         target = self.stack.resolve(self.stack.resources[function]["Properties"]["DeadLetterQueue"]["TargetArn"])
         queue = next(name for name, arn in self.stack.arns.items() if arn == target)
-        self.stack.client("sqs").send_message(QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(event))
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": str(uuid.uuid4())},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": str(error or "the function failed")[:1024]},
+        }
+        self.stack.client("sqs").send_message(
+            QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(event), MessageAttributes=attributes
+        )
 
     def _rules(self) -> list[tuple[str, dict[str, Any]]]:
         return [(name, self.stack.resolve(props["Pattern"])) for name, props in self._sources("EventBridgeRule")]
@@ -148,9 +208,20 @@ class Wiring:
             queue = props["Queue"]["Fn::GetAtt"]
             logical = queue.split(".")[0] if isinstance(queue, str) else queue[0]
             mappings.append(
-                QueueMapping(name, self.stack.physical[logical], self.stack.arns[logical], props.get("BatchSize", 10))
+                QueueMapping(
+                    name,
+                    self.stack.physical[logical],
+                    self.stack.arns[logical],
+                    props.get("BatchSize", 10),
+                    props.get("ScalingConfig", {}).get("MaximumConcurrency", 1000),
+                )
             )
         return mappings
+
+    def pollers(self, mapping: QueueMapping) -> int:
+        """How many batches of the queue the stack keeps in flight: one, or with the `reorder` fault as many as
+        Lambda starts with (five) within the mapping's MaximumConcurrency."""
+        return min(SQS_STARTING_BATCHES, mapping.max_concurrency) if self.faults.on("reorder") else 1
 
     def drain(self, *, max_rounds: int = 10_000) -> int:
         """Poll every mapped queue and stream into its function until all are empty; returns the batches delivered."""
@@ -179,13 +250,26 @@ class Wiring:
         ).get("Messages", [])
         if not messages:
             return 0
-        try:
-            response = self.invoke(
-                mapping.function, {"Records": [_lambda_record(m, mapping, self.stack.region) for m in messages]}
-            )
-            failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
-        except Exception:  # an invocation error fails the whole batch
-            failed = {m["MessageId"] for m in messages}
+        faults = self.faults
+        if faults.on("delays"):  # held back a few seconds: delivered after messages sent later
+            held = [m for m in messages if faults.fires("delays")]
+            for message in held:
+                sqs.change_message_visibility(
+                    QueueUrl=mapping.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=faults.choice("delays").randint(1, 3),
+                )
+            messages = [m for m in messages if m not in held]
+            if not messages:
+                return 1
+        if faults.on("reorder"):  # a standard queue keeps no order within a batch either
+            faults.choice("reorder").shuffle(messages)
+            faults.count("reorder")
+        failed = self._deliver_queue_batch(mapping, messages)
+        if faults.on("duplicates"):  # handled, then received and handled again
+            again = [m for m in messages if m["MessageId"] not in failed and faults.fires("duplicates")]
+            if again:
+                self._deliver_queue_batch(mapping, again)
         for message in messages:
             retry = message["MessageId"] in failed or self.rng.random() < self.lost_deletes
             if retry:  # as if the visibility timeout ran out: the message is received again (or redriven)
@@ -195,6 +279,18 @@ class Wiring:
             else:
                 sqs.delete_message(QueueUrl=mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return 1
+
+    def _deliver_queue_batch(self, mapping: QueueMapping, messages: list[dict[str, Any]]) -> set[str]:
+        """The ids of the messages the invocation failed."""
+        try:
+            response = self.invoke(
+                mapping.function,
+                {"Records": [_lambda_record(m, mapping, self.stack.region) for m in messages]},
+                crash_after=self._crashes(),
+            )
+            return {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        except Exception:  # an invocation error fails the whole batch
+            return {m["MessageId"] for m in messages}
 
     # ------------------------------------------------------------------ DynamoDB streams → functions
 
@@ -232,7 +328,11 @@ class Wiring:
             page = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=mapping.batch_size)
             records = [_stream_record(r, mapping.stream_arn) for r in page["Records"]]
             wanted = [r for r in records if not mapping.patterns or any(_matches(p, r) for p in mapping.patterns)]
-            failed_at = self._deliver_stream_batch(mapping, wanted) if wanted else None
+            if wanted and self.faults.fires("delays"):
+                self.stopped.wait(self.faults.choice("delays").uniform(0.1, 1.0))
+            failed_at = self._deliver_stream_records(mapping, wanted) if wanted else None
+            if failed_at is None and wanted and self.faults.fires("duplicates"):
+                continue  # handled, and read again from the same position: delivered twice
             if failed_at is None:
                 if records:
                     self._positions[position] = ("AFTER_SEQUENCE_NUMBER", records[-1]["dynamodb"]["SequenceNumber"])
@@ -242,14 +342,41 @@ class Wiring:
             delivered += bool(wanted)
         return delivered
 
+    def _deliver_stream_records(self, mapping: StreamMapping, records: list[dict[str, Any]]) -> str | None:
+        """One batch; or with the `reorder` fault, lanes of item keys delivered at once (each item's records in
+        order, items in none). None when all succeeded, else the lowest sequence number to resume from."""
+        if not self.faults.on("reorder") or len(records) < 2:
+            return self._deliver_stream_batch(mapping, records)
+        die = self.faults.choice("reorder")
+        lanes: dict[int, list[dict[str, Any]]] = {}
+        lane_of: dict[str, int] = {}
+        for record in records:
+            key = json.dumps(record["dynamodb"].get("Keys"), sort_keys=True)
+            lanes.setdefault(lane_of.setdefault(key, die.randrange(STREAM_LANES)), []).append(record)
+        if len(lanes) < 2:
+            return self._deliver_stream_batch(mapping, records)
+        self.faults.count("reorder")
+        outcomes: list[str | None] = []
+        threads = [
+            threading.Thread(target=lambda lane=lane: outcomes.append(self._deliver_stream_batch(mapping, lane)))
+            for lane in lanes.values()
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        failed = [sequence for sequence in outcomes if sequence is not None]
+        return min(failed, key=int) if failed else None
+
     def _deliver_stream_batch(self, mapping: StreamMapping, records: list[dict[str, Any]]) -> str | None:
-        """None when the batch succeeded, else the sequence number to resume from."""
+        """None when the batch succeeded, else the sequence number to resume from: the lowest one reported failed
+        (with-ddb-batchfailurereporting: Lambda checkpoints at the lowest)."""
         try:
-            response = self.invoke(mapping.function, {"Records": records})
+            response = self.invoke(mapping.function, {"Records": records}, crash_after=self._crashes())
         except Exception:
             return str(records[0]["dynamodb"]["SequenceNumber"])
         failures = (response or {}).get("batchItemFailures", [])
-        return str(failures[0]["itemIdentifier"]) if failures else None
+        return min((str(f["itemIdentifier"]) for f in failures), key=int) if failures else None
 
     def _retry_or_pass(self, mapping: StreamMapping, position: tuple[str, str], shard: str, sequence: str) -> None:
         attempts = self._failures.get(position, 0) + 1
