@@ -21,6 +21,7 @@ from dropshop.identity.tokens import TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from dropshop.platform.http import bearer_token
 from tools.local.jwt_authorizer import JwtAuthorizer, JwtRule, Refused
+from tools.local.sqs_integration import send_message
 from tools.local.stack import Stack
 
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -246,14 +247,12 @@ class Gateway:
         if not body:
             return self._errors.render("BAD_REQUEST_BODY", "MessageBody is required")
         try:
-            sent = self._stack.client("sqs").send_message(
-                QueueUrl=parameters["QueueUrl"],
-                MessageBody=body,
-                MessageAttributes=json.loads(parameters.get("MessageAttributes", "{}")),
+            content_type, sent = send_message(
+                self._stack, parameters["QueueUrl"], body, parameters.get("MessageAttributes", "{}")
             )
         except ClientError as refused:  # SQS's own refusal (a message over its size limit, say) is the caller's
             return self._errors.render("BAD_REQUEST_BODY", refused.response["Error"].get("Message", "refused"))
-        return _json(200, {"MessageId": sent["MessageId"], "MD5OfMessageBody": sent["MD5OfMessageBody"]}, headers)
+        return Response(sent, status=200, headers=headers | {"Content-Type": content_type})  # SQS's answer, as is
 
 
 def rest_event(
