@@ -1,8 +1,9 @@
 """DynamoDB's refusals that moto never gives, injected in front of moto's server (see tools.local.faults).
 
 Off until the stack turns them on (after provisioning and seeding): `POST /_local/faults` with
-`{"faults": "aws", "seed": 7}`; `GET /_local/faults` answers what fired. A refused request never reaches moto, so
-it changes nothing, as on DynamoDB; a batch's unprocessed part is kept from moto and answered as unprocessed.
+`{"faults": "aws", "seed": 7}` (and `"rates"` to change a fault's); `GET /_local/faults` answers what fired.
+A refused request never reaches moto, so it changes nothing, as on DynamoDB; a batch's unprocessed part is kept
+from moto and answered as unprocessed.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class DynamoDBFaults:
         if environ.get("REQUEST_METHOD") == "POST":
             asked = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
             self.profile = FaultProfile(parse(asked.get("faults", "off")) & MOTO_FAULTS, int(asked.get("seed", 0)))
+            self.profile.rates |= asked.get("rates", {})  # tests make a fault certain
         return _answer(start_response, "200 OK", {"enabled": sorted(self.profile.enabled)} | self.profile.counts())
 
 

@@ -398,12 +398,14 @@ class LocalStack:
                 continue
             physical = self.stack.physical[name]
             if self.faults.on("object-versions"):
-                for page in s3.get_paginator("list_object_versions").paginate(Bucket=physical):
-                    for version in sorted(page.get("Versions", []), key=lambda v: v["LastModified"]):
-                        identity = (physical, version["Key"], version["VersionId"])
-                        if identity not in seen:
-                            seen.add(identity)
-                            yield identity
+                pages = s3.get_paginator("list_object_versions").paginate(Bucket=physical)
+                listed = [version for page in pages for version in page.get("Versions", [])]
+                # S3 lists each key's versions newest first: oldest first here, as they were written.
+                for version in reversed(listed):
+                    identity = (physical, version["Key"], version["VersionId"])
+                    if identity not in seen:
+                        seen.add(identity)
+                        yield identity
                 continue
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=physical):
                 for item in page.get("Contents", []):
