@@ -224,6 +224,8 @@ class LocalStack:
             return self.functions[function].invoke(event, crash_after=crash_after)
         except FunctionError as error:
             outcome = f"{error.error['errorType']}: {error.error['errorMessage']}"[:160]
+            if error.error["errorType"] == "Sandbox.Timedout":
+                self.faults.count("timeouts")
             raise
         finally:
             self.log(f"λ {function:22} {(time.monotonic() - started) * 1000:6.0f} ms  {outcome}")
@@ -362,20 +364,23 @@ class LocalStack:
                 delivered += 1
             return delivered
 
-        pollers: list[tuple[str, Callable[[], int]]] = [("S3 → EventBridge", new_objects)]
+        pollers: list[tuple[str, Callable[[], int], float]] = [("S3 → EventBridge", new_objects, IDLE_POLL)]
+        # A mapping's further pollers (the `reorder` fault's concurrent batches) idle longer: moto's SQS scans its
+        # messages on every receive, and a busy queue brings them back to back anyway.
         pollers += [
-            (f"{m.function} ← SQS #{n}", functools.partial(wiring.poll, m))
+            (f"{m.function} ← SQS #{n}", functools.partial(wiring.poll, m), IDLE_POLL * (1 if n == 1 else 4))
             for m in wiring.queue_mappings()
             for n in range(1, wiring.pollers(m) + 1)
         ]
         pollers += [
-            (f"{m.function} ← stream", functools.partial(wiring.poll_stream, m)) for m in wiring.stream_mappings()
+            (f"{m.function} ← stream", functools.partial(wiring.poll_stream, m), IDLE_POLL)
+            for m in wiring.stream_mappings()
         ]
-        for name, poll in pollers:
-            threading.Thread(target=self._keep_polling, args=(name, poll), name=name, daemon=True).start()
+        for name, poll, idle in pollers:
+            threading.Thread(target=self._keep_polling, args=(name, poll, idle), name=name, daemon=True).start()
 
-    def _keep_polling(self, name: str, poll: Callable[[], int]) -> None:
-        """Poll back to back while there is work, backing off to IDLE_POLL seconds when there is none."""
+    def _keep_polling(self, name: str, poll: Callable[[], int], idle: float = IDLE_POLL) -> None:
+        """Poll back to back while there is work, backing off to `idle` seconds when there is none."""
         pause = BUSY_POLL
         while not self._stopping.is_set():
             try:
@@ -383,7 +388,7 @@ class LocalStack:
             except Exception as error:  # keep polling: one bad delivery must not stop the backend
                 self.log(f"{name}: {type(error).__name__}: {error}")
                 delivered = 0
-            pause = BUSY_POLL if delivered else min(pause * 2, IDLE_POLL)
+            pause = BUSY_POLL if delivered else min(pause * 2, idle)
             if not delivered:
                 self._stopping.wait(pause)
 
@@ -405,6 +410,7 @@ class LocalStack:
                     identity = (physical, version["Key"], version["VersionId"])
                     if identity not in seen:
                         seen.add(identity)
+                        self.faults.count("object-versions")
                         yield identity
                 continue
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=physical):

@@ -104,7 +104,10 @@ class Wiring:
         head = s3.head_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
         # EventBridge sends the key as stored (ev-events.html); S3's notifications URL-encode it. Encoded unless
         # the `raw-keys` fault is on, until the layer reads EventBridge's raw keys (issue #21).
-        sent_key = key if self.faults.on("raw-keys") else quote_plus(key, safe="/")
+        sent_key = quote_plus(key, safe="/")
+        if self.faults.on("raw-keys"):
+            sent_key = key
+            self.faults.count("raw-keys")
         event = {
             "version": "0",
             "id": str(uuid.uuid4()),
