@@ -45,7 +45,8 @@ class Client:
             headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local gateway
+            # 60 s: a hundred concurrent requests queue for four workers, and this machine's two cores are shared.
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - the local gateway
                 return response.status, _parsed(response.headers.get("Content-Type", ""), response.read())
         except urllib.error.HTTPError as error:
             return error.code, _parsed(error.headers.get("Content-Type", ""), error.read())
