@@ -70,6 +70,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield stack
     finally:
         stack.stop()
+        (state / "console.log").write_text("\n".join(lines))  # beside logs/: which fault a failure met
 
 
 @pytest.fixture(scope="session")

@@ -95,21 +95,25 @@ def stored(client: Any, *ids: str) -> list[str]:
     return [i for i in ids if "Item" in client.get_item(TableName="items", Key={"id": {"S": i}})]
 
 
-def test_a_transaction_is_cancelled_for_a_transaction_conflict_with_a_reason_per_item_and_writes_nothing(
+def test_a_transaction_is_cancelled_for_a_conflict_on_an_item_being_written_with_a_reason_per_item(
     moto: tuple[str, Any],
 ) -> None:
     endpoint, client = moto
     turn_on(endpoint, "conflicts", conflicts=1.0)
+    client.put_item(TableName="items", Item={"id": {"S": "t1"}})  # no transaction wrote it: no conflict
     with pytest.raises(ClientError) as cancelled:
-        client.transact_write_items(TransactItems=two_puts("t1", "t2"))
+        client.transact_write_items(TransactItems=two_puts("t2", "t1"))  # t1 was just written by another
     error = cancelled.value.response
     assert error["Error"]["Code"] == "TransactionCanceledException"
-    codes = [reason["Code"] for reason in error["CancellationReasons"]]
-    assert sorted(codes) == ["None", "TransactionConflict"]  # one reason per item, as DynamoDB lists them
-    with pytest.raises(ClientError, match="TransactionConflictException"):  # a plain write racing a transaction
-        client.put_item(TableName="items", Item={"id": {"S": "t3"}})
+    # One reason per item, as DynamoDB lists them: the conflict on the item another writer had.
+    assert [reason["Code"] for reason in error["CancellationReasons"]] == ["None", "TransactionConflict"]
+    client.transact_write_items(TransactItems=two_puts("t3", "t4"))  # fresh items: nothing to conflict with
+    with pytest.raises(ClientError, match="TransactionConflictException"):  # a plain write racing that transaction
+        client.put_item(TableName="items", Item={"id": {"S": "t3"}, "late": {"S": "yes"}})
+    assert fired(endpoint)["conflicts"] == 2
     turn_on(endpoint, "off")
-    assert stored(client, "t1", "t2", "t3") == []
+    assert stored(client, "t1", "t2", "t3", "t4") == ["t1", "t3", "t4"]
+    assert "late" not in client.get_item(TableName="items", Key={"id": {"S": "t3"}})["Item"]
 
 
 def test_throttles_refuse_reads_and_writes_and_cancel_transactions_with_throttling_error(

@@ -3,13 +3,18 @@
 Off until the stack turns them on (after provisioning and seeding): `POST /_local/faults` with
 `{"faults": "aws", "seed": 7}` (and `"rates"` to change a fault's); `GET /_local/faults` answers what fired.
 A refused request never reaches moto, so it changes nothing, as on DynamoDB; a batch's unprocessed part is kept
-from moto and answered as unprocessed.
+from moto and answered as unprocessed. Conflicts strike only where DynamoDB's can: a transaction one of whose items
+was written in the last few seconds (the culprit's reason on that item), a plain write to an item a transaction
+wrote in that time. A fresh item (a new connection, a new order) never conflicts.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,6 +25,9 @@ TARGET_PREFIX = "DynamoDB_20120810."
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+# How long an item counts as being written (by a transaction, for plain writes) for a conflict to strike it.
+RECENT_SECONDS = 10.0
+REGION = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/")
 
 App = Callable[..., Iterable[bytes]]
 
@@ -30,6 +38,10 @@ class DynamoDBFaults:
     def __init__(self, app: App, profile: FaultProfile | None = None) -> None:
         self._app = app
         self.profile = profile or FaultProfile()
+        # (table, key) → when a write (any, or a transaction's) last touched the item
+        self._written: dict[tuple[str, str], float] = {}
+        self._transacted: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == CONTROL_PATH:
@@ -40,29 +52,65 @@ class DynamoDBFaults:
         operation = target.removeprefix(TARGET_PREFIX)
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
-        if refusal := self._refusal(operation, body):
+        region = REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if refusal := self._refusal(operation, json.loads(body or b"{}"), region.group(1) if region else "us-east-1"):
             return _answer(start_response, "400 Bad Request", refusal)
         if operation in ("BatchWriteItem", "BatchGetItem") and self.profile.fires("unprocessed-items"):
             return self._partly(operation, json.loads(body), environ, start_response)
         return self._app(environ, start_response)
 
-    def _refusal(self, operation: str, body: bytes) -> dict[str, Any] | None:
+    def _refusal(self, operation: str, request: dict[str, Any], region: str) -> dict[str, Any] | None:
         profile = self.profile
+        now = time.monotonic()
         if operation == "TransactWriteItems":
-            for fault, code, message in (
-                ("conflicts", "TransactionConflict", "Transaction is ongoing for the item"),
-                ("throttles", "ThrottlingError", "Throughput exceeds the current capacity of your table or index."),
-            ):
-                if profile.fires(fault):
-                    items = json.loads(body).get("TransactItems", [])
-                    return _cancelled(len(items), profile.choice(fault).randrange(max(1, len(items))), code, message)
+            keys = [_item_key(region, entry) for entry in request.get("TransactItems", [])]
+            busy = [n for n, key in enumerate(keys) if self._since(self._written, key, now)]
+            if busy and profile.fires("conflicts"):  # another writer on one of its items
+                culprit = profile.choice("conflicts").choice(busy)
+                return _cancelled(len(keys), culprit, "TransactionConflict", "Transaction is ongoing for the item")
+            if keys and profile.fires("throttles"):
+                culprit = profile.choice("throttles").randrange(len(keys))
+                message = "Throughput exceeds the current capacity of your table or index."
+                return _cancelled(len(keys), culprit, "ThrottlingError", message)
+            self._wrote(keys, now, transaction=True)
             return None
-        if operation in WRITES and profile.fires("conflicts"):
-            # A plain write racing a transaction on the same item.
-            return _error("TransactionConflictException", "Transaction is ongoing for the item")
+        if operation in WRITES:
+            key = _item_key(region, {operation: request})
+            if self._since(self._transacted, key, now) and profile.fires("conflicts"):
+                # A plain write racing a transaction on the same item.
+                return _error("TransactionConflictException", "Transaction is ongoing for the item")
         if (operation in WRITES or operation in READS or operation == "BatchWriteItem") and profile.fires("throttles"):
             return _throttled()
+        if operation in WRITES:
+            self._wrote([_item_key(region, {operation: request})], now)
+        if operation == "BatchWriteItem":
+            self._wrote(
+                [
+                    _item_key(
+                        region, {"Put": {"TableName": table} | (entry.get("PutRequest") or entry["DeleteRequest"])}
+                    )
+                    for table, entries in request.get("RequestItems", {}).items()
+                    for entry in entries
+                ],
+                now,
+            )
         return None
+
+    def _since(self, written: dict[tuple[str, str], float], key: tuple[str, str] | None, now: float) -> bool:
+        with self._lock:
+            return key is not None and now - written.get(key, -RECENT_SECONDS) < RECENT_SECONDS
+
+    def _wrote(self, keys: list[tuple[str, str] | None], now: float, *, transaction: bool = False) -> None:
+        with self._lock:
+            for key in keys:
+                if key is not None:
+                    self._written[key] = now
+                    if transaction:
+                        self._transacted[key] = now
+            if len(self._written) > 100_000:  # forget the old ones now and then
+                for table in (self._written, self._transacted):
+                    for old in [k for k, t in table.items() if now - t >= RECENT_SECONDS]:
+                        del table[old]
 
     def _partly(
         self, operation: str, request: dict[str, Any], environ: dict[str, Any], start_response: Callable[..., Any]
@@ -97,6 +145,29 @@ class DynamoDBFaults:
             self.profile = FaultProfile(parse(asked.get("faults", "off")) & MOTO_FAULTS, int(asked.get("seed", 0)))
             self.profile.rates |= asked.get("rates", {})  # tests make a fault certain
         return _answer(start_response, "200 OK", {"enabled": sorted(self.profile.enabled)} | self.profile.counts())
+
+
+def _item_key(region: str, entry: dict[str, Any]) -> tuple[str, str] | None:
+    """(table, key) of a transaction's entry ({"Put": {...}}) or a plain write ({"PutItem": request})."""
+    ((_, action),) = entry.items()
+    table = action.get("TableName", "")
+    key = action.get("Key")
+    if key is None and "Item" in action:
+        names = _key_names(region, table)
+        key = {name: action["Item"].get(name) for name in names} if names else None
+    return (table, json.dumps(key, sort_keys=True)) if key else None
+
+
+def _key_names(region: str, table: str) -> list[str]:
+    """The table's key attributes, from moto's backend in this process."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    try:
+        described = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(table)
+    except Exception:  # an unknown table: moto answers ResourceNotFoundException itself
+        return []
+    return [name for name in (described.hash_key_attr, described.range_key_attr) if name]
 
 
 def _merged(first: dict[str, Any], second: dict[str, Any], operation: str) -> dict[str, Any]:
