@@ -4,7 +4,8 @@ whose answer is passed through to the caller as SQS gave it (200 and the XML `Se
 API Gateway does not reshape an AWS service integration's response for HTTP APIs (there are no response mapping
 templates there), and SQS answers the integration's query-protocol request in XML:
 https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services-reference.html
-https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html (query API's response)
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-responses.html (the XML answer)
+https://repost.aws/questions/QUaPE6RutbTwyDhG6ljJgZBA (the integration's caller gets that XML)
 """
 
 from __future__ import annotations
