@@ -125,8 +125,10 @@ def machine_token(local: LocalStack) -> str:
     return client_credentials(f"{local.url}/oauth2/token", client["ClientId"], client["ClientSecret"])
 
 
-def eventually(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
-    """The pipeline is asynchronous: wait until `check` returns something truthy."""
+def eventually(check: Callable[[], Any], *, timeout: float = 60.0) -> Any:
+    """The pipeline is asynchronous: wait until `check` returns something truthy. Under the fault profile a
+    message may be held back, a batch retried, an asynchronous retry wait (1 s then 2 s here) and each extra
+    worker of five concurrent batches cold-start (15-20 s each on this machine's shared cores): a minute."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if result := check():

@@ -13,8 +13,18 @@ from tools.local.server import LocalStack
 
 # What the journeys make happen often enough for every one of these to fire. Not here: `timeouts` and
 # `async-retries` (they fire only when a function is slow or an asynchronous invocation fails; tests/local
-# shows both), `unprocessed-items` (only the Writer's batch writes meet it).
-EXPECTED = {"throttles", "conflicts", "duplicates", "delays", "reorder", "crashes", "raw-keys", "object-versions"}
+# shows both).
+EXPECTED = {
+    "throttles",
+    "conflicts",
+    "unprocessed-items",
+    "duplicates",
+    "delays",
+    "reorder",
+    "crashes",
+    "raw-keys",
+    "object-versions",
+}
 
 
 def test_the_faults_of_the_profile_fired_during_the_suite(local: LocalStack, api: Client, machine_token: str) -> None:

@@ -239,9 +239,11 @@ def send(stack: Stack, *bodies: str) -> None:
 
 def test_queue_batches_come_shuffled_some_twice_some_later_and_several_in_flight(stack: Stack) -> None:
     batches: list[list[str]] = []
+    receives: set[str] = set()
 
     def work(function: str, event: dict[str, Any]) -> dict[str, Any]:
         batches.append([record["body"] for record in event["Records"]])
+        receives.update(record["attributes"]["ApproximateReceiveCount"] for record in event["Records"])
         return {"batchItemFailures": []}
 
     faults = FaultProfile.from_spec("reorder,duplicates,delays", seed=5)
@@ -259,7 +261,11 @@ def test_queue_batches_come_shuffled_some_twice_some_later_and_several_in_flight
     counts = faults.counts()
     assert sorted(set(handled), key=int) == bodies  # every message handled...
     assert len(handled) - len(bodies) == counts["duplicates"] > 0  # ...some twice, each duplicate counted
-    assert counts["delays"] > 0  # held back messages came later than those sent after them
+    assert counts["delays"] > 0
+    first = {body: n for n, body in reversed(list(enumerate(handled)))}  # where each body was first handled
+    held_back = [b for b in bodies if any(first[b] > first[later] for later in bodies if int(later) >= int(b) + 10)]
+    assert held_back  # handled after messages sent a whole batch later
+    assert receives == {"1"}  # held in flight, not received again: no receive counts towards the redrive
     assert any(batch != sorted(batch, key=int) for batch in batches)  # no order within a batch
     assert wiring.pollers(mapping) == 3  # five batches at a time, capped by MaximumConcurrency
     assert Wiring(stack).pollers(mapping) == 1  # off: one batch at a time, as before

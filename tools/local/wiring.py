@@ -15,6 +15,7 @@ import json
 import random
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ class Wiring:
     # cancelled transaction back by replacing its tables with copies, which orphans iterators taken before.
     _positions: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _failures: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Received messages the `delays` fault holds back: (when they are due, their mapping, the message).
+    _held: list[tuple[float, QueueMapping, dict[str, Any]]] = field(default_factory=list)
+    _holding: threading.Lock = field(default_factory=threading.Lock)
 
     def invoke(self, function: str, event: dict[str, Any], *, crash_after: bool = False) -> Any:
         """Run `function` on `event`; `crash_after`: its worker dies after the handler's side effects, unanswered."""
@@ -245,7 +249,8 @@ class Wiring:
     def poll(self, mapping: QueueMapping) -> int:
         """One receive from the mapping's queue into its function; 1 if a batch was delivered, else 0."""
         sqs = self.stack.client("sqs")
-        messages = sqs.receive_message(
+        faults = self.faults
+        messages = self._due(mapping) or sqs.receive_message(
             QueueUrl=mapping.queue_url,
             MaxNumberOfMessages=min(mapping.batch_size, 10),
             AttributeNames=["All"],
@@ -253,15 +258,10 @@ class Wiring:
         ).get("Messages", [])
         if not messages:
             return 0
-        faults = self.faults
-        if faults.on("delays"):  # held back a few seconds: delivered after messages sent later
+        if faults.on("delays"):  # held back a few seconds (still in flight): delivered after messages sent later
             held = [m for m in messages if faults.fires("delays")]
-            for message in held:
-                sqs.change_message_visibility(
-                    QueueUrl=mapping.queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=faults.choice("delays").randint(1, 3),
-                )
+            with self._holding:
+                self._held += [(time.monotonic() + faults.choice("delays").uniform(1, 3), mapping, m) for m in held]
             messages = [m for m in messages if m not in held]
             if not messages:
                 return 1
@@ -282,6 +282,14 @@ class Wiring:
             else:
                 sqs.delete_message(QueueUrl=mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return 1
+
+    def _due(self, mapping: QueueMapping) -> list[dict[str, Any]]:
+        """The mapping's held messages whose delay is over, taken from the holding."""
+        now = time.monotonic()
+        with self._holding:
+            due = [m for until, held, m in self._held if held == mapping and until <= now][: mapping.batch_size]
+            self._held = [entry for entry in self._held if entry[2] not in due]
+        return due
 
     def _deliver_queue_batch(self, mapping: QueueMapping, messages: list[dict[str, Any]]) -> set[str]:
         """The ids of the messages the invocation failed."""
