@@ -17,10 +17,10 @@ import pytest
 from tools.local.faults import FaultProfile
 from tools.local.server import LocalStack
 
-# The profile the suite runs under (E2E_FAULTS=off runs it on the kind stack). Left out until the layer handles
-# them (issue #21; docs/local.md lists which tests each one fails today): conflicts (TransactionConflict,
-# TransactionConflictException), raw-keys (EventBridge's unencoded keys), object-versions (one event per version).
-E2E_FAULTS = os.environ.get("E2E_FAULTS", "aws")
+# The profile the suite runs under (E2E_FAULTS=off runs it on the kind stack, E2E_FAULTS=aws the whole profile).
+# Not `timeouts`: Lambda's timeouts are wall-clock, and on shared cores (load 15 on this 2-core machine) a
+# 0.5 s order took over 10 s, OrdersFunction's Timeout; tests/local/test_faults.py shows them instead.
+E2E_FAULTS = os.environ.get("E2E_FAULTS", "aws:-timeouts")
 E2E_FAULTS_SEED = int(os.environ.get("E2E_FAULTS_SEED", "21"))
 
 

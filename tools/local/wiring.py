@@ -167,7 +167,9 @@ class Wiring:
         """Lambda's asynchronous retries: after 1 minute, then after 2 more (divided by the profile's time scale),
         then the dead-letter queue (invocation-async-error-handling.html)."""
         error: Exception | None = None
-        for delay in (0.0, *ASYNC_RETRY_DELAYS):
+        config = self.stack.resources[function]["Properties"].get("EventInvokeConfig", {})
+        retries = ASYNC_RETRY_DELAYS[: config.get("MaximumRetryAttempts", len(ASYNC_RETRY_DELAYS))]
+        for delay in (0.0, *retries):
             if delay:
                 self.faults.count("async-retries")
                 if self.stopped.wait(self.faults.delay(delay)):
@@ -178,21 +180,49 @@ class Wiring:
             except Exception as failed:  # Lambda retries whatever the function raised
                 error = failed
         self.faults.count("dead-lettered")
-        self._dead_letter(function, event, error)
+        self._dead_letter(function, event, error, attempts=1 + len(retries))
 
-    def _dead_letter(self, function: str, event: dict[str, Any], error: Exception | None = None) -> None:
+    def _dead_letter(
+        self, function: str, event: dict[str, Any], error: Exception | None = None, attempts: int = 3
+    ) -> None:
         """The event to the function's dead-letter queue, with the attributes Lambda adds (RequestID, ErrorCode,
-        ErrorMessage: invocation-async-error-handling.html, "Dead-letter queues")."""
-        target = self.stack.resolve(self.stack.resources[function]["Properties"]["DeadLetterQueue"]["TargetArn"])
-        queue = next(name for name, arn in self.stack.arns.items() if arn == target)
-        attributes = {
-            "RequestID": {"DataType": "String", "StringValue": str(uuid.uuid4())},
-            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-            "ErrorMessage": {"DataType": "String", "StringValue": str(error or "the function failed")[:1024]},
-        }
-        self.stack.client("sqs").send_message(
-            QueueUrl=self.stack.physical[queue], MessageBody=json.dumps(event), MessageAttributes=attributes
-        )
+        ErrorMessage), and an invocation record to its OnFailure destination when it has one (an SQS queue here):
+        invocation-async-error-handling.html, "Dead-letter queues" and "Invocation records"."""
+        properties = self.stack.resources[function]["Properties"]
+        sqs = self.stack.client("sqs")
+        message = str(error or "the function failed")[:1024]
+        request_id = str(uuid.uuid4())
+        if "DeadLetterQueue" in properties:
+            attributes = {
+                "RequestID": {"DataType": "String", "StringValue": request_id},
+                "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                "ErrorMessage": {"DataType": "String", "StringValue": message},
+            }
+            sqs.send_message(
+                QueueUrl=self._queue_url(properties["DeadLetterQueue"]["TargetArn"]),
+                MessageBody=json.dumps(event),
+                MessageAttributes=attributes,
+            )
+        on_failure = properties.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+        if on_failure and on_failure.get("Type", "SQS") == "SQS":
+            record = {
+                "version": "1.0",
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "requestContext": {
+                    "requestId": request_id,
+                    "functionArn": f"{self.stack.resolve({'Fn::GetAtt': [function, 'Arn']})}:$LATEST",
+                    "condition": "RetriesExhausted",
+                    "approximateInvokeCount": attempts,
+                },
+                "requestPayload": event,
+                "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+                "responsePayload": {"errorMessage": message, "errorType": type(error).__name__ if error else "Error"},
+            }
+            sqs.send_message(QueueUrl=self._queue_url(on_failure["Destination"]), MessageBody=json.dumps(record))
+
+    def _queue_url(self, arn: Any) -> str:
+        target = self.stack.resolve(arn)
+        return self.stack.physical[next(name for name, known in self.stack.arns.items() if known == target)]
 
     def _rules(self) -> list[tuple[str, dict[str, Any]]]:
         return [(name, self.stack.resolve(props["Pattern"])) for name, props in self._sources("EventBridgeRule")]
