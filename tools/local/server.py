@@ -294,7 +294,10 @@ class LocalStack:
             for function in self.functions.values():
                 function.retire_idle(self.idle_timeout)
             if self.faults.enabled:
-                reported = self._report_faults(reported)
+                try:
+                    reported = self._report_faults(reported)
+                except OSError as error:  # moto's server busy or stopping: the next second tells
+                    self.log(f"faults: {type(error).__name__}: {error}")
 
     def fault_counts(self) -> dict[str, int]:
         """What fired so far: the stack's own faults and moto's server's (DynamoDB's refusals)."""
