@@ -55,7 +55,9 @@ class DynamoDBFaults:
         region = REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
         if refusal := self._refusal(operation, json.loads(body or b"{}"), region.group(1) if region else "us-east-1"):
             return _answer(start_response, "400 Bad Request", refusal)
-        if operation in ("BatchWriteItem", "BatchGetItem") and self.profile.fires("unprocessed-items"):
+        # A batch of one is throttled or not (`throttles`): partly processed takes two or more.
+        batch = operation in ("BatchWriteItem", "BatchGetItem") and _entries(json.loads(body)) > 1
+        if batch and self.profile.fires("unprocessed-items"):
             return self._partly(operation, json.loads(body), environ, start_response)
         return self._app(environ, start_response)
 
@@ -129,8 +131,10 @@ class DynamoDBFaults:
                 unprocessed[table] = asked | {"Keys": entries[half:]}
         kept = {t: v for t, v in kept.items() if (v if operation == "BatchWriteItem" else v["Keys"])}
         field = "UnprocessedItems" if operation == "BatchWriteItem" else "UnprocessedKeys"
-        if not kept:  # nothing of the batch could be processed: DynamoDB refuses it whole
-            return _answer(start_response, "400 Bad Request", _throttled())
+        if not kept:  # one entry per table: the first table's is processed, the others' not
+            first = next(iter(request["RequestItems"]))
+            kept = {first: request["RequestItems"][first]}
+            unprocessed = {table: entries for table, entries in unprocessed.items() if table != first}
         forwarded = json.dumps(request | {"RequestItems": kept}).encode()
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(forwarded), str(len(forwarded))
         status, body = _call(self._app, environ)
@@ -145,6 +149,14 @@ class DynamoDBFaults:
             self.profile = FaultProfile(parse(asked.get("faults", "off")) & MOTO_FAULTS, int(asked.get("seed", 0)))
             self.profile.rates |= asked.get("rates", {})  # tests make a fault certain
         return _answer(start_response, "200 OK", {"enabled": sorted(self.profile.enabled)} | self.profile.counts())
+
+
+def _entries(request: dict[str, Any]) -> int:
+    """How many items a BatchWriteItem or BatchGetItem request asks for."""
+    return sum(
+        len(asked) if isinstance(asked, list) else len(asked.get("Keys", []))
+        for asked in request.get("RequestItems", {}).values()
+    )
 
 
 def _item_key(region: str, entry: dict[str, Any]) -> tuple[str, str] | None:
