@@ -30,7 +30,7 @@ from tools.local.runtime import LOCAL_CONCURRENCY, ROOT, Function, FunctionError
 from tools.local.stack import Stack, provision
 from tools.local.swagger import swagger_ui
 from tools.local.websocket import WebSocketGateway
-from tools.local.wiring import Wiring
+from tools.local.wiring import QueueMapping, Wiring
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
 
@@ -367,23 +367,25 @@ class LocalStack:
                 delivered += 1
             return delivered
 
-        pollers: list[tuple[str, Callable[[], int], float]] = [("S3 → EventBridge", new_objects, IDLE_POLL)]
-        # A mapping's further pollers (the `reorder` fault's concurrent batches) idle longer: moto's SQS scans its
-        # messages on every receive, and a busy queue brings them back to back anyway.
+        pollers: list[tuple[str, Callable[[], int]]] = [("S3 → EventBridge", new_objects)]
+        for mapping in wiring.queue_mappings():
+            # A mapping's further pollers (the `reorder` fault's concurrent batches) join in while the first finds
+            # messages, as Lambda scales with a backlog: idle, they send moto's SQS (which scans its messages on
+            # every receive) nothing.
+            backlog = threading.Event()
+            pollers.append((f"{mapping.function} ← SQS", functools.partial(_first_poll, wiring, mapping, backlog)))
+            pollers += [
+                (f"{mapping.function} ← SQS #{n}", functools.partial(_further_poll, wiring, mapping, backlog))
+                for n in range(2, wiring.pollers(mapping) + 1)
+            ]
         pollers += [
-            (f"{m.function} ← SQS #{n}", functools.partial(wiring.poll, m), IDLE_POLL * (1 if n == 1 else 4))
-            for m in wiring.queue_mappings()
-            for n in range(1, wiring.pollers(m) + 1)
+            (f"{m.function} ← stream", functools.partial(wiring.poll_stream, m)) for m in wiring.stream_mappings()
         ]
-        pollers += [
-            (f"{m.function} ← stream", functools.partial(wiring.poll_stream, m), IDLE_POLL)
-            for m in wiring.stream_mappings()
-        ]
-        for name, poll, idle in pollers:
-            threading.Thread(target=self._keep_polling, args=(name, poll, idle), name=name, daemon=True).start()
+        for name, poll in pollers:
+            threading.Thread(target=self._keep_polling, args=(name, poll), name=name, daemon=True).start()
 
-    def _keep_polling(self, name: str, poll: Callable[[], int], idle: float = IDLE_POLL) -> None:
-        """Poll back to back while there is work, backing off to `idle` seconds when there is none."""
+    def _keep_polling(self, name: str, poll: Callable[[], int]) -> None:
+        """Poll back to back while there is work, backing off to IDLE_POLL seconds when there is none."""
         pause = BUSY_POLL
         while not self._stopping.is_set():
             try:
@@ -391,7 +393,7 @@ class LocalStack:
             except Exception as error:  # keep polling: one bad delivery must not stop the backend
                 self.log(f"{name}: {type(error).__name__}: {error}")
                 delivered = 0
-            pause = BUSY_POLL if delivered else min(pause * 2, idle)
+            pause = BUSY_POLL if delivered else min(pause * 2, IDLE_POLL)
             if not delivered:
                 self._stopping.wait(pause)
 
@@ -497,6 +499,16 @@ class LocalStack:
             f"  AWS faults:    {self.faults.spec}   (what fired: {self.state_dir / 'faults.json'})\n"
             f"Ctrl-C stops everything."
         )
+
+
+def _first_poll(wiring: Wiring, mapping: QueueMapping, backlog: threading.Event) -> int:
+    delivered = wiring.poll(mapping)
+    (backlog.set if delivered else backlog.clear)()
+    return delivered
+
+
+def _further_poll(wiring: Wiring, mapping: QueueMapping, backlog: threading.Event) -> int:
+    return wiring.poll(mapping) if backlog.is_set() else 0
 
 
 def state() -> dict[str, Any]:
