@@ -43,10 +43,19 @@ def test_the_faults_of_the_profile_fired_during_the_suite(local: LocalStack, api
                 "updatedAt": f"2026-11-24T12:00:0{version}Z",
             }
             s3.put_object(Bucket=local.stack.physical["DataBucket"], Key=key, Body=json.dumps(record).encode())
-        for n in range(5):
-            api.request(
-                "POST", "/writer", token=machine_token, body={"id": f"acc-weather-api-{n}", "email": "w@example.com"}
-            )
+        # An array of records: the Writer reads and writes them in batches (BatchGetItem, BatchWriteItem).
+        records = [
+            {
+                "id": f"acc-weather-{uuid.uuid4().hex[:8]}",
+                "name": "Weather",
+                "email": "w@example.com",
+                "status": "active",
+                "balanceCents": n,
+                "updatedAt": "2026-11-24T12:00:00Z",
+            }
+            for n in range(25)
+        ]
+        api.request("POST", "/writer", token=machine_token, body=records)
         time.sleep(2)
     fired = local.fault_counts()
     assert expected <= {name for name, count in fired.items() if count}, fired
