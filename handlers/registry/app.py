@@ -18,6 +18,11 @@ def lambda_handler(event, context):
     if upload is None:  # the deployment hook's smoke event: nothing was uploaded
         return {"smoke": "acknowledged"}
     file = files.register_upload(
-        bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size, uploaded_at=upload.created_at
+        bucket=upload.bucket,
+        key=upload.key,
+        etag=upload.etag,
+        size=upload.size,
+        uploaded_at=upload.created_at,
+        version_id=upload.version_id,
     )
     return {"fileId": file.file_id, "status": file.status.value}

@@ -22,6 +22,12 @@ def lambda_handler(event, context):
     if upload is None:  # the deployment hook's smoke event: nothing was uploaded
         return {"smoke": "acknowledged"}
     ingestion = pipeline.ingest_object(
-        bucket=upload.bucket, key=upload.key, etag=upload.etag, size=upload.size, uploaded_at=upload.created_at
+        bucket=upload.bucket,
+        key=upload.key,
+        etag=upload.etag,
+        size=upload.size,
+        uploaded_at=upload.created_at,
+        version_id=upload.version_id,
+        invocation=context.aws_request_id,  # the same across Lambda's retries of this invocation
     )
     return {"key": upload.key, "ingestion": ingestion.as_dict() if ingestion else "already ingested"}

@@ -218,9 +218,16 @@ def test_orders_may_query_each_index_of_orders_table_by_name_and_do_nothing_else
     assert {i["IndexName"] for i in declared} >= {"byCustomer", "newestFirst", "byStatus"}
 
 
-def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket() -> None:
+def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket_by_version() -> None:
     s3 = {(a, r) for a, r in effective("TransformerFunction") if a.startswith("s3:")}
-    assert s3 == {("s3:GetObject", _key({"Fn::Sub": "${DataBucket.Arn}/${IngestPrefix}*"}))}
+    prefix = _key({"Fn::Sub": "${DataBucket.Arn}/${IngestPrefix}*"})
+    # GetObject with VersionId needs s3:GetObjectVersion: every event names the version it announces.
+    assert s3 == {("s3:GetObject", prefix), ("s3:GetObjectVersion", prefix)}
+
+
+def test_the_registry_may_read_every_version_of_the_data_buckets_objects() -> None:
+    objects = {r for a, r in effective("RegistryFunction") if a == "s3:GetObjectVersion"}
+    assert any("${bucketName}/*" in r and "DataBucket" in r for r in objects), objects
 
 
 @pytest.mark.parametrize("function", ["OrderWorkerFunction", "InvoiceFunction"])

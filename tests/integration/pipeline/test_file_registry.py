@@ -11,6 +11,7 @@ import pytest
 
 from dropshop.identity import service as identity
 from tests.integration.pipeline.conftest import scan
+from tests.integration.pipeline.object_events import put
 from tests.integration.pipeline.records import json_array, samples
 from tests.support import cognito
 from tests.support.events import load_event
@@ -21,10 +22,7 @@ from tools.local.wiring import Wiring
 
 def test_a_csv_upload_is_registered_with_its_metadata_and_row_count(stack: Stack, wiring: Wiring) -> None:
     body = b"id,name\n1,Ada\n2,Grace\n3,Linus\n"
-    stack.client("s3").put_object(
-        Bucket=stack.physical["DataBucket"], Key="uploads/team list.csv", Body=body, ContentType="text/csv"
-    )
-    event = wiring.object_created_event(stack.physical["DataBucket"], "uploads/team list.csv")
+    event = put(stack, "uploads/team list.csv", body, ContentType="text/csv")
     wiring.deliver(event)
     wiring.deliver(event)  # S3 and EventBridge deliver at least once
 

@@ -10,6 +10,7 @@ import pytest
 from dropshop.ingestion import messages
 from dropshop.platform import aws
 from tests.integration.pipeline.conftest import scan
+from tests.integration.pipeline.object_events import put
 from tests.integration.pipeline.records import (
     BREAKAGES,
     FILE_ONLY_BREAKAGES,
@@ -41,7 +42,7 @@ def test_every_record_ends_in_exactly_one_table_through_faults_and_redeliveries(
     sqs_faults.attach(aws.client("sqs"))
     wiring.lost_deletes = 0.05  # a share of deletes "fail": those messages come back, or go to the DLQ
 
-    wiring.upload("incoming/accounts a.json", json_array(array_file))
+    wiring.deliver(put(stack, "incoming/accounts a.json", json_array(array_file)))  # a key with a space, as stored
     wiring.upload("incoming/accounts-b.ndjson", ndjson(ndjson_file))
     for sample in api_records:
         send_like_the_http_api(stack, json.dumps(sample.record))

@@ -1,13 +1,20 @@
 """Property: whatever arrives — valid, near-valid and arbitrary records, broken bytes, in JSON arrays, NDJSON
 (blank lines, CRLF, BOM), gzip or POST /writer bodies, through transient faults and redeliveries — every record
 ends in exactly one of AccountTable or LogTable, the newest valid version is each account's current state,
-and nothing is logged twice. Run through the template's wiring on moto (tools/local/wiring.py)."""
+and nothing is logged twice. Run through the template's wiring on moto (tools/local/wiring.py).
+
+It checks that it exercised what it claims: across the examples, files spanning several messages, every
+injected fault firing (failed batch entries, unprocessed items, throttled calls, a partition throttled for the
+whole run, duplicate S3 events) and the ErrorHandler settling dead letters, including records it could not
+write. Each of these bugs fails it on its own: a packer that drops the record starting a new message, a sender
+that counts failed batch entries as sent, an ErrorHandler that stops logging the records it could not write."""
 
 from __future__ import annotations
 
 import gzip
 import itertools
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -140,7 +147,7 @@ def uploads(draw: st.DrawFn) -> Upload:
     first = draw(st.one_of(VALID, NEAR_VALID))
     rest = st.one_of(RECORDS, BROKEN, *([BROKEN_LINES] if shape == "ndjson" else []))
     return Upload(
-        entries=[as_entry(first)] + [as_entry(r) for r in draw(st.lists(rest, max_size=10))],
+        entries=[as_entry(first)] + [as_entry(r) for r in draw(st.lists(rest, max_size=16))],
         shape=shape,
         newline=draw(st.sampled_from([b"\n", b"\r\n"])),
         blank_lines=draw(st.integers(0, 2)),
@@ -185,7 +192,12 @@ class Faulty:
     throttle_rate: float
     lost_deletes: float
     duplicate_event: bool
+    hot_account: bool = False  # HOT's partition throttled all along: its records end in LogTable, not written
 
+
+# Throttled for a whole run, its records fail the Writer, reach WriterDLQ, and the ErrorHandler cannot write them
+# either: it must log each one ("not written after N deliveries").
+HOT = "acc-3"
 
 FAULTS = st.builds(
     Faulty,
@@ -196,7 +208,12 @@ FAULTS = st.builds(
     # outage, which is what parking is for). At 0.2 a dev run met that; at 0.05 it is ~3e-7 a dead letter.
     st.sampled_from([0.0, 0.05]),
     st.booleans(),
+    st.booleans(),
 )
+
+
+def hot(item: dict[str, Any]) -> bool:
+    return bool(item.get("accountId") == {"S": HOT})
 
 
 # ------------------------------------------------------------------ where it should end
@@ -207,11 +224,15 @@ class Expected:
     valid: dict[tuple[str, int], Any] = field(default_factory=dict)  # identity → record
     invalid: set[tuple[str, int]] = field(default_factory=set)
 
-    def add(self, identity: tuple[str, int], entry: Entry) -> None:
-        if entry.valid:
-            self.valid[identity] = entry.value
-        else:
+    unwritable: set[tuple[str, int]] = field(default_factory=set)  # valid, but its partition is throttled
+
+    def add(self, identity: tuple[str, int], entry: Entry, *, hot_account: bool) -> None:
+        if not entry.valid:
             self.invalid.add(identity)
+        elif hot_account and Account.model_validate(entry.value).account_id == HOT:
+            self.unwritable.add(identity)
+        else:
+            self.valid[identity] = entry.value
 
 
 # ------------------------------------------------------------------ the property
@@ -249,53 +270,111 @@ _NEWER, _OLDER = (as_entry(_ADA | {"updatedAt": t}) for t in ("2026-11-24T12:00:
 _BODY = "[" + ", ".join(e.raw.decode() for e in [_OLDER, *_POISON[1:]]) + "]"
 
 
-@budget(examples=15)
-@given(files=st.lists(uploads(), max_size=2), requests=st.lists(bodies(), max_size=4), faults=FAULTS)
-@example(
-    files=[
+# Many valid records of every account, HOT's among them: a file of several messages, batches of several entries.
+_MANY = [
+    as_entry(_ADA | {"id": f"acc-{n % 4}", "updatedAt": f"2026-11-{1 + n:02d}T08:00:00+02:00", "balanceCents": n})
+    for n in range(16)
+]
+_EXAMPLE = {
+    "files": [
         Upload([_NEWER, *_POISON], "ndjson", newline=b"\r\n", blank_lines=2, bom=True, compressed=True),
-        Upload([as_entry(_ADA | {"balanceCents": 2**64}), _OLDER], "array"),
+        Upload([as_entry(_ADA | {"balanceCents": 2**64}), _OLDER, *_MANY], "array"),
     ],
-    requests=[(_BODY, list(enumerate([_OLDER, *_POISON[1:]])))] * 2,
-    faults=Faulty(dynamodb_rate=0.2, sqs_rate=0.3, throttle_rate=0.05, lost_deletes=0.05, duplicate_event=True),
-)
+    "requests": [(_BODY, list(enumerate([_OLDER, *_POISON[1:]])))] * 2,
+    "faults": Faulty(
+        dynamodb_rate=0.2, sqs_rate=0.3, throttle_rate=0.05, lost_deletes=0.05, duplicate_event=True, hot_account=True
+    ),
+}
+# Small messages: a file's records span several, and a SendMessageBatch carries several entries.
+MESSAGE_LIMIT_BYTES = 512
+
+
 def test_every_record_ends_in_exactly_one_table_whatever_arrives(
-    stack: Stack,
-    wiring: Wiring,
-    monkeypatch: pytest.MonkeyPatch,
-    files: list[Upload],
-    requests: list[tuple[str, list[tuple[int, Entry]]]],
-    faults: Faulty,
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reset(stack, wiring)
-    monkeypatch.setattr(messages, "MESSAGE_LIMIT_BYTES", 2048)  # several messages per file, partial batches
-    Faults(rate=faults.dynamodb_rate, throttle_rate=faults.throttle_rate).attach(aws.client("dynamodb"))
-    Faults(rate=faults.sqs_rate, throttle_rate=faults.throttle_rate).attach(aws.client("sqs"))
-    wiring.lost_deletes = faults.lost_deletes
+    monkeypatch.setattr(messages, "MESSAGE_LIMIT_BYTES", MESSAGE_LIMIT_BYTES)
+    exercised: Counter[str] = Counter()
 
-    expected = Expected()
-    for upload in files:
-        suffix = ("json" if upload.shape == "array" else "ndjson") + (".gz" if upload.compressed else "")
-        key = f"incoming/property-{next(UPLOADS)}.{suffix}"
-        wiring.upload(key, upload.data())
-        if faults.duplicate_event:
-            wiring.deliver(wiring.object_created_event(stack.physical["DataBucket"], key))
-        for position, entry in zip(upload.positions(), upload.entries, strict=True):
-            expected.add((file_origin(stack, key), position), entry)
-    for body, entries in requests:
-        send_like_the_http_api(stack, body)
-        for position, entry in entries:
-            expected.add((body_digest(body), position), entry)
-    wiring.drain()
+    @budget(examples=15)
+    @given(files=st.lists(uploads(), max_size=2), requests=st.lists(bodies(), max_size=4), faults=FAULTS)
+    @example(**_EXAMPLE)
+    def every_record_ends_in_exactly_one_table(
+        files: list[Upload], requests: list[tuple[str, list[tuple[int, Entry]]]], faults: Faulty
+    ) -> None:
+        reset(stack, wiring)
+        injected = [
+            Faults(
+                rate=faults.dynamodb_rate,
+                throttle_rate=faults.throttle_rate,
+                unwritable=hot if faults.hot_account else None,
+            ),
+            Faults(rate=faults.sqs_rate, throttle_rate=faults.throttle_rate),
+        ]
+        injected[0].attach(aws.client("dynamodb"))
+        injected[1].attach(aws.client("sqs"))
+        messages_by_origin = observe_messages()
+        wiring.lost_deletes = faults.lost_deletes
 
-    logged = refusals(stack)  # asserts that no record is logged twice
-    assert set(logged) == expected.invalid, "LogTable holds each refused record once, and nothing else"
-    versions = {(a.account_id, a.version) for a in map(Account.model_validate, expected.valid.values())}
-    assert stored(stack) == versions, "AccountTable holds each valid record's version, and nothing else"
-    for account_id in {account for account, _ in versions}:
-        newest = max(v for a, v in versions if a == account_id)
-        state = current(stack, account_id)
-        assert state is not None, account_id
-        assert state.version == newest, f"{account_id}: the newest version wins"
-    for queue in ("WriterQueue", "WriterDLQ", "WriterParkingQueue", "PipelineEventsDLQ"):
-        assert wiring.depth(queue) == 0, f"{queue} still holds messages"
+        expected = Expected()
+        for upload in files:
+            suffix = ("json" if upload.shape == "array" else "ndjson") + (".gz" if upload.compressed else "")
+            key = f"incoming/property-{next(UPLOADS)}.{suffix}"
+            wiring.upload(key, upload.data())
+            if faults.duplicate_event:
+                for function, result in wiring.deliver(wiring.object_created_event(stack.physical["DataBucket"], key)):
+                    if function == "TransformerFunction" and result["ingestion"] == "already ingested":
+                        exercised["duplicate S3 events ignored"] += 1
+            for position, entry in zip(upload.positions(), upload.entries, strict=True):
+                expected.add((file_origin(stack, key), position), entry, hot_account=faults.hot_account)
+        for body, entries in requests:
+            send_like_the_http_api(stack, body)
+            for position, entry in entries:
+                expected.add((body_digest(body), position), entry, hot_account=faults.hot_account)
+        wiring.drain()
+
+        logged = refusals(stack)  # asserts that no record is logged twice
+        assert set(logged) == expected.invalid | expected.unwritable, "LogTable holds each refused record once"
+        for identity in expected.unwritable:
+            assert logged[identity]["reason"]["S"].startswith("not written after"), logged[identity]
+        versions = {(a.account_id, a.version) for a in map(Account.model_validate, expected.valid.values())}
+        assert stored(stack) == versions, "AccountTable holds each valid record's version, and nothing else"
+        for account_id in {account for account, _ in versions}:
+            newest = max(v for a, v in versions if a == account_id)
+            state = current(stack, account_id)
+            assert state is not None, account_id
+            assert state.version == newest, f"{account_id}: the newest version wins"
+        for queue in ("WriterQueue", "WriterDLQ", "WriterParkingQueue", "PipelineEventsDLQ"):
+            assert wiring.depth(queue) == 0, f"{queue} still holds messages"
+
+        for faults_of_a_client in injected:
+            exercised.update(faults_of_a_client.injected)
+        exercised["files spanning several messages"] += sum(len(m) > 1 for m in messages_by_origin.values())
+        exercised["dead letters settled"] += wiring.invocations.get("ErrorHandlerFunction", 0)
+        exercised["records logged as not written"] += len(expected.unwritable)
+
+    every_record_ends_in_exactly_one_table()
+    for path in (
+        "files spanning several messages",
+        "failed entries",
+        "unprocessed items",
+        "throttled BatchWriteItem calls",
+        "throttled SendMessageBatch calls",
+        "throttled partition calls",
+        "duplicate S3 events ignored",
+        "dead letters settled",
+        "records logged as not written",
+    ):
+        assert exercised[path] > 0, f"no example exercised {path}: {dict(exercised)}"
+
+
+def observe_messages() -> dict[str, set[str]]:
+    """The distinct messages the Transformer sends for each file (resends counted once)."""
+    sent: dict[str, set[str]] = {}
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        for entry in params["Entries"]:
+            origin = json.loads(entry["MessageBody"])["origin"]["name"]
+            sent.setdefault(origin, set()).add(entry["MessageBody"])
+
+    aws.client("sqs").meta.events.register("provide-client-params.sqs.SendMessageBatch", record)
+    return sent

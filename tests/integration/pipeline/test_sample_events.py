@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
 import pytest
 
@@ -15,8 +14,9 @@ from tools.local.wiring import Wiring
 
 
 def put_sample_object(stack: Stack, event: dict[str, Any], function_dir: str) -> None:
-    """The object an S3 sample event announces, from events/<function>/files/, in the bucket it names."""
-    bucket, key = event["detail"]["bucket"]["name"], unquote_plus(event["detail"]["object"]["key"])
+    """The object an S3 sample event announces, from events/<function>/files/, in the bucket it names (EventBridge
+    carries the key as stored: not URL-encoded)."""
+    bucket, key = event["detail"]["bucket"]["name"], event["detail"]["object"]["key"]
     s3 = stack.client("s3")
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
     s3.put_object(Bucket=bucket, Key=key, Body=(EVENTS / function_dir / "files" / Path(key).name).read_bytes())

@@ -15,8 +15,18 @@ class FileStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class Claim(StrEnum):
+    """What an ingestion run learns when it asks for a file."""
+
+    TAKEN = "TAKEN"  # this run ingests the file (first, after a failure, or taking over a dead run's claim)
+    FINISHED = "FINISHED"  # PROCESSED already: nothing to do
+    HELD = "HELD"  # another invocation holds a lease that has not run out: it may still be working
+
+
 def file_id(bucket: str, key: str, etag: str) -> str:
-    """Same object (bucket, key and content), same id: duplicate S3 events land on one record."""
+    """Same object (bucket, key and content), same id: duplicate S3 events land on one record. An overwrite
+    with other bytes is another file (its own version, its own ETag); the same bytes uploaded again are the
+    file already registered, whose records are settled already."""
     return hashlib.sha256(f"s3://{bucket}/{key}#{etag.strip(chr(34))}".encode()).hexdigest()[:32]
 
 
@@ -44,6 +54,7 @@ class StoredFile:
     reason: str | None = None
     record_count: int | None = None
     ingestion: Ingestion | None = None
+    version_id: str | None = None  # the bucket version these bytes were first uploaded as
 
     @property
     def file_id(self) -> str:
@@ -62,6 +73,7 @@ class StoredFile:
             "size": self.size,
             "contentType": self.content_type,
             "etag": self.etag,
+            "versionId": self.version_id,
             "checksum": self.checksum,
             "uploadedAt": self.uploaded_at,
             "processedAt": self.processed_at,

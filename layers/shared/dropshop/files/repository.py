@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dropshop.files.model import FileStatus, Ingestion, StoredFile
+from dropshop.files.model import Claim, FileStatus, Ingestion, StoredFile
 from dropshop.platform.pagination import read_page
 
 LISTING = "files"  # every file shares the index's partition: a small registry, listed by time
@@ -27,6 +27,8 @@ class FileRepository:
             "uploadedAt": file.uploaded_at,
             "status": FileStatus.RECEIVED.value,
         }
+        if file.version_id:
+            set_once["versionId"] = file.version_id
         optional = {"contentType": file.content_type, "checksum": file.checksum, "recordCount": file.record_count}
         always: dict[str, str | int] = {"listing": LISTING, **{k: v for k, v in optional.items() if v is not None}}
         assignments = [f"#{n} = if_not_exists(#{n}, :{n})" for n in set_once] + [f"#{n} = :{n}" for n in always]
@@ -38,16 +40,23 @@ class FileRepository:
             ExpressionAttributeValues={f":{n}": _attribute(v) for n, v in {**set_once, **always}.items()},
         )
 
-    def claim(self, file: StoredFile, *, lease: timedelta) -> bool:
-        """Mark the file PROCESSING unless a run holds it or finished it; False means someone else has it."""
+    def claim(self, file: StoredFile, *, invocation: str, lease: timedelta) -> Claim:
+        """Mark the file PROCESSING for `invocation` (the Lambda request id), unless it is PROCESSED or another
+        invocation's lease still holds. The same run may always take its own claim back: Lambda retries an asynchronous
+        invocation under the same request id, and only once the attempt before has failed or timed out."""
         now = datetime.now(UTC)
         self.register(file)
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
                 Key={"fileId": {"S": file.file_id}},
-                UpdateExpression="SET #status = :processing, leaseUntil = :until REMOVE reason",
-                ConditionExpression="#status IN (:received, :failed) OR (#status = :processing AND leaseUntil < :now)",
+                UpdateExpression=(
+                    "SET #status = :processing, leaseUntil = :until, claimedBy = :run ADD attempts :one REMOVE reason"
+                ),
+                ConditionExpression=(
+                    "#status IN (:received, :failed) "
+                    "OR (#status = :processing AND (leaseUntil < :now OR claimedBy = :run))"
+                ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":processing": {"S": FileStatus.PROCESSING.value},
@@ -55,11 +64,16 @@ class FileRepository:
                     ":failed": {"S": FileStatus.FAILED.value},
                     ":until": {"S": (now + lease).isoformat()},
                     ":now": {"S": now.isoformat()},
+                    ":run": {"S": invocation},
+                    ":one": {"N": "1"},
                 },
+                # Why it was refused comes back with the refusal: no read (the role may not GetItem), no race.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as refused:
+            status = refused.response.get("Item", {}).get("status", {}).get("S")
+            return Claim.FINISHED if status == FileStatus.PROCESSED.value else Claim.HELD
+        return Claim.TAKEN
 
     def complete(self, file_id: str, ingestion: Ingestion, *, note: str | None = None) -> None:
         """PROCESSED with its counts; `note` (kept in `reason`) says what a person should know, e.g. empty."""
@@ -144,6 +158,7 @@ class FileRepository:
             ingestion=None
             if read is None
             else Ingestion(read, number("recordsAccepted") or 0, number("recordsRejected") or 0),
+            version_id=text("versionId"),
         )
 
 

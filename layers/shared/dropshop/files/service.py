@@ -5,25 +5,37 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from dropshop.files.model import Ingestion, StoredFile
+from dropshop.files.model import Claim, Ingestion, StoredFile
 from dropshop.files.repository import FileRepository
 from dropshop.platform import aws
 from dropshop.platform.errors import NotFound
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
-# A run that dies (timeout, crash) leaves its claim; after this long another run may take the file over.
+# A run that dies (timeout, crash) leaves its claim. Its own retries take it back at once (same request id);
+# another invocation (a duplicate event, a replay from PipelineEventsDLQ) only once the lease has run out. The
+# lease outlasts the Transformer's 900 s Timeout, so no live run is ever taken over.
 INGESTION_LEASE = timedelta(minutes=16)
+
+
+class FileBusy(Exception):
+    """Another invocation holds the file and may still be working: this event must not end as if it were done.
+    Raised, Lambda retries it 1 and 2 minutes later; if the file is still held then, the event goes to
+    PipelineEventsDLQ, whose alarm makes sure a file never stays PROCESSING unnoticed."""
 
 
 def _files() -> FileRepository:
     return FileRepository(aws.client("dynamodb"), settings().files_table)
 
 
-def register_upload(*, bucket: str, key: str, etag: str, size: int, uploaded_at: str) -> StoredFile:
-    """Record an object created in the data bucket, with its metadata and, for CSV/JSON, its record count."""
+def register_upload(
+    *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None
+) -> StoredFile:
+    """Record an object created in the data bucket, with its metadata and, for CSV/JSON, its record count:
+    those of the version the event announces, not of whatever overwrote it since."""
     s3 = aws.client("s3")
-    head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    where = locator(bucket, key, version_id)
+    head = s3.head_object(**where, ChecksumMode="ENABLED")
     file = StoredFile(
         bucket=bucket,
         key=key,
@@ -32,7 +44,8 @@ def register_upload(*, bucket: str, key: str, etag: str, size: int, uploaded_at:
         uploaded_at=uploaded_at,
         content_type=head.get("ContentType"),
         checksum=head.get("ChecksumSHA256"),
-        record_count=_count_records(s3, bucket, key),
+        record_count=_count_records(s3, where),
+        version_id=version_id,
     )
     _files().register(file)
     metrics.add_metric(name="FilesRegistered", unit=MetricUnit.Count, value=1)
@@ -40,8 +53,14 @@ def register_upload(*, bucket: str, key: str, etag: str, size: int, uploaded_at:
     return file
 
 
-def _count_records(s3: Any, bucket: str, key: str) -> int | None:
+def locator(bucket: str, key: str, version_id: str | None) -> dict[str, str]:
+    """GetObject/HeadObject parameters for exactly one object version (the key's current one without an id)."""
+    return {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
+
+
+def _count_records(s3: Any, where: dict[str, str]) -> int | None:
     # Files under the ingestion prefix are counted by their ingestion run: no second read of a big file.
+    key = where["Key"]
     lowered = key.lower()
     if key.startswith(settings().ingest_prefix) or not lowered.endswith(
         (".csv", ".json", ".ndjson", ".json.gz", ".ndjson.gz")
@@ -49,7 +68,7 @@ def _count_records(s3: Any, bucket: str, key: str) -> int | None:
         return None
     from dropshop.platform import streaming
 
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    body = s3.get_object(**where)["Body"]
     try:
         if lowered.endswith(".csv"):
             return streaming.count_csv_rows(body)
@@ -61,10 +80,18 @@ def _count_records(s3: Any, bucket: str, key: str) -> int | None:
         body.close()
 
 
-def start_ingestion(*, bucket: str, key: str, etag: str, size: int, uploaded_at: str) -> str | None:
-    """Claim a file for an ingestion run: its id, or None when another run has it or has finished it."""
-    file = StoredFile(bucket=bucket, key=key, etag=etag.strip('"'), size=size, uploaded_at=uploaded_at)
-    return file.file_id if _files().claim(file, lease=INGESTION_LEASE) else None
+def start_ingestion(
+    *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None, invocation: str
+) -> str | None:
+    """Claim a file for the ingestion run of `invocation` (the Lambda request id): its id, or None when it is
+    ingested already. Raises FileBusy while another invocation's claim holds."""
+    file = StoredFile(
+        bucket=bucket, key=key, etag=etag.strip('"'), size=size, uploaded_at=uploaded_at, version_id=version_id
+    )
+    claim = _files().claim(file, invocation=invocation, lease=INGESTION_LEASE)
+    if claim is Claim.HELD:
+        raise FileBusy(f"{file.file_id} is being ingested by another invocation")
+    return file.file_id if claim is Claim.TAKEN else None
 
 
 def finish_ingestion(file_id: str, ingestion: Ingestion) -> None:

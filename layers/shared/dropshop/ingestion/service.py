@@ -81,16 +81,27 @@ def _reason(invalid: ValidationError) -> str:
 # ------------------------------------------------------------------ Transformer
 
 
-def ingest_object(*, bucket: str, key: str, etag: str, size: int, uploaded_at: str) -> Ingestion | None:
-    """Stream one uploaded JSON file into WriterQueue; None when another run has (had) it."""
-    file_id = files.start_ingestion(bucket=bucket, key=key, etag=etag, size=size, uploaded_at=uploaded_at)
+def ingest_object(
+    *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None, invocation: str
+) -> Ingestion | None:
+    """Stream one uploaded JSON file (the version the event announces) into WriterQueue; None when it is
+    ingested already. `invocation` is the Lambda request id: a retry of a run that died takes its file back."""
+    file_id = files.start_ingestion(
+        bucket=bucket,
+        key=key,
+        etag=etag,
+        size=size,
+        uploaded_at=uploaded_at,
+        version_id=version_id,
+        invocation=invocation,
+    )
     if file_id is None:
-        logger.info("file already ingested or being ingested", extra={"key": key})
+        logger.info("file already ingested", extra={"key": key})
         return None
     origin = Origin(kind="file", name=f"s3://{bucket}/{key}", file_id=file_id)
     s3 = aws.client("s3")
     try:
-        body = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"]
+        body = s3.get_object(**files.locator(bucket, key, version_id), IfMatch=etag)["Body"]
     except s3.exceptions.ClientError as error:
         files.fail_ingestion(file_id, f"object could not be read: {error}")
         raise
