@@ -22,8 +22,6 @@ EXPECTED = {
     "delays",
     "reorder",
     "crashes",
-    "raw-keys",
-    "object-versions",
 }
 
 

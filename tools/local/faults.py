@@ -50,12 +50,6 @@ RATES: dict[str, float] = {
     # (event sources and asynchronous invocations; an API's caller would see a 502).
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html
     "crashes": 0.02,
-    # EventBridge's "Object Created" events carry the key as stored, not URL-encoded as S3 notifications do.
-    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html
-    "raw-keys": 1.0,
-    # A versioned bucket emits one event per version written, each with its `version-id`.
-    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html
-    "object-versions": 1.0,
 }
 # Faults moto's server injects (tools.local.moto_faults); the others are the stack's own.
 MOTO_FAULTS = frozenset({"conflicts", "throttles", "unprocessed-items"})

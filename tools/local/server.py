@@ -398,8 +398,8 @@ class LocalStack:
                 self._stopping.wait(pause)
 
     def _new_objects(self, seen: set[tuple[str, str, str]]) -> Iterator[tuple[str, str, str | None]]:
-        """(bucket, key, None) per object whose content is new; with the `object-versions` fault, (bucket, key,
-        version id) per version written, as S3 sends one event per version to EventBridge."""
+        """(bucket, key, version id) per version written, as S3 sends EventBridge one event per version
+        (ev-events.html); the version id is None in a bucket without versioning."""
         assert self.stack is not None
         s3 = self.stack.client("s3")
         for name, bucket in self.stack.of_type("AWS::S3::Bucket").items():
@@ -407,23 +407,14 @@ class LocalStack:
             if not notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
                 continue
             physical = self.stack.physical[name]
-            if self.faults.on("object-versions"):
-                pages = s3.get_paginator("list_object_versions").paginate(Bucket=physical)
-                listed = [version for page in pages for version in page.get("Versions", [])]
-                # S3 lists each key's versions newest first: oldest first here, as they were written.
-                for version in reversed(listed):
-                    identity = (physical, version["Key"], version["VersionId"])
-                    if identity not in seen:
-                        seen.add(identity)
-                        self.faults.count("object-versions")
-                        yield identity
-                continue
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=physical):
-                for item in page.get("Contents", []):
-                    identity = (physical, item["Key"], item["ETag"])
-                    if identity not in seen:
-                        seen.add(identity)
-                        yield physical, item["Key"], None
+            pages = s3.get_paginator("list_object_versions").paginate(Bucket=physical)
+            listed = [version for page in pages for version in page.get("Versions", [])]
+            # S3 lists each key's versions newest first: oldest first here, as they were written.
+            for version in reversed(listed):
+                identity = (physical, version["Key"], version["VersionId"])
+                if identity not in seen:
+                    seen.add(identity)
+                    yield physical, version["Key"], None if version["VersionId"] == "null" else version["VersionId"]
 
     def _seed(self) -> None:
         assert self.stack is not None

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
-from urllib.parse import quote_plus
 
 from tools.local.faults import ASYNC_RETRY_DELAYS, FaultProfile
 from tools.local.lambda_context import LambdaContext
@@ -106,12 +105,6 @@ class Wiring:
         """EventBridge's event for `key` (for its version `version_id` in a versioned bucket)."""
         s3 = self.stack.client("s3")
         head = s3.head_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
-        # EventBridge sends the key as stored (ev-events.html); S3's notifications URL-encode it. Encoded unless
-        # the `raw-keys` fault is on, until the layer reads EventBridge's raw keys (issue #21).
-        sent_key = quote_plus(key, safe="/")
-        if self.faults.on("raw-keys"):
-            sent_key = key
-            self.faults.count("raw-keys")
         event = {
             "version": "0",
             "id": str(uuid.uuid4()),
@@ -125,7 +118,7 @@ class Wiring:
                 "version": "0",
                 "bucket": {"name": bucket},
                 "object": {
-                    "key": sent_key,
+                    "key": key,  # as stored: EventBridge does not URL-encode it, S3's notifications do (ev-events.html)
                     "size": head["ContentLength"],
                     "etag": head["ETag"].strip('"'),
                 },
