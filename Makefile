@@ -12,7 +12,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 # Deploys are arm64 (the template's default); local containers use this machine's architecture.
 LOCAL_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
-ENV ?= default
+ENV ?= dev
+# samconfig.toml's section for ENV: [default] is dev's.
+CONFIG_ENV := $(if $(filter dev default,$(ENV)),default,$(ENV))
 PORT ?= 3000
 WS_PORT ?= $(shell echo $$(($(PORT) + 1)))
 AWS_PORT ?= 5000
@@ -20,7 +22,7 @@ FAULTS ?= off
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup local test lint openapi build build-local account deploy invoke start-api token bench refusals clean
+.PHONY: help setup local test e2e lint openapi build build-local account preflight deploy invoke start-api token bench refusals clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,16 +40,23 @@ local: setup ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, 
 test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest
 
+# The stack ENV names in samconfig.toml, unless STACK names another.
+DEPLOYED_STACK = $(or $(STACK),$(shell $(BIN)/python -c 'from tools.preflight import load_target; print(load_target("$(ENV)").stack_name)'))
+
+e2e: setup ## The journeys (tests/e2e) against a deployed stack: ENV=dev|prod or STACK=<name>; a prod stack only with ALLOW_PROD=1
+	DROPSHOP_E2E_STACK="$(DEPLOYED_STACK)" ALLOW_PROD="$(ALLOW_PROD)" $(BIN)/pytest tests/e2e
+
 $(CHECKOV_VENV)/bin/checkov: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 # Both linters at zero findings: each one left is suppressed in the resource's Metadata, with its reason.
-lint: setup $(CHECKOV_VENV)/bin/checkov ## cfn-lint (+ serverless rules), checkov, sam validate --lint, ruff, mypy
+lint: setup $(CHECKOV_VENV)/bin/checkov ## cfn-lint (+ serverless rules), checkov, sam validate --lint, actionlint, ruff, mypy
 	$(BIN)/cfn-lint template.yaml account/template.yaml -a cfn_lint_serverless.rules
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml -f account/template.yaml --framework cloudformation --skip-download --compact --quiet
 	$(BIN)/sam validate --lint
+	$(BIN)/actionlint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -63,11 +72,14 @@ build: setup ## sam build for deploys (arm64)
 build-local: setup ## sam build for sam local on this machine's architecture
 	ARCH=$(LOCAL_ARCH) $(BIN)/sam build --cache-dir .aws-sam/cache-$(LOCAL_ARCH) --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role
-	$(BIN)/sam deploy --config-env account
+account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role [GITHUB_REPOSITORY=owner/repo: the pipeline's roles]
+	$(BIN)/sam deploy --config-env account $(if $(GITHUB_REPOSITORY),--parameter-overrides GitHubRepository=$(GITHUB_REPOSITORY))
 
-deploy: build ## sam deploy (ENV=default for dev, ENV=prod for production)
-	$(BIN)/sam deploy --config-env $(ENV)
+preflight: setup ## Read-only checks of the account and parameters before a deploy: ENV=dev|prod [STACK=<name>]
+	$(BIN)/python -m tools.preflight --env $(ENV) $(if $(STACK),--stack "$(STACK)")
+
+deploy: preflight build ## make preflight, then sam deploy: ENV=dev|prod [STACK=<name>] [DEPLOY_FLAGS=<sam deploy flags>]
+	$(BIN)/sam deploy --config-env $(CONFIG_ENV) $(if $(STACK),--stack-name "$(STACK)") $(DEPLOY_FLAGS)
 
 invoke: build-local ## sam local invoke FN=<LogicalId> EVENT=<events/...json> (needs Docker)
 	$(BIN)/sam local invoke $(FN) -e $(EVENT) --parameter-overrides Architecture=$(LOCAL_ARCH)

@@ -70,3 +70,13 @@ def test_finished_orders_go_nowhere_and_shipped_ones_cannot_be_cancelled() -> No
     assert NEXT_STATUSES[OrderStatus.DELIVERED] == frozenset()
     assert NEXT_STATUSES[OrderStatus.CANCELLED] == frozenset()
     assert OrderStatus.CANCELLED not in NEXT_STATUSES[OrderStatus.SHIPPED]
+
+
+def test_every_move_of_the_life_cycle_goes_to_a_later_stage() -> None:
+    """Status pushes drop a change whose stage is not later than one pushed: that needs every move to go forward."""
+    from dropshop.orders.model import LIFE_CYCLE_STAGES, NEXT_STATUSES
+
+    assert set(LIFE_CYCLE_STAGES) == set(NEXT_STATUSES)
+    for status, following in NEXT_STATUSES.items():
+        for later in following:
+            assert LIFE_CYCLE_STAGES[later] > LIFE_CYCLE_STAGES[status], (status, later)

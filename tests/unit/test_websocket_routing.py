@@ -16,7 +16,7 @@ def event(route: str, body: str | None = None) -> dict[str, Any]:
 
 def subscribe(request: WebSocketRequest) -> OrderStatusMessage:
     wanted = request.message(Subscribe)
-    return OrderStatusMessage(order_id=wanted.order_id, status="PLACED", at="2026-11-25T10:00:00.000+00:00")
+    return OrderStatusMessage(order_id=wanted.order_id, status="PLACED", at="2026-11-25T10:00:00.000+00:00", stage=0)
 
 
 def refuse(_: WebSocketRequest) -> None:
@@ -35,6 +35,7 @@ def test_a_route_answers_with_its_model_in_camel_case() -> None:
         "status": "PLACED",
         "previous": None,
         "at": "2026-11-25T10:00:00.000+00:00",
+        "stage": 0,
     }
 
 

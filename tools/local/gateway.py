@@ -17,9 +17,8 @@ from botocore.exceptions import ClientError
 from werkzeug.wrappers import Request, Response
 
 from dropshop.identity.claims import GROUPS_SEPARATOR
-from dropshop.identity.tokens import TokenVerifier
 from dropshop.platform.errors import Unauthenticated
-from dropshop.platform.http import bearer_token
+from tools.local.cognito_authorizer import CognitoAuthorizer
 from tools.local.jwt_authorizer import JwtAuthorizer, JwtRule, Refused
 from tools.local.sqs_integration import send_message
 from tools.local.stack import Stack
@@ -169,9 +168,8 @@ class Gateway:
         self._cors = cors(stack)
         self._errors = gateway_responses(stack)
         self._log = log
-        pool, client = stack.physical["UserPool"], stack.physical["UserPoolClient"]
-        issuer = f"https://cognito-idp.{stack.region}.amazonaws.com/{pool}"
-        self._verifier = TokenVerifier(jwks_url=jwks_url, issuer=issuer, client_id=client)
+        issuer = f"https://cognito-idp.{stack.region}.amazonaws.com/{stack.physical['UserPool']}"
+        self._authorizer = CognitoAuthorizer(jwks_url=jwks_url, issuer=issuer)
         self._jwt_authorizer = JwtAuthorizer(jwks_url)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -211,7 +209,7 @@ class Gateway:
                 return _json(refused.status, refused.body, cors_headers), "JWT authorizer"
         elif route.authorized:
             try:
-                claims = self._verifier.verify(bearer_token(dict(request.headers))).claims
+                claims = self._authorizer.claims(dict(request.headers))
             except Unauthenticated as refused:
                 return self._errors.render("UNAUTHORIZED", refused.message), "authorizer"
         if route.integration is not None:

@@ -32,6 +32,17 @@ NEXT_STATUSES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.CANCELLED: frozenset(),
 }
 
+# How far along the life cycle a status is: every move goes to a later stage (tests/unit/test_order_model.py
+# checks it against NEXT_STATUSES), so of two statuses of one order, the later stage is the newer one whatever
+# order their events arrive in. DELIVERED and CANCELLED share the last stage: an order reaches only one of them.
+LIFE_CYCLE_STAGES: dict[OrderStatus, int] = {
+    OrderStatus.PLACED: 0,
+    OrderStatus.CONFIRMED: 1,
+    OrderStatus.SHIPPED: 2,
+    OrderStatus.DELIVERED: 3,
+    OrderStatus.CANCELLED: 3,
+}
+
 
 class LineRequest(ApiModel):
     product_id: ProductId

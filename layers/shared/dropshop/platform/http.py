@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from botocore.exceptions import ClientError
 
-from dropshop.platform import json_body
-from dropshop.platform.errors import DomainError, NotFound, invalid_request
+from dropshop.platform import dynamodb, json_body
+from dropshop.platform.errors import DomainError, NotFound, ServiceUnavailable, invalid_request
 from dropshop.platform.settings import settings
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -70,7 +71,16 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def render_domain_error(error: DomainError) -> Response[dict[str, object]]:
-        return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_body())
+        return _error_response(error)
+
+    @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
+    def render_throttled(error: ClientError) -> Response[dict[str, object]]:
+        # Throttling that outlived botocore's own retries is the store's weather, not a fault of ours: a 503 the
+        # client may retry. Any other AWS error is ours, and stays a 500 that the Errors alarms count.
+        code = error.response.get("Error", {}).get("Code")
+        if code not in dynamodb.THROTTLES:
+            raise error
+        return _error_response(dynamodb.unavailable(code))
 
     @app.not_found
     def render_not_found(_: NotFoundError) -> Response[dict[str, object]]:
@@ -87,6 +97,13 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
             )
 
     return app
+
+
+def _error_response(error: DomainError) -> Response[dict[str, object]]:
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, ServiceUnavailable) else None
+    return Response(
+        status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_body(), headers=headers
+    )
 
 
 def bearer_token(headers: dict[str, str] | None) -> str | None:
