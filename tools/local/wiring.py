@@ -88,7 +88,7 @@ class Wiring:
         if self.invoker:
             options = {"crash_after": crash_after, "request_id": request_id}  # only those set: tests' invokers
             return self.invoker(function, event, **{name: value for name, value in options.items() if value})
-        context = LambdaContext(function_name=function, **({"aws_request_id": request_id} if request_id else {}))
+        context = LambdaContext(function_name=function, aws_request_id=request_id or str(uuid.uuid4()))
         answer = self._handler(function).lambda_handler(event, context)
         if crash_after:
             raise RuntimeError(f"{function} crashed after its side effects")
