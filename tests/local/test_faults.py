@@ -276,7 +276,7 @@ def test_queue_batches_come_shuffled_some_twice_some_later_and_several_in_flight
     assert receives == {"1"}  # held in flight, not received again: no receive counts towards the redrive
     assert any(batch != sorted(batch, key=int) for batch in batches)  # no order within a batch
     assert wiring.pollers(mapping) == 3  # five batches at a time, capped by MaximumConcurrency
-    assert Wiring(stack).pollers(mapping) == 1  # off: one batch at a time, as before
+    assert Wiring(stack).pollers(mapping) == 3  # off: the mapping's MaximumConcurrency, batches not shuffled
 
 
 def test_stream_records_keep_their_order_per_item_but_not_across_items_in_batches_at_once(stack: Stack) -> None:
