@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dropshop.ingestion import service as pipeline
+from dropshop.ingestion.messages import QueueMessage
 from dropshop.platform import aws
 from tests.integration.pipeline.conftest import scan
 from tests.integration.pipeline.settled import send_like_the_http_api, stored, version
@@ -98,3 +100,32 @@ def test_the_same_record_sent_again_through_the_writer_after_it_was_logged_ends_
     (refused,) = scan(stack, "LogTable")
     assert int(refused["position"]["N"]) == 1, "the invalid record stays refused, once"
     assert called <= {action for action, _ in effective("WriterFunction")}, "moto checks no IAM"
+
+
+def test_a_delivery_writing_the_record_while_the_error_handler_logs_it_leaves_it_in_accounts_alone(
+    stack: Stack, wiring: Wiring
+) -> None:
+    """The race: the ErrorHandler could not write the record and found it nowhere in AccountTable; before its
+    entry lands, another delivery (a client's retry) writes the record and reads LogTable, which has no entry
+    yet. The ErrorHandler's check after logging sees that write and withdraws its entry."""
+    faults = throttle_accounts(stack)
+    body = json.dumps(RECORD)
+    send_like_the_http_api(stack, body)
+    while wiring.poll(mapping(wiring, "WriterFunction")):
+        pass
+    raced: list[str] = []
+
+    def retry_arrives(params: dict[str, Any], **_: Any) -> None:
+        if stack.physical["LogTable"] in params["RequestItems"] and not raced:
+            raced.append("the retry wrote the record before the entry landed")
+            faults.outage = 0
+            pipeline.write_message(QueueMessage(message_id="a-client-retry", body=body, source="api"))
+            assert stored(stack) == {version(RECORD)}
+            assert scan(stack, "LogTable") == [], "the retry found no entry to withdraw"
+
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.BatchWriteItem", retry_arrives)
+    wiring.drain()
+
+    assert raced, "the ErrorHandler should have logged the record"
+    assert stored(stack) == {version(RECORD)}
+    assert scan(stack, "LogTable") == []
