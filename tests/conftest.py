@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from tests.support.logs import LogLines
+from tests.support.properties import register_profiles
 
 # Set before any test module imports the layer: functions read their environment at import time.
 os.environ.update(
@@ -28,9 +29,13 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-# What every module starts from; pytest's own variable names the running test and changes by design.
+# Before any test module is imported: every property test's settings derive from the profile loaded here.
+register_profiles()
+
+# What every module starts from; the runners' own variables change by design: pytest's names the running test,
+# mutmut's (`make mutate`) the mutant under test.
 BASELINE_ENVIRONMENT = dict(os.environ)
-PYTEST_OWN = "PYTEST_CURRENT_TEST"
+RUNNERS_OWN = frozenset({"PYTEST_CURRENT_TEST", "MUTANT_UNDER_TEST"})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,7 +48,7 @@ def environment_ends_with_its_module() -> Iterator[None]:
     changed = sorted(
         key
         for key in BASELINE_ENVIRONMENT.keys() | now.keys()
-        if BASELINE_ENVIRONMENT.get(key) != now.get(key) and key != PYTEST_OWN
+        if BASELINE_ENVIRONMENT.get(key) != now.get(key) and key not in RUNNERS_OWN
     )
     assert not changed, f"the environment kept these variables past the module that set them: {changed}"
 

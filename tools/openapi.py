@@ -40,9 +40,9 @@ TAGS = {
 
 def rest_handlers() -> list[str]:
     """The handler packages (handlers/<name>) of the functions the template puts behind the REST API."""
-    from samcli.yamlhelper import yaml_parse
+    from tools.local.stack import load_template  # `make local` serves this document without SAM CLI installed
 
-    template = yaml_parse((ROOT / "template.yaml").read_text())
+    template = load_template((ROOT / "template.yaml").read_text())
     found = set()
     for resource in template["Resources"].values():
         if resource["Type"] != "AWS::Serverless::Function":

@@ -27,6 +27,8 @@ from typing import Any
 import boto3
 import jwt
 
+from tools.aws_errors import one_line
+
 DEFAULT_STACK = "dropshop-dev"
 PIPELINE_WRITE = "dropshop/pipeline.write"
 
@@ -107,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-credentials", action="store_true", help="a batch job's access token")
     parser.add_argument("--access", action="store_true", help="the user's access token (an admin's: POST /writer)")
     args = parser.parse_args(argv)
+    with one_line("token", local_hint="`make token AS=customer` for the stack `make local` runs"):
+        return _print_token(parser, args)
+
+
+def _print_token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.client_credentials:
         print(client_credentials(*batch_job_client_from_stack(args.stack)))
         return 0

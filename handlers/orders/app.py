@@ -18,13 +18,33 @@ FIRST_ORDER = "$response.body#/items/0/orderId"
 aws.client("dynamodb")
 
 
-def _caller(*permissions: str) -> Principal:
-    return identity.authorize(app.current_event, *permissions)
+# Each route's caller check, run before its body or parameters are read (http.authorized_first), and again by
+# the route for the caller it names.
+def order_placer() -> Principal:
+    return identity.authorize(app.current_event, "orders:place")
+
+
+def order_reader() -> Principal:
+    return identity.authorize(app.current_event, "orders:read:own", "orders:read:any")
+
+
+def invoice_reader() -> Principal:
+    return identity.authorize(app.current_event, "invoices:read:own", "invoices:read:any")
+
+
+def status_changer() -> Principal:
+    return identity.authorize(app.current_event, "orders:change-status")
 
 
 @app.post(
     "/orders",
     operation_id="placeOrder",
+    summary="Place an order",
+    description=(
+        "Reserves stock for every line at once (all or nothing) and answers the order as PLACED; the order "
+        "worker confirms it shortly after. Send an `Idempotency-Key` so a retried request places the order "
+        "once."
+    ),
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(
@@ -41,18 +61,21 @@ def _caller(*permissions: str) -> Principal:
         },
     ),
 )
+@http.authorized_first(order_placer)
 @tracer.capture_method
 def place_order(
     request: PlaceOrder,
     idempotency_key: str | None = Header(None, pattern=idempotency.KEY_PATTERN),
 ) -> tuple[Order, int]:
-    customer = _caller("orders:place")
-    return orders.place_order(request, customer=customer, idempotency_key=idempotency_key), 201
+    customer = order_placer()
+    placed = orders.place_order(request, customer=customer, idempotency_key=idempotency_key)
+    return placed.seen_by_its_customer(), 201
 
 
 @app.get(
     "/orders",
     operation_id="listOrders",
+    summary="List orders",
     tags=["orders"],
     description=(
         "Every page but the last holds `limit` orders; `nextCursor` is null on the last page. A cursor continues "
@@ -73,6 +96,7 @@ def place_order(
         links={"getFirstOrder": contract.link("getOrder", "Read a listed order.", order_id=FIRST_ORDER)},
     ),
 )
+@http.authorized_first(order_reader)
 @tracer.capture_method
 def list_orders(
     status: OrderStatus | None = Query(None),  # noqa: B008 - Powertools reads where a parameter comes from off its default
@@ -80,66 +104,86 @@ def list_orders(
     limit: int = Query(25, ge=1, le=100),
     cursor: str | None = Query(None, max_length=2048),
 ) -> OrderPage:
-    caller = _caller("orders:read:own", "orders:read:any")
-    return orders.list_orders(
-        caller=caller,
-        may_read_any=identity.may(caller, "orders:read:any"),
-        status=status,
-        customer_id=customer_id,
-        limit=limit,
-        cursor=cursor,
+    caller = order_reader()
+    may_read_any = identity.may(caller, "orders:read:any")
+    page = orders.list_orders(
+        caller=caller, may_read_any=may_read_any, status=status, customer_id=customer_id, limit=limit, cursor=cursor
     )
+    return page if may_read_any else page.seen_by_their_customer()
 
 
 @app.get(
     "/orders/<order_id>",
     operation_id="getOrder",
+    summary="Get one order",
+    description=("The order's lines, totals, status and history. Customers see their own orders; admins see any."),
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The order and its history.", 401, 403, 404, 422),
 )
+@http.authorized_first(order_reader)
 @tracer.capture_method
 def get_order(order_id: str = Path(max_length=64)) -> Order:
-    caller = _caller("orders:read:own", "orders:read:any")
-    return orders.get_order(order_id, caller=caller, may_read_any=identity.may(caller, "orders:read:any"))
+    caller = order_reader()
+    may_read_any = identity.may(caller, "orders:read:any")
+    order = orders.get_order(order_id, caller=caller, may_read_any=may_read_any)
+    return order if may_read_any else order.seen_by_its_customer()
 
 
 @app.get(
     "/orders/<order_id>/invoice",
     operation_id="getInvoice",
+    summary="Get the invoice of an order",
+    description=(
+        "The invoice's number and a short-lived link to its PDF. Invoices are issued asynchronously once an "
+        "order is confirmed: until then this answers 404."
+    ),
     tags=["invoicing"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "A short-lived link to the invoice PDF.", 401, 403, 404, 422),
 )
+@http.authorized_first(invoice_reader)
 @tracer.capture_method
 def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
-    caller = _caller("invoices:read:own", "invoices:read:any")
+    caller = invoice_reader()
     return invoicing.invoice_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
 @app.get(
     "/orders/<order_id>/credit-note",
     operation_id="getCreditNote",
+    summary="Get the credit note of a cancelled order",
+    description=(
+        "The credit note's number and a short-lived link to its PDF. A credit note is issued asynchronously "
+        "when an invoiced order is cancelled: until then this answers 404."
+    ),
     tags=["invoicing"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "A short-lived link to the credit note PDF.", 401, 403, 404, 422),
 )
+@http.authorized_first(invoice_reader)
 @tracer.capture_method
 def get_credit_note(order_id: str = Path(max_length=64)) -> CreditNoteLink:
-    caller = _caller("invoices:read:own", "invoices:read:any")
+    caller = invoice_reader()
     return invoicing.credit_note_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
 @app.put(
     "/orders/<order_id>/status",
     operation_id="changeOrderStatus",
+    summary="Move an order to its next status",
+    description=(
+        "Admins only. The order's life cycle decides which moves are allowed (docs/commerce.md): any other "
+        "answers 409. Each change is pushed to the customer's browser over the WebSocket API."
+    ),
     tags=["orders"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The order in its new status.", 401, 403, 404, 409, body=True),
 )
+@http.authorized_first(status_changer)
 @tracer.capture_method
 def change_status(change: ChangeStatus, order_id: str = Path(max_length=64)) -> Order:
-    admin = _caller("orders:change-status")
+    admin = status_changer()
     return orders.change_status(order_id, change, by=admin.user_id)
 
 

@@ -3,6 +3,7 @@
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product, ProductDraft, ProductPage
 from dropshop.identity import service as identity
+from dropshop.identity.model import Principal
 from dropshop.platform import aws, contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
 from dropshop.platform.validation import Path, Query
@@ -11,6 +12,10 @@ app = http.rest_resolver(enable_validation=True)
 # Where the document's links find a product id in an answer.
 FIRST_PRODUCT = "$response.body#/items/0/productId"
 ADDED_PRODUCT = "$response.body#/productId"
+
+
+def catalog_writer() -> Principal:
+    return identity.authorize(app.current_event, "catalog:write")
 
 
 def one_of(product_id: str) -> dict[str, object]:
@@ -23,6 +28,11 @@ aws.client("dynamodb")  # every request reads ProductsTable: build the client du
 @app.get(
     "/products",
     operation_id="listProducts",
+    summary="Browse the catalog",
+    description=(
+        "Public. Products with price, VAT category and stock, optionally of one `category`, one page of "
+        "`limit` at a time (`nextCursor` continues)."
+    ),
     tags=["catalog"],
     responses=contract.answers(
         200,
@@ -49,6 +59,8 @@ def list_products(
 @app.get(
     "/products/<product_id>",
     operation_id="getProduct",
+    summary="Get one product",
+    description=("Public. One product of the catalog by its id."),
     tags=["catalog"],
     responses=contract.answers(200, "The product.", 404, 422),
 )
@@ -60,6 +72,10 @@ def get_product(product_id: str = Path(max_length=64)) -> Product:
 @app.post(
     "/products",
     operation_id="addProduct",
+    summary="Add a product to the catalog",
+    description=(
+        "Admins only. Creates the product with its price (minor units and ISO 4217 currency), VAT category and stock."
+    ),
     tags=["catalog"],
     security=contract.SIGNED_IN,
     responses=contract.answers(
@@ -79,35 +95,39 @@ def get_product(product_id: str = Path(max_length=64)) -> Product:
         },
     ),
 )
+@http.authorized_first(catalog_writer)
 @tracer.capture_method
 def add_product(draft: ProductDraft) -> tuple[Product, int]:
-    identity.authorize(app.current_event, "catalog:write")
     return catalog.add_product(draft), 201
 
 
 @app.put(
     "/products/<product_id>",
     operation_id="replaceProduct",
+    summary="Replace a product",
+    description=("Admins only. Replaces every field of an existing product (price, stock, VAT category, description)."),
     tags=["catalog"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The product, replaced.", 401, 403, 404, body=True),
 )
+@http.authorized_first(catalog_writer)
 @tracer.capture_method
 def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) -> Product:
-    identity.authorize(app.current_event, "catalog:write")
     return catalog.replace_product(product_id, draft)
 
 
 @app.delete(
     "/products/<product_id>",
     operation_id="removeProduct",
+    summary="Remove a product from the catalog",
+    description=("Admins only. Orders already placed keep their lines."),
     tags=["catalog"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The product is removed.", 401, 403, 404, 422),
 )
+@http.authorized_first(catalog_writer)
 @tracer.capture_method
 def remove_product(product_id: str = Path(max_length=64)) -> tuple[dict[str, str], int]:
-    identity.authorize(app.current_event, "catalog:write")
     catalog.remove_product(product_id)
     return {"productId": product_id, "status": "removed"}, 200
 

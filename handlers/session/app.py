@@ -13,6 +13,11 @@ identity.directory()
 @app.get(
     "/session",
     operation_id="getSession",
+    summary="Who is signed in",
+    description=(
+        "The signed-in user's profile, groups and the permissions they grant: what the frontend shows and "
+        "which actions it offers. Asks Cognito, so a removed permission shows at once."
+    ),
     tags=["identity"],
     security=contract.SIGNED_IN,
     responses=contract.answers(200, "The caller's profile and permissions.", 401),

@@ -11,6 +11,11 @@ app = http.rest_resolver()
 @app.post(
     "/telemetry",
     operation_id="collectTelemetry",
+    summary="Send browser events",
+    description=(
+        "Signed in or not. Up to a batch of click, view and error events; each is accepted or rejected with "
+        "its reason, and the answer counts both (202)."
+    ),
     tags=["telemetry"],
     responses=contract.answers(202, "How many events were accepted, and why each other one was not.", 400, 413, 415),
 )

@@ -92,12 +92,12 @@ def api(local: LocalStack) -> Client:
     return Client(local.url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def customer_token(local: LocalStack) -> str:
     return sign_in(local, "customer")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
 def admin_token(local: LocalStack) -> str:
     return sign_in(local, "admin")
 

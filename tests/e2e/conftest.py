@@ -1,4 +1,5 @@
-"""Journeys through the local stack (`make local`), started once on free ports."""
+"""Journeys through the local stack (`make local`), started once on free ports, or through a deployed stack
+(`make e2e ENV=dev` or `STACK=<name>`: tools/e2e_target.py) with users of the run's own."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tools import e2e_target
+from tools.e2e_target import DeployedStack
 from tools.local.server import LocalStack
 
 
@@ -20,6 +23,7 @@ class Client:
     """A browser's view of the backend: HTTP to the gateway, with or without a token."""
 
     base: str
+    writer: str | None = None  # a deployed stack's POST /writer is an API of its own (WriterApiUrl)
 
     def request(
         self,
@@ -34,7 +38,12 @@ class Client:
         headers = {"Content-Type": "application/json"} | (headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)  # noqa: S310
+        url = (
+            self.writer + path.removeprefix("/writer")
+            if self.writer and path.startswith("/writer")
+            else self.base + path
+        )
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local gateway
                 return response.status, json.loads(response.read() or b"{}")
@@ -43,7 +52,20 @@ class Client:
 
 
 @pytest.fixture(scope="session")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def deployed() -> Iterator[DeployedStack | None]:
+    """The deployed stack DROPSHOP_E2E_STACK names (its run's users deleted at the end), or None: local."""
+    target = e2e_target.from_environment()
+    try:
+        yield target
+    finally:
+        if target is not None:
+            target.clean_up()
+
+
+@pytest.fixture(scope="session")
+def local(deployed: DeployedStack | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    if deployed is not None:
+        pytest.skip("reads the local stack's own state: local only")
     lines: list[str] = []
     state = tmp_path_factory.mktemp("local-stack")
     stack = LocalStack(port=0, log=lines.append, state_dir=state).start()
@@ -54,8 +76,24 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="session")
-def api(local: LocalStack) -> Client:
-    return Client(local.url)
+def api(request: pytest.FixtureRequest, deployed: DeployedStack | None) -> Client:
+    if deployed is not None:
+        return Client(deployed.api_url, writer=deployed.writer_url)
+    return Client(request.getfixturevalue("local").url)
+
+
+def _token(request: pytest.FixtureRequest, group: str, kind: str = "IdToken") -> str:
+    """A token of a user of `group`: the local stack's demo user, or one the run creates on a deployed stack."""
+    deployed: DeployedStack | None = request.getfixturevalue("deployed")
+    if deployed is None:
+        return sign_in(request.getfixturevalue("local"), group, kind)
+    users: dict[str, tuple[str, str]] = request.config.stash.setdefault(_USERS, {})
+    if group not in users:
+        users[group] = deployed.create_user(group)
+    return deployed.sign_in(*users[group], kind=kind)
+
+
+_USERS = pytest.StashKey[dict[str, tuple[str, str]]]()
 
 
 def sign_in(local: LocalStack, group: str, kind: str = "IdToken") -> str:
@@ -72,32 +110,46 @@ def sign_in(local: LocalStack, group: str, kind: str = "IdToken") -> str:
     return token
 
 
-@pytest.fixture(scope="session")
-def customer_token(local: LocalStack) -> str:
-    return sign_in(local, "customer")
+@pytest.fixture
+def customer(request: pytest.FixtureRequest, deployed: DeployedStack | None, customer_token: str) -> dict[str, str]:
+    """The signed-in customer's username and e-mail: the local demo user, or the run's own."""
+    if deployed is None:
+        from tools.local.server import DEMO_USERS
+
+        return {k: DEMO_USERS["customer"][k] for k in ("username", "email")}
+    username = request.config.stash[_USERS]["customer"][0]
+    return {"username": username, "email": f"{username}@e2e.invalid"}
 
 
-@pytest.fixture(scope="session")
-def admin_token(local: LocalStack) -> str:
-    return sign_in(local, "admin")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
+def customer_token(request: pytest.FixtureRequest) -> str:
+    return _token(request, "customer")
 
 
-@pytest.fixture(scope="session")
-def customer_access_token(local: LocalStack) -> str:
-    return sign_in(local, "customer", "AccessToken")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
+def admin_token(request: pytest.FixtureRequest) -> str:
+    return _token(request, "admin")
 
 
-@pytest.fixture(scope="session")
-def admin_access_token(local: LocalStack) -> str:
-    """What an admin sends to POST /writer: the pool's trigger (run by moto's server) scoped it at sign-in."""
-    return sign_in(local, "admin", "AccessToken")
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
+def customer_access_token(request: pytest.FixtureRequest) -> str:
+    return _token(request, "customer", "AccessToken")
 
 
-@pytest.fixture(scope="session")
-def machine_token(local: LocalStack) -> str:
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
+def admin_access_token(request: pytest.FixtureRequest) -> str:
+    """What an admin sends to POST /writer: the pool's trigger (moto's server runs it locally) scoped it."""
+    return _token(request, "admin", "AccessToken")
+
+
+@pytest.fixture  # signed in per test: the local tokens live 15 minutes, as the template says
+def machine_token(request: pytest.FixtureRequest, deployed: DeployedStack | None) -> str:
     """What a batch job sends to POST /writer: client credentials exchanged at the pool's token endpoint."""
     from tools.token import client_credentials
 
+    if deployed is not None:
+        return client_credentials(*deployed.batch_job_credentials())
+    local: LocalStack = request.getfixturevalue("local")
     assert local.stack is not None
     client = local.stack.client("cognito-idp").describe_user_pool_client(
         UserPoolId=local.stack.physical["UserPool"], ClientId=local.stack.physical["BatchJobClient"]

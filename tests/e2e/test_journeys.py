@@ -21,10 +21,16 @@ def scan(local: LocalStack, table: str) -> list[dict[str, Any]]:
     return local.stack.client("dynamodb").scan(TableName=local.stack.physical[table])["Items"]
 
 
-def test_a_customer_signs_in_and_reads_their_session(api: Client, customer_token: str) -> None:
+def test_a_customer_signs_in_and_reads_their_session(
+    api: Client, customer_token: str, customer: dict[str, str]
+) -> None:
     status, profile = api.request("GET", "/session", token=customer_token)
     assert status == 200
-    assert (profile["username"], profile["email"], profile["groups"]) == ("jane", "jane@dropshop.local", ["customer"])
+    assert (profile["username"], profile["email"], profile["groups"]) == (
+        customer["username"],
+        customer["email"],
+        ["customer"],
+    )
     assert "orders:place" in profile["permissions"]
 
 

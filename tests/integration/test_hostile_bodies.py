@@ -8,10 +8,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dropshop.platform.json_body import MAX_BODY_BYTES, MAX_DEPTH
+from dropshop.platform.settings import settings as settings_of_the_functions
+from tests.support.properties import budget
 from tools.local.lambda_context import LambdaContext
 
 # (function, method, path): every route that reads a body.
@@ -24,10 +26,28 @@ BODY_ROUTES = [
 ]
 
 
+def admin_claims() -> dict[str, str]:
+    """What API Gateway's Cognito authorizer passes on for an admin who shops too: every route here is theirs."""
+    return {
+        "sub": "a-1",
+        "cognito:username": "ada",
+        "cognito:groups": "admin,customer",
+        "token_use": "id",
+        "aud": settings_of_the_functions().user_pool_client_id,
+    }
+
+
 def send(
-    handler: ModuleType, method: str, resource: str, path: str, raw: bytes, content_type: str | None
+    handler: ModuleType,
+    method: str,
+    resource: str,
+    path: str,
+    raw: bytes,
+    content_type: str | None,
+    claims: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The proxy event API Gateway hands over: text when the bytes are UTF-8, base64 otherwise."""
+    """The proxy event API Gateway hands over (by default an admin's): text when the bytes are UTF-8, base64
+    otherwise."""
     try:
         body, encoded = raw.decode(), False
     except UnicodeDecodeError:
@@ -45,7 +65,13 @@ def send(
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": parameters,
-        "requestContext": {"resourcePath": resource, "httpMethod": method, "path": path, "requestId": "r-1"},
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": path,
+            "requestId": "r-1",
+            "authorizer": {"claims": admin_claims() if claims is None else claims},
+        },
         "body": body or None,
         "isBase64Encoded": encoded,
     }
@@ -116,7 +142,7 @@ def assert_refused_in_the_error_shape(status: int, answer: dict[str, Any], *stat
 
 
 @pytest.mark.parametrize(("function", "method", "resource", "path"), BODY_ROUTES)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(40)
 @given(raw=hostile_bodies)
 def test_a_hostile_body_is_refused_in_the_error_shape(
     handlers: dict[str, ModuleType], function: str, method: str, resource: str, path: str, raw: bytes
@@ -146,7 +172,7 @@ def test_the_issues_hostile_bodies_are_400s(
 
 
 @pytest.mark.parametrize(("function", "method", "resource", "path"), BODY_ROUTES)
-@settings(max_examples=15, deadline=None)
+@budget(15)
 @given(content_type=foreign_media_types)
 @example(content_type="multipart/form-data")  # without a boundary: 502 in the issue
 def test_a_body_in_another_media_type_is_a_415(
@@ -155,6 +181,41 @@ def test_a_body_in_another_media_type_is_a_415(
     status, answer = send(handlers[function], method, resource, path, b'{"a": 1}', content_type)
     assert_refused_in_the_error_shape(status, answer, 415)
     assert answer["field"] == "Content-Type"
+
+
+def any_case(text: str) -> st.SearchStrategy[str]:
+    return st.tuples(*(st.sampled_from(sorted({c.lower(), c.upper()})) for c in text)).map("".join)
+
+
+# RFC 9110 §8.3.1: type, subtype and parameter names are case-insensitive, and so is the charset's value
+# (RFC 9110 §8.3.2); optional whitespace around the semicolon (§5.6.6).
+json_media_types = st.builds(
+    lambda media_type, parameter: media_type + parameter,
+    any_case("application/json"),
+    st.one_of(
+        st.just(""),
+        st.builds(
+            lambda separator, name, value: f"{separator}{name}={value}",
+            st.sampled_from([";", "; ", " ;", " ; "]),
+            any_case("charset"),
+            st.sampled_from(["utf-8", "utf8"]).flatmap(any_case),
+        ),
+    ),
+)
+
+
+@pytest.mark.parametrize(("function", "method", "resource", "path"), BODY_ROUTES)
+@budget(25)
+@given(content_type=json_media_types)
+@example(content_type="APPLICATION/JSON")
+@example(content_type="Application/Json; Charset=UTF-8")
+def test_json_is_read_whatever_the_case_of_its_media_type(
+    handlers: dict[str, ModuleType], function: str, method: str, resource: str, path: str, content_type: str
+) -> None:
+    # A body that reads as JSON and that no route's model takes: the route's own judgement, never a 415.
+    status, answer = send(handlers[function], method, resource, path, b'{"unexpected": 1}', content_type)
+    assert_refused_in_the_error_shape(status, answer, 400, 422)
+    assert answer["field"] != "Content-Type"
 
 
 @pytest.mark.parametrize(("function", "method", "resource", "path"), BODY_ROUTES)
@@ -191,3 +252,16 @@ def test_a_route_the_function_does_not_have_is_a_404_in_the_error_shape(
 def test_a_body_on_a_route_that_reads_none_is_ignored(handlers: dict[str, ModuleType]) -> None:
     event_status, answer = send(handlers["products"], "GET", "/nowhere", "/nowhere", b"\xff" * 10, "text/plain")
     assert (event_status, answer["error"]) == (404, "not_found")  # the route's own answer, not the body's
+
+
+def test_the_websocket_function_answers_a_message_nested_too_deep_with_a_400_frame(load_handler: Any) -> None:
+    websocket = load_handler("websocket")
+    message = '{"action": "subscribe", "orderId": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    event = {
+        "requestContext": {"routeKey": "subscribe", "connectionId": "c-1", "eventType": "MESSAGE"},
+        "body": message,
+        "isBase64Encoded": False,
+    }
+    answer = websocket.lambda_handler(event, LambdaContext())
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["field"] == "body"

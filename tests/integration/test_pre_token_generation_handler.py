@@ -36,7 +36,9 @@ def test_an_admin_signing_in_gets_the_pipeline_scope_in_the_access_token_only(
     assert answered == sent | {
         "response": {
             "claimsAndScopeOverrideDetails": {
-                "accessTokenGeneration": {"scopesToAdd": [PIPELINE_WRITE], "scopesToSuppress": []}
+                "accessTokenGeneration": {"scopesToAdd": [PIPELINE_WRITE], "scopesToSuppress": []},
+                # An empty or null groupOverrideDetails suppresses the groups: the ID token keeps cognito:groups.
+                "groupOverrideDetails": sent["request"]["groupConfiguration"],
             }
         }
     }

@@ -12,7 +12,9 @@ BatchWriteItem does when none of its items can be processed
 
 from __future__ import annotations
 
+import json
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,3 +116,153 @@ class Faults:
                 for e in self._held_back
             )
         self._held_back = None
+
+
+# ---------------------------------------------------------------- DynamoDB's own refusals, on the wire
+#
+# Each fault below is an HTTP 400 answer in DynamoDB's JSON protocol, handed to botocore at `before-send` instead
+# of moto's: botocore parses it and applies its retry policy to it exactly as it would to AWS's answer (so its
+# own retries of throttles are exercised, and its silence on cancelled transactions too). A refused request
+# never reaches moto, as a refused request changes nothing on AWS.
+
+# Cancellation reasons of TransactWriteItems (TransactionCanceledException, "Cancellation reason codes"):
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+TRANSACTION_CONFLICT = "TransactionConflict"  # another transaction, or a single write, is on one of its items
+THROTTLING_ERROR = "ThrottlingError"  # the table or an index is throttled (on-demand and provisioned alike)
+# Single-item calls (UpdateItem, PutItem, DeleteItem) on an item an ongoing transaction holds:
+# "TransactionConflictException", https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html
+# and "Transaction conflict handling in DynamoDB",
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling
+TRANSACTION_CONFLICT_EXCEPTION = "TransactionConflictException"
+# Reads and writes beyond a table's or an index's capacity ("Throttling issues for DynamoDB",
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TroubleshootingThrottling.html;
+# "Error handling with DynamoDB", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)
+PROVISIONED_THROUGHPUT_EXCEEDED = "ProvisionedThroughputExceededException"
+THROTTLING_EXCEPTION = "ThrottlingException"
+
+_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+
+
+class _Answer:
+    """The body botocore reads from an AWSResponse's `raw`."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def _refusal(url: str, code: str, message: str, **extra: Any) -> Any:
+    from botocore.awsrequest import AWSResponse
+
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message} | extra)
+    headers = {"x-amzn-RequestId": "injected", "Content-Type": "application/x-amz-json-1.0"}
+    return AWSResponse(url, 400, headers, _Answer(body.encode()))
+
+
+@dataclass
+class DynamoDBWeather:
+    """DynamoDB as unkind as AWS, on a real (moto) client: scripted refusals of the next calls of an operation,
+    a steady rate of throttling, and conflicts between transactions really in flight at once.
+
+    `script(operation, code, times)` refuses the next `times` calls of an operation: a TransactWriteItems with
+    TransactionCanceledException for `code` (TransactionConflict, ThrottlingError) on one of its items, any other
+    operation with the exception `code` itself. `overlapping_transactions` cancels a transaction for
+    TransactionConflict while another one on one of its items is in flight, and a single write on such an item
+    with TransactionConflictException: AWS's own rule (see transaction-conflict-handling above).
+    `injected` counts what fired, so a test can assert its faults did.
+    """
+
+    overlapping_transactions: bool = False
+    throttle_rate: float = 0.0  # a share of every call throttled (reads and writes; ThrottlingError in transactions)
+    rng: random.Random = field(default_factory=lambda: random.Random(7))  # noqa: S311 - test randomness
+    injected: dict[str, int] = field(default_factory=dict)
+    _scripted: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+    _in_flight: dict[int, set[str]] = field(default_factory=dict)  # per thread: the items its transaction holds
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def script(self, operation: str, code: str, times: int = 1, *, table: str | None = None) -> DynamoDBWeather:
+        """Refuse the next `times` calls of `operation` (those on a table whose name contains `table`)."""
+        self._scripted.setdefault(operation, []).extend([(code, table)] * times)
+        return self
+
+    def attach(self, client: Any) -> DynamoDBWeather:
+        events = client.meta.events
+        events.register("before-send.dynamodb", self._weather)
+        events.register("after-call.dynamodb.TransactWriteItems", self._landed)
+        events.register("after-call-error.dynamodb.TransactWriteItems", self._landed)
+        return self
+
+    def detach(self, client: Any) -> None:
+        events = client.meta.events
+        events.unregister("before-send.dynamodb", self._weather)
+        events.unregister("after-call.dynamodb.TransactWriteItems", self._landed)
+        events.unregister("after-call-error.dynamodb.TransactWriteItems", self._landed)
+
+    def _count(self, kind: str) -> None:
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+
+    def _weather(self, request: Any, **_: Any) -> Any:
+        target = request.headers.get("X-Amz-Target", b"")
+        operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+        body = json.loads(request.body or b"{}")
+        with self._lock:
+            code = self._next_code(operation, body)
+            if code is None and operation == "TransactWriteItems":
+                self._in_flight[threading.get_ident()] = _transaction_items(body)
+        if code is None:
+            return None
+        self._count(f"{operation} {code}")
+        if operation == "TransactWriteItems":
+            reasons = [{"Code": "None"} for _ in body["TransactItems"]]
+            reasons[0] = {"Code": code, "Message": "injected"}
+            return _refusal(
+                request.url,
+                "TransactionCanceledException",
+                f"Transaction cancelled, please refer cancellation reasons for specific reasons [{code}]",
+                CancellationReasons=reasons,
+            )
+        return _refusal(request.url, code, "injected")
+
+    def _next_code(self, operation: str, body: dict[str, Any]) -> str | None:
+        scripted = self._scripted.get(operation)
+        if scripted:
+            code, table = scripted[0]
+            tables = [body.get("TableName", "")] + [
+                next(iter(e.values()))["TableName"] for e in body.get("TransactItems", [])
+            ]
+            if table is None or any(table.lower() in name.lower() for name in tables):
+                scripted.pop(0)
+                return code
+        if self.overlapping_transactions:
+            busy = set().union(*self._in_flight.values()) if self._in_flight else set()
+            if operation == "TransactWriteItems" and _transaction_items(body) & busy:
+                return TRANSACTION_CONFLICT
+            if operation in _WRITES and _item_of(body) in busy:
+                return TRANSACTION_CONFLICT_EXCEPTION
+        if self.throttle_rate and self.rng.random() < self.throttle_rate:
+            return THROTTLING_ERROR if operation == "TransactWriteItems" else PROVISIONED_THROUGHPUT_EXCEEDED
+        return None
+
+    def _landed(self, **_: Any) -> None:
+        # A client call is synchronous: the thread that sent a transaction is the one it returns to.
+        with self._lock:
+            self._in_flight.pop(threading.get_ident(), None)
+
+
+def _transaction_items(body: dict[str, Any]) -> set[str]:
+    items = set()
+    for entry in body.get("TransactItems", []):
+        ((_, action),) = entry.items()
+        items.add(_item_of(action))
+    return items
+
+
+# The key attributes of the project's tables: a Put names its item by these among its attributes.
+_KEY_ATTRIBUTES = frozenset({"productId", "orderId", "entry", "id", "pk", "sk", "connectionId"})
+
+
+def _item_of(action: dict[str, Any]) -> str:
+    key = action.get("Key") or {k: v for k, v in action.get("Item", {}).items() if k in _KEY_ATTRIBUTES}
+    return f"{action.get('TableName')}:{json.dumps(key, sort_keys=True)}"

@@ -104,20 +104,19 @@ def test_every_hooked_function_has_a_smoke_test_the_hook_may_run(translated: Tem
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     (invoke,) = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
     assert sorted(r["Fn::Sub"] for r in invoke["Resource"]) == sorted(f"${{{f}.Arn}}:*" for f in SMOKE_TESTED)
-    (codedeploy,) = [s for s in statements if s.get("Sid") == "JudgeThisStacksDeployments"]
-    assert sorted(codedeploy["Action"]) == [
-        "codedeploy:GetDeploymentTarget",
-        "codedeploy:ListDeploymentTargets",
-        "codedeploy:PutLifecycleEventHookExecutionStatus",
-    ]
-    assert codedeploy["Resource"]["Fn::Sub"].endswith(":deploymentgroup:${ServerlessDeploymentApplication}/*")
+    (judge,) = [s for s in statements if s.get("Sid") == "JudgeThisStacksDeployments"]
+    assert judge["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
+    assert judge["Resource"]["Fn::Sub"].endswith(":deploymentgroup:${ServerlessDeploymentApplication}/*")
+    # The Service Authorization Reference lists no resource type (and no condition key) for these two: any
+    # narrower Resource denies them, the hook reports Failed and every function's deployment rolls back.
+    (targets,) = [s for s in statements if s.get("Sid") == "ReadDeploymentTargets"]
+    assert sorted(targets["Action"]) == ["codedeploy:GetDeploymentTarget", "codedeploy:ListDeploymentTargets"]
+    assert targets["Resource"] == "*"
+    assert "Condition" not in targets
     assert {s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]) for s in statements} == {
         "lambda:InvokeFunction",
-        (
-            "codedeploy:ListDeploymentTargets",
-            "codedeploy:GetDeploymentTarget",
-            "codedeploy:PutLifecycleEventHookExecutionStatus",
-        ),
+        "codedeploy:PutLifecycleEventHookExecutionStatus",
+        ("codedeploy:ListDeploymentTargets", "codedeploy:GetDeploymentTarget"),
     }
 
 

@@ -107,7 +107,7 @@ def test_the_socket_functions_may_do_what_their_repository_does_and_no_more(tran
     websocket = _actions_on(_statements(translated, "WebSocketFunction"), "ConnectionsTable")
     assert websocket == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"}
     push = _actions_on(_statements(translated, "StatusPushFunction"), "ConnectionsTable")
-    assert push == {"dynamodb:Query", "dynamodb:DeleteItem"}
+    assert push == {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}  # UpdateItem: last pushed stage
 
 
 def test_invoice_pdfs_are_written_by_invoicing_and_read_by_orders_only_under_their_prefixes(

@@ -41,8 +41,13 @@ MANAGED_POLICIES: dict[str, list[str]] = {
         "xray:GetSamplingStatisticSummaries",
     ],
 }
-# Actions IAM only grants on `*`: X-Ray's, and ListStreams (stream ARNs, no data).
-RESOURCELESS = set(MANAGED_POLICIES["AWSXrayWriteOnlyAccess"]) | {"dynamodb:ListStreams"}
+# Actions IAM only grants on `*`: X-Ray's, ListStreams (stream ARNs, no data) and CodeDeploy's deployment
+# targets (the Service Authorization Reference lists no resource type for them; the canary hook reads them).
+RESOURCELESS = set(MANAGED_POLICIES["AWSXrayWriteOnlyAccess"]) | {
+    "dynamodb:ListStreams",
+    "codedeploy:ListDeploymentTargets",
+    "codedeploy:GetDeploymentTarget",
+}
 QUEUE_POLLING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 STREAM_READING = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 DELETING = {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "s3:DeleteObject", "s3:DeleteObjectVersion"}

@@ -54,6 +54,27 @@ def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_recovers
             assert [_ref(a) for a in props.get(actions, [])] == ["OpsAlarmTopic"], f"{name}: {actions}"
 
 
+def test_write_throttles_of_the_order_indexes_with_few_partitions_are_alarmed(stage: Template) -> None:
+    """newestFirst and byStatus concentrate every order on a handful of index partitions; a throttled index
+    throttles OrdersTable's writes. WriteThrottleEvents counts an index's throttles only with both dimensions
+    (CloudWatch throttling metrics, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TroubleshootingThrottling-cloudwatch.html)."""
+    alarms = of_type(stage, "AWS::CloudWatch::Alarm").values()
+    watched = set()
+    for alarm in alarms:
+        props = alarm["Properties"]
+        dimensions = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
+        if props.get("MetricName") != "WriteThrottleEvents" or _ref(dimensions.get("TableName")) != "OrdersTable":
+            continue
+        assert props["Namespace"] == "AWS/DynamoDB"
+        assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == (
+            "Sum",
+            1,
+            "GreaterThanOrEqualToThreshold",
+        )
+        watched.add(dimensions["GlobalSecondaryIndexName"])
+    assert watched == {"newestFirst", "byStatus"}
+
+
 def test_the_alarm_topic_is_encrypted_with_a_rotated_key_that_cloudwatch_may_use(stage: Template) -> None:
     topic = stage["Resources"]["OpsAlarmTopic"]["Properties"]
     key_id = _ref(topic["KmsMasterKeyId"])
@@ -108,16 +129,22 @@ def test_no_stack_sets_account_wide_settings_the_account_template_does(template:
         assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
 
 
-def test_each_stack_sends_from_an_identity_of_its_own(dev: Template) -> None:
-    (identity,) = of_type(dev, "AWS::SES::EmailIdentity").values()
-    assert identity["Properties"]["EmailIdentity"] == {"Fn::Sub": "orders+${AWS::StackName}@dropshop.example"}
-    notification = dev["Resources"]["NotificationFunction"]["Properties"]
+def test_the_stack_sends_from_the_address_it_is_given_and_no_other(stage: Template) -> None:
+    (identity,) = of_type(stage, "AWS::SES::EmailIdentity").values()
+    assert identity["Properties"]["EmailIdentity"] == {"Ref": "SenderEmail"}
+    notification = stage["Resources"]["NotificationFunction"]["Properties"]
     assert notification["Environment"]["Variables"]["SENDER_EMAIL"] == {"Ref": "SenderIdentity"}
 
 
-def test_a_named_sender_replaces_the_stacks_own_address(translated: Template) -> None:
-    named = for_parameters(translated, **PROD, SenderEmail="orders@shop.example")
-    assert named["Resources"]["SenderIdentity"]["Properties"]["EmailIdentity"] == {"Ref": "SenderEmail"}
+def test_a_deploy_without_a_sender_fails_at_once_saying_what_to_set(translated: Template) -> None:
+    """No address of the stack's own (a reserved `.example` one could never be verified): CloudFormation's
+    Rules refuse the parameters before anything is created, with a message naming the parameter."""
+    assert translated["Parameters"]["SenderEmail"]["Default"] == ""
+    (assertion,) = translated["Rules"]["SenderEmailIsSet"]["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SenderEmail"}, ""]}]}
+    assert "SenderEmail=" in assertion["AssertDescription"]
+    assert "samconfig.toml" in assertion["AssertDescription"]
+    assert "dropshop.example" not in json.dumps(translated["Resources"])
 
 
 def test_notifications_may_send_from_the_stacks_identity_only(translated: Template) -> None:
@@ -231,16 +258,24 @@ def test_events_the_topic_cannot_deliver_are_dead_lettered_and_alarmed(stage: Te
 RESERVED = {"RegistryFunction": 10, "TelemetryFunction": 20, "TransformerFunction": 5}
 
 
+def _reservations(template: Template) -> dict[str, Any]:
+    return {
+        n: f["Properties"]["ReservedConcurrentExecutions"]
+        for n, f in of_type(template, "AWS::Lambda::Function").items()
+        if "ReservedConcurrentExecutions" in f["Properties"]
+    }
+
+
+def test_a_new_account_can_create_the_stack_no_function_reserves_concurrency_unless_asked(stage: Template) -> None:
+    """Lambda keeps 100 units unreserved and new accounts often have a quota of 10: any reservation fails the
+    stack there ("decreases account's UnreservedConcurrentExecution below its minimum value")."""
+    assert _reservations(stage) == {}
+
+
 def test_bursty_functions_cannot_take_the_concurrency_orders_need_and_throttles_are_alarmed(
     translated: Template,
 ) -> None:
-    functions = of_type(translated, "AWS::Lambda::Function")
-    reserved = {
-        n: f["Properties"]["ReservedConcurrentExecutions"]
-        for n, f in functions.items()
-        if "ReservedConcurrentExecutions" in f["Properties"]
-    }
-    assert reserved == RESERVED
+    assert _reservations(for_parameters(translated, **PROD, ReserveConcurrency="on")) == RESERVED
     for name in RESERVED:
         throttles = [
             a["Properties"]
@@ -256,9 +291,8 @@ def test_prod_puts_a_web_acl_with_common_rules_and_a_rate_limit_in_front_of_the_
     assert acl["Scope"] == "REGIONAL"
     assert acl["DefaultAction"] == {"Allow": {}}
     statements = {rule["Name"]: rule["Statement"] for rule in acl["Rules"]}
-    assert statements["AWSManagedRulesCommonRuleSet"] == {
-        "ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
-    }
+    common = statements["AWSManagedRulesCommonRuleSet"]["ManagedRuleGroupStatement"]
+    assert (common["VendorName"], common["Name"]) == ("AWS", "AWSManagedRulesCommonRuleSet")
     rate = statements["RatePerAddress"]["RateBasedStatement"]
     assert (rate["AggregateKeyType"], rate["Limit"]) == ("IP", 1000)
     association = prod["Resources"]["RestApiWebAclAssociation"]["Properties"]
@@ -357,6 +391,7 @@ BUILT_NAMES: dict[tuple[str, str], Callable[[], set[str]]] = {
 # Which functions (their POWERTOOLS_SERVICE_NAME, the metrics' `service` dimension) count each metric.
 COUNTED_BY: dict[str, set[str]] = {
     "CreditNotesIssued": {"invoicing"},
+    "CustomersRepaired": {"group-repair"},
     "CustomersSignedUp": {"post-confirmation"},
     "EmailsRejected": {"notifications"},
     "EmailsSent": {"notifications"},
@@ -392,6 +427,7 @@ COUNTED_BY: dict[str, set[str]] = {
     "SessionsRefused": {"session"},
     "SessionsServed": {"session"},
     "SocketsConnected": {"websocket"},
+    "StalePushesDropped": {"status-push"},
     "StaleSocketsRemoved": {"status-push"},
     "StatusPushes": {"status-push"},
     "StatusPushesFailed": {"status-push"},

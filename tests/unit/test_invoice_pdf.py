@@ -7,13 +7,14 @@ import io
 from decimal import Decimal
 
 import pypdf
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dropshop.catalog.currencies import CURRENCIES
 from dropshop.invoicing.model import CreditNote, TaxDocument
 from handlers.invoice.invoice_pdf import render
 from tests.support.amounts import amounts_in
+from tests.support.properties import budget
 from tests.unit.test_invoice_model import NOW, an_invoice, line_amounts
 
 # One currency of each ISO 4217 exponent (0, 2, 3, 4) first, so shrinking lands on them; then any.
@@ -45,7 +46,7 @@ def test_a_yen_invoice_prints_whole_yen_and_a_dinar_invoice_prints_fils() -> Non
     assert "23 % 3.049 KWD 0.701 KWD 3.750 KWD" in dinar
 
 
-@settings(max_examples=30, deadline=None)  # a render and a read take ~75 ms
+@budget(30)  # a render and a read take ~75 ms
 @given(lines=st.lists(line_amounts, min_size=1, max_size=6), currency=currencies)
 @example(lines=LARGEST_BASKET, currency="CLF")
 @example(lines=LARGEST_BASKET, currency="JPY")

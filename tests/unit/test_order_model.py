@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dropshop.catalog.model import Money, Price, Product
-from dropshop.orders.model import NEXT_STATUSES, Order, OrderStatus, PlaceOrder
+from dropshop.orders.model import (
+    NEXT_STATUSES,
+    STAFF_ROLE,
+    SYSTEM_ACTORS,
+    SYSTEM_ROLE,
+    Order,
+    OrderStatus,
+    PlaceOrder,
+    StatusChange,
+)
+from dropshop.orders.service import ORDER_WORKER
 from dropshop.platform.errors import Conflict, Unprocessable
 
 NOW = "2026-11-25T10:00:00.000+00:00"
@@ -70,3 +82,41 @@ def test_finished_orders_go_nowhere_and_shipped_ones_cannot_be_cancelled() -> No
     assert NEXT_STATUSES[OrderStatus.DELIVERED] == frozenset()
     assert NEXT_STATUSES[OrderStatus.CANCELLED] == frozenset()
     assert OrderStatus.CANCELLED not in NEXT_STATUSES[OrderStatus.SHIPPED]
+
+
+def test_every_move_of_the_life_cycle_goes_to_a_later_stage() -> None:
+    """Status pushes drop a change whose stage is not later than one pushed: that needs every move to go forward."""
+    from dropshop.orders.model import LIFE_CYCLE_STAGES, NEXT_STATUSES
+
+    assert set(LIFE_CYCLE_STAGES) == set(NEXT_STATUSES)
+    for status, following in NEXT_STATUSES.items():
+        for later in following:
+            assert LIFE_CYCLE_STAGES[later] > LIFE_CYCLE_STAGES[status], (status, later)
+
+
+def with_history(customer_id: str, actors: list[str]) -> Order:
+    placed = order_for([("mug", 1)], {"mug": product("mug", 1250)}).model_copy(update={"customer_id": customer_id})
+    changes = [
+        StatusChange(status=OrderStatus.CONFIRMED, previous=OrderStatus.PLACED, at="t", by=actor, event_id=f"e-{i}")
+        for i, actor in enumerate(actors)
+    ]
+    return placed.model_copy(update={"updated_by": actors[-1], "history": changes})
+
+
+@given(customer=st.uuids().map(str), staff=st.lists(st.uuids().map(str), min_size=1, max_size=4), data=st.data())
+def test_its_customer_sees_who_acted_as_themselves_a_role_or_the_system_never_a_staff_id(
+    customer: str, staff: list[str], data: st.DataObject
+) -> None:
+    actors = data.draw(st.lists(st.sampled_from([customer, *staff, *SYSTEM_ACTORS]), min_size=1, max_size=6))
+    order = with_history(customer, actors)
+    seen = order.seen_by_its_customer()
+    expected = [a if a == customer else SYSTEM_ROLE if a in SYSTEM_ACTORS else STAFF_ROLE for a in actors]
+    assert [change.by for change in seen.history] == expected
+    assert seen.updated_by == expected[-1]
+    shown = seen.model_dump_json(by_alias=True)
+    assert not any(member in shown for member in staff if member != customer)
+    assert order.history[-1].by == actors[-1]  # the order itself, as admins read it, still says who
+
+
+def test_the_order_worker_is_a_system_actor() -> None:
+    assert ORDER_WORKER in SYSTEM_ACTORS

@@ -68,5 +68,8 @@ def test_the_trigger_answers_in_the_v2_shape_and_changes_nothing_else_of_the_eve
     access = answered["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
     expected = access_token_scopes(groups)
     assert access == {"scopesToAdd": expected.granted, "scopesToSuppress": expected.withheld}
-    assert answered["response"]["claimsAndScopeOverrideDetails"].keys() == {"accessTokenGeneration"}
+    details = answered["response"]["claimsAndScopeOverrideDetails"]
+    assert details.keys() == {"accessTokenGeneration", "groupOverrideDetails"}
+    # Cognito suppresses the groups when this is empty or null: the request's groups are kept as they came.
+    assert details["groupOverrideDetails"] == sent["request"]["groupConfiguration"]
     assert {k: v for k, v in answered.items() if k != "response"} == {k: v for k, v in sent.items() if k != "response"}

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from dropshop.identity.tokens import LEEWAY_SECONDS, TokenVerifier
+from dropshop.identity.tokens import LEEWAY_SECONDS, SEND_THE_ID_TOKEN, TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from tests.support.jwks_server import JwksHost, serve_jwks
 
@@ -110,7 +110,23 @@ def test_token_for_another_client_is_refused(verifier: TokenVerifier, signing_ke
 def test_access_token_is_refused_where_an_id_token_is_required(
     verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
 ) -> None:
-    assert refusal(verifier, id_token(signing_key, token_use="access")) == "an ID token is required"
+    assert refusal(verifier, id_token(signing_key, token_use="access")) == SEND_THE_ID_TOKEN
+
+
+def test_a_cognito_access_token_is_told_to_send_the_id_token(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    # Cognito's access tokens carry `client_id` and no `aud`: PyJWT refuses them for the missing claim first.
+    access = id_token(
+        signing_key, token_use="access", aud=None, client_id=CLIENT_ID, scope="aws.cognito.signin.user.admin"
+    )
+    assert refusal(verifier, access) == SEND_THE_ID_TOKEN
+
+
+def test_a_token_without_aud_that_does_not_claim_access_says_what_is_missing(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    assert refusal(verifier, id_token(signing_key, aud=None)) == 'token is invalid: Token is missing the "aud" claim'
 
 
 def test_token_without_token_use_is_refused(verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey) -> None:

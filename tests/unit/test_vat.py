@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from hypothesis import example, given
@@ -22,6 +23,28 @@ line = st.tuples(
     st.integers(min_value=1, max_value=100),  # quantity, as an order line allows
 )
 basket = st.lists(line, min_size=1, max_size=25)
+
+
+def _exact_half(hundredths: int, odd: int) -> tuple[int, Decimal]:
+    """A gross whose exact net is a half cent at rate `hundredths`/100 - 100 (a multiple of 32, so that the
+    gross's factor 20,000 / gcd is odd): net = gross * 100 / (100 + rate) = odd_multiple / 2."""
+    step = 20_000 // math.gcd(hundredths, 20_000)
+    numerator = step * odd
+    return numerator * hundredths // 20_000, Decimal(hundredths - 10_000) / 100
+
+
+# Grosses whose net lands exactly on a half cent, at rates from 0 to 99.99 %: where half up and half even differ.
+exact_halves = st.builds(
+    _exact_half,
+    st.integers(10_000 // 32 + 1, 19_999 // 32).map(lambda j: j * 32),
+    st.integers(0, 10**6).map(lambda i: 2 * i + 1),
+)
+
+
+def assert_rounded_half_away_from_zero(net: int, exact: Decimal, gross: int) -> None:
+    """The net is the exact net rounded half away from zero: within half a cent, and a half always rounds out."""
+    distance = (Decimal(net) - exact) * (1 if gross >= 0 else -1)
+    assert Decimal("-0.5") < distance <= Decimal("0.5")
 
 
 def test_the_shops_rates_are_irelands() -> None:
@@ -51,13 +74,26 @@ def test_an_exact_half_cent_rounds_away_from_zero() -> None:
 def test_net_plus_vat_is_the_gross_and_the_net_is_the_nearest_cent(gross: int, rate: Decimal) -> None:
     row = vat.split(gross, rate)
     assert row.net + row.vat == row.gross == gross
-    exact_net = Decimal(gross) * 100 / (100 + rate)
-    assert abs(row.net - exact_net) <= Decimal("0.5")
+    assert_rounded_half_away_from_zero(row.net, Decimal(gross) * 100 / (100 + rate), gross)
     if gross >= 0:
         assert 0 <= row.vat <= row.gross
         assert 0 <= row.net <= row.gross
     if rate == 0:
         assert row.vat == 0
+
+
+@given(half=exact_halves, negative=st.booleans())
+@example(half=(4, Decimal("60")), negative=False)
+def test_a_net_on_an_exact_half_cent_rounds_away_from_zero_never_to_even(
+    half: tuple[int, Decimal], negative: bool
+) -> None:
+    gross, rate = half
+    gross = -gross if negative else gross
+    exact = Decimal(gross) * 100 / (100 + rate)
+    assert exact % 1 in (Decimal("0.5"), Decimal("-0.5"))  # the strategy's promise: a half, exactly
+    row = vat.split(gross, rate)
+    assert row.net == exact + (Decimal("0.5") if gross > 0 else Decimal("-0.5"))
+    assert row.vat == gross - row.net
 
 
 @given(gross=cents, rate=any_rate)

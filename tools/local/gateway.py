@@ -12,14 +12,14 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 from werkzeug.wrappers import Request, Response
 
 from dropshop.identity.claims import GROUPS_SEPARATOR
-from dropshop.identity.tokens import TokenVerifier
 from dropshop.platform.errors import Unauthenticated
-from dropshop.platform.http import bearer_token
+from tools.local.cognito_authorizer import CognitoAuthorizer
 from tools.local.jwt_authorizer import JwtAuthorizer, JwtRule, Refused
 from tools.local.stack import Stack
 
@@ -168,9 +168,8 @@ class Gateway:
         self._cors = cors(stack)
         self._errors = gateway_responses(stack)
         self._log = log
-        pool, client = stack.physical["UserPool"], stack.physical["UserPoolClient"]
-        issuer = f"https://cognito-idp.{stack.region}.amazonaws.com/{pool}"
-        self._verifier = TokenVerifier(jwks_url=jwks_url, issuer=issuer, client_id=client)
+        issuer = f"https://cognito-idp.{stack.region}.amazonaws.com/{stack.physical['UserPool']}"
+        self._authorizer = CognitoAuthorizer(jwks_url=jwks_url, issuer=issuer)
         self._jwt_authorizer = JwtAuthorizer(jwks_url)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -178,9 +177,7 @@ class Gateway:
         started = time.monotonic()
         response, target = self._dispatch(request)
         elapsed = (time.monotonic() - started) * 1000
-        self._log(
-            f"{request.method:7} {request.full_path.rstrip('?'):40} {response.status_code} {target} {elapsed:.0f} ms"
-        )
+        self._log(f"{request.method:7} {loggable_path(request):40} {response.status_code} {target} {elapsed:.0f} ms")
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> tuple[Response, str]:
@@ -194,6 +191,8 @@ class Gateway:
         for route, match in matches:
             if route.method == request.method:
                 if (request.content_length or 0) > MAX_PAYLOAD_BYTES:
+                    if route.integration is not None:  # an HTTP API: no gateway responses, its own body
+                        return _json(413, {"message": "Request Entity Too Large"}, {}), "-"
                     too_large = f"Request payload is larger than {MAX_PAYLOAD_BYTES} bytes"
                     return self._errors.render("REQUEST_TOO_LARGE", too_large), "-"
                 return self._serve(route, match.groupdict(), request)
@@ -210,7 +209,7 @@ class Gateway:
                 return _json(refused.status, refused.body, cors_headers), "JWT authorizer"
         elif route.authorized:
             try:
-                claims = self._verifier.verify(bearer_token(dict(request.headers))).claims
+                claims = self._authorizer.claims(dict(request.headers))
             except Unauthenticated as refused:
                 return self._errors.render("UNAUTHORIZED", refused.message), "authorizer"
         if route.integration is not None:
@@ -227,7 +226,10 @@ class Gateway:
         return response, route.function
 
     def _manage(self, connections: Connections, connection_id: str, request: Request) -> Response:
-        """POST sends to the socket, GET describes it, DELETE closes it; 410 GoneException when it is not open."""
+        """POST sends to the socket, GET describes it, DELETE closes it; 410 GoneException when it is not open;
+        403 for a request not signed with SigV4 for execute-api (the Management API is IAM-authorized)."""
+        if not signed_for_execute_api(request.headers.get("Authorization")):
+            return _json(403, {"message": "Missing Authentication Token"}, {"x-amzn-ErrorType": "ForbiddenException"})
         done: Any
         if request.method == "POST":
             done = connections.post(connection_id, request.get_data())
@@ -241,10 +243,19 @@ class Gateway:
         return _json(200, done, {}) if isinstance(done, dict) else Response(status=200)
 
     def _send_to_queue(self, integration: dict[str, Any], request: Request, headers: dict[str, str]) -> Response:
+        """An HTTP API's SQS-SendMessage integration. Its refusals are in the HTTP API's own shape,
+        `{"message": ...}`: HTTP APIs have no gateway responses (the REST API's shape is not theirs)."""
         parameters = integration["requestParameters"]
-        body = request.get_data(as_text=True)
+        body = message_body(request.get_data())
+        if body is None:
+            # SQS: "A message can include only XML, JSON, and unformatted text" in the characters #x9 | #xA | #xD |
+            # #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF; outside them it refuses the message
+            # (InvalidMessageContents, SendMessage in the Amazon SQS API Reference). moto stores them, or, for
+            # bytes that are not UTF-8, cannot: refused here, never altered (no U+FFFD) and never queued.
+            refused = "InvalidMessageContents: the message contains characters outside the allowed set"
+            return _json(400, {"message": refused}, headers)
         if not body:
-            return self._errors.render("BAD_REQUEST_BODY", "MessageBody is required")
+            return _json(400, {"message": "MessageBody is required"}, headers)
         try:
             sent = self._stack.client("sqs").send_message(
                 QueueUrl=parameters["QueueUrl"],
@@ -252,8 +263,47 @@ class Gateway:
                 MessageAttributes=json.loads(parameters.get("MessageAttributes", "{}")),
             )
         except ClientError as refused:  # SQS's own refusal (a message over its size limit, say) is the caller's
-            return self._errors.render("BAD_REQUEST_BODY", refused.response["Error"].get("Message", "refused"))
+            return _json(400, {"message": refused.response["Error"].get("Message", "refused")}, headers)
         return _json(200, {"MessageId": sent["MessageId"], "MD5OfMessageBody": sent["MD5OfMessageBody"]}, headers)
+
+
+# The characters an SQS message may hold (SendMessage, Amazon SQS API Reference): the W3C XML character set.
+SQS_CHARACTERS = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+
+
+def message_body(raw: bytes) -> str | None:
+    """The request body as SQS takes a MessageBody; None when SQS would refuse its bytes (not UTF-8, or a
+    character outside the allowed set)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if SQS_CHARACTERS.fullmatch(text) else None
+
+
+# SigV4: `AWS4-HMAC-SHA256 Credential=<key id>/<yyyymmdd>/<region>/execute-api/aws4_request, SignedHeaders=...,
+# Signature=...` (Signature Version 4 signing, the IAM User Guide; the Management API is called with
+# execute-api:ManageConnections, "Use @connections commands in your backend service", API Gateway Developer Guide).
+SIGV4_EXECUTE_API = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=[^/\s]+/\d{8}/[a-z0-9-]+/execute-api/aws4_request, ?"
+    r"SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]{64}$"
+)
+
+
+def signed_for_execute_api(authorization: str | None) -> bool:
+    """Whether the request carries a SigV4 signature scoped to execute-api (the signature itself is not checked:
+    moto's credentials are fake; an unsigned or otherwise signed call is what the local stack refuses)."""
+    return bool(authorization and SIGV4_EXECUTE_API.match(authorization))
+
+
+def loggable_path(request: Request) -> str:
+    """The path and query as the client sent them, still percent-encoded (a `%0d%0a` stays in its line), with
+    anything unprintable escaped as well."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path.rstrip("?")
+    return quote(str(raw), safe=LOGGABLE)
+
+
+LOGGABLE = "".join(chr(c) for c in range(0x21, 0x7F))  # printable ASCII but space
 
 
 def rest_event(

@@ -113,6 +113,7 @@ def serve(argv: list[str]) -> None:
     # moto's BatchWriteItem and BatchGetItem go item by item through put_item, delete_item and get_item.
     for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item", "query", "scan"):
         setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+    _tokens_live_as_their_client_says()
     os.environ["MOTO_PORT"] = str(args.port)  # what moto writes into the URLs it returns (queue URLs)
     # Cognito's pre token generation trigger, which moto lacks, runs the layer's code as the function does.
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
@@ -121,6 +122,27 @@ def serve(argv: list[str]) -> None:
     app = PreTokenGeneration(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
     server.serve_forever()
+
+
+def _tokens_live_as_their_client_says() -> None:
+    """moto signs every user's token for an hour; Cognito for as long as the app client says (the template's
+    web client: 15 minutes)."""
+    from moto.cognitoidp.models import CognitoIdpUserPool
+
+    from tools.local.token_lifetime import token_seconds
+
+    create_jwt = CognitoIdpUserPool.create_jwt
+
+    @functools.wraps(create_jwt)
+    def create_jwt_for_its_client(
+        pool: CognitoIdpUserPool, client_id: str, username: str, token_use: str, **kwargs: Any
+    ) -> tuple[str, int]:
+        client = pool.clients.get(client_id)
+        if client is not None and "expires_in" not in kwargs:
+            kwargs["expires_in"] = token_seconds(client.extended_config, token_use)
+        return create_jwt(pool, client_id, username, token_use, **kwargs)
+
+    CognitoIdpUserPool.create_jwt = create_jwt_for_its_client  # type: ignore[method-assign,assignment]
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import jwt
 from moto.utilities.utils import load_resource
 from werkzeug.wrappers import Request, Response
 
-ACCESS_TOKEN_SECONDS = 3600
+from tools.local.token_lifetime import token_seconds
 
 
 def signing_key() -> Any:
@@ -56,21 +56,21 @@ class TokenEndpoint:
         requested = form.get("scope", "").split() or allowed
         if not requested or not set(requested) <= set(allowed):
             return 400, {"error": "invalid_scope"}
-        now = int(time.time())
+        now, lifetime = int(time.time()), token_seconds(client, "access")
         claims = {
             "sub": client_id,
             "token_use": "access",
             "scope": " ".join(requested),
             "auth_time": now,
             "iss": self._issuer,
-            "exp": now + ACCESS_TOKEN_SECONDS,
+            "exp": now + lifetime,
             "iat": now,
             "version": 2,
             "jti": str(uuid.uuid4()),
             "client_id": client_id,
         }
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": "dummy"})
-        return 200, {"access_token": token, "expires_in": ACCESS_TOKEN_SECONDS, "token_type": "Bearer"}
+        return 200, {"access_token": token, "expires_in": lifetime, "token_type": "Bearer"}
 
     def _client(self, client_id: str) -> dict[str, Any] | None:
         if not client_id:

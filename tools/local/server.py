@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -18,8 +19,11 @@ from typing import Any
 import boto3
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Response
 
 from tools import openapi
+from tools.asyncapi import document as async_document
+from tools.local.cors import LOCAL_ORIGINS, LocalCors
 from tools.local.gateway import Gateway, routes
 from tools.local.launch import Launch, launch
 from tools.local.oauth2 import TokenEndpoint
@@ -33,7 +37,7 @@ from tools.local.wiring import Wiring
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
 
 REGION = "eu-west-1"
-STATE_DIR = ROOT / ".local"
+STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local")  # tests run a stack of their own
 DEMO_PASSWORD = "DropShop-Local-1"
 DEMO_USERS = {
     "admin": {"username": "ada", "email": "ada@dropshop.local", "name": "Ada Admin"},
@@ -148,6 +152,7 @@ class LocalStack:
     concurrency: int = LOCAL_CONCURRENCY  # workers per function at most (less where the template reserves less)
     idle_timeout: float = 60.0  # seconds before an idle extra worker retires
     parameters: dict[str, str] = field(default_factory=dict)  # the template's parameters (FrontendOrigin, ...)
+    origins: tuple[str, ...] = LOCAL_ORIGINS  # the browser origins the local APIs admit (`*`: any port)
     launched: Launch | None = None  # ports, moto and the zygote (started before the stack by `python -m tools.local`)
     stack: Stack | None = None
     endpoint: str = ""
@@ -296,7 +301,12 @@ class LocalStack:
         # The user pool domain's token endpoint (batch jobs' client credentials) answers beside the APIs.
         pool = self.stack.physical["UserPool"]
         tokens = TokenEndpoint(self.stack.client("cognito-idp"), pool, REGION)
-        apis = DispatcherMiddleware(gateway, {"/swagger": swagger_ui(), "/oauth2": tokens})
+        # The WebSocket protocol's AsyncAPI document beside the REST API's OpenAPI one, naming this stack's port.
+        asyncapi = Response(
+            json.dumps(async_document(f"127.0.0.1:{self.websocket_port}")), content_type="application/json"
+        )
+        beside: dict[str, Any] = {"/swagger": swagger_ui(), "/oauth2": tokens, "/asyncapi.json": asyncapi}
+        apis = LocalCors(DispatcherMiddleware(gateway, beside), self.origins)
         with api:  # werkzeug serves a duplicate of the listening socket
             self._http = make_server("127.0.0.1", self.port, apis, threaded=True, fd=api.fileno())
         self._websockets.bind(websocket)
@@ -405,6 +415,7 @@ class LocalStack:
             "tokenEndpoint": f"{self.url}/oauth2/token",
             "batchJobClient": self._batch_job_client(),
             "dataBucket": self.stack.physical["DataBucket"],
+            "logTable": self.stack.physical["LogTable"],
             "users": {group: {**user, "password": DEMO_PASSWORD} for group, user in DEMO_USERS.items()},
         }
         (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))

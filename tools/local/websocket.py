@@ -25,6 +25,9 @@ from websockets.sync.server import Server, ServerConnection, serve
 from tools.local.gateway import Invoke, Log
 from tools.local.stack import Stack
 
+# Routes API Gateway calls when a connection opens and closes, never for a message.
+LIFECYCLE_ROUTES = frozenset({"$connect", "$disconnect"})
+
 
 @dataclass(frozen=True)
 class WebSocketRoute:
@@ -41,15 +44,20 @@ class WebSocketApi:
     routes: dict[str, WebSocketRoute]
 
     def route_for(self, text: str) -> WebSocketRoute | None:
-        """The route a message selects, else `$default` (None when there is neither)."""
+        """The custom route a message selects, else `$default` (None when there is neither). "API Gateway calls
+        the $default route if the route selection expression cannot be evaluated against the message or if no
+        matching route is found"; $connect and $disconnect are called for the connection's life cycle only
+        (Create routes for WebSocket APIs in API Gateway, docs.aws.amazon.com/apigateway/latest/developerguide/
+        websocket-api-develop-routes.html): a message saying `"action": "$disconnect"` selects no route."""
         selected: Any
         try:
             selected = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, a number beyond conversion, or nested too deep
             selected = None
         for field in self.route_selection:
             selected = selected.get(field) if isinstance(selected, dict) else None
-        return self.routes.get(selected if isinstance(selected, str) else "") or self.routes.get("$default")
+        custom = selected if isinstance(selected, str) and selected not in LIFECYCLE_ROUTES else ""
+        return self.routes.get(custom) or self.routes.get("$default")
 
 
 def websocket_api(stack: Stack) -> WebSocketApi:

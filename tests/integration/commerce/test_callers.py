@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jwt
 import pytest
 
-from tests.integration.commerce.conftest import Shop
+from tests.integration.commerce.conftest import Shop, machine_token
+from tests.support import cognito
 from tests.support.events import load_event
+from tools.local.gateway import authorizer_claims
 from tools.local.lambda_context import LambdaContext
 
 FORGED = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsImNvZ25pdG86Z3JvdXBzIjpbImFkbWluIl19."
@@ -84,3 +87,59 @@ def test_the_local_gateway_hands_the_functions_the_claims_api_gateway_would(shop
     assert all(isinstance(value, str) for value in claims.values())
     customer = shop.users["customer"]
     assert (claims["sub"], claims["cognito:groups"], claims["token_use"]) == (customer.sub, "customer", "id")
+
+
+def test_tokens_live_as_long_as_the_templates_app_clients_say(shop: Shop) -> None:
+    # template.yaml: the web client's ID and access tokens 15 minutes, the batch jobs' client 60 minutes.
+    def lifetime(token: str) -> int:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return int(claims["exp"]) - int(claims["iat"])
+
+    user = shop.users["customer"]
+    tokens = shop.stack.client("cognito-idp").initiate_auth(
+        ClientId=shop.stack.physical["UserPoolClient"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user.username, "PASSWORD": cognito.PASSWORD},
+    )["AuthenticationResult"]
+    assert tokens["ExpiresIn"] == 15 * 60
+    assert lifetime(tokens["IdToken"]) == lifetime(tokens["AccessToken"]) == 15 * 60
+    assert lifetime(user.id_token) == 15 * 60
+    assert lifetime(machine_token(shop)) == 60 * 60
+
+
+def claims_event(shop: Shop, token: str) -> dict[str, Any]:
+    """GET /orders as API Gateway's Cognito authorizer hands it over for this token: AWS's authorizer accepts any
+    app client's ID token and, on a route with scopes, access tokens; it passes their claims on."""
+    event = load_event("orders/list-orders", **shop.users["customer"].placeholders)
+    event["requestContext"]["authorizer"] = {
+        "claims": authorizer_claims(jwt.decode(token, options={"verify_signature": False}))
+    }
+    return event
+
+
+def signed_in(shop: Shop, client_id: str) -> dict[str, str]:
+    tokens: dict[str, str] = shop.stack.client("cognito-idp").initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": shop.users["customer"].username, "PASSWORD": cognito.PASSWORD},
+    )["AuthenticationResult"]
+    return tokens
+
+
+def test_behind_the_authorizer_a_real_access_tokens_claims_are_refused_401(shop: Shop) -> None:
+    tokens = signed_in(shop, shop.stack.physical["UserPoolClient"])
+    assert shop.wiring.invoke("OrdersFunction", claims_event(shop, tokens["IdToken"]))["statusCode"] == 200
+    answer = shop.wiring.invoke("OrdersFunction", claims_event(shop, tokens["AccessToken"]))
+    assert answer["statusCode"] == 401
+    assert json.loads(answer["body"])["message"] == "an ID token is required"
+
+
+def test_behind_the_authorizer_an_id_token_of_another_app_client_of_the_pool_is_refused_401(shop: Shop) -> None:
+    other = shop.stack.client("cognito-idp").create_user_pool_client(
+        UserPoolId=shop.stack.physical["UserPool"],
+        ClientName="someone-elses-app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    answer = shop.wiring.invoke("OrdersFunction", claims_event(shop, signed_in(shop, other)["IdToken"]))
+    assert answer["statusCode"] == 401
+    assert json.loads(answer["body"])["message"] == "token was issued to another app client"

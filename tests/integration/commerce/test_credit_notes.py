@@ -16,7 +16,7 @@ import pypdf
 import pytest
 
 from dropshop.invoicing import service as invoicing
-from dropshop.invoicing.model import TaxDocument
+from dropshop.invoicing.model import Invoice, TaxDocument
 from dropshop.platform.errors import Conflict
 from handlers.invoice.invoice_pdf import render
 from tests.integration.commerce.conftest import Shop
@@ -256,3 +256,21 @@ def test_concurrent_credit_notes_take_consecutive_numbers_and_one_order_takes_on
     assert numbers[:6] == numbers[6:]
     assert sorted(numbers) == sorted(f"CN-{YEAR}-{n:06d}" for n in range(start + 1, start + 7) for _ in range(2))
     assert credit_note_counter(shop) == start + 6
+
+
+def test_a_delivery_that_read_no_credit_note_before_another_stored_one_takes_no_second_number(shop: Shop) -> None:
+    # Two deliveries of one cancellation: both read "no credit note yet", the first numbers and issues it, then
+    # the second numbers it from the counter it reads now. Its put of the document must find the first's there:
+    # a second number would skip one in the series and overwrite the issued note with an unissued one.
+    order = invoiced_then_cancelled(shop)
+    first = json.loads(credit_note_item(shop, order["orderId"])["invoice"]["S"])["number"]
+    invoice = invoicing._invoices().get(Invoice, order["orderId"])
+    assert invoice is not None
+
+    second = invoicing._allocate_credit_note(invoice)  # the late delivery's step after its empty read
+
+    assert second.number == first
+    assert credit_note_counter(shop) == 1
+    stored = credit_note_item(shop, order["orderId"])
+    assert json.loads(stored["invoice"]["S"])["number"] == first
+    assert stored["issued"] == {"BOOL": True}

@@ -1,4 +1,5 @@
-"""Every refusal the local gateway gives, its own or a function's, is one JSON shape with CORS headers."""
+"""Every refusal the local gateway gives on the REST API, its own or a function's, is one JSON shape with CORS headers
+(the HTTP API's POST /writer answers in its own shape: test_local_gateway_fidelity.py)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def test_a_body_over_api_gateways_limit_is_a_413(shop: Shop) -> None:
     assert (status, body["error"], body["field"]) == (413, "payload_too_large", "body")
 
 
-def test_a_writer_body_sqs_refuses_is_a_4xx_in_the_error_shape_not_an_html_500(shop: Shop) -> None:
+def test_a_writer_body_sqs_refuses_is_a_400_in_the_http_apis_shape_not_an_html_500(shop: Shop) -> None:
+    # POST /writer is on the HTTP API, which has no gateway responses: its refusals are `{"message": ...}`.
     token = machine_token(shop)
     response = shop.client.post(
         "/writer",
@@ -56,8 +58,10 @@ def test_a_writer_body_sqs_refuses_is_a_4xx_in_the_error_shape_not_an_html_500(s
         headers={"Authorization": f"Bearer {token}"},
         content_type="application/json",
     )
-    status, body = refusal(response)
-    assert (status, body["error"]) == (400, "bad_request"), body
+    body = json.loads(response.get_data())
+    assert response.status_code == 400
+    assert list(body) == ["message"]
+    assert "1048576" in body["message"] or "long" in body["message"].lower(), body
 
 
 def test_a_function_that_fails_is_a_502_in_the_error_shape(shop: Shop) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -321,8 +322,27 @@ def test_placed_order_is_announced_confirmed_by_the_worker_and_its_history_kept(
     shop.settle()
     _, settled = shop.call("GET", f"/orders/{order['orderId']}", as_user="customer")
     assert settled["status"] == "CONFIRMED"
-    assert settled["updatedBy"] == "order-worker"
+    assert settled["updatedBy"] == "system"  # the worker, as its customer sees it
     assert [(c["previous"], c["status"]) for c in settled["history"]] == [(None, "PLACED"), ("PLACED", "CONFIRMED")]
+    assert shop.order(order["orderId"], as_user="admin")["updatedBy"] == "order-worker"
+
+
+def test_a_customer_sees_an_admins_moves_as_the_admin_role_never_the_admins_sub(shop: Shop) -> None:
+    mug = shop.add_product()
+    _, order = place(shop, [{"productId": mug, "quantity": 1}])
+    shop.settle()
+    path = f"/orders/{order['orderId']}/status"
+    assert shop.call("PUT", path, as_user="admin", body={"status": "SHIPPED"})[0] == 200
+    shop.settle()  # the history is kept from the order's events
+    admin, customer = shop.users["admin"].sub, shop.users["customer"].sub
+    seen = shop.order(order["orderId"])
+    listed = shop.call("GET", "/orders", as_user="customer")[1]["items"]
+    assert admin not in json.dumps(seen)
+    assert admin not in json.dumps(listed)
+    assert seen["updatedBy"] == "admin"
+    assert [c["by"] for c in seen["history"]] == [customer, "system", "admin"]
+    as_admin = shop.order(order["orderId"], as_user="admin")
+    assert [c["by"] for c in as_admin["history"]] == [customer, "order-worker", admin]
 
 
 def test_an_order_over_the_automatic_limit_waits_for_an_admin(shop: Shop) -> None:
@@ -394,3 +414,15 @@ def test_a_message_that_is_not_an_event_ends_in_the_worker_dead_letter_queue(sho
     shop.settle()
     assert shop.wiring.depth("OrderWorkerQueue") == 0
     assert shop.wiring.depth("OrderWorkerDLQ") == 1
+
+
+@pytest.mark.parametrize("content_type", ["APPLICATION/JSON", "Application/Json; Charset=UTF-8"])
+def test_an_order_sent_as_json_in_any_case_of_its_media_type_is_placed(shop: Shop, content_type: str) -> None:
+    # RFC 9110 §8.3.1: type and subtype are case-insensitive (the charset's value too, §8.3.2).
+    mug = shop.add_product()
+    response = shop.client.post(
+        "/orders",
+        data=json.dumps({"lines": [{"productId": mug, "quantity": 1}]}),
+        headers={"Authorization": f"Bearer {shop.users['customer'].id_token}", "Content-Type": content_type},
+    )
+    assert response.status_code == 201, response.get_data()

@@ -14,10 +14,11 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.integration.commerce.conftest import SCOPE, Shop, batch_job, machine_token, request_token
+from tests.support.properties import budget
 from tools.local.oauth2 import signing_key
 
 RECORD = {"id": "acc-1", "name": "Ada", "email": "ada@example.com", "status": "active", "balanceCents": 100}
@@ -169,7 +170,7 @@ BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 TOKENISH = st.lists(st.text(BASE64URL, max_size=80), max_size=4)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(40)
 @given(header=st.one_of(HEADER_TEXT, TOKENISH.map(lambda parts: "Bearer " + ".".join(parts))))
 def test_no_made_up_authorization_header_gets_a_record_queued(shop: Shop, header: str) -> None:
     response = shop.client.post("/writer", data=json.dumps(RECORD), headers={"Authorization": header})
@@ -177,7 +178,7 @@ def test_no_made_up_authorization_header_gets_a_record_queued(shop: Shop, header
     assert queued(shop) == 0
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(25)
 @given(data=st.data())
 def test_a_batch_jobs_token_altered_anywhere_is_refused(shop: Shop, data: st.DataObject) -> None:
     token = machine_token(shop)

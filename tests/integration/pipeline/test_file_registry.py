@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
+import jwt
 import pytest
 
-from dropshop.identity import service as identity
+from dropshop.platform.settings import settings
 from tests.integration.pipeline.conftest import scan
 from tests.integration.pipeline.object_events import put
 from tests.integration.pipeline.records import json_array, samples
 from tests.support import cognito
 from tests.support.events import load_event
+from tools.local.gateway import authorizer_claims
 from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
@@ -44,24 +46,26 @@ def test_a_json_file_outside_the_pipeline_gets_its_record_count(stack: Stack, wi
 
 @pytest.fixture
 def files_api(
-    stack: Stack, wiring: Wiring, moto_endpoint: str, user_pool: cognito.UserPool, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, wiring: Wiring, user_pool: cognito.UserPool, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ModuleType]:
-    """The handler with tables from the in-process stack and tokens from moto's Cognito server."""
+    """The handler with tables from the in-process stack, called as the REST API's Cognito authorizer calls it
+    with the tokens of moto's Cognito server (the function reads the claims it passes on, as deployed)."""
     monkeypatch.setenv("USER_POOL_ID", user_pool.pool_id)
     monkeypatch.setenv("USER_POOL_CLIENT_ID", user_pool.client_id)
-    monkeypatch.setenv("JWKS_URL", f"{moto_endpoint}/{user_pool.pool_id}/.well-known/jwks.json")
-    identity.verifier.cache_clear()
+    settings.cache_clear()
     for i in range(3):
         wiring.upload(f"uploads/report-{i}.csv", b"a,b\n1,2\n")
     yield wiring._handler("FilesApiFunction")
-    identity.verifier.cache_clear()
+    settings.cache_clear()
 
 
 def call(app: ModuleType, event: dict[str, Any], token: str | None) -> tuple[int, dict[str, Any]]:
+    """The request with the claims the authorizer verified from `token`; without a token, no claims and no
+    Authorization header (where no authorizer stands, the function itself refuses: 401)."""
     event["headers"] = {k: v for k, v in event["headers"].items() if k != "Authorization"}
-    del event["requestContext"]["authorizer"]  # as `sam local start-api` calls it: the function verifies the token
-    if token:
-        event["headers"]["Authorization"] = f"Bearer {token}"
+    event["requestContext"]["authorizer"] = (
+        {"claims": authorizer_claims(jwt.decode(token, options={"verify_signature": False}))} if token else {}
+    )
     response = app.lambda_handler(event, LambdaContext())
     return response["statusCode"], json.loads(response["body"])
 

@@ -31,6 +31,19 @@ class UserDirectory:
         """Idempotent: adding a member again changes nothing."""
         self._cognito.admin_add_user_to_group(UserPoolId=self._user_pool_id, Username=username, GroupName=group)
 
+    def confirmed_usernames(self) -> set[str]:
+        """Every user who confirmed their sign-up (ListUsers filtered on cognito:user_status)."""
+        pages = self._cognito.get_paginator("list_users").paginate(
+            UserPoolId=self._user_pool_id, Filter='cognito:user_status = "CONFIRMED"', AttributesToGet=[]
+        )
+        return {user["Username"] for page in pages for user in page.get("Users", [])}
+
+    def members(self, group: str) -> set[str]:
+        pages = self._cognito.get_paginator("list_users_in_group").paginate(
+            UserPoolId=self._user_pool_id, GroupName=group
+        )
+        return {user["Username"] for page in pages for user in page.get("Users", [])}
+
     def by_id(self, user_id: str) -> dict[str, str]:
         """The attributes of the user whose `sub` is `user_id` (what orders record), or {} if there is none."""
         if '"' in user_id or "\\" in user_id:  # a sub is a UUID; anything else cannot be quoted into the filter

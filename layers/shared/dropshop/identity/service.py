@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from dropshop.identity.claims import principal_from_claims
 from dropshop.identity.directory import UserDirectory
 from dropshop.identity.model import (
+    PERMISSIONS_BY_GROUP,
     SELF_SIGN_UP_GROUP,
     Contact,
     Principal,
@@ -124,6 +125,20 @@ def welcome(trigger: str, *, user_pool_id: str, username: str, users: UserDirect
     return True
 
 
+def repair_groups(users: UserDirectory | None = None) -> list[str]:
+    """Every confirmed user in no group joins the customer group: the sign-up trigger that should have added them
+    failed (Cognito gives it 5 seconds, and a user whose confirmation succeeded stays confirmed). Returns who was
+    added; running again adds nobody."""
+    pool = users or directory()
+    grouped = set().union(*(pool.members(group) for group in PERMISSIONS_BY_GROUP))
+    stranded = sorted(pool.confirmed_usernames() - grouped)
+    for username in stranded:
+        pool.add_to_group(username, SELF_SIGN_UP_GROUP)
+        logger.warning("confirmed user in no group joined customer", extra={"username": username})
+    metrics.add_metric(name="CustomersRepaired", unit=MetricUnit.Count, value=len(stranded))
+    return stranded
+
+
 def scope_tokens(event: PreTokenGenerationV2TriggerEvent) -> PreTokenGenerationV2TriggerEvent:
     """Cognito's pre token generation trigger (V2_0): the access token gets the OAuth scopes of the user's
     groups as they are now (`groupsToOverride`), and loses every other grantable scope.
@@ -136,7 +151,12 @@ def scope_tokens(event: PreTokenGenerationV2TriggerEvent) -> PreTokenGenerationV
     scopes = access_token_scopes(list(group_configuration.get("groupsToOverride") or []))
     if not isinstance(event.raw_event.get("response"), dict):
         event.raw_event["response"] = {}
-    access_token = event.response.claims_scope_override_details.access_token_generation
+    details = event.response.claims_scope_override_details
+    # Cognito's V2_0 answer replaces the groups with groupOverrideDetails, and an empty or null one suppresses
+    # them (developer guide, pre token generation): the request's groups, copied, keep `cognito:groups`.
+    if group_configuration:
+        details.group_configuration = dict(group_configuration)
+    access_token = details.access_token_generation
     access_token.scopes_to_add = scopes.granted
     access_token.scopes_to_suppress = scopes.withheld
     return event

@@ -11,6 +11,7 @@ LEEWAY_SECONDS = 10
 # Keys rotate rarely; PyJWKClient refetches by itself when a token names an unknown `kid`, at most once
 # per cooldown, so tokens with made-up kids cannot turn into a flood of JWKS requests.
 JWKS_CACHE_SECONDS = 6 * 3600
+SEND_THE_ID_TOKEN = "this is an access token: the REST API takes the ID token (IdToken) of the sign-in"  # noqa: S105
 JWKS_REFETCH_COOLDOWN_SECONDS = 30.0
 
 
@@ -51,8 +52,15 @@ class TokenVerifier:
             raise Unauthenticated("token signed by an unknown key", field="Authorization") from None
         except jwt.InvalidSignatureError:
             raise Unauthenticated("token signature is invalid", field="Authorization") from None
+        except jwt.MissingRequiredClaimError as error:
+            # A Cognito access token has no `aud` (its client is `client_id`): say which token to send instead.
+            if error.claim == "aud" and _unverified_use(token) == "access":
+                raise Unauthenticated(SEND_THE_ID_TOKEN, field="Authorization") from None
+            raise Unauthenticated(f"token is invalid: {error}", field="Authorization") from None
         except jwt.PyJWTError as error:
             raise Unauthenticated(f"token is invalid: {error}", field="Authorization") from None
+        if claims["token_use"] == "access":  # noqa: S105 - a claim value, not a secret
+            raise Unauthenticated(SEND_THE_ID_TOKEN, field="Authorization")
         if claims["token_use"] != "id":  # noqa: S105 - a claim value, not a secret
             raise Unauthenticated("an ID token is required", field="Authorization")
         groups = claims.get("cognito:groups") or []
@@ -62,3 +70,11 @@ class TokenVerifier:
             groups=[str(g) for g in groups],
             claims=claims,
         )
+
+
+def _unverified_use(token: str) -> object:
+    """The `token_use` a refused token claims: only to word the refusal, never to admit anything."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get("token_use")
+    except jwt.PyJWTError:
+        return None

@@ -12,6 +12,8 @@ Every function names its smoke test in the hook's SMOKE_TESTS map (function name
 - `cognito TRIGGER`: a Cognito trigger event of a source the function leaves alone (for the pre token
   generation trigger, one for a user in no group); passes when the function hands the event back, as
   Cognito expects.
+- `schedule`: a scheduled event with that source, which the function acknowledges without running; passes when
+  it answers `{"smoke": "acknowledged"}`.
 A function missing from the map fails its deployment: a new function cannot slip through unjudged.
 """
 
@@ -64,6 +66,8 @@ def smoke_event(spec: str) -> dict[str, Any]:
         return _cognito_trigger(trigger)
     if kind == "s3":
         return _object_created()
+    if kind == "schedule":
+        return _scheduled_event()
     raise ValueError(f"unknown smoke test {spec!r}")
 
 
@@ -76,7 +80,7 @@ def verdict(spec: str, answer: Any, function_error: str | None) -> str | None:
         if answer != {"batchItemFailures": []}:
             return f"the version failed its smoke record: {json.dumps(answer)[:500]}"
         return None
-    if kind == "s3":
+    if kind in {"s3", "schedule"}:
         if answer != {"smoke": "acknowledged"}:
             return f"the version did not acknowledge its smoke event: {json.dumps(answer)[:500]}"
         return None
@@ -204,4 +208,18 @@ def _object_created() -> dict[str, Any]:
         "region": "smoke",
         "resources": [],
         "detail": {"bucket": {"name": "smoke"}, "object": {"key": "smoke", "size": 0, "etag": "smoke"}},
+    }
+
+
+def _scheduled_event() -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": SMOKE_EVENT_SOURCE,
+        "account": "000000000000",
+        "time": "1970-01-01T00:00:00Z",
+        "region": "smoke",
+        "resources": [],
+        "detail": {},
     }

@@ -14,6 +14,12 @@ from dropshop.platform.model import ApiModel
 
 MAX_LINES = 25  # one transaction: a stock update per line, the order and its event stay within 100 items
 
+# Who moved an order, as its customer sees it: their own actions under their id, the shop's under a role,
+# never a staff member's Cognito `sub` (an identifier of theirs a customer has no business holding).
+SYSTEM_ACTORS = frozenset({"order-worker"})  # the shop's own workers (orders.service.ORDER_WORKER)
+SYSTEM_ROLE = "system"
+STAFF_ROLE = "admin"
+
 
 class OrderStatus(StrEnum):
     PLACED = "PLACED"
@@ -30,6 +36,17 @@ NEXT_STATUSES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
     OrderStatus.DELIVERED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
+}
+
+# How far along the life cycle a status is: every move goes to a later stage (tests/unit/test_order_model.py
+# checks it against NEXT_STATUSES), so of two statuses of one order, the later stage is the newer one whatever
+# order their events arrive in. DELIVERED and CANCELLED share the last stage: an order reaches only one of them.
+LIFE_CYCLE_STAGES: dict[OrderStatus, int] = {
+    OrderStatus.PLACED: 0,
+    OrderStatus.CONFIRMED: 1,
+    OrderStatus.SHIPPED: 2,
+    OrderStatus.DELIVERED: 3,
+    OrderStatus.CANCELLED: 3,
 }
 
 
@@ -152,6 +169,17 @@ class Order(ApiModel):
             updated_by=customer_id,
         )
 
+    def seen_by_its_customer(self) -> Order:
+        """The order as its customer may see it: who acted is the customer, "system" or "admin"."""
+
+        def role(actor: str) -> str:
+            if actor == self.customer_id:
+                return actor
+            return SYSTEM_ROLE if actor in SYSTEM_ACTORS else STAFF_ROLE
+
+        history = [change.model_copy(update={"by": role(change.by)}) for change in self.history]
+        return self.model_copy(update={"updated_by": role(self.updated_by), "history": history})
+
     def moved_to(self, status: OrderStatus, *, by: str, now: str) -> Order:
         """The order in its next status; 409 naming `status` when the life cycle does not allow the move."""
         if status not in NEXT_STATUSES[self.status]:
@@ -162,3 +190,6 @@ class Order(ApiModel):
 class OrderPage(ApiModel):
     items: list[Order]
     next_cursor: str | None = None
+
+    def seen_by_their_customer(self) -> OrderPage:
+        return self.model_copy(update={"items": [order.seen_by_its_customer() for order in self.items]})

@@ -10,7 +10,7 @@ from typing import Any
 
 from dropshop.orders.model import CreditNoteSummary, InvoiceSummary, Order, OrderLine, OrderStatus, StatusChange
 from dropshop.platform.bus import DomainEvent, outbox_put
-from dropshop.platform.dynamodb import TransactionCancelled, transact_write
+from dropshop.platform.dynamodb import TransactionCancelled, retry_transient, transact_write
 from dropshop.platform.pagination import read_page
 
 ORDER_ENTRY = "order"
@@ -25,7 +25,8 @@ class OrderRepository:
 
     def add(self, order: Order, stock_moves: list[dict[str, Any]], event: DomainEvent) -> None:
         """Store the order, its stock moves and its event in one transaction. TransactionCancelled names
-        the indexes that failed: stock moves first, in line order."""
+        the indexes that failed: stock moves first, in line order; a conflict or throttle raises it too (transient):
+        the caller reads the stock again before it retries."""
         put = {
             "Put": {
                 "TableName": self._table,
@@ -33,7 +34,7 @@ class OrderRepository:
                 "ConditionExpression": "attribute_not_exists(orderId)",
             }
         }
-        transact_write(self._dynamodb, [*stock_moves, put, outbox_put(event, self._outbox)])
+        transact_write(self._dynamodb, [*stock_moves, put, outbox_put(event, self._outbox)], retry=False)
 
     def move(self, order: Order, previous: OrderStatus, stock_moves: list[dict[str, Any]], event: DomainEvent) -> bool:
         """Save a status change made from `previous`; False when the order is no longer in that status."""
@@ -72,8 +73,10 @@ class OrderRepository:
         if change.previous:
             item["previous"] = {"S": change.previous.value}
         try:
-            self._dynamodb.put_item(
-                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(orderId)"
+            retry_transient(
+                lambda: self._dynamodb.put_item(
+                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(orderId)"
+                )
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False
@@ -81,27 +84,24 @@ class OrderRepository:
 
     def attach_invoice(self, order_id: str, invoice: InvoiceSummary) -> bool:
         """Show the invoice on the order; False when the order does not exist."""
-        try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key=_key(order_id, ORDER_ENTRY),
-                UpdateExpression="SET invoiceNumber = :number, invoiceIssuedAt = :at",
-                ConditionExpression="attribute_exists(orderId)",
-                ExpressionAttributeValues={":number": {"S": invoice.number}, ":at": {"S": invoice.issued_at}},
-            )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._set_on_order(order_id, "invoice", invoice.number, invoice.issued_at)
 
     def attach_credit_note(self, order_id: str, note: CreditNoteSummary) -> bool:
         """Show the credit note on the order; False when the order does not exist."""
+        return self._set_on_order(order_id, "creditNote", note.number, note.issued_at)
+
+    def _set_on_order(self, order_id: str, document: str, number: str, issued_at: str) -> bool:
+        """Set `<document>Number` and `<document>IssuedAt` on the order; False when the order does not exist. An
+        update racing the order's own status change (a transaction on its item) is sent again."""
         try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key=_key(order_id, ORDER_ENTRY),
-                UpdateExpression="SET creditNoteNumber = :number, creditNoteIssuedAt = :at",
-                ConditionExpression="attribute_exists(orderId)",
-                ExpressionAttributeValues={":number": {"S": note.number}, ":at": {"S": note.issued_at}},
+            retry_transient(
+                lambda: self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key=_key(order_id, ORDER_ENTRY),
+                    UpdateExpression=f"SET {document}Number = :number, {document}IssuedAt = :at",
+                    ConditionExpression="attribute_exists(orderId)",
+                    ExpressionAttributeValues={":number": {"S": number}, ":at": {"S": issued_at}},
+                )
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False

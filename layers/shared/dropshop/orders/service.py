@@ -13,6 +13,7 @@ from dropshop.identity.model import Principal
 from dropshop.invoicing.events import CREDIT_NOTE_ISSUED, INVOICE_ISSUED
 from dropshop.orders.events import ORDER_PLACED, ORDER_STATUS_CHANGED, order_placed, order_status_changed
 from dropshop.orders.model import (
+    LIFE_CYCLE_STAGES,
     ChangeStatus,
     CreditNoteSummary,
     InvoiceSummary,
@@ -23,17 +24,18 @@ from dropshop.orders.model import (
     StatusChange,
 )
 from dropshop.orders.repository import OrderRepository
-from dropshop.platform import aws, idempotency
+from dropshop.platform import aws, dynamodb, idempotency
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.clock import now_iso
-from dropshop.platform.dynamodb import TransactionCancelled, backoff
+from dropshop.platform.dynamodb import TransactionCancelled
 from dropshop.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
-# A transaction cancelled for no reason the order can name (a price or VAT category that moved meanwhile, or
-# DynamoDB's TransactionConflict when concurrent orders touch the same product) is re-priced and retried, backing off.
+# A transaction whose condition failed for no reason the order can name (a price or VAT category that moved
+# meanwhile) is re-priced and retried, backing off, this many times at most.
 PLACING_ATTEMPTS = 5
+PRODUCTS_CHANGED = "the products changed while the order was placed; try again"
 ORDER_WORKER = "order-worker"
 
 
@@ -62,12 +64,17 @@ def place_order(request: PlaceOrder, *, customer: Principal, idempotency_key: st
 
 
 def _place(request: PlaceOrder, customer_id: str) -> Order:
+    """Every cancelled attempt reads the products again: the order is refused (409) as soon as a line's stock is
+    short, and otherwise re-priced and retried. Concurrent buyers of one product cancel each other's transactions
+    (TransactionConflict) or meet a throttle; those are retried with short jittered waits, and a 503 (Retry-After)
+    answers one that outlasts them, never a 409 while stock remains."""
     order_id = str(uuid.uuid4())
     wanted = [line.product_id for line in request.lines]
     products = catalog.current(wanted)
-    for attempt in range(PLACING_ATTEMPTS):
+    repriced = 0
+    for attempt in range(dynamodb.CONFLICT_ATTEMPTS):
         if attempt:
-            time.sleep(backoff(attempt))
+            time.sleep(dynamodb.conflict_backoff(attempt))
         order = Order.priced(
             order_id=order_id, customer_id=customer_id, request=request, catalog=products, now=now_iso()
         )
@@ -77,14 +84,18 @@ def _place(request: PlaceOrder, customer_id: str) -> Order:
         ]
         try:
             _orders().add(order, stock_moves, order_placed(order))
-        except TransactionCancelled:
+        except TransactionCancelled as cancelled:
             products = catalog.current(wanted)  # what the next attempt is priced from, too
             _explain_refusal(request, products)  # raises for missing products and short stock
+            if not cancelled.transient:
+                repriced += 1
+                if repriced == PLACING_ATTEMPTS:
+                    raise Conflict(PRODUCTS_CHANGED, field="lines") from None
             continue
         metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
         logger.info("order placed", extra={"orderId": order.order_id, "total": order.total.model_dump()})
         return order
-    raise Conflict("the products changed while the order was placed; try again", field="lines")
+    raise dynamodb.unavailable("TransactionConflict")
 
 
 def _explain_refusal(request: PlaceOrder, products: dict[str, Product]) -> None:
@@ -95,6 +106,11 @@ def _explain_refusal(request: PlaceOrder, products: dict[str, Product]) -> None:
         if product.stock < line.quantity:
             metrics.add_metric(name="OrdersRefusedForStock", unit=MetricUnit.Count, value=1)
             raise Conflict(f"only {product.stock} of {line.product_id} in stock", field=f"lines[{index}].quantity")
+
+
+def life_cycle_stage(status: str) -> int:
+    """How far along its life cycle an order in `status` is: a later stage is always a newer status."""
+    return LIFE_CYCLE_STAGES[OrderStatus(status)]
 
 
 def get_order(order_id: str, *, caller: Principal, may_read_any: bool) -> Order:

@@ -8,16 +8,23 @@ from typing import Any
 from dropshop.platform import snapshot
 from dropshop.platform.observability import tracer
 
+# What botocore's standard mode gives DynamoDB in other SDKs too: the first attempt and three retries.
+DYNAMODB_ATTEMPTS = 4
+
 
 @cache
 def client(service: str, *, endpoint_url: str | None = None, signature_version: str | None = None) -> Any:
     """The one client per service (and endpoint, and signature) this container uses."""
     # botocore reads AWS_ENDPOINT_URL itself and ignores it when empty, so a local stack needs nothing here.
-    config = None
-    if signature_version:
-        from botocore.config import Config
+    from botocore.config import Config
 
-        config = Config(signature_version=signature_version)
+    # DynamoDB in botocore's standard retry mode: throttles (ProvisionedThroughputExceeded, ThrottlingException,
+    # RequestLimitExceeded) and 5xx resent with full-jitter backoff under a retry quota; the legacy default backs
+    # off without jitter, so throttled callers retry in step. Neither mode resends a cancelled transaction or a
+    # TransactionConflictException: platform/dynamodb.py does. (Retry behavior,
+    # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)
+    retries: Any = {"mode": "standard", "total_max_attempts": DYNAMODB_ATTEMPTS} if service == "dynamodb" else None
+    config = Config(signature_version=signature_version, retries=retries)
     return _session().create_client(service, endpoint_url=endpoint_url, config=config)
 
 

@@ -24,9 +24,14 @@ REFUSALS = {
     413: "The body is larger than 256 KiB.",
     415: "The body is not application/json.",
     422: "Invalid request: `details` names every field that failed validation.",
+    503: "AWS is refusing for now (DynamoDB throttling, or conflicting writes that outlasted the retries): nothing "
+    "changed; send the same request again after `Retry-After` seconds.",
 }
 # What a route that reads a body may always answer, whatever its own rules.
 BODY_REFUSALS = (400, 413, 415, 422)
+# What every route may answer: the REST functions' throttled AWS calls (platform/http.py).
+ALWAYS_REFUSALS = (503,)
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
 
 
 def answers(
@@ -34,10 +39,13 @@ def answers(
 ) -> dict[int, Any]:
     """The route's success (its return type's schema, and where a client can go next) and each refusal it can
     give, in the error body."""
-    codes = sorted({*refusals, *(BODY_REFUSALS if body else ())})
+    codes = sorted({*refusals, *(BODY_REFUSALS if body else ()), *ALWAYS_REFUSALS})
     error = {"application/json": {"schema": ERROR_BODY}}
     succeeded: dict[str, Any] = {"description": description} | ({"links": links} if links else {})
-    return {success: succeeded} | {code: {"description": REFUSALS[code], "content": error} for code in codes}
+    return {success: succeeded} | {
+        code: {"description": REFUSALS[code], "content": error} | ({"headers": RETRY_AFTER} if code == 503 else {})
+        for code in codes
+    }
 
 
 def link(operation_id: str, description: str, *, request_body: Any = None, **parameters: str) -> dict[str, Any]:

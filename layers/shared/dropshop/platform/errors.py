@@ -60,6 +60,18 @@ class Unprocessable(DomainError):
     code = "unprocessable"
 
 
+class ServiceUnavailable(DomainError):
+    """A dependency refused for now (conflicts, throttles): the same request may pass shortly. The answer says
+    when to come back (`Retry-After`); the request changed nothing."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 def invalid_request(problems: Sequence[Any]) -> dict[str, object]:
     """Validation problems (pydantic's, located from "body") shaped like our own errors: the first problem's
     field and message up front."""

@@ -1,21 +1,38 @@
-"""What every REST handler shares: CORS from settings, request bodies checked before anything parses them,
-every refusal in the one error shape, the caller's bearer token."""
+"""What every REST handler shares: CORS from settings, who may call a route decided before anything reads the
+request, request bodies checked before anything parses them, every refusal in the one error shape, the caller's
+bearer token."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from botocore.exceptions import ClientError
 
-from dropshop.platform import json_body
-from dropshop.platform.errors import DomainError, NotFound, invalid_request
+from dropshop.platform import dynamodb, json_body
+from dropshop.platform.errors import DomainError, NotFound, ServiceUnavailable, invalid_request
 from dropshop.platform.settings import settings
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# The attribute that carries a route's authorization check (see authorized_first).
+AUTHORIZATION_CHECK = "__dropshop_authorization__"
+RouteFunction = TypeVar("RouteFunction", bound=Callable[..., Any])
+
+
+def authorized_first(check: Callable[[], object]) -> Callable[[RouteFunction], RouteFunction]:
+    """Declares the route's caller check (raising 401/403), which the resolver runs before it reads the body or
+    validates a parameter: a caller who may not call the route learns nothing of what it accepts."""
+
+    def mark(route: RouteFunction) -> RouteFunction:
+        setattr(route, AUTHORIZATION_CHECK, check)
+        return route
+
+    return mark
 
 
 class GuardedRestEvent(APIGatewayProxyEvent):
@@ -27,6 +44,16 @@ class GuardedRestEvent(APIGatewayProxyEvent):
         content_type = self.headers.get("content-type")
         return json_body.read(self.body, base64_encoded=bool(self.is_base64_encoded), content_type=content_type)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        # RFC 9110 §8.3.1: a media type's type and subtype are case-insensitive. The guard reads them so;
+        # Powertools' validation compares them as written (`APPLICATION/JSON` would be its own 415).
+        headers = super().headers
+        if content_type := headers.get("content-type"):
+            media_type, separator, parameters = content_type.partition(";")
+            headers["content-type"] = media_type.strip().lower() + separator + parameters
+        return headers
+
     @cached_property
     def decoded_body(self) -> str | None:
         return self.guarded_body.text
@@ -37,8 +64,9 @@ class GuardedRestEvent(APIGatewayProxyEvent):
 
 
 class GuardedRestResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver with the request body read by the guard (size, encoding, media type, depth,
-    strict JSON) before a route, or its validation, takes it."""
+    """Powertools' REST resolver that runs a route's authorization check (authorized_first), then reads the
+    request body by the guard (size, encoding, media type, depth, strict JSON), before the route, or its
+    validation, takes it."""
 
     current_event: GuardedRestEvent
 
@@ -46,12 +74,15 @@ class GuardedRestResolver(APIGatewayRestResolver):
         return GuardedRestEvent(event)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
-        # Every matched route and the 404 route pass through here; the exception handlers and CORS apply.
-        # Only POST, PUT and PATCH routes read a body: elsewhere one is ignored, as the OpenAPI document says.
-        if route.method not in BODY_METHODS:
-            return super()._call_route(route, route_arguments)
+        # Every matched route and the 404 route pass through here, before Powertools' validation (which runs
+        # ahead of any middleware); the exception handlers and CORS apply. Only POST, PUT and PATCH routes read
+        # a body: elsewhere one is ignored, as the OpenAPI document says.
+        authorization: Callable[[], object] | None = getattr(route.func, AUTHORIZATION_CHECK, None)
         try:
-            self.current_event.guarded_body  # noqa: B018 - read now, so that a refusal is answered here
+            if authorization is not None:
+                authorization()
+            if route.method in BODY_METHODS:
+                self.current_event.guarded_body  # noqa: B018 - read now, so that a refusal is answered here
         except DomainError as refused:
             answer = self._call_exception_handler(refused, route)
             assert answer is not None  # rest_resolver registers the DomainError handler
@@ -70,7 +101,16 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def render_domain_error(error: DomainError) -> Response[dict[str, object]]:
-        return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_body())
+        return _error_response(error)
+
+    @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
+    def render_throttled(error: ClientError) -> Response[dict[str, object]]:
+        # Throttling that outlived botocore's own retries is the store's weather, not a fault of ours: a 503 the
+        # client may retry. Any other AWS error is ours, and stays a 500 that the Errors alarms count.
+        code = error.response.get("Error", {}).get("Code")
+        if code not in dynamodb.THROTTLES:
+            raise error
+        return _error_response(dynamodb.unavailable(code))
 
     @app.not_found
     def render_not_found(_: NotFoundError) -> Response[dict[str, object]]:
@@ -87,6 +127,13 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
             )
 
     return app
+
+
+def _error_response(error: DomainError) -> Response[dict[str, object]]:
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, ServiceUnavailable) else None
+    return Response(
+        status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_body(), headers=headers
+    )
 
 
 def bearer_token(headers: dict[str, str] | None) -> str | None:

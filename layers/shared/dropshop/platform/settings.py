@@ -44,9 +44,6 @@ class Settings:
     @property
     def jwks_url(self) -> str:
         # Never derived from a token's own `iss`: that would let a forged token choose its verifier.
-        explicit = os.environ.get("JWKS_URL")
-        if explicit:
-            return explicit
         base = (
             self.endpoint_url.rstrip("/") if self.endpoint_url else f"https://cognito-idp.{self.region}.amazonaws.com"
         )

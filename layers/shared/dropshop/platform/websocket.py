@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from dropshop.platform import json_body
 from dropshop.platform.errors import DomainError, MalformedRequest, NotFound, invalid_request
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -35,11 +36,13 @@ class WebSocketRequest:
         return str(value) if value else None
 
     def message(self, model: type[Model]) -> Model:
-        """The message body as `model`; 400 when it is not JSON, 422 naming the field when it does not fit."""
-        try:
-            body = json.loads(self.event.get("body") or "")
-        except json.JSONDecodeError:
-            raise MalformedRequest("messages are JSON objects", field="body") from None
+        """The message body as `model`, read by the REST body guard (size, UTF-8, nesting depth, strict JSON):
+        400 (413) when it may not be read, 422 naming the field when it does not fit."""
+        text = self.event.get("body")
+        if not text:
+            raise MalformedRequest("messages are JSON objects", field="body")
+        # A message has no media type: a WebSocket text frame is UTF-8 by definition (RFC 6455 §5.6).
+        body = json_body.read(text, base64_encoded=bool(self.event.get("isBase64Encoded")), content_type=None).value
         try:
             return model.model_validate(body)
         except ValidationError as error:

@@ -12,6 +12,8 @@ from dropshop.platform.model import ApiModel
 
 # API Gateway closes a WebSocket after two hours; TTL removes what $disconnect missed soon after.
 CONNECTION_LIFETIME_SECONDS = 2 * 3600 + 300
+# An order's last pushed stage outlives any delivery SQS could still make (14 days at most) by far.
+PUSHED_LIFETIME_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -36,17 +38,20 @@ class Subscribe(ApiModel):
 
 
 class OrderStatusMessage(ApiModel):
-    """What a browser receives: an order's status (answered to `subscribe`, then pushed on every change)."""
+    """What a browser receives: an order's status (answered to `subscribe`, then pushed on every change). `stage`
+    grows along the life cycle: a page that got a message of a later stage (the answer to its `subscribe`, say)
+    ignores one of an earlier stage."""
 
     type: str = "orderStatus"
     order_id: str
     status: str
     previous: str | None = None
     at: str
+    stage: int
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True)
 
     @classmethod
-    def from_event(cls, data: dict[str, Any], at: str) -> OrderStatusMessage:
-        return cls(order_id=data["orderId"], status=data["status"], previous=data.get("previous"), at=at)
+    def from_event(cls, data: dict[str, Any], at: str, stage: int) -> OrderStatusMessage:
+        return cls(order_id=data["orderId"], status=data["status"], previous=data.get("previous"), at=at, stage=stage)

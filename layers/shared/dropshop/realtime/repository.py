@@ -1,14 +1,19 @@
 """ConnectionsTable: per open WebSocket (pk connectionId), its `connection` item and an `order#<orderId>` item
-for each order it subscribed to. byUser finds a user's sockets; byOrder finds an order's subscribers."""
+for each order it subscribed to. byUser finds a user's sockets; byOrder finds an order's subscribers. Per order
+pushed, one more item (pk `pushed#<orderId>`, entry `pushed`) holds the life-cycle stage last pushed; it has
+neither userId nor orderId, so neither index sees it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from dropshop.platform.dynamodb import retry_transient
 from dropshop.realtime.model import Connection
 
 CONNECTION_ENTRY = "connection"
 ORDER_PREFIX = "order#"
+PUSHED_PREFIX = "pushed#"
+PUSHED_ENTRY = "pushed"
 
 
 class ConnectionRepository:
@@ -36,6 +41,23 @@ class ConnectionRepository:
             Item=_key(connection.connection_id, f"{ORDER_PREFIX}{order_id}")
             | {"orderId": {"S": order_id}, "expiresAt": {"N": str(connection.expires_at)}},
         )
+
+    def advance_pushed(self, order_id: str, stage: int, *, expires_at: int) -> bool:
+        """Record that the order's status at `stage` is being pushed; False when that stage or a later one was
+        pushed already (a late or repeated delivery), and nothing is recorded."""
+        try:
+            retry_transient(
+                lambda: self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key=_key(f"{PUSHED_PREFIX}{order_id}", PUSHED_ENTRY),
+                    UpdateExpression="SET stage = :stage, expiresAt = :expires",
+                    ConditionExpression="attribute_not_exists(stage) OR stage < :stage",
+                    ExpressionAttributeValues={":stage": {"N": str(stage)}, ":expires": {"N": str(expires_at)}},
+                )
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def get(self, connection_id: str) -> Connection | None:
         item = self._dynamodb.get_item(

@@ -14,7 +14,13 @@ from dropshop.platform.errors import Unauthenticated
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 from dropshop.realtime.channel import Channel, Delivery
-from dropshop.realtime.model import CONNECTION_LIFETIME_SECONDS, Connection, OrderStatusMessage, Subscribe
+from dropshop.realtime.model import (
+    CONNECTION_LIFETIME_SECONDS,
+    PUSHED_LIFETIME_SECONDS,
+    Connection,
+    OrderStatusMessage,
+    Subscribe,
+)
 from dropshop.realtime.repository import ConnectionRepository
 
 
@@ -57,15 +63,30 @@ def subscribe(connection_id: str, request: Subscribe) -> OrderStatusMessage:
     caller = connection.principal
     order = orders.get_order(request.order_id, caller=caller, may_read_any=identity.may(caller, "orders:read:any"))
     connections.subscribe(connection, order.order_id)
-    return OrderStatusMessage(order_id=order.order_id, status=order.status.value, at=order.updated_at)
+    return OrderStatusMessage(
+        order_id=order.order_id,
+        status=order.status.value,
+        at=order.updated_at,
+        stage=orders.life_cycle_stage(order.status),
+    )
 
 
 def push_order_status(event: DomainEvent) -> int:
     """Send the change to the owner's open sockets and the order's subscribers; sockets that are gone are
     forgotten. Delivery is best effort, like the socket itself: a push that fails otherwise is logged, and
-    the page's next `subscribe` catches up. Returns how many sockets received it."""
-    message = OrderStatusMessage.from_event(event.data, at=event.occurred_at).to_json()
+    the page's next `subscribe` catches up. Returns how many sockets received it.
+
+    Status changes reach this function out of order (each outbox item is its own stream partition, and SQS runs
+    several batches at once) and more than once: a change whose life-cycle stage was pushed already, or overtaken
+    by a later one, is dropped, so no socket is shown a status older than one it was pushed."""
+    stage = orders.life_cycle_stage(event.data["status"])
     connections, channel = _connections(), _channel()
+    expires_at = int(time.time()) + PUSHED_LIFETIME_SECONDS
+    if not connections.advance_pushed(event.data["orderId"], stage, expires_at=expires_at):
+        metrics.add_metric(name="StalePushesDropped", unit=MetricUnit.Count, value=1)
+        logger.info("status change older than one pushed", extra={"orderId": event.data["orderId"], "stage": stage})
+        return 0
+    message = OrderStatusMessage.from_event(event.data, at=event.occurred_at, stage=stage).to_json()
     delivered = 0
     for connection_id in sorted(connections.audience(event.data["customerId"], event.data["orderId"])):
         outcome = channel.send(connection_id, message)

@@ -1,0 +1,167 @@
+"""The delivery pipeline: GitHub's workflows and the OIDC deploy role they assume (account/template.yaml)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samcli.yamlhelper import yaml_parse
+
+from tests.template.conftest import ROOT, Template, for_parameters
+from tests.template.test_operations import load_account_template
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+REPOSITORY = "dropshop/backend"
+
+
+def _workflow(path: Path) -> dict[str, Any]:
+    workflow: dict[str, Any] = yaml_parse(path.read_text())
+    return workflow
+
+
+def _make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][a-z0-9-]*):", (ROOT / "Makefile").read_text(), re.MULTILINE))
+
+
+def _make_calls(workflow: dict[str, Any]) -> list[list[str]]:
+    """The targets of every `make` a step runs (arguments with `=` are variables, not targets)."""
+    calls = []
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            for line in step.get("run", "").splitlines():
+                words = shlex.split(line)
+                if words and words[0] == "make":
+                    calls.append([w for w in words[1:] if "=" not in w and not w.startswith("-")])
+    return calls
+
+
+def test_there_is_a_workflow_for_pull_requests_and_one_for_main() -> None:
+    triggers = [_workflow(p)[True if True in _workflow(p) else "on"] for p in WORKFLOWS]
+    assert {"pull_request"} in [set(t) for t in triggers]
+    assert {"push"} in [set(t) for t in triggers]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflows_run_only_make_targets_that_exist(path: Path) -> None:
+    calls = _make_calls(_workflow(path))
+    assert calls, f"{path.name}: a workflow runs what a developer runs, through make"
+    for targets in calls:
+        assert targets, "a bare `make` runs `help`"
+        assert set(targets) <= _make_targets(), f"{path.name}: {set(targets) - _make_targets()}"
+
+
+def test_pull_requests_lint_and_test_and_main_goes_dev_then_its_journeys_then_prod() -> None:
+    by_trigger = {next(iter(_workflow(p)[True if True in _workflow(p) else "on"])): _workflow(p) for p in WORKFLOWS}
+    assert [t for call in _make_calls(by_trigger["pull_request"]) for t in call] == ["lint", "test"]
+    deploy = by_trigger["push"]
+    assert deploy[True if True in deploy else "on"]["push"]["branches"] == ["main"]
+    dev, prod = deploy["jobs"]["dev"], deploy["jobs"]["prod"]
+    assert _make_calls({"jobs": {"dev": dev}}) == [["deploy"], ["e2e"]]
+    assert prod["needs"] == "dev"
+    assert (dev["environment"], prod["environment"]) == ("dev", "prod")
+
+
+def test_deploy_jobs_assume_the_role_through_oidc_and_store_no_keys() -> None:
+    for path in WORKFLOWS:
+        text = path.read_text()
+        assert "AWS_SECRET_ACCESS_KEY" not in text
+        assert "aws-access-key-id" not in text
+        for job in _workflow(path)["jobs"].values():
+            credentials = [s for s in job["steps"] if str(s.get("uses", "")).startswith("aws-actions/configure")]
+            if credentials:
+                assert job["permissions"]["id-token"] == "write"
+                assert "role-to-assume" in credentials[0]["with"]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Template:
+    return for_parameters(load_account_template(), GitHubRepository=REPOSITORY)
+
+
+def test_no_pipeline_role_without_a_repository() -> None:
+    resources = for_parameters(load_account_template())["Resources"]
+    assert not {"GitHubOidcProvider", "GitHubDeployRole", "CloudFormationExecutionRole"} & set(resources)
+
+
+def test_only_the_repositorys_dev_and_prod_environments_may_assume_the_deploy_role(pipeline: Template) -> None:
+    role = pipeline["Resources"]["GitHubDeployRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Federated": {"Ref": "GitHubOidcProvider"}}
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    # StringEquals, never StringLike: no wildcard lets a branch, a fork or a pull request in.
+    assert trust["Condition"] == {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": [
+                {"Fn::Sub": "repo:${GitHubRepository}:environment:dev"},
+                {"Fn::Sub": "repo:${GitHubRepository}:environment:prod"},
+            ],
+        }
+    }
+    provider = pipeline["Resources"]["GitHubOidcProvider"]["Properties"]
+    assert provider["Url"] == "https://token.actions.githubusercontent.com"
+    assert provider["ClientIdList"] == ["sts.amazonaws.com"]
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+def test_the_deploy_role_creates_nothing_itself_and_hands_cloudformation_its_role_only(pipeline: Template) -> None:
+    statements = _statements(pipeline["Resources"]["GitHubDeployRole"])
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not any(a.endswith("*") for a in actions), "no wildcard action"
+    assert not {a for a in actions if a.startswith(("iam:", "lambda:Create", "dynamodb:"))} - {"iam:PassRole"}
+    (passing,) = [s for s in statements if s["Action"] == "iam:PassRole"]
+    assert passing["Resource"] == {"Fn::GetAtt": ["CloudFormationExecutionRole", "Arn"]}
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
+    (stacks,) = [s for s in statements if s.get("Sid") == "ChangeThePipelinesStacks"]
+    assert all(
+        "stack/${StackPrefix}*" in r["Fn::Sub"] or "aws-sam-cli" in r["Fn::Sub"] or "transform" in r["Fn::Sub"]
+        for r in stacks["Resource"]
+    )
+
+
+def test_only_cloudformation_may_use_the_execution_role_and_iam_only_on_the_prefix(pipeline: Template) -> None:
+    role = pipeline["Resources"]["CloudFormationExecutionRole"]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+    iam = [s for s in _statements(role) if any(a.startswith("iam:") for a in _actions(s))]
+    (prefixed,) = [s for s in iam if "iam:CreateServiceLinkedRole" not in _actions(s)]
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in prefixed["Resource"]] == [
+        "role/${StackPrefix}*",
+        "policy/${StackPrefix}*",
+    ]
+    (linked,) = [s for s in iam if "iam:CreateServiceLinkedRole" in _actions(s)]
+    assert _actions(linked) == ["iam:CreateServiceLinkedRole"], "CognitoEmail=ses: Cognito's e-mail role only"
+    assert linked["Resource"]["Fn::Sub"].endswith("/AWSServiceRoleForAmazonCognitoIdpEmailService")
+    assert linked["Condition"] == {"StringEquals": {"iam:AWSServiceName": "email.cognito-idp.amazonaws.com"}}
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_make_deploy_runs_the_preflight_checks_before_anything_is_built_or_deployed() -> None:
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    assert make is not None
+    plan = subprocess.run(  # noqa: S603 - make's dry run of this repository's Makefile
+        [make, "-n", "deploy", "ENV=prod", "STACK=dropshop-prod-eu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    preflight = next(i for i, line in enumerate(plan) if "-m tools.preflight --env prod" in line)
+    build = next(i for i, line in enumerate(plan) if "sam build" in line)
+    deploy = next(i for i, line in enumerate(plan) if "sam deploy --config-env prod" in line)
+    assert preflight < build < deploy
+    assert '--stack "dropshop-prod-eu"' in plan[preflight]
+    assert '--stack-name "dropshop-prod-eu"' in plan[deploy]
