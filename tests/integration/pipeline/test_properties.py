@@ -478,10 +478,10 @@ def delivered_to_the_error_handler(wiring: Wiring, monkeypatch: pytest.MonkeyPat
     batches: list[dict[str, Any]] = []
     invoke = wiring.invoke
 
-    def recording(function: str, event: dict[str, Any]) -> Any:
+    def recording(function: str, event: dict[str, Any], **how: Any) -> Any:
         if function == "ErrorHandlerFunction":
             batches.append(event)
-        return invoke(function, event)
+        return invoke(function, event, **how)
 
     monkeypatch.setattr(wiring, "invoke", recording)
     return batches
