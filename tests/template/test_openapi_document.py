@@ -61,6 +61,23 @@ def test_the_routes_the_authorizer_guards_and_only_they_require_the_cognito_toke
         assert ("401" in operation["responses"]) == protected, (method, path)
 
 
+def test_paths_and_their_parameters_are_named_as_the_template_and_the_docs_name_them(
+    document: dict[str, Any], template: Template
+) -> None:
+    # The template says /orders/{orderId}, and so must the document (a generated client names its arguments
+    # after it): Powertools names a path parameter after the route's <placeholder>.
+    routes = {
+        (event["Properties"]["Method"].lower(), event["Properties"]["Path"])
+        for function in of_type(template, "AWS::Serverless::Function").values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api"
+    }
+    for path, method, operation in operations(document):
+        assert (method, path) in routes, (method, path)
+        named = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "path"}
+        assert named == set(re.findall(r"\{(\w+)\}", path)), (method, path)
+
+
 def test_every_operation_has_a_tag_and_bodies_have_examples(document: dict[str, Any]) -> None:
     for path, method, operation in operations(document):
         assert operation["tags"], (method, path)
