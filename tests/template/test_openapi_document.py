@@ -33,7 +33,13 @@ def document() -> dict[str, Any]:
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, op) for path, methods in document["paths"].items() for method, op in methods.items()]
+    """The REST API's operations (POST /writer is the HTTP API's: API Gateway's own refusals, its own token)."""
+    return [
+        (path, method, op)
+        for path, methods in document["paths"].items()
+        for method, op in methods.items()
+        if path != "/writer"
+    ]
 
 
 def test_the_committed_document_is_what_the_code_generates(document: dict[str, Any]) -> None:
@@ -72,7 +78,11 @@ def test_paths_and_their_parameters_are_named_as_the_template_and_the_docs_name_
         for event in function["Properties"].get("Events", {}).values()
         if event["Type"] == "Api"
     }
-    for path, method, operation in operations(document):
+    for api in of_type(template, "AWS::Serverless::HttpApi").values():
+        for path, methods in api["Properties"].get("DefinitionBody", {}).get("paths", {}).items():
+            routes |= {(method, path) for method in methods}
+    everything = [(p, m, op) for p, methods in document["paths"].items() for m, op in methods.items()]
+    for path, method, operation in everything:
         assert (method, path) in routes, (method, path)
         named = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "path"}
         assert named == set(re.findall(r"\{(\w+)\}", path)), (method, path)
@@ -105,3 +115,22 @@ def test_the_api_pages_table_lists_every_documented_route(document: dict[str, An
     assert "## Errors" in readme
     for status in {int(s) for _, _, op in operations(document) for s in op["responses"] if int(s) >= 400}:
         assert f"| {status} |" in readme, f"docs/api.md's error table lacks {status}"
+
+
+def test_post_writer_is_documented_as_the_http_api_serves_it(document: dict[str, Any], template: Template) -> None:
+    from dropshop.accounts.model import Account
+
+    writer = document["paths"]["/writer"]["post"]
+    (authorizer,) = template["Resources"]["WriterHttpApi"]["Properties"]["Auth"]["Authorizers"].values()
+    (requirement,) = writer["security"]
+    assert requirement == {"PipelineAccessToken": authorizer["AuthorizationScopes"]}
+    assert document["components"]["securitySchemes"]["PipelineAccessToken"]["scheme"] == "bearer"
+    account = document["components"]["schemas"]["Account"]
+    assert set(account["required"]) == {f.alias or n for n, f in Account.model_fields.items() if f.is_required()}
+    for example in account["examples"]:
+        Account.model_validate(example)
+    assert set(writer["responses"]) == {"200", "400", "401", "403", "413"}
+    for status, response in writer["responses"].items():
+        schema = response["content"]["application/json"]["schema"]
+        expected = "SendMessageResult" if status == "200" else "GatewayMessage"
+        assert schema == {"$ref": f"#/components/schemas/{expected}"}, status
