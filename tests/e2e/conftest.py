@@ -1,9 +1,11 @@
-"""Journeys through the local stack (`make local`), started once on free ports, or through a deployed stack
-(`make e2e ENV=dev` or `STACK=<name>`: tools/e2e_target.py) with users of the run's own."""
+"""Journeys through the local stack (`make local`), started once on free ports under AWS's weather (the fault
+profile of tools/local/faults.py, seeded, AWS's asynchronous retry delays compressed 60 times), or through a
+deployed stack (`make e2e ENV=dev` or `STACK=<name>`: tools/e2e_target.py) with users of the run's own."""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +17,19 @@ import pytest
 
 from tools import e2e_target
 from tools.e2e_target import DeployedStack
+from tools.local.faults import FaultProfile
 from tools.local.server import LocalStack
+
+# The profile the suite runs under (E2E_FAULTS=aws for all of it, off for the kind stack). Left out today:
+# - timeouts: Lambda's are wall-clock, and on shared cores (load 15 on this 2-core machine) a 0.5 s order took over
+#   OrdersFunction's 10 s; tests/local/test_faults.py shows them instead.
+# - conflicts: the layer answers a TransactionConflict with a 500 (issue #21, item 2): PUT /orders/{id}/status
+#   racing the order worker is a 502 (test_realtime's admin subscriber, test_order_journey's credit note).
+# - duplicates, crashes: a status push delivered twice shows CONFIRMED again where SHIPPED is expected
+#   (test_order_journey's pushed status), and a Transformer that crashes after claiming its file leaves it
+#   PROCESSING, its retries finding the lease held (item 3: test_journeys' demo file never PROCESSED).
+E2E_FAULTS = os.environ.get("E2E_FAULTS", "aws:-timeouts,-conflicts,-duplicates,-crashes")
+E2E_FAULTS_SEED = int(os.environ.get("E2E_FAULTS_SEED", "21"))
 
 
 @dataclass
@@ -45,10 +59,19 @@ class Client:
         )
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local gateway
-                return response.status, json.loads(response.read() or b"{}")
+            # 60 s: a hundred concurrent requests queue for four workers, and this machine's two cores are shared.
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - the local gateway
+                return response.status, _parsed(response.headers.get("Content-Type", ""), response.read())
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+            return error.code, _parsed(error.headers.get("Content-Type", ""), error.read())
+
+
+def _parsed(content_type: str, body: bytes) -> dict[str, Any]:
+    """JSON as a dict; an XML answer (SQS's, passed through by the HTTP API) as {"xml": its text}."""
+    if "xml" in content_type:
+        return {"xml": body.decode()}
+    parsed: dict[str, Any] = json.loads(body or b"{}")
+    return parsed
 
 
 @pytest.fixture(scope="session")
@@ -68,11 +91,13 @@ def local(deployed: DeployedStack | None, tmp_path_factory: pytest.TempPathFacto
         pytest.skip("reads the local stack's own state: local only")
     lines: list[str] = []
     state = tmp_path_factory.mktemp("local-stack")
-    stack = LocalStack(port=0, log=lines.append, state_dir=state).start()
+    faults = FaultProfile.from_spec(E2E_FAULTS, seed=E2E_FAULTS_SEED, time_scale=60)
+    stack = LocalStack(port=0, log=lines.append, state_dir=state, faults=faults).start()
     try:
         yield stack
     finally:
         stack.stop()
+        (state / "console.log").write_text("\n".join(lines))  # beside logs/: which fault a failure met
 
 
 @pytest.fixture(scope="session")
@@ -157,8 +182,10 @@ def machine_token(request: pytest.FixtureRequest, deployed: DeployedStack | None
     return client_credentials(f"{local.url}/oauth2/token", client["ClientId"], client["ClientSecret"])
 
 
-def eventually(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
-    """The pipeline is asynchronous: wait until `check` returns something truthy."""
+def eventually(check: Callable[[], Any], *, timeout: float = 60.0) -> Any:
+    """The pipeline is asynchronous: wait until `check` returns something truthy. Under the fault profile a
+    message may be held back, a batch retried, an asynchronous retry wait (1 s then 2 s here) and each extra
+    worker of five concurrent batches cold-start (15-20 s each on this machine's shared cores): a minute."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if result := check():

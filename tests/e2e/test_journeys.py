@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.request
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -110,11 +112,17 @@ def test_an_uploaded_file_flows_to_the_account_table(local: LocalStack, api: Cli
 
 
 def test_post_writer_goes_through_sqs_to_the_writer(local: LocalStack, api: Client, machine_token: str) -> None:
-    status, sent = api.request(
-        "POST", "/writer", token=machine_token, body=ACCOUNT | {"id": "acc-api-1", "updatedAt": "2026-11-24T12:00:00Z"}
-    )
+    record = ACCOUNT | {"id": "acc-api-1", "updatedAt": "2026-11-24T12:00:00Z"}
+    status, sent = api.request("POST", "/writer", token=machine_token, body=record)
     assert status == 200
-    assert sent["MessageId"]
+    # What the HTTP API's SQS-SendMessage integration answers on AWS: SQS's own XML response, passed through.
+    answer = ElementTree.fromstring(sent["xml"])  # noqa: S314 - the local gateway's answer
+    namespace = {"sqs": "http://queue.amazonaws.com/doc/2012-11-05/"}
+    assert answer.tag == "{http://queue.amazonaws.com/doc/2012-11-05/}SendMessageResponse"
+    assert answer.findtext("sqs:SendMessageResult/sqs:MessageId", namespaces=namespace)
+    assert answer.findtext("sqs:ResponseMetadata/sqs:RequestId", namespaces=namespace)
+    md5 = hashlib.md5(json.dumps(record).encode()).hexdigest()  # noqa: S324 - SQS's checksum of the body
+    assert answer.findtext("sqs:SendMessageResult/sqs:MD5OfMessageBody", namespaces=namespace) == md5
     stored = eventually(lambda: [i for i in scan(local, "AccountTable") if i["accountId"]["S"] == "acc-api-1"])
     assert stored[0]["email"]["S"] == "ada@example.com"
 

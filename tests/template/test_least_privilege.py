@@ -194,6 +194,7 @@ DELETERS = {
     "WebSocketFunction": {"$disconnect forgets the socket"},
     "WriterFunction": {"BatchWriteItem of account versions and log entries"},
     "TransformerFunction": {"BatchWriteItem of refused records into LogTable"},
+    "TransformerChunkFunction": {"BatchWriteItem of refused records into LogTable"},
     "ErrorHandlerFunction": {"BatchWriteItem of salvaged records and log entries"},
     "RegistryFunction": {"DynamoDBWritePolicy (BatchWriteItem) on FilesTable, the pipeline's (issue #11)"},
 }
@@ -223,8 +224,9 @@ def test_orders_may_query_each_index_of_orders_table_by_name_and_do_nothing_else
     assert {i["IndexName"] for i in declared} >= {"byCustomer", "newestFirst", "byStatus"}
 
 
-def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket_by_version() -> None:
-    s3 = {(a, r) for a, r in effective("TransformerFunction") if a.startswith("s3:")}
+@pytest.mark.parametrize("function", ["TransformerFunction", "TransformerChunkFunction"])
+def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket_by_version(function: str) -> None:
+    s3 = {(a, r) for a, r in effective(function) if a.startswith("s3:")}
     prefix = _key({"Fn::Sub": "${DataBucket.Arn}/${IngestPrefix}*"})
     # GetObject with VersionId needs s3:GetObjectVersion: every event names the version it announces.
     assert s3 == {("s3:GetObject", prefix), ("s3:GetObjectVersion", prefix)}

@@ -26,12 +26,13 @@ from pydantic import ValidationError
 
 from dropshop.accounts.model import Account
 from dropshop.ingestion import messages
-from dropshop.platform import aws
+from dropshop.platform import aws, settings
 from tests.integration.pipeline.conftest import scan
 from tests.integration.pipeline.records import BREAKAGES
 from tests.integration.pipeline.settled import (
     body_digest,
     current,
+    file_entry,
     file_origin,
     refusals,
     send_like_the_http_api,
@@ -133,10 +134,28 @@ class Upload:
         body = (b"\xef\xbb\xbf" if self.bom else b"") + body
         return gzip.compress(body) if self.compressed else body
 
-    def positions(self) -> list[int]:
+    def positions(self, chunk_bytes: int | None = None) -> list[int]:
         if self.shape == "array":
             return list(range(len(self.entries)))
+        if self.chunked(chunk_bytes):
+            return self.offsets()  # split into chunks: a record's position is the byte offset of its first byte
         return [self.blank_lines + n for n in range(1, len(self.entries) + 1)]
+
+    def chunked(self, chunk_bytes: int | None) -> bool:
+        return (
+            self.shape == "ndjson"
+            and not self.compressed
+            and chunk_bytes is not None
+            and len(self.data()) > chunk_bytes
+        )
+
+    def offsets(self) -> list[int]:
+        offset = (3 if self.bom else 0) + len(self.newline) * self.blank_lines
+        found = []
+        for entry in self.entries:
+            found.append(offset + len(entry.raw) - len(entry.raw.lstrip()))
+            offset += len(entry.raw) + len(self.newline)
+        return found
 
 
 @st.composite
@@ -284,7 +303,19 @@ _EXAMPLE = {
     "faults": Faulty(
         dynamodb_rate=0.2, sqs_rate=0.3, throttle_rate=0.05, lost_deletes=0.05, duplicate_event=True, hot_account=True
     ),
+    "chunking": (None, None),
 }
+# The same poison split every ~20 bytes: records, CRLF, blank lines and a BOM straddle chunk boundaries.
+_CHUNKED_EXAMPLE = {
+    "files": [Upload([_NEWER, *_POISON[2:], *_MANY[:4], _OLDER], "ndjson", newline=b"\r\n", blank_lines=2, bom=True)],
+    "requests": [],
+    "faults": _EXAMPLE["faults"],
+    "chunking": (40, 2),
+}
+# Plain NDJSON above INGEST_CHUNK_BYTES is split into chunks: here into about this many pieces of the largest
+# file (None: the template's 32 MiB, no file here is split); one invocation reads at most INGEST_CHUNK_RECORDS
+# records, then hands the rest of its chunk on.
+CHUNKING = st.sampled_from([(None, None), (40, 1), (12, 2), (3, 3), (2, 100)])
 # Small messages: a file's records span several, and a SendMessageBatch carries several entries.
 MESSAGE_LIMIT_BYTES = 512
 
@@ -296,12 +327,29 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
     exercised: Counter[str] = Counter()
 
     @budget(examples=15)
-    @given(files=st.lists(uploads(), max_size=2), requests=st.lists(bodies(), max_size=4), faults=FAULTS)
+    @given(
+        files=st.lists(uploads(), max_size=2),
+        requests=st.lists(bodies(), max_size=4),
+        faults=FAULTS,
+        chunking=CHUNKING,
+    )
     @example(**_EXAMPLE)
+    @example(**_CHUNKED_EXAMPLE)
     def every_record_ends_in_exactly_one_table(
-        files: list[Upload], requests: list[tuple[str, list[tuple[int, Entry]]]], faults: Faulty
+        files: list[Upload],
+        requests: list[tuple[str, list[tuple[int, Entry]]]],
+        faults: Faulty,
+        chunking: tuple[int | None, int | None],
     ) -> None:
         reset(stack, wiring)
+        pieces, chunk_records = chunking
+        chunk_bytes = max(len(u.data()) for u in files) // pieces + 1 if files and pieces else None
+        if chunk_bytes and chunk_records:
+            monkeypatch.setenv("INGEST_CHUNK_BYTES", str(chunk_bytes))
+            monkeypatch.setenv("INGEST_CHUNK_RECORDS", str(chunk_records))
+        else:
+            monkeypatch.delenv("INGEST_CHUNK_BYTES", raising=False)
+        settings.settings.cache_clear()
         injected = [
             Faults(
                 rate=faults.dynamodb_rate,
@@ -316,15 +364,17 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
         wiring.lost_deletes = faults.lost_deletes
 
         expected = Expected()
+        keys = []
         for upload in files:
             suffix = ("json" if upload.shape == "array" else "ndjson") + (".gz" if upload.compressed else "")
             key = f"incoming/property-{next(UPLOADS)}.{suffix}"
+            keys.append(key)
             wiring.upload(key, upload.data())
             if faults.duplicate_event:
                 for function, result in wiring.deliver(wiring.object_created_event(stack.physical["DataBucket"], key)):
                     if function == "TransformerFunction" and result["ingestion"] == "already ingested":
                         exercised["duplicate S3 events ignored"] += 1
-            for position, entry in zip(upload.positions(), upload.entries, strict=True):
+            for position, entry in zip(upload.positions(chunk_bytes), upload.entries, strict=True):
                 expected.add((file_origin(stack, key), position), entry, hot_account=faults.hot_account)
         for body, entries in requests:
             send_like_the_http_api(stack, body)
@@ -343,8 +393,19 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
             state = current(stack, account_id)
             assert state is not None, account_id
             assert state.version == newest, f"{account_id}: the newest version wins"
-        for queue in ("WriterQueue", "WriterDLQ", "WriterParkingQueue", "PipelineEventsDLQ"):
+        for queue in ("WriterQueue", "WriterDLQ", "WriterParkingQueue", "PipelineEventsDLQ", "ChunkQueue", "ChunkDLQ"):
             assert wiring.depth(queue) == 0, f"{queue} still holds messages"
+        for upload, upload_key in zip(files, keys, strict=True):
+            file = file_entry(stack, upload_key)
+            assert file["status"]["S"] in {"PROCESSED", "FAILED"}, "a file's final status once its last chunk ends"
+            if upload.chunked(chunk_bytes):
+                assert file["status"]["S"] == "PROCESSED"
+                assert file["chunksDone"] == file["chunksTotal"], "every chunk counted"
+                assert int(file["recordsRead"]["N"]) == len(upload.entries), (
+                    "each chunk counted once, redelivered or not"
+                )
+                assert wiring.invocations.get("TransformerChunkFunction", 0) >= int(file["chunksTotal"]["N"]) > 1
+                exercised["files read in chunks"] += 1
 
         for faults_of_a_client in injected:
             exercised.update(faults_of_a_client.injected)
@@ -363,6 +424,7 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
         "duplicate S3 events ignored",
         "dead letters settled",
         "records logged as not written",
+        "files read in chunks",
     ):
         assert exercised[path] > 0, f"no example exercised {path}: {dict(exercised)}"
 
@@ -373,8 +435,9 @@ def observe_messages() -> dict[str, set[str]]:
 
     def record(params: dict[str, Any], **_: Any) -> None:
         for entry in params["Entries"]:
-            origin = json.loads(entry["MessageBody"])["origin"]["name"]
-            sent.setdefault(origin, set()).add(entry["MessageBody"])
+            origin = json.loads(entry["MessageBody"]).get("origin")
+            if origin:  # not a ChunkQueue message
+                sent.setdefault(origin["name"], set()).add(entry["MessageBody"])
 
     aws.client("sqs").meta.events.register("provide-client-params.sqs.SendMessageBatch", record)
     return sent
