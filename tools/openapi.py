@@ -114,6 +114,13 @@ def _error_body_schemas() -> dict[str, Any]:
 
 
 WRITER_SCOPE = "dropshop/pipeline.write"
+SEND_MESSAGE_RESPONSE = (
+    '<SendMessageResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><SendMessageResult>'
+    "<MD5OfMessageBody>fafb00f5732ab283681e124bf8747ed1</MD5OfMessageBody>"
+    "<MessageId>5fea7756-0ea4-451a-a703-a558b933e274</MessageId></SendMessageResult>"
+    "<ResponseMetadata><RequestId>27daac76-34dd-47df-bd01-1f6e873584a0</RequestId></ResponseMetadata>"
+    "</SendMessageResponse>"
+)
 
 
 def _add_the_writer_route(document: dict[str, Any]) -> None:
@@ -144,13 +151,6 @@ def _add_the_writer_route(document: dict[str, Any]) -> None:
         "description": "API Gateway's own refusal (HTTP APIs have no gateway responses to reshape it).",
         "properties": {"message": {"type": "string"}},
         "required": ["message"],
-    }
-    components["schemas"]["SendMessageResult"] = {
-        "type": "object",
-        "title": "SendMessageResult",
-        "description": "SQS's SendMessage answer, passed through: the record is queued, not yet stored.",
-        "properties": {"MessageId": {"type": "string"}, "MD5OfMessageBody": {"type": "string"}},
-        "required": ["MessageId"],
     }
     components["securitySchemes"]["PipelineAccessToken"] = {
         "type": "http",
@@ -187,8 +187,11 @@ def _add_the_writer_route(document: dict[str, Any]) -> None:
             },
             "responses": {
                 "200": {
-                    "description": "Queued.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SendMessageResult"}}},
+                    "description": (
+                        "Queued: SQS's own XML `SendMessageResponse` (`MessageId`, `MD5OfMessageBody`), passed "
+                        "through as API Gateway does for an HTTP API's service integration."
+                    ),
+                    "content": {"text/xml": {"schema": {"type": "string"}, "example": SEND_MESSAGE_RESPONSE}},
                 },
                 "400": refusal("SQS refused the body (empty, or characters SQS does not carry)."),
                 "401": refusal("`Unauthorized`: no valid access token of the pool."),

@@ -130,7 +130,7 @@ def test_post_writer_is_documented_as_the_http_api_serves_it(document: dict[str,
     for example in account["examples"]:
         Account.model_validate(example)
     assert set(writer["responses"]) == {"200", "400", "401", "403", "413"}
+    assert list(writer["responses"]["200"]["content"]) == ["text/xml"]  # SQS's answer, passed through
     for status, response in writer["responses"].items():
-        schema = response["content"]["application/json"]["schema"]
-        expected = "SendMessageResult" if status == "200" else "GatewayMessage"
-        assert schema == {"$ref": f"#/components/schemas/{expected}"}, status
+        if status != "200":
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/GatewayMessage"}

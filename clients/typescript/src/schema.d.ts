@@ -528,14 +528,6 @@ export interface components {
             /** Nextcursor */
             nextCursor?: string | null;
         };
-        /**
-         * SendMessageResult
-         * @description SQS's SendMessage answer, passed through: the record is queued, not yet stored.
-         */
-        SendMessageResult: {
-            MD5OfMessageBody?: string;
-            MessageId: string;
-        };
         /** StatusChange */
         StatusChange: {
             /** At */
@@ -1681,13 +1673,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Queued. */
+            /** @description Queued: SQS's own XML `SendMessageResponse` (`MessageId`, `MD5OfMessageBody`), passed through as API Gateway does for an HTTP API's service integration. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SendMessageResult"];
+                    /** @example <SendMessageResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><SendMessageResult><MD5OfMessageBody>fafb00f5732ab283681e124bf8747ed1</MD5OfMessageBody><MessageId>5fea7756-0ea4-451a-a703-a558b933e274</MessageId></SendMessageResult><ResponseMetadata><RequestId>27daac76-34dd-47df-bd01-1f6e873584a0</RequestId></ResponseMetadata></SendMessageResponse> */
+                    "text/xml": string;
                 };
             };
             /** @description SQS refused the body (empty, or characters SQS does not carry). */
