@@ -26,7 +26,7 @@ FAULTS ?= off
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
-.PHONY: help setup setup-local local upload download asyncapi test e2e lint openapi build build-local account preflight deploy invoke start-api token bench refusals mutate clean
+.PHONY: help setup setup-local local upload download asyncapi test e2e lint openapi client build build-local account preflight deploy invoke start-api token bench refusals mutate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ openapi: setup-local ## Regenerate docs/openapi.json from the functions' routes 
 
 asyncapi: setup-local ## Regenerate docs/asyncapi.json (the WebSocket protocol) from its messages' models (a test fails when it is stale)
 	$(BIN)/python -m tools.asyncapi
+
+client: ## Regenerate clients/typescript/src/schema.d.ts (TypeScript types of docs/openapi.json) and type-check the client
+	cd clients/typescript && npm ci --no-audit --no-fund && npx openapi-typescript ../../docs/openapi.json --output src/schema.d.ts && npx tsc --noEmit
 
 # SAM's build cache does not tell architectures apart (a cached x86_64 layer would be reused for arm64):
 # one cache per architecture.

@@ -87,6 +87,7 @@ def merged(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
     document = json.loads(json.dumps(merge.get_openapi_schema(), default=_plain))
     document.pop("servers", None)  # Powertools' "/" placeholder: each deployment (or the local stack) says where
     document.setdefault("components", {}).setdefault("schemas", {}).update(_error_body_schemas())
+    _add_the_writer_route(document)
     document["paths"] = dict(sorted(document["paths"].items()))
     return _without_unreferenced_schemas(document)
 
@@ -110,6 +111,98 @@ def _error_body_schemas() -> dict[str, Any]:
 
     schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     return {**schema.pop("$defs", {}), "ErrorBody": schema}
+
+
+WRITER_SCOPE = "dropshop/pipeline.write"
+SEND_MESSAGE_RESPONSE = (
+    '<SendMessageResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><SendMessageResult>'
+    "<MD5OfMessageBody>fafb00f5732ab283681e124bf8747ed1</MD5OfMessageBody>"
+    "<MessageId>5fea7756-0ea4-451a-a703-a558b933e274</MessageId></SendMessageResult>"
+    "<ResponseMetadata><RequestId>27daac76-34dd-47df-bd01-1f6e873584a0</RequestId></ResponseMetadata>"
+    "</SendMessageResponse>"
+)
+
+
+def _add_the_writer_route(document: dict[str, Any]) -> None:
+    """POST /writer: an HTTP API route integrated with SQS directly (no Lambda, so no resolver describes it). Its
+    body is an account record, queued as sent and validated by the pipeline; its refusals are API Gateway's own
+    `{"message": ...}`, since HTTP APIs have no gateway responses."""
+    from dropshop.accounts.model import Account
+
+    account = Account.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    # A plain validator hides the type: updatedAt is an ISO 8601 string with a timezone (epoch numbers refused).
+    account["properties"]["updatedAt"] = {"type": "string", "format": "date-time", "title": "Updatedat"}
+    account["examples"] = [
+        {
+            "id": "acct-42",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "status": "active",
+            "balanceCents": 1250,
+            "currency": "EUR",
+            "updatedAt": "2026-11-24T12:00:00Z",
+        }
+    ]
+    components = document["components"]
+    components["schemas"]["Account"] = account
+    components["schemas"]["GatewayMessage"] = {
+        "type": "object",
+        "title": "GatewayMessage",
+        "description": "API Gateway's own refusal (HTTP APIs have no gateway responses to reshape it).",
+        "properties": {"message": {"type": "string"}},
+        "required": ["message"],
+    }
+    components["securitySchemes"]["PipelineAccessToken"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": (
+            f"A Cognito access token carrying the `{WRITER_SCOPE}` scope: a batch job's client-credentials token, "
+            "or an admin's own access token (`make token AS=admin` prints an ID token; the access token comes "
+            "from the same sign-in)."
+        ),
+    }
+
+    record = {"$ref": "#/components/schemas/Account"}
+
+    def refusal(text: str) -> dict[str, Any]:
+        schema = {"$ref": "#/components/schemas/GatewayMessage"}
+        return {"description": text, "content": {"application/json": {"schema": schema}}}
+
+    document["paths"]["/writer"] = {
+        "post": {
+            "operationId": "writeAccount",
+            "summary": "Queue an account record for the pipeline",
+            "description": (
+                "Batch jobs and admins. The body is queued to WriterQueue as sent (HTTP API -> SQS SendMessage, no "
+                "Lambda); the pipeline then validates it against this schema and the record ends in the accounts "
+                "table or the error log. A 200 means queued, not stored."
+            ),
+            "tags": ["pipeline"],
+            "security": [{"PipelineAccessToken": [WRITER_SCOPE]}],
+            "requestBody": {
+                "required": True,
+                "description": "One account record, or a JSON array of them.",
+                "content": {"application/json": {"schema": {"oneOf": [record, {"type": "array", "items": record}]}}},
+            },
+            "responses": {
+                "200": {
+                    "description": (
+                        "Queued: SQS's own XML `SendMessageResponse` (`MessageId`, `MD5OfMessageBody`), passed "
+                        "through as API Gateway does for an HTTP API's service integration."
+                    ),
+                    "content": {"text/xml": {"schema": {"type": "string"}, "example": SEND_MESSAGE_RESPONSE}},
+                },
+                "400": refusal("SQS refused the body (empty, or characters SQS does not carry)."),
+                "401": refusal("`Unauthorized`: no valid access token of the pool."),
+                "403": refusal(f"`Forbidden`: a valid token without the `{WRITER_SCOPE}` scope (every ID token)."),
+                "413": refusal("`Request Entity Too Large`: over SQS's message size."),
+            },
+        }
+    }
+    document.setdefault("tags", []).append(
+        {"name": "pipeline", "description": "The ingestion pipeline's HTTP API (batch jobs, admins)."}
+    )
 
 
 def _without_unreferenced_schemas(document: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.platform import aws, contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
-from dropshop.platform.validation import Query
+from dropshop.platform.validation import Path, Query
 
 app = http.rest_resolver(enable_validation=True)
 # The authorizer verified the caller's token; every request reads FilesTable: build its client during init.
@@ -38,7 +38,7 @@ def list_files(
 
 
 @app.get(
-    "/files/<file_id>",
+    "/files/<fileId>",
     operation_id="getFile",
     summary="Get one uploaded file",
     description=(
@@ -51,7 +51,7 @@ def list_files(
 )
 @http.authorized_first(file_reader)
 @tracer.capture_method
-def get_file(file_id: str) -> dict[str, object]:
+def get_file(file_id: str = Path(alias="fileId")) -> dict[str, object]:
     return files.get_file(file_id).as_dict()
 
 

@@ -55,9 +55,9 @@ def status_changer() -> Principal:
         409,
         body=True,
         links={
-            "getPlacedOrder": contract.link("getOrder", "Read the order.", order_id=PLACED_ORDER),
-            "getPlacedOrderInvoice": contract.link("getInvoice", "Its invoice, once issued.", order_id=PLACED_ORDER),
-            "movePlacedOrderOn": contract.link("changeOrderStatus", "Move it on (admins).", order_id=PLACED_ORDER),
+            "getPlacedOrder": contract.link("getOrder", "Read the order.", orderId=PLACED_ORDER),
+            "getPlacedOrderInvoice": contract.link("getInvoice", "Its invoice, once issued.", orderId=PLACED_ORDER),
+            "movePlacedOrderOn": contract.link("changeOrderStatus", "Move it on (admins).", orderId=PLACED_ORDER),
         },
     ),
 )
@@ -93,7 +93,7 @@ def place_order(
         401,
         403,
         422,
-        links={"getFirstOrder": contract.link("getOrder", "Read a listed order.", order_id=FIRST_ORDER)},
+        links={"getFirstOrder": contract.link("getOrder", "Read a listed order.", orderId=FIRST_ORDER)},
     ),
 )
 @http.authorized_first(order_reader)
@@ -113,7 +113,7 @@ def list_orders(
 
 
 @app.get(
-    "/orders/<order_id>",
+    "/orders/<orderId>",
     operation_id="getOrder",
     summary="Get one order",
     description=("The order's lines, totals, status and history. Customers see their own orders; admins see any."),
@@ -123,7 +123,7 @@ def list_orders(
 )
 @http.authorized_first(order_reader)
 @tracer.capture_method
-def get_order(order_id: str = Path(max_length=64)) -> Order:
+def get_order(order_id: str = Path(alias="orderId", max_length=64)) -> Order:
     caller = order_reader()
     may_read_any = identity.may(caller, "orders:read:any")
     order = orders.get_order(order_id, caller=caller, may_read_any=may_read_any)
@@ -131,7 +131,7 @@ def get_order(order_id: str = Path(max_length=64)) -> Order:
 
 
 @app.get(
-    "/orders/<order_id>/invoice",
+    "/orders/<orderId>/invoice",
     operation_id="getInvoice",
     summary="Get the invoice of an order",
     description=(
@@ -144,13 +144,13 @@ def get_order(order_id: str = Path(max_length=64)) -> Order:
 )
 @http.authorized_first(invoice_reader)
 @tracer.capture_method
-def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
+def get_invoice(order_id: str = Path(alias="orderId", max_length=64)) -> InvoiceLink:
     caller = invoice_reader()
     return invoicing.invoice_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
 @app.get(
-    "/orders/<order_id>/credit-note",
+    "/orders/<orderId>/credit-note",
     operation_id="getCreditNote",
     summary="Get the credit note of a cancelled order",
     description=(
@@ -163,13 +163,13 @@ def get_invoice(order_id: str = Path(max_length=64)) -> InvoiceLink:
 )
 @http.authorized_first(invoice_reader)
 @tracer.capture_method
-def get_credit_note(order_id: str = Path(max_length=64)) -> CreditNoteLink:
+def get_credit_note(order_id: str = Path(alias="orderId", max_length=64)) -> CreditNoteLink:
     caller = invoice_reader()
     return invoicing.credit_note_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
 
 @app.put(
-    "/orders/<order_id>/status",
+    "/orders/<orderId>/status",
     operation_id="changeOrderStatus",
     summary="Move an order to its next status",
     description=(
@@ -182,7 +182,7 @@ def get_credit_note(order_id: str = Path(max_length=64)) -> CreditNoteLink:
 )
 @http.authorized_first(status_changer)
 @tracer.capture_method
-def change_status(change: ChangeStatus, order_id: str = Path(max_length=64)) -> Order:
+def change_status(change: ChangeStatus, order_id: str = Path(alias="orderId", max_length=64)) -> Order:
     admin = status_changer()
     return orders.change_status(order_id, change, by=admin.user_id)
 

@@ -40,7 +40,7 @@ aws.client("dynamodb")  # every request reads ProductsTable: build the client du
         400,
         422,
         links={
-            "getFirstProduct": contract.link("getProduct", "Read a listed product.", product_id=FIRST_PRODUCT),
+            "getFirstProduct": contract.link("getProduct", "Read a listed product.", productId=FIRST_PRODUCT),
             "orderFirstProduct": contract.link(
                 "placeOrder", "Order one of a listed product.", request_body=one_of(FIRST_PRODUCT)
             ),
@@ -57,7 +57,7 @@ def list_products(
 
 
 @app.get(
-    "/products/<product_id>",
+    "/products/<productId>",
     operation_id="getProduct",
     summary="Get one product",
     description=("Public. One product of the catalog by its id."),
@@ -65,7 +65,7 @@ def list_products(
     responses=contract.answers(200, "The product.", 404, 422),
 )
 @tracer.capture_method
-def get_product(product_id: str = Path(max_length=64)) -> Product:
+def get_product(product_id: str = Path(alias="productId", max_length=64)) -> Product:
     return catalog.get_product(product_id)
 
 
@@ -86,9 +86,9 @@ def get_product(product_id: str = Path(max_length=64)) -> Product:
         409,
         body=True,
         links={
-            "getAddedProduct": contract.link("getProduct", "Read the product.", product_id=ADDED_PRODUCT),
-            "replaceAddedProduct": contract.link("replaceProduct", "Replace the product.", product_id=ADDED_PRODUCT),
-            "removeAddedProduct": contract.link("removeProduct", "Remove the product.", product_id=ADDED_PRODUCT),
+            "getAddedProduct": contract.link("getProduct", "Read the product.", productId=ADDED_PRODUCT),
+            "replaceAddedProduct": contract.link("replaceProduct", "Replace the product.", productId=ADDED_PRODUCT),
+            "removeAddedProduct": contract.link("removeProduct", "Remove the product.", productId=ADDED_PRODUCT),
             "orderAddedProduct": contract.link(
                 "placeOrder", "Order one of the product.", request_body=one_of(ADDED_PRODUCT)
             ),
@@ -102,7 +102,7 @@ def add_product(draft: ProductDraft) -> tuple[Product, int]:
 
 
 @app.put(
-    "/products/<product_id>",
+    "/products/<productId>",
     operation_id="replaceProduct",
     summary="Replace a product",
     description=("Admins only. Replaces every field of an existing product (price, stock, VAT category, description)."),
@@ -112,12 +112,12 @@ def add_product(draft: ProductDraft) -> tuple[Product, int]:
 )
 @http.authorized_first(catalog_writer)
 @tracer.capture_method
-def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) -> Product:
+def replace_product(draft: ProductDraft, product_id: str = Path(alias="productId", max_length=64)) -> Product:
     return catalog.replace_product(product_id, draft)
 
 
 @app.delete(
-    "/products/<product_id>",
+    "/products/<productId>",
     operation_id="removeProduct",
     summary="Remove a product from the catalog",
     description=("Admins only. Orders already placed keep their lines."),
@@ -127,7 +127,7 @@ def replace_product(draft: ProductDraft, product_id: str = Path(max_length=64)) 
 )
 @http.authorized_first(catalog_writer)
 @tracer.capture_method
-def remove_product(product_id: str = Path(max_length=64)) -> tuple[dict[str, str], int]:
+def remove_product(product_id: str = Path(alias="productId", max_length=64)) -> tuple[dict[str, str], int]:
     catalog.remove_product(product_id)
     return {"productId": product_id, "status": "removed"}, 200
 

@@ -8,6 +8,7 @@ import functools
 import http.server
 import shutil
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 PAGES = Path(__file__).parent / "pages"
+CLIENT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 
 
 def free_port() -> int:
@@ -80,6 +82,7 @@ def local(
         log=gateway_log.append,
         state_dir=tmp_path_factory.mktemp("local-stack"),
         parameters={"FrontendOrigin": frontend_origin},
+        origins=(frontend_origin,),  # as `ORIGINS=` narrows it: the local default admits every loopback port
     ).start()
     try:
         yield stack
@@ -102,9 +105,24 @@ def admin_token(local: LocalStack) -> str:
     return sign_in(local, "admin")
 
 
-def serve_pages(host: str, port: int) -> http.server.ThreadingHTTPServer:
-    """The test pages (tests/browser/pages) on host:port, as a frontend's dev server would serve them."""
-    handler = functools.partial(QuietPages, directory=str(PAGES))
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a frontend's dev server serves: the test pages, and the typed client (clients/typescript) compiled
+    by tsc into client/, openapi-fetch beside it (the pages' import map points the bare name at it)."""
+    root = tmp_path_factory.mktemp("site")
+    shutil.copytree(PAGES, root, dirs_exist_ok=True)
+    if not (CLIENT / "node_modules" / ".package-lock.json").exists():
+        npm = [shutil.which("npm") or "npm", "ci", "--no-audit", "--no-fund"]
+        subprocess.run(npm, cwd=CLIENT, check=True, capture_output=True, timeout=300)  # noqa: S603
+    tsc = [shutil.which("npx") or "npx", "tsc", "--outDir", str(root / "client")]
+    subprocess.run(tsc, cwd=CLIENT, check=True, capture_output=True, timeout=300)  # noqa: S603
+    shutil.copy(CLIENT / "node_modules" / "openapi-fetch" / "dist" / "index.js", root / "client" / "openapi-fetch.js")
+    return root
+
+
+def serve_pages(host: str, port: int, site: Path) -> http.server.ThreadingHTTPServer:
+    """The site on host:port, as a frontend's dev server would serve it."""
+    handler = functools.partial(QuietPages, directory=str(site))
     server = http.server.ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, name=f"pages:{port}", daemon=True).start()
     return server
@@ -116,18 +134,18 @@ class QuietPages(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def frontend(frontend_origin: str) -> Iterator[str]:
+def frontend(frontend_origin: str, site: Path) -> Iterator[str]:
     """The test pages on the frontend's origin."""
-    server = serve_pages("127.0.0.1", int(frontend_origin.rsplit(":", 1)[1]))
+    server = serve_pages("127.0.0.1", int(frontend_origin.rsplit(":", 1)[1]), site)
     yield frontend_origin
     server.shutdown()
 
 
 @pytest.fixture(scope="session")
-def foreign() -> Iterator[str]:
+def foreign(site: Path) -> Iterator[str]:
     """The same pages on an origin the API does not allow."""
     port = free_port()
-    server = serve_pages("127.0.0.1", port)
+    server = serve_pages("127.0.0.1", port, site)
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
 

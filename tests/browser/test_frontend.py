@@ -71,3 +71,17 @@ def test_the_same_page_on_a_foreign_origin_is_refused_by_cors(
 
     assert "status" not in refused  # the page never sees the answer
     assert "Failed to fetch" in refused["error"]
+
+
+def test_the_frontend_reads_products_and_its_session_through_the_typed_client(
+    open_page: Callable[[str], Any], frontend: str, local: LocalStack, customer_token: str
+) -> None:
+    page = shop_page(open_page, frontend, local)
+
+    products = page.evaluate("() => typedGet('/products')")
+    session = page.evaluate("(token) => typedGet('/session', token)", customer_token)
+
+    assert products["status"] == 200
+    assert "demo-enamel-mug" in [product["productId"] for product in products["body"]["items"]]
+    assert session["status"] == 200
+    assert session["body"]["username"] == "jane"

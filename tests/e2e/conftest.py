@@ -1,9 +1,15 @@
 """Journeys through the local stack (`make local`), started once on free ports under AWS's weather (the fault
 profile of tools/local/faults.py, seeded, AWS's asynchronous retry delays compressed 60 times), or through a
-deployed stack (`make e2e ENV=dev` or `STACK=<name>`: tools/e2e_target.py) with users of the run's own."""
+deployed stack (`make e2e ENV=dev` or `STACK=<name>`: tools/e2e_target.py) with users and data of the run's own.
+
+With DROPSHOP_E2E_LOCAL_AS_DEPLOYED=1 the suite runs in its deployed mode against a fresh, unseeded local stack
+(the same weather) reached only through what a deployed stack's outputs give (the `local` fixture skips): what
+proves, without AWS, that the journeys `make e2e` runs need nothing of the local stack's own state
+(tests/e2e/test_deployed_mode.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -69,15 +75,56 @@ def _parsed(content_type: str, body: bytes) -> dict[str, Any]:
     return parsed
 
 
+LOCAL_AS_DEPLOYED_VARIABLE = "DROPSHOP_E2E_LOCAL_AS_DEPLOYED"
+
+
 @pytest.fixture(scope="session")
-def deployed() -> Iterator[DeployedStack | None]:
-    """The deployed stack DROPSHOP_E2E_STACK names (its run's users deleted at the end), or None: local."""
-    target = e2e_target.from_environment()
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack | None]:
+    """The deployed stack DROPSHOP_E2E_STACK names (its run's users and data deleted at the end), or None: local."""
+    with contextlib.ExitStack() as stopped:
+        if os.environ.get(LOCAL_AS_DEPLOYED_VARIABLE) == "1":
+            stack = stopped.enter_context(_unseeded_local_stack(tmp_path_factory))
+            target: DeployedStack | None = _as_deployed(stack)
+        else:
+            target = e2e_target.from_environment()
+        try:
+            yield target
+        finally:
+            if target is not None:
+                target.clean_up()
+
+
+@contextlib.contextmanager
+def _unseeded_local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """No demo users, catalog, order or file: a deployed stack has none of them either."""
+    faults = FaultProfile.from_spec(E2E_FAULTS, seed=E2E_FAULTS_SEED, time_scale=60)
+    state = tmp_path_factory.mktemp("as-deployed")
+    stack = LocalStack(port=0, log=lambda _: None, state_dir=state, seed=False, faults=faults)
+    stack.start()
     try:
-        yield target
+        yield stack
     finally:
-        if target is not None:
-            target.clean_up()
+        stack.stop()
+
+
+def _as_deployed(local: LocalStack) -> DeployedStack:
+    """The local stack as `make e2e` sees a deployed one: the template's outputs, the caller's AWS clients."""
+    assert local.stack is not None
+    physical = local.stack.physical
+    outputs = {
+        "RestApiUrl": local.url,
+        "WriterApiUrl": f"{local.url}/writer",
+        "WebSocketUrl": local.websocket_url,
+        "UserPoolId": physical["UserPool"],
+        "UserPoolClientId": physical["UserPoolClient"],
+        "BatchJobClientId": physical["BatchJobClient"],
+        "TokenEndpoint": f"{local.url}/oauth2/token",
+        "DataBucketName": physical["DataBucket"],
+        "AccountTableName": physical["AccountTable"],
+    }
+    assert set(outputs) >= set(e2e_target.REQUIRED_OUTPUTS)
+    cognito, s3, dynamodb = (local.stack.client(service) for service in ("cognito-idp", "s3", "dynamodb"))
+    return DeployedStack("local-as-deployed", "local", outputs, cognito, s3, dynamodb)
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +147,47 @@ def api(request: pytest.FixtureRequest, deployed: DeployedStack | None) -> Clien
     if deployed is not None:
         return Client(deployed.api_url, writer=deployed.writer_url)
     return Client(request.getfixturevalue("local").url)
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest, deployed: DeployedStack | None) -> Iterator[DeployedStack]:
+    """Where the journeys put their own data (uploads, accounts) and read it back: the deployed stack, or the
+    local one through the same outputs, so that one journey runs unchanged on both."""
+    if deployed is not None:
+        yield deployed
+        return
+    local = _as_deployed(request.getfixturevalue("local"))
+    try:
+        yield local
+    finally:
+        local.clean_up()
+
+
+RUN_PRODUCTS = {  # name: (price in EUR cents, stock)
+    "Enamel mug": (1250, 40),
+    "Desk lamp": (4999, 10),
+}
+
+
+@pytest.fixture(scope="session")
+def products(request: pytest.FixtureRequest, api: Client, target: DeployedStack) -> Iterator[dict[str, dict[str, Any]]]:
+    """The run's own catalog, created by its admin through the API in a category named for the run, and
+    removed through the API at the end (orders placed keep their lines)."""
+    category = target.prefix.rstrip("-")
+    created: dict[str, dict[str, Any]] = {}
+    try:
+        for name, (price, stock) in RUN_PRODUCTS.items():
+            draft = {"name": f"{target.prefix}{name}", "category": category, "stock": stock}
+            draft["price"] = {"amount": price, "currency": "EUR"}
+            status, product = api.request("POST", "/products", token=_token(request, "admin"), body=draft)
+            assert status == 201, product
+            created[name] = product
+        yield created
+    finally:
+        token = _token(request, "admin")  # the run may have outlived the first token
+        for product in created.values():
+            status, answer = api.request("DELETE", f"/products/{product['productId']}", token=token)
+            assert status == 200, answer
 
 
 def _token(request: pytest.FixtureRequest, group: str, kind: str = "IdToken") -> str:

@@ -24,11 +24,11 @@ HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
 # (function, method, resource, path parameters): every route only admins may call.
 ADMIN_ONLY = [
     ("products", "POST", "/products", {}),
-    ("products", "PUT", "/products/{product_id}", {"product_id": "p-1"}),
-    ("products", "DELETE", "/products/{product_id}", {"product_id": "p-1"}),
-    ("orders", "PUT", "/orders/{order_id}/status", {"order_id": "o-1"}),
+    ("products", "PUT", "/products/{productId}", {"productId": "p-1"}),
+    ("products", "DELETE", "/products/{productId}", {"productId": "p-1"}),
+    ("orders", "PUT", "/orders/{orderId}/status", {"orderId": "o-1"}),
     ("files_api", "GET", "/files", {}),
-    ("files_api", "GET", "/files/{file_id}", {"file_id": "f-1"}),
+    ("files_api", "GET", "/files/{fileId}", {"fileId": "f-1"}),
 ]
 
 # What a validator would refuse with field errors: bodies a model cannot take or cannot read, a path parameter

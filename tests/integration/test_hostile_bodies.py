@@ -20,9 +20,9 @@ from tools.local.lambda_context import LambdaContext
 BODY_ROUTES = [
     ("telemetry", "POST", "/telemetry", "/telemetry"),
     ("orders", "POST", "/orders", "/orders"),
-    ("orders", "PUT", "/orders/{order_id}/status", "/orders/o-1/status"),
+    ("orders", "PUT", "/orders/{orderId}/status", "/orders/o-1/status"),
     ("products", "POST", "/products", "/products"),
-    ("products", "PUT", "/products/{product_id}", "/products/p-1"),
+    ("products", "PUT", "/products/{productId}", "/products/p-1"),
 ]
 
 
@@ -53,9 +53,7 @@ def send(
     except UnicodeDecodeError:
         body, encoded = base64.b64encode(raw).decode(), True
     headers = {"Content-Type": content_type} if content_type is not None else {}
-    parameters = (
-        dict(zip(["order_id", "product_id"], [path.split("/")[2]] * 2, strict=True)) if "{" in resource else None
-    )
+    parameters = dict(zip(["orderId", "productId"], [path.split("/")[2]] * 2, strict=True)) if "{" in resource else None
     event = {
         "resource": resource,
         "path": path,

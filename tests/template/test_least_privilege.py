@@ -262,3 +262,12 @@ def test_the_token_trigger_may_do_nothing_but_log_and_trace() -> None:
     """Every sign-in waits for it: it calls no AWS API, so no AWS fault or permission can fail a sign-in."""
     actions = {action for action, _ in effective("PreTokenGenerationFunction")}
     assert actions == {"logs:CreateLogStream", "logs:PutLogEvents"} | set(MANAGED_POLICIES["AWSXrayWriteOnlyAccess"])
+
+
+@pytest.mark.parametrize("function", ["WriterFunction", "ErrorHandlerFunction"])
+def test_the_writer_and_error_handler_read_log_entries_only_by_key(function: str) -> None:
+    """They read the entries of records they wrote (to withdraw a 'not written' one), never list or query the log."""
+    log_table = _key({"Fn::GetAtt": ["LogTable", "Arn"]})
+    reads = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect"}
+    assert {a for a, r in effective(function) if a in reads and "LogTable" in r} == {"dynamodb:BatchGetItem"}
+    assert ("dynamodb:BatchGetItem", log_table) in effective(function)

@@ -33,7 +33,13 @@ def document() -> dict[str, Any]:
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, op) for path, methods in document["paths"].items() for method, op in methods.items()]
+    """The REST API's operations (POST /writer is the HTTP API's: API Gateway's own refusals, its own token)."""
+    return [
+        (path, method, op)
+        for path, methods in document["paths"].items()
+        for method, op in methods.items()
+        if path != "/writer"
+    ]
 
 
 def test_the_committed_document_is_what_the_code_generates(document: dict[str, Any]) -> None:
@@ -59,6 +65,27 @@ def test_the_routes_the_authorizer_guards_and_only_they_require_the_cognito_toke
         protected = (method, shape(path)) in guarded
         assert (operation.get("security") == [{"CognitoIdToken": []}]) == protected, (method, path)
         assert ("401" in operation["responses"]) == protected, (method, path)
+
+
+def test_paths_and_their_parameters_are_named_as_the_template_and_the_docs_name_them(
+    document: dict[str, Any], template: Template
+) -> None:
+    # The template says /orders/{orderId}, and so must the document (a generated client names its arguments
+    # after it): Powertools names a path parameter after the route's <placeholder>.
+    routes = {
+        (event["Properties"]["Method"].lower(), event["Properties"]["Path"])
+        for function in of_type(template, "AWS::Serverless::Function").values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api"
+    }
+    for api in of_type(template, "AWS::Serverless::HttpApi").values():
+        for path, methods in api["Properties"].get("DefinitionBody", {}).get("paths", {}).items():
+            routes |= {(method, path) for method in methods}
+    everything = [(p, m, op) for p, methods in document["paths"].items() for m, op in methods.items()]
+    for path, method, operation in everything:
+        assert (method, path) in routes, (method, path)
+        named = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "path"}
+        assert named == set(re.findall(r"\{(\w+)\}", path)), (method, path)
 
 
 def test_every_operation_has_a_tag_and_bodies_have_examples(document: dict[str, Any]) -> None:
@@ -88,3 +115,22 @@ def test_the_api_pages_table_lists_every_documented_route(document: dict[str, An
     assert "## Errors" in readme
     for status in {int(s) for _, _, op in operations(document) for s in op["responses"] if int(s) >= 400}:
         assert f"| {status} |" in readme, f"docs/api.md's error table lacks {status}"
+
+
+def test_post_writer_is_documented_as_the_http_api_serves_it(document: dict[str, Any], template: Template) -> None:
+    from dropshop.accounts.model import Account
+
+    writer = document["paths"]["/writer"]["post"]
+    (authorizer,) = template["Resources"]["WriterHttpApi"]["Properties"]["Auth"]["Authorizers"].values()
+    (requirement,) = writer["security"]
+    assert requirement == {"PipelineAccessToken": authorizer["AuthorizationScopes"]}
+    assert document["components"]["securitySchemes"]["PipelineAccessToken"]["scheme"] == "bearer"
+    account = document["components"]["schemas"]["Account"]
+    assert set(account["required"]) == {f.alias or n for n, f in Account.model_fields.items() if f.is_required()}
+    for example in account["examples"]:
+        Account.model_validate(example)
+    assert set(writer["responses"]) == {"200", "400", "401", "403", "413"}
+    assert list(writer["responses"]["200"]["content"]) == ["text/xml"]  # SQS's answer, passed through
+    for status, response in writer["responses"].items():
+        if status != "200":
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/GatewayMessage"}

@@ -291,11 +291,25 @@ def write_message(message: QueueMessage) -> None:
     saved = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
     rejections = validated.rejections + _refused_by_dynamodb(validated, saved, stage="writer")
     _error_log().record(rejections)
+    _withdraw_entries(_written(validated, saved))
     written = len(validated.accounts) - len(saved.unwritten) - len(saved.refused)
     metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=written)
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(rejections))
     if saved.unwritten:
         raise RecordsNotWritten(f"{len(saved.unwritten)} of {len(validated.accounts)} records not written")
+
+
+def _written(validated: Validated, saved: SaveOutcome, *, stored: set[Account] | None = None) -> list[RecordRef]:
+    """The records now in AccountTable: written by this call, or (`stored`) found there."""
+    failed = (set(saved.unwritten) - (stored or set())) | {account for account, _ in saved.refused}
+    return [ref for ref, account in validated.accounts if account not in failed]
+
+
+def _withdraw_entries(written: list[RecordRef]) -> None:
+    """Exactly one table: a record written after all loses the "not written" entry an earlier delivery logged."""
+    withdrawn = _error_log().withdraw(written)
+    if withdrawn:
+        logger.info("entries of records written after all withdrawn", extra={"withdrawn": withdrawn})
 
 
 def _refused_by_dynamodb(validated: Validated, saved: SaveOutcome, *, stage: str) -> list[Rejection]:
@@ -319,20 +333,26 @@ def salvage_message(message: QueueMessage) -> None:
     itself is unavailable, so the message stays in the DLQ."""
     origin, records = message.decode()
     validated = validate(origin, records, stage="error-handler")
-    saved = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
+    accounts = _accounts()
+    saved = accounts.save_all([a for _, a in validated.accounts], source=origin.kind)
     # A record an earlier attempt already wrote has ended in AccountTable: it must not be logged as well.
-    unwritten = set(saved.unwritten) - _accounts().stored(saved.unwritten)
+    stored = accounts.stored(saved.unwritten)
+    unwritten = set(saved.unwritten) - stored
     reason = f"not written after {message.receive_count} deliveries"
     failed = [
         Rejection.of(ref, reason, account.as_record(), stage="error-handler")
         for ref, account in validated.accounts
         if account in unwritten
     ]
-    logged = validated.rejections + failed + _refused_by_dynamodb(validated, saved, stage="error-handler")
-    _error_log().record(logged)
-    salvaged = len(validated.accounts) - len(logged) + len(validated.rejections)
+    refused = _refused_by_dynamodb(validated, saved, stage="error-handler")
+    _error_log().record(validated.rejections + failed + refused)
+    # Checked again once logged: a delivery that wrote one of these records meanwhile, and read LogTable before
+    # this entry existed, left it to this one to withdraw the entry.
+    stored |= accounts.stored(list(unwritten))
+    _withdraw_entries(_written(validated, saved, stored=stored))
+    not_written = sum(account not in stored for account in unwritten)
+    logged = len(validated.rejections) + len(refused) + not_written
+    salvaged = len(validated.accounts) - len(refused) - not_written
     metrics.add_metric(name="RecordsSalvaged", unit=MetricUnit.Count, value=salvaged)
-    metrics.add_metric(name="RecordsLogged", unit=MetricUnit.Count, value=len(logged))
-    logger.info(
-        "dead letter settled", extra={"messageId": message.message_id, "salvaged": salvaged, "logged": len(logged)}
-    )
+    metrics.add_metric(name="RecordsLogged", unit=MetricUnit.Count, value=logged)
+    logger.info("dead letter settled", extra={"messageId": message.message_id, "salvaged": salvaged, "logged": logged})
