@@ -26,15 +26,10 @@ from tools.e2e_target import DeployedStack
 from tools.local.faults import FaultProfile
 from tools.local.server import LocalStack
 
-# The profile the suite runs under (E2E_FAULTS=aws for all of it, off for the kind stack). Left out today:
-# - timeouts: Lambda's are wall-clock, and on shared cores (load 15 on this 2-core machine) a 0.5 s order took over
-#   OrdersFunction's 10 s; tests/local/test_faults.py shows them instead.
-# - conflicts: the layer answers a TransactionConflict with a 500 (issue #21, item 2): PUT /orders/{id}/status
-#   racing the order worker is a 502 (test_realtime's admin subscriber, test_order_journey's credit note).
-# - duplicates, crashes: a status push delivered twice shows CONFIRMED again where SHIPPED is expected
-#   (test_order_journey's pushed status), and a Transformer that crashes after claiming its file leaves it
-#   PROCESSING, its retries finding the lease held (item 3: test_journeys' demo file never PROCESSED).
-E2E_FAULTS = os.environ.get("E2E_FAULTS", "aws:-timeouts,-conflicts,-duplicates,-crashes")
+# The profile the suite runs under: all of AWS's weather (E2E_FAULTS=off for the kind stack, or a list). Timeouts
+# included: they are the template's, wall-clock, so a machine far more loaded than this shared 2-core one (load 12)
+# can still time a function out; E2E_FAULTS=aws:-timeouts then, and tests/local/test_faults.py shows them instead.
+E2E_FAULTS = os.environ.get("E2E_FAULTS", "aws")
 E2E_FAULTS_SEED = int(os.environ.get("E2E_FAULTS_SEED", "21"))
 
 

@@ -172,7 +172,6 @@ def test_only_admins_access_tokens_and_batch_jobs_may_post_to_the_writer(
 def test_make_token_prints_what_post_writer_expects_of_each_user(
     local: LocalStack,
     api: Client,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     group: str,
     access: bool,
@@ -180,10 +179,9 @@ def test_make_token_prints_what_post_writer_expects_of_each_user(
 ) -> None:
     """`make token AS=admin KIND=access` is `python -m tools.local token --as admin --access`."""
     from tools.local import __main__ as local_cli
-    from tools.local import server
 
-    monkeypatch.setattr(server, "STATE_DIR", local.state_dir)
-    assert local_cli.main(["token", "--as", group, *(["--access"] if access else [])]) == 0
+    command = ["token", "--as", group, "--state-dir", str(local.state_dir), *(["--access"] if access else [])]
+    assert local_cli.main(command) == 0
     token = capsys.readouterr().out.strip()
     assert api.request("POST", "/writer", token=token, body=ACCOUNT | {"id": f"acc-cli-{group}"})[0] == expected
 

@@ -11,10 +11,11 @@ from tests.e2e.conftest import E2E_FAULTS, Client
 from tools.local.faults import parse
 from tools.local.server import LocalStack
 
-# What the journeys make happen often enough for every one of these to fire. Not here: `timeouts` and
-# `async-retries` (they fire only when a function is slow or an asynchronous invocation fails; tests/local
-# shows both).
+# What the journeys (and this test's uploads, each two asynchronous invocations of the Transformer and the Registry,
+# one in fifty crashing) make happen often enough for every one of these to fire. Not here: `timeouts` (they fire
+# only when a function is slower than its Timeout; tests/local/test_faults.py shows them).
 EXPECTED = {
+    "async-retries",
     "throttles",
     "conflicts",
     "unprocessed-items",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 import threading
 import time
 import urllib.request
@@ -275,7 +276,7 @@ def test_queue_batches_come_shuffled_some_twice_some_later_and_several_in_flight
     assert receives == {"1"}  # held in flight, not received again: no receive counts towards the redrive
     assert any(batch != sorted(batch, key=int) for batch in batches)  # no order within a batch
     assert wiring.pollers(mapping) == 3  # five batches at a time, capped by MaximumConcurrency
-    assert Wiring(stack).pollers(mapping) == 1  # off: one batch at a time, as before
+    assert Wiring(stack).pollers(mapping) == 3  # off: the mapping's MaximumConcurrency, batches not shuffled
 
 
 def test_stream_records_keep_their_order_per_item_but_not_across_items_in_batches_at_once(stack: Stack) -> None:
@@ -334,8 +335,11 @@ def test_a_stream_batch_resumes_at_the_lowest_sequence_number_reported_failed(st
 def test_a_failing_asynchronous_invocation_is_retried_after_aws_delays_then_dead_lettered(stack: Stack) -> None:
     attempts: list[float] = []
 
-    def failing(function: str, event: dict[str, Any], **_: Any) -> None:
+    request_ids: list[str] = []
+
+    def failing(function: str, event: dict[str, Any], request_id: str, **_: Any) -> None:
         attempts.append(time.monotonic())
+        request_ids.append(request_id)
         raise RuntimeError("the Transformer died")
 
     faults = FaultProfile.from_spec("async-retries", time_scale=300)  # 1 min → 0.2 s, 2 min → 0.4 s
@@ -358,11 +362,13 @@ def test_a_failing_asynchronous_invocation_is_retried_after_aws_delays_then_dead
     (message,) = messages
     assert json.loads(message["Body"])["detail"]["object"]["key"] == "incoming/a.json"
     assert message["MessageAttributes"]["ErrorMessage"]["StringValue"] == "the Transformer died"
-    assert {"RequestID", "ErrorCode"} <= set(message["MessageAttributes"])
+    assert message["MessageAttributes"]["RequestID"]["StringValue"] == request_ids[0]  # the invocation's own
+    assert "ErrorCode" in message["MessageAttributes"]
     assert faults.counts() == {"async-retries": 2, "dead-lettered": 1}
     (failure,) = dlq.receive_message(QueueUrl=stack.physical["FilesFailures"]).get("Messages", [])
     record = json.loads(failure["Body"])  # the OnFailure destination's invocation record
     assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["requestId"] == request_ids[0] == request_ids[1] == request_ids[2]
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert record["requestPayload"]["detail"]["object"]["key"] == "incoming/a.json"
     assert record["responsePayload"]["errorMessage"] == "the Transformer died"
@@ -389,14 +395,14 @@ def test_an_asynchronous_invocation_is_retried_as_often_as_its_event_invoke_conf
 def test_without_the_profile_asynchronous_retries_come_at_once(stack: Stack) -> None:
     attempts: list[str] = []
 
-    def failing(function: str, event: dict[str, Any]) -> None:
-        attempts.append(function)
+    def failing(function: str, event: dict[str, Any], request_id: str) -> None:
+        attempts.append(request_id)
         raise RuntimeError("fails")
 
     wiring = Wiring(stack, invoker=failing)
     stack.client("s3").put_object(Bucket="data", Key="k", Body=b"")
     assert wiring.deliver(wiring.object_created_event("data", "k")) == [("FilesFunction", None)]
-    assert attempts == ["FilesFunction"] * 3  # already done: the kind stack's retries do not wait
+    assert attempts == [attempts[0]] * 3  # already done: the kind stack's retries do not wait (and keep its id)
 
 
 def test_crashes_after_side_effects_fail_the_invocation_after_the_work_is_done(stack: Stack) -> None:
@@ -494,3 +500,51 @@ def test_a_worker_that_crashes_after_its_side_effects_is_a_function_error(functi
     with pytest.raises(FunctionError, match=r"Runtime\.ExitError"):
         function.invoke({"mark": str(mark)}, crash_after=True)
     assert mark.read_text() == "side effect"
+
+
+REQUEST_IDS = """
+from pathlib import Path
+
+def lambda_handler(event, context):
+    seen = Path(event["seen"])
+    with seen.open("a") as ids:
+        ids.write(context.aws_request_id + "\\n")
+    if len(seen.read_text().split()) < event.get("fail", 0) + 1:
+        raise RuntimeError("not yet")
+    return context.aws_request_id
+"""
+
+
+def test_each_invocation_has_its_own_request_id_and_an_asynchronous_one_keeps_it_across_retries(
+    stack: Stack, zygote: Zygote, tmp_path: Path
+) -> None:
+    # Lambda: "each invocation" has its request id, and the retries of an asynchronous invocation are the same
+    # request (invocation-async-error-handling.html); the Transformer's claim takeover relies on it.
+    (tmp_path / "app.py").write_text(REQUEST_IDS)
+    function = Function("FilesFunction", tmp_path, {}, tmp_path / "FilesFunction.log", zygote, 2, lambda _: None)
+    wiring = Wiring(
+        stack,
+        invoker=lambda name, event, **options: function.invoke(event, **options),
+        faults=FaultProfile.from_spec("async-retries", time_scale=600),
+    )
+    try:
+        direct = [function.invoke({"seen": str(tmp_path / f"direct-{n}")}) for n in range(2)]
+        for name in ("a", "b"):  # two asynchronous invocations, each failing twice, then handled by the last retry
+            event = {"source": "aws.s3", "detail-type": "Object Created", "seen": str(tmp_path / name), "fail": 2}
+            wiring.deliver(event)
+        deadline = time.monotonic() + 60
+        while any(len(_ids(tmp_path / name)) < 3 for name in "ab"):
+            assert time.monotonic() < deadline, [_ids(tmp_path / name) for name in "ab"]
+            time.sleep(0.05)
+    finally:
+        function.stop()
+
+    a, b = _ids(tmp_path / "a"), _ids(tmp_path / "b")
+    assert len(set(a)) == 1  # every retry of an invocation is the same request
+    assert len(set(b)) == 1
+    assert len({a[0], b[0], *direct}) == 4  # and every invocation its own
+    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in direct)
+
+
+def _ids(path: Path) -> list[str]:
+    return path.read_text().split() if path.exists() else []

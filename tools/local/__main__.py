@@ -79,8 +79,8 @@ def running(command: str, state_dir: Path = STATE_DIR) -> dict[str, Any]:
     return local
 
 
-def token(group: str, *, access: bool = False) -> int:
-    print(issue_token(running("token"), group, access=access))
+def token(group: str, *, access: bool = False, state_dir: Path = STATE_DIR) -> int:
+    print(issue_token(running("token", state_dir), group, access=access))
     return 0
 
 
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("upload", "download"):
         from tools.local import walkthrough
 
-        local = running(args.command)
+        local = running(args.command, args.state_dir)
         if args.command == "upload" and len(args.target) == 1:
             print(walkthrough.upload(local, Path(args.target[0])))
             return 0
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     if sam_args:
         parser.error(f"unrecognized arguments: {' '.join(sam_args)}")
     if args.command == "token":
-        return token(args.group, access=args.access)
+        return token(args.group, access=args.access, state_dir=args.state_dir)
     try:
         faults = FaultProfile.from_spec(args.faults, seed=args.faults_seed, time_scale=args.faults_time_scale)
     except UnknownFault as unknown:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -11,7 +12,9 @@ class LambdaContext:
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:test-function:live"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+    # Each invocation its own; Lambda keeps an asynchronous invocation's across its retries (the caller passes it
+    # then): https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = "/dropshop/test"
     log_stream_name: str = "2026/11/24/[$LATEST]abc"
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -155,9 +156,11 @@ class Function:
                 self._changed.notify_all()
         self._release(worker)
 
-    def invoke(self, event: dict[str, Any], *, crash_after: bool = False) -> Any:
-        """The handler's answer; `crash_after`: the worker exits once the handler returned, before answering."""
-        status, payload = self.call("invoke-then-crash" if crash_after else "invoke", event)
+    def invoke(self, event: dict[str, Any], *, crash_after: bool = False, request_id: str | None = None) -> Any:
+        """The handler's answer; `crash_after`: the worker exits once the handler returned, before answering;
+        `request_id`: the invocation's (a retry of an asynchronous invocation keeps it), a new one by default."""
+        invocation = {"event": event, "requestId": request_id or str(uuid.uuid4())}
+        status, payload = self.call("invoke-then-crash" if crash_after else "invoke", invocation)
         if status == "error":
             raise FunctionError(self.name, payload)
         return payload

@@ -222,11 +222,13 @@ class LocalStack:
             function.stop()
         self._exits.close()  # the zygote, moto's server, the ports
 
-    def invoke(self, function: str, event: dict[str, Any], *, crash_after: bool = False) -> Any:
+    def invoke(
+        self, function: str, event: dict[str, Any], *, crash_after: bool = False, request_id: str | None = None
+    ) -> Any:
         started = time.monotonic()
         outcome = "ok"
         try:
-            return self.functions[function].invoke(event, crash_after=crash_after)
+            return self.functions[function].invoke(event, crash_after=crash_after, request_id=request_id)
         except FunctionError as error:
             outcome = f"{error.error['errorType']}: {error.error['errorMessage']}"[:160]
             if error.error["errorType"] == "Sandbox.Timedout":

@@ -49,7 +49,7 @@ class StreamMapping:
     on_failure_arn: str | None
 
 
-Invoker = Callable[..., Any]  # (function, event, crash_after=False) → the function's answer
+Invoker = Callable[..., Any]  # (function, event, crash_after=False, request_id=None) → the function's answer
 # Lambda's SQS event source starts with five batches at a time (with-sqs.html, "Scaling and processing").
 SQS_STARTING_BATCHES = 5
 # Stream batches read in parallel per item key, as with a ParallelizationFactor above 1 (with-ddb.html).
@@ -78,14 +78,18 @@ class Wiring:
     _held: list[tuple[float, QueueMapping, dict[str, Any]]] = field(default_factory=list)
     _holding: threading.Lock = field(default_factory=threading.Lock)
 
-    def invoke(self, function: str, event: dict[str, Any], *, crash_after: bool = False) -> Any:
-        """Run `function` on `event`; `crash_after`: its worker dies after the handler's side effects, unanswered."""
+    def invoke(
+        self, function: str, event: dict[str, Any], *, crash_after: bool = False, request_id: str | None = None
+    ) -> Any:
+        """Run `function` on `event`; `crash_after`: its worker dies after the handler's side effects, unanswered;
+        `request_id`: the invocation's, which an asynchronous invocation keeps across its retries (a new one when
+        None, as every other invocation gets)."""
         self.invocations[function] = self.invocations.get(function, 0) + 1
         if self.invoker:
-            return (
-                self.invoker(function, event, crash_after=crash_after) if crash_after else self.invoker(function, event)
-            )
-        answer = self._handler(function).lambda_handler(event, LambdaContext(function_name=function))
+            options = {"crash_after": crash_after, "request_id": request_id}  # only those set: tests' invokers
+            return self.invoker(function, event, **{name: value for name, value in options.items() if value})
+        context = LambdaContext(function_name=function, aws_request_id=request_id or str(uuid.uuid4()))
+        answer = self._handler(function).lambda_handler(event, context)
         if crash_after:
             raise RuntimeError(f"{function} crashed after its side effects")
         return answer
@@ -149,18 +153,20 @@ class Wiring:
         return results
 
     def _invoke_async(self, function: str, event: dict[str, Any], retries: int = 2) -> Any:
+        request_id = str(uuid.uuid4())  # one asynchronous invocation: its retries keep its request id
         for attempt in range(retries + 1):
             try:
-                return self.invoke(function, event)
+                return self.invoke(function, event, request_id=request_id)
             except Exception as error:  # Lambda retries whatever the function raised
                 if attempt == retries:
-                    self._dead_letter(function, event, error)
+                    self._dead_letter(function, event, request_id, error)
         return None
 
     def _invoke_async_with_delays(self, function: str, event: dict[str, Any]) -> None:
         """Lambda's asynchronous retries: after 1 minute, then after 2 more (divided by the profile's time scale),
         then the dead-letter queue (invocation-async-error-handling.html)."""
         error: Exception | None = None
+        request_id = str(uuid.uuid4())  # one asynchronous invocation: its retries keep its request id
         config = self.stack.resources[function]["Properties"].get("EventInvokeConfig", {})
         retries = ASYNC_RETRY_DELAYS[: config.get("MaximumRetryAttempts", len(ASYNC_RETRY_DELAYS))]
         for delay in (0.0, *retries):
@@ -169,15 +175,15 @@ class Wiring:
                 if self.stopped.wait(self.faults.delay(delay)):
                     return
             try:
-                self.invoke(function, event, crash_after=self._crashes())
+                self.invoke(function, event, crash_after=self._crashes(), request_id=request_id)
                 return
             except Exception as failed:  # Lambda retries whatever the function raised
                 error = failed
         self.faults.count("dead-lettered")
-        self._dead_letter(function, event, error, attempts=1 + len(retries))
+        self._dead_letter(function, event, request_id, error, attempts=1 + len(retries))
 
     def _dead_letter(
-        self, function: str, event: dict[str, Any], error: Exception | None = None, attempts: int = 3
+        self, function: str, event: dict[str, Any], request_id: str, error: Exception | None = None, attempts: int = 3
     ) -> None:
         """The event to the function's dead-letter queue, with the attributes Lambda adds (RequestID, ErrorCode,
         ErrorMessage), and an invocation record to its OnFailure destination when it has one (an SQS queue here):
@@ -185,7 +191,6 @@ class Wiring:
         properties = self.stack.resources[function]["Properties"]
         sqs = self.stack.client("sqs")
         message = str(error or "the function failed")[:1024]
-        request_id = str(uuid.uuid4())
         if "DeadLetterQueue" in properties:
             attributes = {
                 "RequestID": {"DataType": "String", "StringValue": request_id},

@@ -37,7 +37,7 @@ def serve(fd: int, spec: dict[str, Any]) -> None:
     connection.send(("ready", None))
     while True:
         try:
-            command, event = connection.recv()
+            command, event = connection.recv()  # an invocation's event: {"event": ..., "requestId": ...}
         except (EOFError, OSError):
             return
         if command == "openapi":  # the function's Powertools resolver describes its routes, if it has one
@@ -48,7 +48,8 @@ def serve(fd: int, spec: dict[str, Any]) -> None:
         if command not in ("invoke", "invoke-then-crash"):
             return
         try:
-            answer = handler(event, LambdaContext(function_name=spec["name"]))
+            context = LambdaContext(function_name=spec["name"], aws_request_id=event["requestId"])
+            answer = handler(event["event"], context)
             if command == "invoke-then-crash":  # the stack's `crashes` fault: dies after its side effects
                 sys.stdout.flush()
                 os._exit(137)
