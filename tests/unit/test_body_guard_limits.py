@@ -81,7 +81,8 @@ def test_json_media_types_are_read(content_type: str | None) -> None:
 @pytest.mark.parametrize(
     "content_type",
     ["text/plain", "application/json-seq", "application/jsonx", "application/json; charset=latin-1",
-     "application/json; charset=utf-8; charset=utf-16", "text/plain; application/json"],
+     "application/json; charset=utf-8; charset=utf-16", "text/plain; application/json",
+     "application/json; charset=latin-1=utf-8"],
 )  # fmt: skip
 def test_other_media_types_are_refused_naming_the_header(content_type: str) -> None:
     refused = refusal(UnsupportedMediaType, '{"a": 1}', content_type)
@@ -128,7 +129,7 @@ def test_finite_numbers_are_read_and_numbers_beyond_a_float_are_refused() -> Non
     refused = refusal(MalformedRequest, "[1e999]")
     assert refused.field == "body"
     assert "1e999 is too large a number" in refused.message
-    assert "9" * 32 + " is too large" in refusal(MalformedRequest, "9" * 400 + ".0e999").message
+    assert refusal(MalformedRequest, "9" * 400 + ".0e999").message == "9" * 32 + " is too large a number"
 
 
 def test_integers_beyond_conversion_and_broken_json_are_400s_saying_why() -> None:
