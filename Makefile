@@ -22,6 +22,7 @@ AWS_PORT ?= 5000
 # `make start-api` (sam local) beside `make local`: a port of its own; WARM=EAGER starts every container first.
 SAM_PORT ?= 3002
 WARM ?= LAZY
+FAULTS ?= off
 FN ?= TelemetryFunction
 EVENT ?= events/telemetry/batch.json
 
@@ -59,8 +60,8 @@ setup-local: $(VENV)/.installed-local ## Create .venv (Python 3.13) with what `m
 
 setup: $(VENV)/.installed-dev ## Create .venv (Python 3.13) with the runtime, test and tooling dependencies
 
-local: setup-local ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto), ORIGINS= (CORS); Ctrl-C stops it
-	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT) $(if $(ORIGINS),--origins '$(ORIGINS)')
+local: setup-local ## The whole backend on 127.0.0.1: PORT=3000 (APIs), WS_PORT=3001, AWS_PORT=5000 (moto), ORIGINS= (CORS), FAULTS=aws (AWS's weather); Ctrl-C stops it
+	$(BIN)/python -m tools.local --port $(PORT) --websocket-port $(WS_PORT) --aws-port $(AWS_PORT) $(if $(ORIGINS),--origins '$(ORIGINS)') --faults $(FAULTS)
 
 test: setup ## Run every test suite (unit, integration, template, e2e)
 	$(BIN)/pytest
@@ -134,8 +135,9 @@ download: setup-local ## Wait for DOC=invoice|credit-note of ORDER=<id> on make 
 mutate: setup ## Mutation testing (mutmut) of the domain contexts against tests/unit: each context's score (slow; not in CI)
 	$(BIN)/python -m tools.mutate
 
-bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline requests, speed, memory; make local's start-up
+bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline CPU per record, requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.cpu_bench
 	$(BIN)/python -m tools.pipeline_bench
 	$(BIN)/python -m tools.local_bench
 

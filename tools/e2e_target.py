@@ -3,8 +3,12 @@
     DROPSHOP_E2E_STACK=dropshop-dev pytest tests/e2e       # what `make e2e ENV=dev` (or STACK=<name>) runs
     DROPSHOP_E2E_STACK=dropshop-prod ALLOW_PROD=1 ...       # a prod stack only when told explicitly
 
-A deployed target is read from the stack's CloudFormation outputs. The suite's users are its own, created
-under a prefix unique to the run (`e2e-<run id>-`) and deleted when it ends; nothing of a real user is used.
+A deployed target is read from the stack's CloudFormation outputs. Everything the suite writes is its own,
+under a prefix unique to the run (`e2e-<run id>-`): its users (deleted when it ends), its catalog products (in a
+category named for the run; removed through the API), its uploaded file (deleted from the data bucket) and the
+accounts it writes through the pipeline (deleted from the accounts table). What no API deletes stays, owned by
+the run's deleted customer: its orders, their invoices and credit notes (kept, as bookkeeping requires), the
+uploaded file's /files record and the pipeline's log entries. Nothing of a real user is used.
 """
 
 from __future__ import annotations
@@ -19,7 +23,17 @@ from typing import Any
 
 STACK_VARIABLE = "DROPSHOP_E2E_STACK"
 ALLOW_PROD_VARIABLE = "ALLOW_PROD"
-REQUIRED_OUTPUTS = ("RestApiUrl", "WriterApiUrl", "WebSocketUrl", "UserPoolId", "UserPoolClientId")
+REQUIRED_OUTPUTS = (
+    "RestApiUrl",
+    "WriterApiUrl",
+    "WebSocketUrl",
+    "UserPoolId",
+    "UserPoolClientId",
+    "BatchJobClientId",
+    "TokenEndpoint",
+    "DataBucketName",
+    "AccountTableName",
+)
 
 
 class RefusedTarget(Exception):
@@ -32,8 +46,12 @@ class DeployedStack:
     stage: str
     outputs: dict[str, str]
     cognito: Any
+    s3: Any = None  # the caller's own clients: an upload is what a feed does, through S3
+    dynamodb: Any = None
     prefix: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:10]}-")
     created: list[str] = field(default_factory=list)
+    uploaded: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
 
     @property
     def api_url(self) -> str:
@@ -46,6 +64,33 @@ class DeployedStack:
     @property
     def websocket_url(self) -> str:
         return self.outputs["WebSocketUrl"]
+
+    @property
+    def data_bucket(self) -> str:
+        return self.outputs["DataBucketName"]
+
+    def upload(self, name: str, body: bytes) -> str:
+        """Puts a feed file under the pipeline's prefix, named for the run; its key. Deleted by `clean_up`."""
+        key = f"incoming/{self.prefix}{name}"
+        self.s3.put_object(Bucket=self.data_bucket, Key=key, Body=body)
+        self.uploaded.append(key)
+        return key
+
+    def account_id(self, name: str) -> str:
+        """An account id of the run's own (deleted from the accounts table by `clean_up`)."""
+        account = f"{self.prefix}{name}"
+        self.accounts.append(account)
+        return account
+
+    def stored_account(self, account: str) -> list[dict[str, Any]]:
+        """The accounts table's versions of `account`, as the Writer stored them (no API reads that table)."""
+        items: list[dict[str, Any]] = self.dynamodb.query(
+            TableName=self.outputs["AccountTableName"],
+            KeyConditionExpression="accountId = :id",
+            ExpressionAttributeValues={":id": {"S": account}},
+            ConsistentRead=True,
+        )["Items"]
+        return items
 
     def create_user(self, group: str) -> tuple[str, str]:
         """A confirmed user of `group` under the run's prefix: (username, password). Deleted by `clean_up`."""
@@ -83,10 +128,19 @@ class DeployedStack:
         return self.outputs["TokenEndpoint"], client["ClientId"], client["ClientSecret"]
 
     def clean_up(self) -> None:
-        """Deletes every user the run created (and only those: each name carries the run's prefix)."""
+        """Deletes the run's users, uploaded files and accounts (and only those: each carries the run's prefix)."""
+        for name in [*self.created, *self.accounts, *(key.removeprefix("incoming/") for key in self.uploaded)]:
+            if not name.startswith(self.prefix):
+                raise RefusedTarget(f"{name} is not this run's")
+        for key in self.uploaded:
+            self.s3.delete_object(Bucket=self.data_bucket, Key=key)
+        for account in self.accounts:
+            for item in self.stored_account(account):
+                version = {"accountId": item["accountId"], "version": item["version"]}
+                self.dynamodb.delete_item(TableName=self.outputs["AccountTableName"], Key=version)
+        self.uploaded.clear()
+        self.accounts.clear()
         for username in self.created:
-            if not username.startswith(self.prefix):
-                raise RefusedTarget(f"{username} is not this run's user")
             with contextlib.suppress(self.cognito.exceptions.UserNotFoundException):
                 self.cognito.admin_delete_user(UserPoolId=self.outputs["UserPoolId"], Username=username)
         self.created.clear()
@@ -111,7 +165,14 @@ def deployed(
     missing = [key for key in REQUIRED_OUTPUTS if key not in outputs]
     if missing:
         raise RefusedTarget(f"{stack} lacks the outputs {missing}: is it a Drop Shop stack, fully deployed?")
-    return DeployedStack(name=stack, stage=stage, outputs=outputs, cognito=session.client("cognito-idp"))
+    return DeployedStack(
+        name=stack,
+        stage=stage,
+        outputs=outputs,
+        cognito=session.client("cognito-idp"),
+        s3=session.client("s3"),
+        dynamodb=session.client("dynamodb"),
+    )
 
 
 def from_environment(session: Any = None, environment: Mapping[str, str] = os.environ) -> DeployedStack | None:

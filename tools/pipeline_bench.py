@@ -1,6 +1,7 @@
-"""Pipeline benchmark: AWS requests per 1,000 records, records per second, Transformer memory.
+"""Pipeline benchmark: AWS requests per 1,000 records, records per second, Transformer memory, big files.
 
-    python -m tools.pipeline_bench [--records 10000] [--big-mb 100]
+    python -m tools.pipeline_bench [--records 10000] [--big-mb 100] [--chunked-mb 64] [--chunk-mb 8]
+    python -m tools.pipeline_bench --only-big-files --chunked-mb 1024 --chunk-mb 32   # the full-size run
 
 1. End to end on moto (in-process), wired by template.yaml (tools/local): a JSON file of `--records`
    records (5 % invalid) is uploaded, registered, transformed, written; queues drained. Every botocore
@@ -13,6 +14,12 @@
    1.1 GiB, past INGEST_MAX_BYTES): peak RSS (VmHWM) after the run minus the peak after init.
    Goal: <= 64 MiB over baseline for each, and no more for 100 MB than for the small file: files are
    streamed, never loaded; a bomb is failed in seconds, not read until the timeout.
+3. Big files through the local stack (`make local`'s LocalStack on moto's server, functions in worker
+   processes): an NDJSON file of `--chunked-mb` (records padded with a field the pipeline drops, so that
+   moto's tables stay small) split into INGEST_CHUNK_BYTES chunks, with 1 and with 4 chunk workers, and the
+   same records gzip-compressed (read in one invocation): wall time from upload to the file's final status
+   and empty queues, peak RSS (VmHWM) of each worker that ran. And on moto in-process, as in 1., the AWS
+   requests per 1,000 records of an NDJSON file split into chunks. Goal: <= 60, as for whole files.
 """
 
 from __future__ import annotations
@@ -82,7 +89,22 @@ def _aws_environment() -> None:
 # ------------------------------------------------------------------ 1. requests and throughput
 
 
-def end_to_end(count: int) -> dict[str, float]:
+def write_ndjson(path: Path, *, count: int | None = None, target_bytes: int | None = None, padding: int = 0) -> int:
+    """NDJSON records (5 % invalid), each with a `padding` field of that many bytes (unknown fields are
+    dropped), until `count` records or `target_bytes`."""
+    written = 0
+    pad = "x" * padding
+    with path.open("w") as out:
+        for record in records(count or 10**9, invalid_share=0.05):
+            out.write(json.dumps(record | ({"padding": pad} if padding else {})) + "\n")
+            written += 1
+            if target_bytes and out.tell() >= target_bytes:
+                break
+    return written
+
+
+def end_to_end(count: int, *, chunks: int = 0) -> dict[str, float]:
+    """`chunks` > 0: the records as NDJSON, split into about that many chunks (INGEST_CHUNK_BYTES)."""
     import boto3
     from moto import mock_aws
 
@@ -98,17 +120,24 @@ def end_to_end(count: int) -> dict[str, float]:
         os.environ["POWERTOOLS_SERVICE_NAME"] = "pipeline-bench"
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         # Imported once the functions' environment is set, as on Lambda (Powertools reads it at import).
-        from dropshop.platform import aws
+        from dropshop.platform import aws, settings
+
+        path = Path(scratch) / ("accounts.ndjson" if chunks else "accounts.json")
+        if chunks:
+            write_ndjson(path, count=count)
+            os.environ["INGEST_CHUNK_BYTES"] = str(path.stat().st_size // chunks + 1)
+        else:
+            write_json_array(path, count=count)
+        for cached in (settings.settings, aws.client, aws._session):  # a cold start for each run
+            cached.cache_clear()
 
         calls: Counter[str] = Counter()
         aws._session().register("before-call", lambda model, **_: calls.update([model.name]))
         polls: Counter[str] = Counter()
         stack.session.events.register("before-call.sqs", lambda model, **_: polls.update([model.name]))
 
-        path = Path(scratch) / "accounts.json"
-        write_json_array(path, count=count)
         started = time.perf_counter()
-        Wiring(stack).upload("incoming/bench.json", path.read_bytes())
+        Wiring(stack).upload(f"incoming/{path.name}", path.read_bytes())
         Wiring(stack).drain()
         elapsed = time.perf_counter() - started
     function_calls = sum(calls.values())
@@ -212,12 +241,116 @@ def transformer_memory(sizes_mb: list[int]) -> Iterator[dict[str, Any]]:
             }
 
 
+# ------------------------------------------------------------------ 3. big files through the local stack
+
+PADDING_BYTES = 3_000  # ~3.2 KB a record: 1 GB is ~330,000 records, which moto's tables hold
+
+
+def through_local_stack(path: Path, key: str, *, workers: int, chunk_bytes: int) -> dict[str, Any]:
+    """Upload `path` to a fresh local stack whose functions run `workers` workers at most; wait until the
+    file's status is final and every pipeline queue is empty."""
+    from tools.local.server import LocalStack
+
+    with tempfile.TemporaryDirectory() as state:
+        stack = LocalStack(
+            port=0,
+            aws_port=0,
+            seed=False,
+            state_dir=Path(state),
+            log=lambda _: None,
+            parameters={"IngestChunkBytes": str(chunk_bytes)},
+        )
+        stack.concurrency = workers
+        stack.start()
+        try:
+            assert stack.stack is not None
+            s3, sqs = stack.stack.client("s3"), stack.stack.client("sqs")
+            dynamodb = stack.stack.client("dynamodb")
+            queues = [stack.stack.physical[q] for q in ("ChunkQueue", "WriterQueue", "WriterDLQ", "ChunkDLQ")]
+            started = time.perf_counter()
+            s3.upload_file(str(path), stack.stack.physical["DataBucket"], key)
+            file: dict[str, Any] = {}
+            watched = ("TransformerFunction", "TransformerChunkFunction", "WriterFunction")
+            peaks: dict[str, dict[int, float]] = {name: {} for name in watched}
+            while True:
+                time.sleep(2)
+                for name in watched:  # workers retire when idle: their peaks are read while they run
+                    for worker in list(stack.functions[name]._workers):
+                        peaks[name][worker.pid] = max(peaks[name].get(worker.pid, 0.0), _peak_mib(worker.pid))
+                items = dynamodb.scan(TableName=stack.stack.physical["FilesTable"])["Items"]
+                found = [i for i in items if i.get("key", {}).get("S") == key]
+                file = found[0] if found else {}
+                if file.get("status", {}).get("S") not in {"PROCESSED", "FAILED"}:
+                    continue
+                depths = [
+                    sum(
+                        int(v)
+                        for v in sqs.get_queue_attributes(
+                            QueueUrl=q,
+                            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                        )["Attributes"].values()
+                    )
+                    for q in queues
+                ]
+                if not any(depths):
+                    break
+            elapsed = time.perf_counter() - started
+        finally:
+            stack.stop()
+    return {
+        "seconds": elapsed,
+        "status": file["status"]["S"],
+        "records": int(file.get("recordsRead", {}).get("N", 0)),
+        "chunks": int(file.get("chunksTotal", {}).get("N", 0)),
+        "peak_mib": {name: sorted(by_pid.values()) for name, by_pid in peaks.items()},
+    }
+
+
+def _peak_mib(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # retired between the listing and the read
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def big_files(size_mb: int, worker_counts: list[int], chunk_mb: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    _aws_environment()
+    with tempfile.TemporaryDirectory() as scratch:
+        plain = Path(scratch) / f"accounts-{size_mb}mb.ndjson"
+        write_ndjson(plain, target_bytes=size_mb * 1024 * 1024, padding=PADDING_BYTES)
+        for workers in worker_counts:
+            yield (
+                f"NDJSON {plain.stat().st_size / 2**20:,.0f} MiB, {workers} worker(s)",
+                through_local_stack(plain, f"incoming/{plain.name}", workers=workers, chunk_bytes=chunk_mb * 2**20),
+            )
+        compressed = Path(scratch) / f"{plain.name}.gz"
+        with plain.open("rb") as source, gzip.open(compressed, "wb", compresslevel=6) as target:
+            shutil.copyfileobj(source, target)
+        label = f"the same gzip-compressed ({compressed.stat().st_size / 2**20:,.1f} MiB), one invocation"
+        yield (
+            label,
+            through_local_stack(
+                compressed, f"incoming/{compressed.name}", workers=max(worker_counts), chunk_bytes=chunk_mb * 2**20
+            ),
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--big-mb", type=int, default=100)
+    parser.add_argument("--chunked-mb", type=int, default=64, help="the big NDJSON file of part 3 (0: skip 3)")
+    parser.add_argument("--chunk-mb", type=int, default=8, help="IngestChunkBytes for part 3, in MiB")
+    parser.add_argument("--only-big-files", action="store_true", help="part 3 alone")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
+
+    if args.only_big_files:
+        return report_big_files(args)
 
     e2e = end_to_end(args.records)
     per_thousand = e2e["function_requests"] * 1000 / e2e["records"]
@@ -243,6 +376,30 @@ def main(argv: list[str] | None = None) -> int:
             f"| {run['over_baseline_mib']:.1f} MiB{verdict} | {run['baseline_mib']:.0f} MiB | {run['seconds']:.1f} s |"
         )
     print(f"(goal: <= {MEMORY_GOAL_MIB} MiB over baseline for every file; {args.big_mb} MB no more than 1 MB needs)")
+    return report_big_files(args)
+
+
+def report_big_files(args: argparse.Namespace) -> int:
+    e2e = end_to_end(args.records, chunks=8)
+    per_thousand = e2e["function_requests"] * 1000 / e2e["records"]
+    verdict = "ok" if per_thousand <= REQUESTS_GOAL else "OVER"
+    print(f"\nEnd to end on moto (in-process), {e2e['records']:,} records as NDJSON split into 8 chunks:")
+    print(f"  function requests per 1,000 records: {per_thousand:.1f} (goal <= {REQUESTS_GOAL}) {verdict}")
+    print(f"    by operation: {e2e['by_operation']}")
+    if not args.chunked_mb:
+        return 0
+    print(
+        f"\nBig files through the local stack ({PADDING_BYTES:,} bytes of padding a record, "
+        f"{args.chunk_mb} MiB chunks):"
+    )
+    print("| file | status | records | chunks | wall time | peak RSS of each worker that ran (MiB) |")
+    print("| --- | --- | ---: | ---: | ---: | --- |")
+    for label, run in big_files(args.chunked_mb, [1, 4], args.chunk_mb):
+        peaks = "; ".join(f"{name}: {', '.join(f'{p:.0f}' for p in mib)}" for name, mib in run["peak_mib"].items())
+        print(
+            f"| {label} | {run['status']} | {run['records']:,} | {run['chunks']} | {run['seconds']:.0f} s | {peaks} |",
+            flush=True,
+        )
     return 0
 
 

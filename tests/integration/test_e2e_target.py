@@ -16,6 +16,10 @@ OUTPUTS = {
     "RestApiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com/dev",
     "WriterApiUrl": "https://def.execute-api.eu-west-1.amazonaws.com/writer",
     "WebSocketUrl": "wss://ghi.execute-api.eu-west-1.amazonaws.com/dev",
+    "BatchJobClientId": "batch",
+    "TokenEndpoint": "https://dropshop-dev.auth.eu-west-1.amazoncognito.com/oauth2/token",
+    "DataBucketName": "dropshop-dev-data",
+    "AccountTableName": "dropshop-dev-accounts",
 }
 
 
@@ -121,3 +125,40 @@ def test_a_batch_jobs_credentials_come_from_the_stacks_client(aws: boto3.session
     endpoint = "https://dropshop-dev-123456789012.auth.eu-west-1.amazoncognito.com/oauth2/token"
     target.outputs |= {"BatchJobClientId": batch["ClientId"], "TokenEndpoint": endpoint}
     assert target.batch_job_credentials() == (endpoint, batch["ClientId"], batch["ClientSecret"])
+
+
+def test_the_runs_upload_and_accounts_are_deleted_afterwards_and_nothing_else(aws: boto3.session.Session) -> None:
+    _stack(aws, "dropshop-dev", "dev")
+    s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
+    s3.create_bucket(
+        Bucket=OUTPUTS["DataBucketName"], CreateBucketConfiguration={"LocationConstraint": aws.region_name}
+    )
+    dynamodb.create_table(
+        TableName=OUTPUTS["AccountTableName"],
+        KeySchema=[{"AttributeName": "accountId", "KeyType": "HASH"}, {"AttributeName": "version", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "accountId", "AttributeType": "S"},
+            {"AttributeName": "version", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    target = e2e_target.from_environment(aws, {"DROPSHOP_E2E_STACK": "dropshop-dev"})
+    assert target is not None
+    key = target.upload("accounts.ndjson", b"{}")
+    assert key == f"incoming/{target.prefix}accounts.ndjson"
+    s3.put_object(Bucket=target.data_bucket, Key="incoming/a-real-feed.ndjson", Body=b"{}")
+    account = target.account_id("writer")
+    for owner, version in [(account, "1"), (account, "2"), ("a-real-account", "1")]:
+        dynamodb.put_item(
+            TableName=OUTPUTS["AccountTableName"], Item={"accountId": {"S": owner}, "version": {"S": version}}
+        )
+    assert len(target.stored_account(account)) == 2
+
+    target.clean_up()
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=target.data_bucket)["Contents"]] == [
+        "incoming/a-real-feed.ndjson"
+    ]
+    assert target.stored_account(account) == []
+    assert [i["accountId"]["S"] for i in dynamodb.scan(TableName=OUTPUTS["AccountTableName"])["Items"]] == [
+        "a-real-account"
+    ]

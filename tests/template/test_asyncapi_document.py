@@ -17,5 +17,7 @@ def test_the_documented_messages_are_the_models_fields() -> None:
     messages = asyncapi.document()["channels"]["orders"]["messages"]
     example = messages["subscribe"]["examples"][0]["payload"]
     assert Subscribe.model_validate(example).order_id == example["orderId"]
-    pushed = json.loads(OrderStatusMessage(order_id="o-1", status="SHIPPED", previous="CONFIRMED", at="t").to_json())
+    pushed = json.loads(
+        OrderStatusMessage(order_id="o-1", status="SHIPPED", previous="CONFIRMED", at="t", stage=3).to_json()
+    )
     assert set(pushed) == set(messages["orderStatus"]["payload"]["properties"])

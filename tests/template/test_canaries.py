@@ -21,6 +21,7 @@ BATCH_CONSUMERS = [
     "NotificationFunction",
     "OrderWorkerFunction",
     "StatusPushFunction",
+    "TransformerChunkFunction",
     "WriterFunction",
 ]
 

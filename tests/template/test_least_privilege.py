@@ -194,6 +194,7 @@ DELETERS = {
     "WebSocketFunction": {"$disconnect forgets the socket"},
     "WriterFunction": {"BatchWriteItem of account versions and log entries"},
     "TransformerFunction": {"BatchWriteItem of refused records into LogTable"},
+    "TransformerChunkFunction": {"BatchWriteItem of refused records into LogTable"},
     "ErrorHandlerFunction": {"BatchWriteItem of salvaged records and log entries"},
     "RegistryFunction": {"DynamoDBWritePolicy (BatchWriteItem) on FilesTable, the pipeline's (issue #11)"},
 }
@@ -223,8 +224,9 @@ def test_orders_may_query_each_index_of_orders_table_by_name_and_do_nothing_else
     assert {i["IndexName"] for i in declared} >= {"byCustomer", "newestFirst", "byStatus"}
 
 
-def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket_by_version() -> None:
-    s3 = {(a, r) for a, r in effective("TransformerFunction") if a.startswith("s3:")}
+@pytest.mark.parametrize("function", ["TransformerFunction", "TransformerChunkFunction"])
+def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket_by_version(function: str) -> None:
+    s3 = {(a, r) for a, r in effective(function) if a.startswith("s3:")}
     prefix = _key({"Fn::Sub": "${DataBucket.Arn}/${IngestPrefix}*"})
     # GetObject with VersionId needs s3:GetObjectVersion: every event names the version it announces.
     assert s3 == {("s3:GetObject", prefix), ("s3:GetObjectVersion", prefix)}
@@ -260,3 +262,12 @@ def test_the_token_trigger_may_do_nothing_but_log_and_trace() -> None:
     """Every sign-in waits for it: it calls no AWS API, so no AWS fault or permission can fail a sign-in."""
     actions = {action for action, _ in effective("PreTokenGenerationFunction")}
     assert actions == {"logs:CreateLogStream", "logs:PutLogEvents"} | set(MANAGED_POLICIES["AWSXrayWriteOnlyAccess"])
+
+
+@pytest.mark.parametrize("function", ["WriterFunction", "ErrorHandlerFunction"])
+def test_the_writer_and_error_handler_read_log_entries_only_by_key(function: str) -> None:
+    """They read the entries of records they wrote (to withdraw a 'not written' one), never list or query the log."""
+    log_table = _key({"Fn::GetAtt": ["LogTable", "Arn"]})
+    reads = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect"}
+    assert {a for a, r in effective(function) if a in reads and "LogTable" in r} == {"dynamodb:BatchGetItem"}
+    assert ("dynamodb:BatchGetItem", log_table) in effective(function)

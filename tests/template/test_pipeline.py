@@ -114,7 +114,8 @@ def test_the_deploy_role_creates_nothing_itself_and_hands_cloudformation_its_rol
     statements = _statements(pipeline["Resources"]["GitHubDeployRole"])
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not any(a.endswith("*") for a in actions), "no wildcard action"
-    assert not {a for a in actions if a.startswith(("iam:", "lambda:Create", "dynamodb:"))} - {"iam:PassRole"}
+    allowed = {"iam:PassRole", "dynamodb:Query", "dynamodb:DeleteItem"}  # the last two: `make e2e`'s own accounts
+    assert not {a for a in actions if a.startswith(("iam:", "lambda:Create", "dynamodb:"))} - allowed
     (passing,) = [s for s in statements if s["Action"] == "iam:PassRole"]
     assert passing["Resource"] == {"Fn::GetAtt": ["CloudFormationExecutionRole", "Arn"]}
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
@@ -123,6 +124,19 @@ def test_the_deploy_role_creates_nothing_itself_and_hands_cloudformation_its_rol
         "stack/${StackPrefix}*" in r["Fn::Sub"] or "aws-sam-cli" in r["Fn::Sub"] or "transform" in r["Fn::Sub"]
         for r in stacks["Resource"]
     )
+
+
+def test_make_e2e_may_touch_only_its_runs_upload_and_the_accounts_table(pipeline: Template) -> None:
+    statements = {s.get("Sid"): s for s in _statements(pipeline["Resources"]["GitHubDeployRole"])}
+    upload, accounts = statements["EndToEndUpload"], statements["EndToEndAccounts"]
+    assert (_actions(upload), _actions(accounts)) == (
+        ["s3:PutObject", "s3:DeleteObject"],
+        ["dynamodb:Query", "dynamodb:DeleteItem"],
+    )
+    assert upload["Resource"]["Fn::Sub"].endswith(":s3:::${StackPrefix}*-databucket-*/incoming/e2e-*")
+    assert accounts["Resource"]["Fn::Sub"].endswith(":table/${StackPrefix}*-AccountTable-*")
+    s3_writes = [s for s in statements.values() if "s3:PutObject" in _actions(s) and s is not upload]
+    assert all("samclisourcebucket" in str(s["Resource"]) for s in s3_writes)
 
 
 def test_only_cloudformation_may_use_the_execution_role_and_iam_only_on_the_prefix(pipeline: Template) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -138,3 +140,70 @@ def test_versions_sort_as_time_does_for_every_timestamp_and_offset(
         assert one.version > other.version
     else:
         assert one.version == other.version
+
+
+# The REST API's text rule holds for records too (issue 24): a counter-example for each kind of character.
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f", "\u0085", "\u200b", "\u202e", "\ufeff"])
+@pytest.mark.parametrize("field", ["name", "email"])
+def test_text_with_a_control_or_format_character_is_refused_naming_the_field(character: str, field: str) -> None:
+    text = {"name": f"Jane{character}Doe", "email": f"jane{character}doe@example.com"}[field]
+    with pytest.raises(ValidationError) as invalid:
+        Account.model_validate(VALID | {field: text})
+    assert [error["loc"][0] for error in invalid.value.errors()] == [field]
+
+
+@budget(300)
+@given(st.text(alphabet=st.characters(categories=["Cc", "Cf"]), min_size=1, max_size=3), st.text(max_size=20))
+def test_a_name_holding_any_control_or_format_character_is_never_accepted(unprintable: str, around: str) -> None:
+    with pytest.raises(ValidationError) as invalid:
+        Account.model_validate(VALID | {"name": f"Jane {around[:10]}{unprintable}{around[10:]} Doe"})
+    assert {error["loc"][0] for error in invalid.value.errors()} == {"name"}
+
+
+def test_names_with_letters_of_any_script_and_inner_spaces_are_kept() -> None:
+    for name in ["Zoë Ødegård", "山田 太郎", "Ada\u00a0Lovelace", "O'Brien-Smith"]:
+        assert Account.model_validate(VALID | {"name": name}).name == name
+
+
+# Stored keys depend on the version's digest: these were computed by the code before issue 23's speed-up
+# (model_dump + json.dumps per call), and must never change, or a redelivered record would add a second item.
+@pytest.mark.parametrize(
+    ("record", "version"),
+    [
+        (VALID, "2026-11-24T12:00:00.000000Z#607bcc7e38790e9d"),
+        (
+            {
+                "id": "acc-2",
+                "name": "Zoë 山田",
+                "email": "zoë@example.com",
+                "status": "closed",
+                "balanceCents": -5,
+                "updatedAt": "0999-06-01T00:00:00.5-03:00",
+            },
+            "0999-06-01T03:00:00.500000Z#20620a8de164bec2",
+        ),
+    ],
+)
+def test_versions_are_those_already_stored(record: dict[str, Any], version: str) -> None:
+    assert Account.model_validate(record).version == version
+
+
+@budget(200)
+@given(
+    st.text(alphabet=st.characters(categories=["L", "N", "Zs", "P", "S"]), min_size=1, max_size=30),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    INSTANTS,
+    OFFSETS,
+)
+def test_a_version_is_the_digest_of_the_sorted_json_record(
+    name: str, balance: int, instant: datetime, offset: timezone
+) -> None:
+    record = VALID | {"name": name, "balanceCents": balance, "updatedAt": instant.astimezone(offset).isoformat()}
+    try:
+        account = Account.model_validate(record)
+    except ValidationError:
+        return  # a name of spaces alone
+    normalised = account.as_record()
+    digest = hashlib.sha256(json.dumps(normalised, sort_keys=True).encode()).hexdigest()[:16]
+    assert account.version == f"{normalised['updatedAt']}#{digest}"
+    assert Account.model_validate(normalised) == account  # the normalised record reads back as itself

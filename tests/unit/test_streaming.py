@@ -11,13 +11,16 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from dropshop.platform.json_depth import deeper_than
 from dropshop.platform.streaming import (
     MAX_DEPTH,
     MAX_RECORD_BYTES,
     OversizedInteger,
     UnreadableFile,
     UnreadableRecord,
+    _parse_strictly,
     count_csv_rows,
+    parse_record,
     records,
 )
 from tests.support.properties import budget
@@ -202,8 +205,9 @@ def test_padding_before_an_array_item_is_not_counted_as_the_item() -> None:
 
 # ------------------------------------------------------------------ properties
 
+# JSON has no NaN or Infinity (strict_json refuses them: test_nan_and_infinity_refuse_their_record).
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
@@ -294,3 +298,119 @@ def test_max_bytes_cuts_a_file_to_a_prefix_and_never_touches_one_within_it(
     assert read == whole[0][: len(read)]
     assert unreadable.position not in {p for p, _ in read}  # its LogTable entry never stands in for a record
     assert all(unreadable.position > p for p, _ in read)
+
+
+# ------------------------------------------------------------------ strict JSON (issue 24: as strict as the REST API)
+
+
+def test_a_duplicate_key_refuses_its_record_naming_the_key_not_last_wins() -> None:
+    data = b'{"id":"a","balanceCents":1,"balanceCents":-999}\n{"id":"b"}\n[1,{"x":{"k":1,"k":2}}]\n'
+    read = list(records(io.BytesIO(data)))
+    assert reasons(read) == {
+        1: "balanceCents: key 'balanceCents' appears more than once",
+        3: "k: key 'k' appears more than once",
+    }
+    assert read[1] == (2, {"id": "b"})
+
+
+def test_nan_and_infinity_refuse_their_record() -> None:
+    data = b'{"a":NaN}\n{"a":-Infinity}\n{"a":1e999}\n{"a":1e308}\n'
+    read = list(records(io.BytesIO(data)))
+    assert sorted(reasons(read)) == [1, 2, 3]
+    assert read[3] == (4, {"a": 1e308})
+
+
+KEYS = st.text(max_size=6)
+
+
+@budget(200)
+@given(
+    st.dictionaries(KEYS, JSON_VALUES, min_size=1, max_size=5),
+    st.data(),
+    st.sampled_from(["ndjson", "array", "single"]),
+    st.booleans(),
+)
+@example({"balanceCents": 1, "id": "a"}, None, "ndjson", False)  # the issue's own: 1 then -999
+def test_a_key_written_twice_anywhere_in_a_record_refuses_that_record_alone(
+    record: dict[str, Any], data: st.DataObject | None, shape: str, nested: bool
+) -> None:
+    key = data.draw(st.sampled_from(sorted(record)), label="key") if data else "balanceCents"
+    duplicate = json.dumps(record)[:-1] + f", {json.dumps(key)}: -999}}"
+    poison = f'{{"outer": {duplicate}}}' if nested else duplicate
+    neighbour = {"id": "neighbour"}
+    if shape == "array":
+        body = f"[{json.dumps(neighbour)}, {poison}, {json.dumps(neighbour)}]".encode()
+    elif shape == "ndjson":
+        body = f"{json.dumps(neighbour)}\n{poison}\n{json.dumps(neighbour)}\n".encode()
+    else:
+        body = poison.encode()
+    read, unreadable = read_all(body)
+    assert unreadable is None
+    refused = [r for _, r in read if isinstance(r, UnreadableRecord)]
+    assert len(refused) == 1
+    assert refused[0].reason == f"{key or 'record'}: key {key!r} appears more than once"  # an empty key: no name
+    assert [r for _, r in read if not isinstance(r, UnreadableRecord)] == ([] if shape == "single" else [neighbour] * 2)
+
+
+# ------------------------------------------------------------------ the fast reading is the strict reading
+
+
+def read_strictly(raw: bytes) -> object:
+    """The reference: the standard library's strict reading of one record (no jiter)."""
+    text = raw.strip()
+    if not text:
+        return UnreadableRecord("the record is empty", "")
+    return _parse_strictly(text)
+
+
+def same_outcome(fast: object, strict: object) -> bool:
+    if isinstance(strict, OversizedInteger) or isinstance(fast, OversizedInteger):
+        return isinstance(strict, OversizedInteger) and isinstance(fast, OversizedInteger) and str(fast) == str(strict)
+    if isinstance(strict, dict) and isinstance(fast, dict):
+        return list(strict) == list(fast) and all(same_outcome(fast[k], strict[k]) for k in strict)
+    if isinstance(strict, list) and isinstance(fast, list):
+        return len(strict) == len(fast) and all(map(same_outcome, fast, strict))
+    return type(fast) is type(strict) and fast == strict
+
+
+ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=10**990, max_value=10**1010)
+    | st.floats()
+    | st.text()
+    | st.sampled_from(["\ud800", "\udfff", "\x00", "\u202e"]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4),
+    max_leaves=10,
+)
+
+
+@budget(400)
+@given(ANY_JSON, st.booleans(), st.booleans(), st.sampled_from([b"", b" ", b"\t", b"\r"]))
+@example({"a": 1, "b": {"a": 2}}, False, True, b"")  # the same key in two objects is no duplicate
+@example({"a": "12:00:00.5"}, False, False, b"")  # looks like a float inside a string
+@example({"a": 10**1000}, False, False, b"")  # 1,001 digits: a marker, not an integer
+@example([float("inf")], False, False, b"")
+def test_the_fast_reading_of_a_record_is_always_the_strict_reading(
+    value: Any, ascii_only: bool, duplicate_last_key: bool, padding: bytes
+) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if duplicate_last_key and isinstance(value, dict) and value:
+        text = text[:-1] + f", {json.dumps(list(value)[-1])}: 0}}"
+    raw = padding + text.encode("utf-8", "surrogatepass") + padding
+    fast, strict = parse_record(raw), read_strictly(raw)
+    assert same_outcome(fast, strict), (fast, strict)
+
+
+@budget(300)
+@given(st.binary(max_size=120))
+@example(b'{"a":1,"a":2}')
+@example(b'{"\\u0061":1,"a":2}')
+@example(b'{"a":"\\ud800"}')
+@example(b'{"a":NaN}')
+@example(b"\xef\xbb\xbf{}")
+def test_the_fast_reading_of_any_bytes_is_always_the_strict_reading(raw: bytes) -> None:
+    if deeper_than(raw.strip(), MAX_DEPTH):
+        return
+    assert same_outcome(parse_record(raw), read_strictly(raw))

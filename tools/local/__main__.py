@@ -1,6 +1,7 @@
 """The local backend.
 
 python -m tools.local [--port 3000] [--websocket-port 3001] [--aws-port 5000]   start it (Ctrl-C stops it)
+python -m tools.local --faults aws [--faults-seed 0] [--faults-time-scale 1]  under AWS's weather
 python -m tools.local token --as customer|admin          an ID token for a seeded user
 python -m tools.local token --as admin --access          the admin's access token (POST /writer)
 python -m tools.local token --as machine                 a batch job's access token (POST /writer)
@@ -24,11 +25,14 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local")  # tests run a stack of their own
 sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
+from tools.local.faults import FaultProfile, UnknownFault  # noqa: E402
 from tools.local.launch import launch  # noqa: E402 - light: the heavy imports wait until moto is starting
 from tools.local.ports import PortBusy  # noqa: E402
 
 
-def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path, origins: str | None) -> int:
+def serve(
+    port: int, websocket_port: int | None, aws_port: int, state_dir: Path, origins: str | None, faults: FaultProfile
+) -> int:
     try:
         launched = launch(port, websocket_port, aws_port)
     except PortBusy as busy:
@@ -38,7 +42,11 @@ def serve(port: int, websocket_port: int | None, aws_port: int, state_dir: Path,
 
     admitted = parse_origins(origins) if origins else LOCAL_ORIGINS
     stack = LocalStack(
-        launched=launched, state_dir=state_dir, origins=admitted, log=lambda line: print(line, flush=True)
+        launched=launched,
+        state_dir=state_dir,
+        origins=admitted,
+        faults=faults,
+        log=lambda line: print(line, flush=True),
     ).start()
     print(stack.banner(), flush=True)
     stopped = threading.Event()
@@ -138,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--access", action="store_true", help="token: the user's access token, not the ID token")
     parser.add_argument("--origins", help="browser origins the APIs admit, comma-separated, `*` for any port")
     parser.add_argument("--warm-containers", default="LAZY", choices=["LAZY", "EAGER"], help="start-api: SAM's")
+    parser.add_argument("--faults", default="off", help="aws, aws:-conflicts,-crashes, a list of faults, or off")
+    parser.add_argument("--faults-seed", type=int, default=0, help="the faults' dice")
+    parser.add_argument(
+        "--faults-time-scale", type=float, default=1.0, help="AWS's delays divided by this (60: a minute is a second)"
+    )
     args, sam_args = parser.parse_known_args(argv)
     if args.command == "start-api":
         return start_api(args.port or 3002, args.warm_containers, [a for a in [*args.target, *sam_args] if a != "--"])
@@ -157,7 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(sam_args)}")
     if args.command == "token":
         return token(args.group, access=args.access)
-    return serve(args.port or 3000, args.websocket_port, args.aws_port, args.state_dir, args.origins)
+    try:
+        faults = FaultProfile.from_spec(args.faults, seed=args.faults_seed, time_scale=args.faults_time_scale)
+    except UnknownFault as unknown:
+        parser.error(str(unknown))
+    return serve(args.port or 3000, args.websocket_port, args.aws_port, args.state_dir, args.origins, faults)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from dropshop.identity.claims import GROUPS_SEPARATOR
 from dropshop.platform.errors import Unauthenticated
 from tools.local.cognito_authorizer import CognitoAuthorizer
 from tools.local.jwt_authorizer import JwtAuthorizer, JwtRule, Refused
+from tools.local.sqs_integration import send_message
 from tools.local.stack import Stack
 
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -257,14 +258,12 @@ class Gateway:
         if not body:
             return _json(400, {"message": "MessageBody is required"}, headers)
         try:
-            sent = self._stack.client("sqs").send_message(
-                QueueUrl=parameters["QueueUrl"],
-                MessageBody=body,
-                MessageAttributes=json.loads(parameters.get("MessageAttributes", "{}")),
+            content_type, sent = send_message(
+                self._stack, parameters["QueueUrl"], body, parameters.get("MessageAttributes", "{}")
             )
         except ClientError as refused:  # SQS's own refusal (a message over its size limit, say) is the caller's
             return _json(400, {"message": refused.response["Error"].get("Message", "refused")}, headers)
-        return _json(200, {"MessageId": sent["MessageId"], "MD5OfMessageBody": sent["MD5OfMessageBody"]}, headers)
+        return Response(sent, status=200, headers=headers | {"Content-Type": content_type})  # SQS's answer, as is
 
 
 # The characters an SQS message may hold (SendMessage, Amazon SQS API Reference): the W3C XML character set.

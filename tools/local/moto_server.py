@@ -1,8 +1,9 @@
 """moto's server on 127.0.0.1, in a process of its own.
 
 Its own process, because moto's in-process server shares the backends that every `mock_aws` resets.
-It serves requests on threads; DynamoDB's writes are made atomic there (see `serve`), as on AWS, and user
-pools run their pre token generation trigger (tools.local.token_trigger), which moto does not.
+It serves requests on threads; DynamoDB's writes are made atomic there (see `serve`), as on AWS, user
+pools run their pre token generation trigger (tools.local.token_trigger), which moto does not, and DynamoDB
+conflicts and throttles as AWS's when the stack asks for them (tools.local.moto_faults).
 It serves on a socket the stack already listens on (tools.local.ports): the endpoint that answers is this
 stack's own moto, never another stack's on the same port.
 """
@@ -117,9 +118,11 @@ def serve(argv: list[str]) -> None:
     os.environ["MOTO_PORT"] = str(args.port)  # what moto writes into the URLs it returns (queue URLs)
     # Cognito's pre token generation trigger, which moto lacks, runs the layer's code as the function does.
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
+    from tools.local.moto_faults import DynamoDBFaults
     from tools.local.token_trigger import PreTokenGeneration
 
-    app = PreTokenGeneration(DomainDispatcherApplication(create_backend_app))
+    # DynamoDB's conflicts and throttles, off until the stack turns them on (tools.local.faults).
+    app = DynamoDBFaults(PreTokenGeneration(DomainDispatcherApplication(create_backend_app)))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
     server.serve_forever()
 

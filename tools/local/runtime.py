@@ -86,10 +86,17 @@ class Worker:
     number: int  # 1 for a function's first worker, 2 for the next that ran beside it...
     last_used: float = field(default_factory=time.monotonic)
 
-    def call(self, command: str, payload: Any = None) -> tuple[str, Any]:
+    def call(self, command: str, payload: Any = None, timeout: float | None = None) -> tuple[str, Any]:
         self.connection.send((command, payload))
+        if timeout is not None and not self.connection.poll(timeout):
+            raise TimeoutError(f"no answer in {timeout:.2f} s")
         answer: tuple[str, Any] = self.connection.recv()
         return answer
+
+    def kill(self) -> None:
+        self.connection.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
 
     def wait_ready(self, name: str, timeout: float) -> None:
         if not self.connection.poll(timeout):
@@ -116,6 +123,8 @@ class Function:
     concurrency: int = LOCAL_CONCURRENCY
     log: Callable[[str], None] = print
     init_timeout: float = 60.0
+    # The template's Timeout, enforced when set: the worker is stopped there, as Lambda stops the invocation.
+    timeout: float | None = None
     peak_in_flight: int = 0  # the most invocations that ran at once, since the start
     _idle: list[Worker] = field(default_factory=list)
     _workers: set[Worker] = field(default_factory=set)
@@ -146,8 +155,9 @@ class Function:
                 self._changed.notify_all()
         self._release(worker)
 
-    def invoke(self, event: dict[str, Any]) -> Any:
-        status, payload = self.call("invoke", event)
+    def invoke(self, event: dict[str, Any], *, crash_after: bool = False) -> Any:
+        """The handler's answer; `crash_after`: the worker exits once the handler returned, before answering."""
+        status, payload = self.call("invoke-then-crash" if crash_after else "invoke", event)
         if status == "error":
             raise FunctionError(self.name, payload)
         return payload
@@ -158,7 +168,15 @@ class Function:
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         try:
-            answer = worker.call(command, payload)
+            answer = worker.call(command, payload, self.timeout if command.startswith("invoke") else None)
+        except TimeoutError:  # Lambda stops the invocation at the function's timeout: a function error
+            self._forget(worker)
+            worker.kill()
+            timed_out = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"Task timed out after {self.timeout:.2f} seconds",
+            }
+            raise FunctionError(self.name, timed_out) from None
         except (EOFError, OSError):  # the worker died (killed, or os._exit in a handler): it is not reused
             self._forget(worker)
             exited = {"errorType": "Runtime.ExitError", "errorMessage": "the worker exited"}

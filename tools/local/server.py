@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from werkzeug.wrappers import Response
 from tools import openapi
 from tools.asyncapi import document as async_document
 from tools.local.cors import LOCAL_ORIGINS, LocalCors
+from tools.local.faults import MOTO_FAULTS, FaultProfile
 from tools.local.gateway import Gateway, routes
 from tools.local.launch import Launch, launch
 from tools.local.oauth2 import TokenEndpoint
@@ -32,7 +34,7 @@ from tools.local.runtime import LOCAL_CONCURRENCY, ROOT, Function, FunctionError
 from tools.local.stack import Stack, provision
 from tools.local.swagger import swagger_ui
 from tools.local.websocket import WebSocketGateway
-from tools.local.wiring import Wiring
+from tools.local.wiring import QueueMapping, Wiring
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
 
@@ -153,6 +155,7 @@ class LocalStack:
     idle_timeout: float = 60.0  # seconds before an idle extra worker retires
     parameters: dict[str, str] = field(default_factory=dict)  # the template's parameters (FrontendOrigin, ...)
     origins: tuple[str, ...] = LOCAL_ORIGINS  # the browser origins the local APIs admit (`*`: any port)
+    faults: FaultProfile = field(default_factory=FaultProfile)  # AWS's weather (tools.local.faults): off by default
     launched: Launch | None = None  # ports, moto and the zygote (started before the stack by `python -m tools.local`)
     stack: Stack | None = None
     endpoint: str = ""
@@ -197,7 +200,8 @@ class LocalStack:
         threading.Thread(target=self._warm_up, args=(started,), name="warm-up", daemon=True).start()
         if self.seed:
             self._seed()
-        wiring = Wiring(self.stack, invoker=self.invoke)
+        wiring = Wiring(self.stack, invoker=self.invoke, faults=self.faults, stopped=self._stopping)
+        self._moto_faults({"faults": self.faults.spec, "seed": self.faults.seed})  # after the seeding: it must not fail
         self._exits.callback(self._stopping.set)
         self._start_event_sources(wiring)
         threading.Thread(target=self._retire_idle_workers, name="scale-in", daemon=True).start()
@@ -218,13 +222,15 @@ class LocalStack:
             function.stop()
         self._exits.close()  # the zygote, moto's server, the ports
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], *, crash_after: bool = False) -> Any:
         started = time.monotonic()
         outcome = "ok"
         try:
-            return self.functions[function].invoke(event)
+            return self.functions[function].invoke(event, crash_after=crash_after)
         except FunctionError as error:
             outcome = f"{error.error['errorType']}: {error.error['errorMessage']}"[:160]
+            if error.error["errorType"] == "Sandbox.Timedout":
+                self.faults.count("timeouts")
             raise
         finally:
             self.log(f"λ {function:22} {(time.monotonic() - started) * 1000:6.0f} ms  {outcome}")
@@ -250,6 +256,7 @@ class LocalStack:
         for name, resource in self.stack.of_type("AWS::Serverless::Function").items():
             if name in deployment_hooks(self.stack):
                 continue
+            properties = self.stack.template.get("Globals", {}).get("Function", {}) | resource["Properties"]
             environment = self._local_urls(self.stack.environment(name)) | {
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "AWS_ACCESS_KEY_ID": "local",
@@ -269,6 +276,7 @@ class LocalStack:
                 self._zygote,
                 concurrency=concurrency_of(self.stack, name, cap=self.concurrency),
                 log=self.log,
+                timeout=float(properties.get("Timeout", 3)) if self.faults.on("timeouts") else None,
             )
 
     def _warm_up(self, started: float) -> None:
@@ -286,9 +294,39 @@ class LocalStack:
         self.log(f"all functions warm in {time.monotonic() - started:.1f} s")
 
     def _retire_idle_workers(self) -> None:
+        reported: dict[str, int] = {}
         while not self._stopping.wait(1.0):
             for function in self.functions.values():
                 function.retire_idle(self.idle_timeout)
+            if self.faults.enabled:
+                try:
+                    reported = self._report_faults(reported)
+                except OSError as error:  # moto's server busy or stopping: the next second tells
+                    self.log(f"faults: {type(error).__name__}: {error}")
+
+    def fault_counts(self) -> dict[str, int]:
+        """What fired so far: the stack's own faults and moto's server's (DynamoDB's refusals)."""
+        fired = self.faults.counts()
+        if self.faults.enabled & MOTO_FAULTS:
+            moto = self._moto_faults()
+            fired |= {name: count for name, count in moto.items() if name != "enabled"}
+        return fired
+
+    def _report_faults(self, reported: dict[str, int]) -> dict[str, int]:
+        """A console line when more faults fired, and .local/faults.json, for whoever wants to see the weather."""
+        fired = self.fault_counts()
+        if fired != reported:
+            self.log("⚡ faults fired: " + ", ".join(f"{name} {count}" for name, count in sorted(fired.items())))
+            (self.state_dir / "faults.json").write_text(json.dumps({"enabled": self.faults.spec} | fired, indent=2))
+        return fired
+
+    def _moto_faults(self, turn_on: dict[str, Any] | None = None) -> dict[str, Any]:
+        """moto's server's DynamoDB faults: turned on (POST), or what fired (GET)."""
+        data = None if turn_on is None else json.dumps(turn_on).encode()
+        request = urllib.request.Request(f"{self.endpoint}/_local/faults", data=data)  # noqa: S310 - our moto
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our moto
+            counts: dict[str, Any] = json.loads(answer.read())
+        return counts
 
     def _bind_apis(self, api: socket.socket, websocket: socket.socket) -> None:
         """The REST and HTTP APIs (and the WebSocket Management API) on `port`, the WebSocket API beside it."""
@@ -328,19 +366,33 @@ class LocalStack:
         return {key: value.replace(aws_endpoint, self.url) for key, value in environment.items()}
 
     def _start_event_sources(self, wiring: Wiring) -> None:
-        """Lambda's pollers, one per event source mapping as on AWS (each delivers one batch at a time, so
-        within MaximumConcurrency), and S3 → EventBridge, until the stack stops."""
+        """Lambda's pollers: per SQS event source mapping, up to its MaximumConcurrency batches at once (one
+        poller each, as many as the function has workers), one per stream mapping, and S3 → EventBridge, until
+        the stack stops."""
         seen: set[tuple[str, str, str]] = set()
 
         def new_objects() -> int:
             delivered = 0
-            for bucket, key, _ in self._new_objects(seen):
-                wiring.deliver(wiring.object_created_event(bucket, key))
+            for bucket, key, version in self._new_objects(seen):
+                wiring.deliver(wiring.object_created_event(bucket, key, version))
                 delivered += 1
             return delivered
 
         pollers: list[tuple[str, Callable[[], int]]] = [("S3 → EventBridge", new_objects)]
-        pollers += [(f"{m.function} ← SQS", functools.partial(wiring.poll, m)) for m in wiring.queue_mappings()]
+        for mapping in wiring.queue_mappings():
+            # A mapping's further pollers (the `reorder` fault's concurrent batches) join in while the first finds
+            # messages, as Lambda scales with a backlog: idle, they send moto's SQS (which scans its messages on
+            # every receive) nothing.
+            backlog = threading.Event()
+            pollers.append((f"{mapping.function} ← SQS", functools.partial(_first_poll, wiring, mapping, backlog)))
+            pollers += [
+                (f"{mapping.function} ← SQS #{n}", functools.partial(_further_poll, wiring, mapping, backlog))
+                for n in range(
+                    2,
+                    min(wiring.pollers(mapping), concurrency_of(wiring.stack, mapping.function, cap=self.concurrency))
+                    + 1,
+                )
+            ]
         pollers += [
             (f"{m.function} ← stream", functools.partial(wiring.poll_stream, m)) for m in wiring.stream_mappings()
         ]
@@ -360,7 +412,9 @@ class LocalStack:
             if not delivered:
                 self._stopping.wait(pause)
 
-    def _new_objects(self, seen: set[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
+    def _new_objects(self, seen: set[tuple[str, str, str]]) -> Iterator[tuple[str, str, str | None]]:
+        """(bucket, key, version id) per version written, as S3 sends EventBridge one event per version
+        (ev-events.html); the version id is None in a bucket without versioning."""
         assert self.stack is not None
         s3 = self.stack.client("s3")
         for name, bucket in self.stack.of_type("AWS::S3::Bucket").items():
@@ -368,12 +422,14 @@ class LocalStack:
             if not notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
                 continue
             physical = self.stack.physical[name]
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=physical):
-                for item in page.get("Contents", []):
-                    identity = (physical, item["Key"], item["ETag"])
-                    if identity not in seen:
-                        seen.add(identity)
-                        yield identity
+            pages = s3.get_paginator("list_object_versions").paginate(Bucket=physical)
+            listed = [version for page in pages for version in page.get("Versions", [])]
+            # S3 lists each key's versions newest first: oldest first here, as they were written.
+            for version in reversed(listed):
+                identity = (physical, version["Key"], version["VersionId"])
+                if identity not in seen:
+                    seen.add(identity)
+                    yield physical, version["Key"], None if version["VersionId"] == "null" else version["VersionId"]
 
     def _seed(self) -> None:
         assert self.stack is not None
@@ -417,6 +473,7 @@ class LocalStack:
             "dataBucket": self.stack.physical["DataBucket"],
             "logTable": self.stack.physical["LogTable"],
             "users": {group: {**user, "password": DEMO_PASSWORD} for group, user in DEMO_USERS.items()},
+            "faults": {"enabled": self.faults.spec, "seed": self.faults.seed, "timeScale": self.faults.time_scale},
         }
         (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
         env_vars = {name: function.environment for name, function in self.functions.items()}
@@ -446,8 +503,19 @@ class LocalStack:
             f"  data bucket:   s3://{self.stack.physical['DataBucket']}/incoming/  (JSON/NDJSON feed the pipeline)\n"
             f"  users:\n{users}\n"
             f"  function logs: {self.state_dir / 'logs'}/<Function>.log\n"
+            f"  AWS faults:    {self.faults.spec}   (what fired: {self.state_dir / 'faults.json'})\n"
             f"Ctrl-C stops everything."
         )
+
+
+def _first_poll(wiring: Wiring, mapping: QueueMapping, backlog: threading.Event) -> int:
+    delivered = wiring.poll(mapping)
+    (backlog.set if delivered else backlog.clear)()
+    return delivered
+
+
+def _further_poll(wiring: Wiring, mapping: QueueMapping, backlog: threading.Event) -> int:
+    return wiring.poll(mapping) if backlog.is_set() else 0
 
 
 def state() -> dict[str, Any]:

@@ -45,10 +45,14 @@ def serve(fd: int, spec: dict[str, Any]) -> None:
             described = json.dumps(openapi.describe(resolver)) if hasattr(resolver, "get_openapi_schema") else None
             connection.send(("ok", described))
             continue
-        if command != "invoke":
+        if command not in ("invoke", "invoke-then-crash"):
             return
         try:
-            connection.send(("ok", handler(event, LambdaContext(function_name=spec["name"]))))
+            answer = handler(event, LambdaContext(function_name=spec["name"]))
+            if command == "invoke-then-crash":  # the stack's `crashes` fault: dies after its side effects
+                sys.stdout.flush()
+                os._exit(137)
+            connection.send(("ok", answer))
         except BaseException as error:
             traceback.print_exc()
             connection.send(("error", error_of(error)))

@@ -64,7 +64,7 @@ def version(record: dict[str, Any]) -> tuple[str, str]:
 
 
 def file_entry(stack: Stack, key: str) -> dict[str, Any]:
-    (item,) = [f for f in scan(stack, "FilesTable") if f["key"]["S"] == key]
+    (item,) = [f for f in scan(stack, "FilesTable") if "key" in f and f["key"]["S"] == key]  # not chunk markers
     return item
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dropshop.platform import aws
+from dropshop.platform import aws, settings
 from tests.integration.pipeline.settled import (
     body_digest,
     current,
@@ -55,6 +55,13 @@ POISON = [
     ("a float balance", raw(VALID | {"balanceCents": 100.0}), "balanceCents"),
     ("a boolean balance", raw(VALID | {"balanceCents": True}), "balanceCents"),
     ("a numeric string balance", raw(VALID | {"balanceCents": "100"}), "balanceCents"),
+    # Issue 24: as strict as the REST API, whichever door (not stored last-wins, not stored with a NUL).
+    ("a duplicate key", raw(VALID | {"balanceCents": 1})[:-1] + b', "balanceCents": -999}', "balanceCents"),
+    ("a duplicate key in a nested object", raw(VALID)[:-1] + b', "extra": {"a": 1, "a": 2}}', "a: key 'a'"),
+    ("NaN in a field the record does not use", raw(VALID)[:-1] + b', "extra": NaN}', "NaN"),
+    ("a NUL in the name", raw(VALID | {"name": "Ada\x00Lovelace"}), "name"),
+    ("a bidi override in the name", raw(VALID | {"name": "Ada \u202egnp.exe"}), "name"),
+    ("an escape character in the email", raw(VALID | {"email": "ada\x1b@example.com"}), "email"),
 ]
 
 
@@ -80,6 +87,30 @@ def test_a_poison_line_costs_that_line_only(stack: Stack, wiring: Wiring, case: 
     file = file_entry(stack, "incoming/poison.ndjson")
     assert file["status"]["S"] == "PROCESSED"
     assert (int(file["recordsAccepted"]["N"]), int(file["recordsRejected"]["N"])) == (2, 1)
+
+
+@pytest.mark.parametrize(("case", "poison", "field"), POISON, ids=[case for case, _, _ in POISON])
+def test_a_poison_line_costs_that_line_only_in_a_file_split_into_chunks(
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch, case: str, poison: bytes, field: str
+) -> None:
+    """The same file split into ~25 chunks (at most 1 record an invocation): the poison line straddles chunk
+    boundaries, and its position becomes the byte offset of its first byte."""
+    data = b"\xef\xbb\xbf\r\n" + ndjson(BEFORE).replace(b"\n", b"\r\n\n") + poison + b"\r\n" + ndjson(AFTER)
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", str(len(data) // 25 + 1))
+    monkeypatch.setenv("INGEST_CHUNK_RECORDS", "1")
+    settings.settings.cache_clear()
+    wiring.upload("incoming/poison.ndjson", data)
+    wiring.drain()
+
+    offset = data.index(poison)
+    assert_neighbours_stored_and_poison_logged(
+        stack, wiring, file_origin(stack, "incoming/poison.ndjson"), offset, field
+    )
+    file = file_entry(stack, "incoming/poison.ndjson")
+    assert file["status"]["S"] == "PROCESSED"
+    assert (int(file["recordsAccepted"]["N"]), int(file["recordsRejected"]["N"])) == (2, 1)
+    assert file["chunksDone"] == file["chunksTotal"]
+    assert wiring.depth("ChunkQueue") == wiring.depth("ChunkDLQ") == 0
 
 
 @pytest.mark.parametrize(("case", "poison", "field"), POISON, ids=[case for case, _, _ in POISON])

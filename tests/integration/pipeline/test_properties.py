@@ -6,8 +6,11 @@ and nothing is logged twice. Run through the template's wiring on moto (tools/lo
 It checks that it exercised what it claims: across the examples, files spanning several messages, every
 injected fault firing (failed batch entries, unprocessed items, throttled calls, a partition throttled for the
 whole run, duplicate S3 events) and the ErrorHandler settling dead letters, including records it could not
-write. Each of these bugs fails it on its own: a packer that drops the record starting a new message, a sender
-that counts failed batch entries as sent, an ErrorHandler that stops logging the records it could not write."""
+write; then the throttled partition recovers, the dead letters are delivered again and the requests sent again,
+and the records logged as not written end in AccountTable alone. Each of these bugs fails it on its own: a
+packer that drops the record starting a new message, a sender that counts failed batch entries as sent, an
+ErrorHandler that stops logging the records it could not write, a record written after it was logged that
+keeps its entry."""
 
 from __future__ import annotations
 
@@ -26,12 +29,13 @@ from pydantic import ValidationError
 
 from dropshop.accounts.model import Account
 from dropshop.ingestion import messages
-from dropshop.platform import aws
+from dropshop.platform import aws, settings
 from tests.integration.pipeline.conftest import scan
 from tests.integration.pipeline.records import BREAKAGES
 from tests.integration.pipeline.settled import (
     body_digest,
     current,
+    file_entry,
     file_origin,
     refusals,
     send_like_the_http_api,
@@ -133,10 +137,28 @@ class Upload:
         body = (b"\xef\xbb\xbf" if self.bom else b"") + body
         return gzip.compress(body) if self.compressed else body
 
-    def positions(self) -> list[int]:
+    def positions(self, chunk_bytes: int | None = None) -> list[int]:
         if self.shape == "array":
             return list(range(len(self.entries)))
+        if self.chunked(chunk_bytes):
+            return self.offsets()  # split into chunks: a record's position is the byte offset of its first byte
         return [self.blank_lines + n for n in range(1, len(self.entries) + 1)]
+
+    def chunked(self, chunk_bytes: int | None) -> bool:
+        return (
+            self.shape == "ndjson"
+            and not self.compressed
+            and chunk_bytes is not None
+            and len(self.data()) > chunk_bytes
+        )
+
+    def offsets(self) -> list[int]:
+        offset = (3 if self.bom else 0) + len(self.newline) * self.blank_lines
+        found = []
+        for entry in self.entries:
+            found.append(offset + len(entry.raw) - len(entry.raw.lstrip()))
+            offset += len(entry.raw) + len(self.newline)
+        return found
 
 
 @st.composite
@@ -192,11 +214,14 @@ class Faulty:
     throttle_rate: float
     lost_deletes: float
     duplicate_event: bool
-    hot_account: bool = False  # HOT's partition throttled all along: its records end in LogTable, not written
+    hot_account: bool = False  # HOT's partition throttled: its records end in LogTable, not written
+    recovers: bool = False  # ... until it recovers, and dead letters and requests come again: then AccountTable alone
 
 
 # Throttled for a whole run, its records fail the Writer, reach WriterDLQ, and the ErrorHandler cannot write them
-# either: it must log each one ("not written after N deliveries").
+# either: it must log each one ("not written after N deliveries"). When the partition recovers, the dead letters
+# come back (a lost delete, a timeout after logging) and clients send their requests again: each HOT record is
+# then written, and its entry withdrawn (never in both tables).
 HOT = "acc-3"
 
 FAULTS = st.builds(
@@ -207,6 +232,7 @@ FAULTS = st.builds(
     # Lost deletes hit WriterDLQ too: five in a row park a settled message, as they would on AWS (an
     # outage, which is what parking is for). At 0.2 a dev run met that; at 0.05 it is ~3e-7 a dead letter.
     st.sampled_from([0.0, 0.05]),
+    st.booleans(),
     st.booleans(),
     st.booleans(),
 )
@@ -224,15 +250,20 @@ class Expected:
     valid: dict[tuple[str, int], Any] = field(default_factory=dict)  # identity → record
     invalid: set[tuple[str, int]] = field(default_factory=set)
 
-    unwritable: set[tuple[str, int]] = field(default_factory=set)  # valid, but its partition is throttled
+    unwritable: dict[tuple[str, int], Any] = field(default_factory=dict)  # valid, but its partition is throttled
 
     def add(self, identity: tuple[str, int], entry: Entry, *, hot_account: bool) -> None:
         if not entry.valid:
             self.invalid.add(identity)
         elif hot_account and Account.model_validate(entry.value).account_id == HOT:
-            self.unwritable.add(identity)
+            self.unwritable[identity] = entry.value
         else:
             self.valid[identity] = entry.value
+
+    def recovered(self) -> None:
+        """HOT's partition takes writes again and its records came again: they are written after all."""
+        self.valid |= self.unwritable
+        self.unwritable = {}
 
 
 # ------------------------------------------------------------------ the property
@@ -282,9 +313,27 @@ _EXAMPLE = {
     ],
     "requests": [(_BODY, list(enumerate([_OLDER, *_POISON[1:]])))] * 2,
     "faults": Faulty(
-        dynamodb_rate=0.2, sqs_rate=0.3, throttle_rate=0.05, lost_deletes=0.05, duplicate_event=True, hot_account=True
+        dynamodb_rate=0.2,
+        sqs_rate=0.3,
+        throttle_rate=0.05,
+        lost_deletes=0.05,
+        duplicate_event=True,
+        hot_account=True,
+        recovers=True,
     ),
+    "chunking": (None, None),
 }
+# The same poison split every ~20 bytes: records, CRLF, blank lines and a BOM straddle chunk boundaries.
+_CHUNKED_EXAMPLE = {
+    "files": [Upload([_NEWER, *_POISON[2:], *_MANY[:4], _OLDER], "ndjson", newline=b"\r\n", blank_lines=2, bom=True)],
+    "requests": [],
+    "faults": _EXAMPLE["faults"],
+    "chunking": (40, 2),
+}
+# Plain NDJSON above INGEST_CHUNK_BYTES is split into chunks: here into about this many pieces of the largest
+# file (None: the template's 32 MiB, no file here is split); one invocation reads at most INGEST_CHUNK_RECORDS
+# records, then hands the rest of its chunk on.
+CHUNKING = st.sampled_from([(None, None), (40, 1), (12, 2), (3, 3), (2, 100)])
 # Small messages: a file's records span several, and a SendMessageBatch carries several entries.
 MESSAGE_LIMIT_BYTES = 512
 
@@ -294,14 +343,33 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
 ) -> None:
     monkeypatch.setattr(messages, "MESSAGE_LIMIT_BYTES", MESSAGE_LIMIT_BYTES)
     exercised: Counter[str] = Counter()
+    dead_letters = delivered_to_the_error_handler(wiring, monkeypatch)
 
     @budget(examples=15)
-    @given(files=st.lists(uploads(), max_size=2), requests=st.lists(bodies(), max_size=4), faults=FAULTS)
+    @given(
+        files=st.lists(uploads(), max_size=2),
+        requests=st.lists(bodies(), max_size=4),
+        faults=FAULTS,
+        chunking=CHUNKING,
+    )
     @example(**_EXAMPLE)
+    @example(**_CHUNKED_EXAMPLE)
     def every_record_ends_in_exactly_one_table(
-        files: list[Upload], requests: list[tuple[str, list[tuple[int, Entry]]]], faults: Faulty
+        files: list[Upload],
+        requests: list[tuple[str, list[tuple[int, Entry]]]],
+        faults: Faulty,
+        chunking: tuple[int | None, int | None],
     ) -> None:
         reset(stack, wiring)
+        dead_letters.clear()
+        pieces, chunk_records = chunking
+        chunk_bytes = max(len(u.data()) for u in files) // pieces + 1 if files and pieces else None
+        if chunk_bytes and chunk_records:
+            monkeypatch.setenv("INGEST_CHUNK_BYTES", str(chunk_bytes))
+            monkeypatch.setenv("INGEST_CHUNK_RECORDS", str(chunk_records))
+        else:
+            monkeypatch.delenv("INGEST_CHUNK_BYTES", raising=False)
+        settings.settings.cache_clear()
         injected = [
             Faults(
                 rate=faults.dynamodb_rate,
@@ -316,41 +384,57 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
         wiring.lost_deletes = faults.lost_deletes
 
         expected = Expected()
+        keys = []
         for upload in files:
             suffix = ("json" if upload.shape == "array" else "ndjson") + (".gz" if upload.compressed else "")
             key = f"incoming/property-{next(UPLOADS)}.{suffix}"
+            keys.append(key)
             wiring.upload(key, upload.data())
             if faults.duplicate_event:
                 for function, result in wiring.deliver(wiring.object_created_event(stack.physical["DataBucket"], key)):
                     if function == "TransformerFunction" and result["ingestion"] == "already ingested":
                         exercised["duplicate S3 events ignored"] += 1
-            for position, entry in zip(upload.positions(), upload.entries, strict=True):
+            for position, entry in zip(upload.positions(chunk_bytes), upload.entries, strict=True):
                 expected.add((file_origin(stack, key), position), entry, hot_account=faults.hot_account)
         for body, entries in requests:
             send_like_the_http_api(stack, body)
             for position, entry in entries:
                 expected.add((body_digest(body), position), entry, hot_account=faults.hot_account)
         wiring.drain()
+        settled_exactly_once(stack, wiring, expected)
+        exercised["records logged as not written"] += len(expected.unwritable)
 
-        logged = refusals(stack)  # asserts that no record is logged twice
-        assert set(logged) == expected.invalid | expected.unwritable, "LogTable holds each refused record once"
-        for identity in expected.unwritable:
-            assert logged[identity]["reason"]["S"].startswith("not written after"), logged[identity]
-        versions = {(a.account_id, a.version) for a in map(Account.model_validate, expected.valid.values())}
-        assert stored(stack) == versions, "AccountTable holds each valid record's version, and nothing else"
-        for account_id in {account for account, _ in versions}:
-            newest = max(v for a, v in versions if a == account_id)
-            state = current(stack, account_id)
-            assert state is not None, account_id
-            assert state.version == newest, f"{account_id}: the newest version wins"
-        for queue in ("WriterQueue", "WriterDLQ", "WriterParkingQueue", "PipelineEventsDLQ"):
-            assert wiring.depth(queue) == 0, f"{queue} still holds messages"
+        for upload, upload_key in zip(files, keys, strict=True):
+            file = file_entry(stack, upload_key)
+            assert file["status"]["S"] in {"PROCESSED", "FAILED"}, "a file's final status once its last chunk ends"
+            if upload.chunked(chunk_bytes):
+                assert file["status"]["S"] == "PROCESSED"
+                assert file["chunksDone"] == file["chunksTotal"], "every chunk counted"
+                assert int(file["recordsRead"]["N"]) == len(upload.entries), (
+                    "each chunk counted once, redelivered or not"
+                )
+                assert wiring.invocations.get("TransformerChunkFunction", 0) >= int(file["chunksTotal"]["N"]) > 1
+                exercised["files read in chunks"] += 1
+
+        if faults.hot_account:
+            logged_as_not_written = expected.unwritable
+            if faults.recovers:
+                injected[0].unwritable = None
+                expected.recovered()
+            # SQS delivers again what it delivered once; clients send again what they were not sure of.
+            exercised["dead letters delivered again"] += len(dead_letters)
+            for batch in list(dead_letters):
+                wiring.invoke("ErrorHandlerFunction", batch)
+            for body, _ in requests:
+                send_like_the_http_api(stack, body)
+            wiring.drain()
+            settled_exactly_once(stack, wiring, expected)
+            exercised["entries withdrawn once written"] += len(set(logged_as_not_written) - set(refusals(stack)))
 
         for faults_of_a_client in injected:
             exercised.update(faults_of_a_client.injected)
         exercised["files spanning several messages"] += sum(len(m) > 1 for m in messages_by_origin.values())
         exercised["dead letters settled"] += wiring.invocations.get("ErrorHandlerFunction", 0)
-        exercised["records logged as not written"] += len(expected.unwritable)
 
     every_record_ends_in_exactly_one_table()
     for path in (
@@ -363,8 +447,44 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
         "duplicate S3 events ignored",
         "dead letters settled",
         "records logged as not written",
+        "dead letters delivered again",
+        "entries withdrawn once written",
+        "files read in chunks",
     ):
         assert exercised[path] > 0, f"no example exercised {path}: {dict(exercised)}"
+
+
+def settled_exactly_once(stack: Stack, wiring: Wiring, expected: Expected) -> None:
+    logged = refusals(stack)  # asserts that no record is logged twice
+    assert set(logged) == expected.invalid | set(expected.unwritable), "LogTable holds each refused record once"
+    for identity in expected.unwritable:
+        assert logged[identity]["reason"]["S"].startswith("not written after"), logged[identity]
+    versions = {(a.account_id, a.version) for a in map(Account.model_validate, expected.valid.values())}
+    assert stored(stack) == versions, "AccountTable holds each valid record's version, and nothing else"
+    for account_id in {account for account, _ in versions}:
+        newest = max(v for a, v in versions if a == account_id)
+        state = current(stack, account_id)
+        assert state is not None, account_id
+        assert state.version == newest, f"{account_id}: the newest version wins"
+    for queue in ("WriterQueue", "WriterDLQ", "WriterParkingQueue", "PipelineEventsDLQ", "ChunkQueue", "ChunkDLQ"):
+        assert wiring.depth(queue) == 0, f"{queue} still holds messages"
+
+
+def delivered_to_the_error_handler(wiring: Wiring, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The ErrorHandler's batches as SQS handed them over: SQS may hand each over again, after a lost delete or a
+    timeout that came after the records were logged
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/standard-queues-at-least-once-delivery.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
+    batches: list[dict[str, Any]] = []
+    invoke = wiring.invoke
+
+    def recording(function: str, event: dict[str, Any], **how: Any) -> Any:
+        if function == "ErrorHandlerFunction":
+            batches.append(event)
+        return invoke(function, event, **how)
+
+    monkeypatch.setattr(wiring, "invoke", recording)
+    return batches
 
 
 def observe_messages() -> dict[str, set[str]]:
@@ -373,8 +493,9 @@ def observe_messages() -> dict[str, set[str]]:
 
     def record(params: dict[str, Any], **_: Any) -> None:
         for entry in params["Entries"]:
-            origin = json.loads(entry["MessageBody"])["origin"]["name"]
-            sent.setdefault(origin, set()).add(entry["MessageBody"])
+            origin = json.loads(entry["MessageBody"]).get("origin")
+            if origin:  # not a ChunkQueue message
+                sent.setdefault(origin["name"], set()).add(entry["MessageBody"])
 
     aws.client("sqs").meta.events.register("provide-client-params.sqs.SendMessageBatch", record)
     return sent

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from dropshop.files import service as files
+from dropshop.ingestion.chunks import Chunk
 from tests.integration.pipeline.conftest import scan
 from tests.support.events import EVENTS, load_event
 from tools.local.stack import Stack
@@ -63,3 +65,34 @@ def test_error_handler_sample_dead_letters(stack: Stack, wiring: Wiring) -> None
     (entry,) = scan(stack, "LogTable")
     assert entry["stage"]["S"] == "error-handler"
     assert "email" in entry["reason"]["S"]
+
+
+def test_transformer_chunk_sample_event(stack: Stack, wiring: Wiring) -> None:
+    """The sample is the second half of the transformer's sample NDJSON file, split into two chunks."""
+    event = load_event("transformer_chunk/chunk")
+    chunk = Chunk.from_json(event["Records"][0]["body"])
+    announced = load_event("transformer/ndjson-uploaded")
+    put_sample_object(stack, announced, "transformer")
+    file_id = files.start_ingestion(
+        bucket=chunk.bucket,
+        key=chunk.key,
+        etag=chunk.etag,
+        size=chunk.end,
+        uploaded_at="2026-11-24T12:00:00Z",
+        version_id=None,
+        invocation="the Transformer's run",
+    )
+    assert file_id == chunk.file_id
+    files.plan_chunks(file_id, 2)
+
+    assert wiring.invoke("TransformerChunkFunction", event) == {"batchItemFailures": []}
+    wiring.drain()
+    assert {i["accountId"]["S"] for i in scan(stack, "AccountTable")} == {"acc-1003", "acc-1005"}
+    (refused,) = scan(stack, "LogTable")
+    assert "not JSON" in refused["reason"]["S"]
+    file = files.get_file(file_id)
+    assert file.chunks is not None
+    assert (file.chunks.done, file.chunks.total) == (1, 2)
+    assert file.ingestion is not None
+    assert file.ingestion.records_read == 3
+    assert file.status.value == "PROCESSING", "the first half is not counted yet"

@@ -64,6 +64,8 @@ class AccountRepository:
                 self._table: {
                     "Keys": [{"accountId": {"S": k[0]}, "version": {"S": k[1]}} for k in keys[start : start + 100]],
                     "ProjectionExpression": "accountId, version",
+                    # Strongly consistent: a write acknowledged a moment ago by another delivery must count.
+                    "ConsistentRead": True,
                 }
             }
             while request:

@@ -41,6 +41,18 @@ class Ingestion:
 
 
 @dataclass(frozen=True)
+class ChunkProgress:
+    """A file ingested in chunks: how many have been counted of how many (the total grows when a chunk
+    hands the rest of its range on)."""
+
+    done: int
+    total: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"done": self.done, "total": self.total}
+
+
+@dataclass(frozen=True)
 class StoredFile:
     bucket: str
     key: str
@@ -55,6 +67,7 @@ class StoredFile:
     record_count: int | None = None
     ingestion: Ingestion | None = None
     version_id: str | None = None  # the bucket version these bytes were first uploaded as
+    chunks: ChunkProgress | None = None
 
     @property
     def file_id(self) -> str:
@@ -81,5 +94,6 @@ class StoredFile:
             "reason": self.reason,
             "recordCount": self.record_count,
             "ingestion": self.ingestion.as_dict() if self.ingestion else None,
+            "chunks": self.chunks.as_dict() if self.chunks else None,
         }
         return {k: v for k, v in view.items() if v is not None}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dropshop.files.model import Claim, FileStatus, Ingestion, StoredFile
+from dropshop.files.model import ChunkProgress, Claim, FileStatus, Ingestion, StoredFile
+from dropshop.platform.dynamodb import TransactionCancelled, transact_write
 from dropshop.platform.pagination import read_page
 
 LISTING = "files"  # every file shares the index's partition: a small registry, listed by time
@@ -71,8 +72,11 @@ class FileRepository:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException as refused:
-            status = refused.response.get("Item", {}).get("status", {}).get("S")
-            return Claim.FINISHED if status == FileStatus.PROCESSED.value else Claim.HELD
+            item = refused.response.get("Item", {})
+            # A file handed to chunks (planned, its lease removed) is the chunks' to finish, not a busy run's.
+            handed_on = "chunksTotal" in item and "leaseUntil" not in item
+            status = item.get("status", {}).get("S")
+            return Claim.FINISHED if status == FileStatus.PROCESSED.value or handed_on else Claim.HELD
         return Claim.TAKEN
 
     def complete(self, file_id: str, ingestion: Ingestion, *, note: str | None = None) -> None:
@@ -115,6 +119,97 @@ class FileRepository:
                 ":rejected": {"N": str(counts.rejected)},
             },
         )
+
+    def plan_chunks(self, file_id: str, total: int) -> None:
+        """A file split into `total` chunks: its counters start at zero, once (a re-run's plan keeps them), and
+        its lease goes: the chunks finish it, and another event for it finds it handed on (claim)."""
+        counters = ("chunksDone", "recordsRead", "recordsAccepted", "recordsRejected")
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key={"fileId": {"S": file_id}},
+            UpdateExpression="SET chunksTotal = if_not_exists(chunksTotal, :total), "
+            + ", ".join(f"{name} = if_not_exists({name}, :zero)" for name in counters)
+            + " REMOVE leaseUntil",
+            ExpressionAttributeValues={":total": {"N": str(total)}, ":zero": {"N": "0"}},
+        )
+
+    def count_chunk(
+        self, file_id: str, start: int, ingestion: Ingestion, *, spawned: int = 0, failure: str | None = None
+    ) -> bool:
+        """Add one chunk's counts to its file, with the chunk's done marker in the same transaction: False
+        (nothing added) when the chunk was counted before, so a redelivered chunk never counts twice.
+        `spawned` chunks join the total (a chunk that handed its rest on); `failure` fails the file at its end."""
+        marker = {"fileId": {"S": _chunk_key(file_id, start)}, "chunkOf": {"S": file_id}, "start": {"N": str(start)}}
+        values = {
+            ":one": {"N": "1"},
+            ":spawned": {"N": str(spawned)},
+            ":read": {"N": str(ingestion.records_read)},
+            ":accepted": {"N": str(ingestion.accepted)},
+            ":rejected": {"N": str(ingestion.rejected)},
+        }
+        update = (
+            "ADD chunksDone :one, chunksTotal :spawned, "
+            "recordsRead :read, recordsAccepted :accepted, recordsRejected :rejected"
+        )
+        if failure:
+            update += " SET chunkFailure = if_not_exists(chunkFailure, :failure)"
+            values[":failure"] = {"S": failure[:1000]}
+        try:
+            transact_write(
+                self._dynamodb,
+                [
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": marker,
+                            "ConditionExpression": "attribute_not_exists(fileId)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": {"fileId": {"S": file_id}},
+                            "UpdateExpression": update,
+                            "ConditionExpression": "attribute_exists(chunksTotal)",
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                ],
+            )
+        except TransactionCancelled as cancelled:
+            if cancelled.failed_conditions == [0]:
+                return False
+            raise  # a conflict or throttling (DynamoDB cancels for those too): the chunk comes again
+        return True
+
+    def complete_chunked(self, file_id: str) -> FileStatus | None:
+        """The file's final status once its last chunk is counted (None before): PROCESSED, or FAILED with
+        the reason a chunk gave. Whichever chunk ends last sets it; the condition lets only one do so."""
+        common = "#status = :processing AND chunksDone = chunksTotal"
+        outcomes = [
+            (FileStatus.PROCESSED, "attribute_not_exists(chunkFailure)", ""),
+            (FileStatus.FAILED, "attribute_exists(chunkFailure)", ", reason = chunkFailure"),
+        ]
+        for status, condition, reason in outcomes:
+            try:
+                self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key={"fileId": {"S": file_id}},
+                    UpdateExpression=(
+                        f"SET #status = :final, processedAt = :now, recordCount = recordsRead{reason} REMOVE leaseUntil"
+                    ),
+                    ConditionExpression=f"{common} AND {condition}",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":final": {"S": status.value},
+                        ":processing": {"S": FileStatus.PROCESSING.value},
+                        ":now": {"S": datetime.now(UTC).isoformat()},
+                    },
+                )
+            except self._dynamodb.exceptions.ConditionalCheckFailedException:
+                continue
+            return status
+        return None
 
     def get(self, file_id: str) -> StoredFile | None:
         item = self._dynamodb.get_item(TableName=self._table, Key={"fileId": {"S": file_id}}).get("Item")
@@ -159,7 +254,15 @@ class FileRepository:
             if read is None
             else Ingestion(read, number("recordsAccepted") or 0, number("recordsRejected") or 0),
             version_id=text("versionId"),
+            chunks=None
+            if "chunksTotal" not in item
+            else ChunkProgress(done=number("chunksDone") or 0, total=number("chunksTotal") or 0),
         )
+
+
+def _chunk_key(file_id: str, start: int) -> str:
+    """A chunk's done marker shares FilesTable; without `listing` it stays out of the files' listing."""
+    return f"{file_id}#chunk#{start}"
 
 
 def _attribute(value: str | int) -> dict[str, str]:

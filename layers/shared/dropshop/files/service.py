@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from dropshop.files.model import Claim, Ingestion, StoredFile
+from dropshop.files.model import Claim, FileStatus, Ingestion, StoredFile
 from dropshop.files.repository import FileRepository
 from dropshop.platform import aws
 from dropshop.platform.errors import NotFound
@@ -101,6 +101,25 @@ def finish_ingestion(file_id: str, ingestion: Ingestion) -> None:
 
 def fail_ingestion(file_id: str, reason: str, ingestion: Ingestion | None = None) -> None:
     _files().fail(file_id, reason, ingestion)
+
+
+def plan_chunks(file_id: str, total: int) -> None:
+    _files().plan_chunks(file_id, total)
+
+
+def count_chunk(
+    file_id: str, start: int, ingestion: Ingestion, *, spawned: int = 0, failure: str | None = None
+) -> bool:
+    """Add a chunk's counts to its file once; False when a redelivered chunk had been counted already."""
+    return _files().count_chunk(file_id, start, ingestion, spawned=spawned, failure=failure)
+
+
+def complete_chunked(file_id: str) -> FileStatus | None:
+    """Set a chunked file's final status if its last chunk has been counted; the status set, or None."""
+    status = _files().complete_chunked(file_id)
+    if status is FileStatus.FAILED:
+        metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
+    return status
 
 
 def get_file(identifier: str) -> StoredFile:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dropshop.ingestion.model import Rejection
-from dropshop.platform.dynamodb import Item, batch_put
+from dropshop.ingestion.model import RecordRef, Rejection
+from dropshop.platform.dynamodb import BATCH_WRITE_LIMIT, Item, batch_get, batch_put, chunked
 
 
 class ErrorLogUnavailable(Exception):
@@ -30,6 +30,24 @@ class ErrorLog:
         if lost:
             reasons = {reason for _, reason in outcome.refused}
             raise ErrorLogUnavailable(f"{lost} rejections could not be logged {sorted(reasons)}")
+
+    def withdraw(self, written: Sequence[RecordRef]) -> int:
+        """Remove the entries of records that are written after all; returns how many there were.
+
+        A record logged as not written may come back (a redelivered dead letter, a client's retry, a takeover
+        run) once DynamoDB takes it: it then ends in AccountTable alone. Whoever writes a record reads its entry
+        with a strongly consistent read after the write, and whoever logs one checks AccountTable after the log,
+        so of two deliveries racing, the second always sees the first (docs/pipeline.md, "Exactly one table")."""
+        keys = [{"entryId": {"S": key}} for key in dict.fromkeys(ref.key for ref in written)]
+        found = [{"entryId": item["entryId"]} for item in batch_get(self._dynamodb, self._table, keys, consistent=True)]
+        for chunk in chunked(found, BATCH_WRITE_LIMIT):
+            # Rare (a record logged, then written): one try, and the message comes back if a delete is not taken.
+            response = self._dynamodb.batch_write_item(
+                RequestItems={self._table: [{"DeleteRequest": {"Key": key}} for key in chunk]}
+            )
+            if response.get("UnprocessedItems"):
+                raise ErrorLogUnavailable("entries of written records could not be withdrawn yet")
+        return len(found)
 
     @staticmethod
     def _item(rejection: Rejection, logged_at: str) -> Item:

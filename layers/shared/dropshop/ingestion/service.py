@@ -8,6 +8,7 @@ redelivery or a re-run repeats work without repeating records.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import IO
 
@@ -17,6 +18,8 @@ from dropshop.accounts.model import Account
 from dropshop.accounts.repository import AccountRepository, SaveOutcome
 from dropshop.files import service as files
 from dropshop.files.model import Ingestion
+from dropshop.ingestion import chunks
+from dropshop.ingestion.chunks import Chunk
 from dropshop.ingestion.error_log import ErrorLog
 from dropshop.ingestion.messages import MessagePacker, QueueMessage
 from dropshop.ingestion.model import Origin, RecordRef, Rejection
@@ -25,7 +28,13 @@ from dropshop.platform import aws, streaming
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
-REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
+# Enough of a file's start to tell NDJSON (split into chunks) from a JSON array, gzip or one pretty object.
+HEAD_BYTES = 64 * 1024
+REJECTION_FLUSH = 25
+# The upload a chunk belongs to was replaced or deleted: no retry brings it back, so the chunk fails its file.
+OBJECT_GONE = frozenset(
+    {"PreconditionFailed", "NoSuchKey", "NoSuchVersion"}
+)  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
 
 
 class RecordsNotWritten(Exception):
@@ -51,23 +60,29 @@ def validate(origin: Origin, records: Iterable[tuple[int, object]], *, stage: st
     rejections: list[Rejection] = []
     for position, record in records:
         ref = RecordRef(origin, position)
-        outcome = _validate_one(ref, record, stage=stage)
+        outcome = _account(record)
         if isinstance(outcome, Account):
             accounts.append((ref, outcome))
         else:
-            rejections.append(outcome)
+            rejections.append(_refusal(ref, outcome, record, stage=stage))
     return Validated(accounts, rejections)
 
 
-def _validate_one(ref: RecordRef, record: object, *, stage: str) -> Account | Rejection:
+def _account(record: object) -> Account | str:
+    """The record as an Account, or why it is refused."""
     if isinstance(record, streaming.UnreadableRecord):
-        return Rejection.of(ref, record.reason, record.excerpt, stage=stage)
+        return record.reason
     try:
         return Account.model_validate(record)
     except ValidationError as invalid:
-        return Rejection.of(ref, _reason(invalid), record, stage=stage)
+        return _reason(invalid)
     except Exception as error:  # whatever one record does to validation, it is that record's refusal alone
-        return Rejection.of(ref, f"record: {type(error).__name__}: {error}", record, stage=stage)
+        return f"record: {type(error).__name__}: {error}"
+
+
+def _refusal(ref: RecordRef, reason: str, record: object, *, stage: str) -> Rejection:
+    shown = record.excerpt if isinstance(record, streaming.UnreadableRecord) else record
+    return Rejection.of(ref, reason, shown, stage=stage)
 
 
 def _reason(invalid: ValidationError) -> str:
@@ -83,9 +98,10 @@ def _reason(invalid: ValidationError) -> str:
 
 def ingest_object(
     *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None, invocation: str
-) -> Ingestion | None:
-    """Stream one uploaded JSON file (the version the event announces) into WriterQueue; None when it is
-    ingested already. `invocation` is the Lambda request id: a retry of a run that died takes its file back."""
+) -> Ingestion | ChunkPlan | None:
+    """Stream one uploaded JSON file (the version the event announces) into WriterQueue, or split a big NDJSON
+    file into chunks for TransformerChunkFunction; None when it is ingested (or handed to chunks) already.
+    `invocation` is the Lambda request id: a retry of a run that died takes its file back."""
     file_id = files.start_ingestion(
         bucket=bucket,
         key=key,
@@ -101,7 +117,13 @@ def ingest_object(
     origin = Origin(kind="file", name=f"s3://{bucket}/{key}", file_id=file_id)
     s3 = aws.client("s3")
     try:
-        body = s3.get_object(**files.locator(bucket, key, version_id), IfMatch=etag)["Body"]
+        where = files.locator(bucket, key, version_id)
+        if size > settings().ingest_chunk_bytes:
+            head = s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]
+            with closing(head):
+                if streaming.splits_into_lines(head.read(), size):
+                    return _split(Chunk(file_id, bucket, key, etag, 0, size, version_id))
+        body = s3.get_object(**where, IfMatch=etag)["Body"]
     except s3.exceptions.ClientError as error:
         files.fail_ingestion(file_id, f"object could not be read: {error}")
         raise
@@ -127,6 +149,86 @@ def ingest_object(
     return run.ingestion
 
 
+@dataclass(frozen=True)
+class ChunkPlan:
+    chunks: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"chunks": self.chunks}
+
+
+def _split(whole: Chunk) -> ChunkPlan:
+    """One ChunkQueue message per chunk; the plan (counters at zero) is stored first, so no chunk can be
+    counted before it. A re-run sends the same chunks again: their done markers keep each counted once."""
+    ranges = chunks.split(whole.end, settings().ingest_chunk_bytes)
+    files.plan_chunks(whole.file_id, len(ranges))
+    sender = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
+    sender.send(
+        Chunk(whole.file_id, whole.bucket, whole.key, whole.etag, start, end, whole.version_id).to_json()
+        for start, end in ranges
+    )
+    sender.flush()
+    return ChunkPlan(len(ranges))
+
+
+def ingest_chunk(chunk: Chunk) -> None:
+    """Ingest the records whose line starts in the chunk, at most INGEST_CHUNK_RECORDS of them (the rest of
+    the range is handed on as a chunk of its own), then count the chunk in FilesTable once, and set the
+    file's final status if it was the last. Raises on an outage: the chunk alone comes again."""
+    origin = Origin(kind="file", name=f"s3://{chunk.bucket}/{chunk.key}", file_id=chunk.file_id)
+    s3 = aws.client("s3")
+    try:
+        body = s3.get_object(
+            **files.locator(chunk.bucket, chunk.key, chunk.version_id),
+            IfMatch=chunk.etag,
+            Range=f"bytes={max(chunk.start - 1, 0)}-",
+        )["Body"]
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in OBJECT_GONE:
+            raise
+        _count_chunk(chunk, Ingestion(0, 0, 0), rest=None, failure=f"object could not be read: {error}")
+        return
+    run = _Run(origin, QueueSender(aws.client("sqs"), settings().writer_queue_url), _error_log())
+    rest: Chunk | None = None
+    failure = None
+    budget = settings().ingest_chunk_records
+    try:
+        lines = streaming.lines_in_range(body, start=chunk.start, end=chunk.end, max_bytes=settings().ingest_max_bytes)
+        for line_start, position, record in lines:
+            if run.read == budget:
+                rest = chunk.rest_from(line_start)
+                break
+            run.take(position, record)
+    except streaming.UnreadableFile as unreadable:
+        run.refuse_rest(unreadable)
+        failure = unreadable.reason
+    finally:
+        body.close()
+    run.finish()
+    if rest:  # sent before the chunk is counted: a crash in between sends it again, and it counts once
+        handing_on = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
+        handing_on.send([rest.to_json()])
+        handing_on.flush()
+    _count_chunk(chunk, run.ingestion, rest=rest, failure=failure)
+
+
+def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, failure: str | None) -> None:
+    counted = files.count_chunk(chunk.file_id, chunk.start, ingestion, spawned=int(rest is not None), failure=failure)
+    status = files.complete_chunked(chunk.file_id)
+    logger.info(
+        "chunk ingested" if counted else "chunk ingested again (counted before)",
+        extra={
+            "fileId": chunk.file_id,
+            "start": chunk.start,
+            "end": chunk.end,
+            "ingestion": ingestion.as_dict(),
+            "handedOn": rest.start if rest else None,
+            "failure": failure,
+            "fileStatus": status,
+        },
+    )
+
+
 class _Run:
     """One pass over a file: valid records packed and sent as it goes, refusals logged in small batches."""
 
@@ -144,17 +246,22 @@ class _Run:
 
     def ingest(self, body: IO[bytes]) -> None:
         for position, record in streaming.records(body, max_bytes=settings().ingest_max_bytes):
-            self.read += 1
-            outcome = _validate_one(RecordRef(self._origin, position), record, stage="transformer")
-            if isinstance(outcome, Account):
-                self.accepted += 1
-                self._sender.send(self._packer.add(position, outcome.as_record()))
-            else:
-                self.rejected += 1
-                self._rejections.append(outcome)
-                if len(self._rejections) >= REJECTION_FLUSH:
-                    self._log_rejections()
+            self.take(position, record)
         self.finish()
+
+    def take(self, position: int, record: object) -> None:
+        self.read += 1
+        outcome = _account(record)
+        if isinstance(outcome, Account):
+            self.accepted += 1
+            if full := self._packer.add(position, outcome.as_record()):
+                self._sender.send(full)
+        else:
+            self.rejected += 1
+            ref = RecordRef(self._origin, position)
+            self._rejections.append(_refusal(ref, outcome, record, stage="transformer"))
+            if len(self._rejections) >= REJECTION_FLUSH:
+                self._log_rejections()
 
     def refuse_rest(self, unreadable: streaming.UnreadableFile) -> None:
         # One LogTable entry where reading stopped, for the file: not a record, so read and rejected stay as
@@ -184,6 +291,7 @@ def write_message(message: QueueMessage) -> None:
     saved = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
     rejections = validated.rejections + _refused_by_dynamodb(validated, saved, stage="writer")
     _error_log().record(rejections)
+    _withdraw_entries(_written(validated, saved))
     written = len(validated.accounts) - len(saved.unwritten) - len(saved.refused)
     metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=written)
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(rejections))
@@ -191,8 +299,23 @@ def write_message(message: QueueMessage) -> None:
         raise RecordsNotWritten(f"{len(saved.unwritten)} of {len(validated.accounts)} records not written")
 
 
+def _written(validated: Validated, saved: SaveOutcome, *, stored: set[Account] | None = None) -> list[RecordRef]:
+    """The records now in AccountTable: written by this call, or (`stored`) found there."""
+    failed = (set(saved.unwritten) - (stored or set())) | {account for account, _ in saved.refused}
+    return [ref for ref, account in validated.accounts if account not in failed]
+
+
+def _withdraw_entries(written: list[RecordRef]) -> None:
+    """Exactly one table: a record written after all loses the "not written" entry an earlier delivery logged."""
+    withdrawn = _error_log().withdraw(written)
+    if withdrawn:
+        logger.info("entries of records written after all withdrawn", extra={"withdrawn": withdrawn})
+
+
 def _refused_by_dynamodb(validated: Validated, saved: SaveOutcome, *, stage: str) -> list[Rejection]:
     """Records DynamoDB will never take are settled in LogTable now: retrying them would only delay."""
+    if not saved.refused:
+        return []
     reasons = dict(saved.refused)
     return [
         Rejection.of(ref, f"AccountTable refused the record: {reasons[account]}", account.as_record(), stage=stage)
@@ -210,20 +333,26 @@ def salvage_message(message: QueueMessage) -> None:
     itself is unavailable, so the message stays in the DLQ."""
     origin, records = message.decode()
     validated = validate(origin, records, stage="error-handler")
-    saved = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
+    accounts = _accounts()
+    saved = accounts.save_all([a for _, a in validated.accounts], source=origin.kind)
     # A record an earlier attempt already wrote has ended in AccountTable: it must not be logged as well.
-    unwritten = set(saved.unwritten) - _accounts().stored(saved.unwritten)
+    stored = accounts.stored(saved.unwritten)
+    unwritten = set(saved.unwritten) - stored
     reason = f"not written after {message.receive_count} deliveries"
     failed = [
         Rejection.of(ref, reason, account.as_record(), stage="error-handler")
         for ref, account in validated.accounts
         if account in unwritten
     ]
-    logged = validated.rejections + failed + _refused_by_dynamodb(validated, saved, stage="error-handler")
-    _error_log().record(logged)
-    salvaged = len(validated.accounts) - len(logged) + len(validated.rejections)
+    refused = _refused_by_dynamodb(validated, saved, stage="error-handler")
+    _error_log().record(validated.rejections + failed + refused)
+    # Checked again once logged: a delivery that wrote one of these records meanwhile, and read LogTable before
+    # this entry existed, left it to this one to withdraw the entry.
+    stored |= accounts.stored(list(unwritten))
+    _withdraw_entries(_written(validated, saved, stored=stored))
+    not_written = sum(account not in stored for account in unwritten)
+    logged = len(validated.rejections) + len(refused) + not_written
+    salvaged = len(validated.accounts) - len(refused) - not_written
     metrics.add_metric(name="RecordsSalvaged", unit=MetricUnit.Count, value=salvaged)
-    metrics.add_metric(name="RecordsLogged", unit=MetricUnit.Count, value=len(logged))
-    logger.info(
-        "dead letter settled", extra={"messageId": message.message_id, "salvaged": salvaged, "logged": len(logged)}
-    )
+    metrics.add_metric(name="RecordsLogged", unit=MetricUnit.Count, value=logged)
+    logger.info("dead letter settled", extra={"messageId": message.message_id, "salvaged": salvaged, "logged": logged})

@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
+from dropshop.platform import strict_json
 from dropshop.platform.errors import MalformedRequest, PayloadTooLarge, UnsupportedMediaType
 from dropshop.platform.json_depth import MAX_DEPTH, deeper_than
 
@@ -48,9 +48,12 @@ def read(body: str | None, *, base64_encoded: bool, content_type: str | None) ->
 
 
 def _strict(text: str) -> Any:
-    """Strict JSON: a duplicate key, NaN/Infinity or a number beyond conversion is a 400, never a silent pick."""
+    """Strict JSON (platform/strict_json.py): a duplicate key, NaN/Infinity or a number beyond conversion is a 400,
+    never a silent pick."""
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)
+        return strict_json.loads(text)
+    except strict_json.StrictJsonError as error:
+        raise MalformedRequest(error.problem, field=error.field or "body") from None
     except json.JSONDecodeError as error:
         raise MalformedRequest(f"body is not valid JSON: {error.msg} at position {error.pos}", field="body") from None
     except ValueError as error:  # integers beyond Python's conversion limit (4,300 digits)
@@ -74,23 +77,3 @@ def _is_json(content_type: str | None) -> bool:
     media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
     charsets = [p.partition("=")[2].strip('"') for p in parameters if p.startswith("charset=")]
     return media_type == JSON_MEDIA_TYPE and all(charset in ("utf-8", "utf8") for charset in charsets)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise MalformedRequest(f"key {key!r} appears more than once", field=key)
-        found[key] = value
-    return found
-
-
-def _no_constant(name: str) -> Any:
-    raise MalformedRequest(f"{name} is not a JSON number", field="body")
-
-
-def _finite(literal: str) -> float:
-    number = float(literal)
-    if not math.isfinite(number):  # 1e999 reads as infinity
-        raise MalformedRequest(f"{literal[:32]} is too large a number", field="body")
-    return number

@@ -9,6 +9,10 @@ from functools import cache
 # Bytes a file may hold once decompressed (docs/pipeline.md): ten times the 100 MB file the benchmark
 # reads, about what the Transformer reads in its 900 s; a gzip bomb of whitespace stops here, in seconds.
 DEFAULT_INGEST_MAX_BYTES = 1024**3
+# A plain NDJSON file above this size is split into chunks of it, each ingested by its own invocation
+# (docs/pipeline.md); one invocation reads at most this many records, then hands the rest of its chunk on.
+DEFAULT_INGEST_CHUNK_BYTES = 32 * 1024**2
+DEFAULT_INGEST_CHUNK_RECORDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,9 @@ class Settings:
     writer_queue_url: str
     ingest_prefix: str
     ingest_max_bytes: int
+    chunk_queue_url: str
+    ingest_chunk_bytes: int
+    ingest_chunk_records: int
     products_table: str
     orders_table: str
     outbox_table: str
@@ -66,6 +73,9 @@ def settings() -> Settings:
         writer_queue_url=env.get("WRITER_QUEUE_URL", ""),
         ingest_prefix=env.get("INGEST_PREFIX", "incoming/"),
         ingest_max_bytes=int(env.get("INGEST_MAX_BYTES") or DEFAULT_INGEST_MAX_BYTES),
+        chunk_queue_url=env.get("CHUNK_QUEUE_URL", ""),
+        ingest_chunk_bytes=int(env.get("INGEST_CHUNK_BYTES") or DEFAULT_INGEST_CHUNK_BYTES),
+        ingest_chunk_records=int(env.get("INGEST_CHUNK_RECORDS") or DEFAULT_INGEST_CHUNK_RECORDS),
         products_table=env.get("PRODUCTS_TABLE", ""),
         orders_table=env.get("ORDERS_TABLE", ""),
         outbox_table=env.get("OUTBOX_TABLE", ""),

@@ -6,7 +6,8 @@ in its place and reading goes on. Only input that breaks off as a whole (an arra
 gzip stream, bytes that are no JSON at all, more than `max_bytes` once decompressed) raises UnreadableFile,
 after the records before the break.
 
-The bytes are split into records here and each record is parsed by the standard library, because ijson's
+The bytes are split into records here and each record is parsed as strict JSON (`strict_json`: a duplicate key
+or NaN refuses the record, naming the key, as the REST API refuses such a body), because ijson's
 C backend (yajl2_c) stops the whole parse at an integer beyond 64 bits with `use_float` (and crashes the
 interpreter beyond 4,300 digits without it), cannot resume after a syntax error, and needs memory growing
 with the square of the nesting depth (measured: docs/pipeline.md). Memory here is bounded by
@@ -20,13 +21,16 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import json
+import math
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Protocol, cast
 
+import jiter
+
+from dropshop.platform import strict_json
 from dropshop.platform.json_depth import CLOSERS, MAX_DEPTH, NESTING, OPENERS, deeper_than
 from dropshop.platform.settings import DEFAULT_INGEST_MAX_BYTES
 
@@ -46,6 +50,10 @@ _FLAT_ITEM = re.compile(
 _STRUCTURE = re.compile(rb'["\[\]{},]')
 _STRING_STOP = re.compile(rb'["\\]')
 _SPACE = re.compile(rb"\s*")  # what bytes.strip() strips: JSON's whitespace, plus \v and \f
+_WHITESPACE = b" \t\n\r\v\f"  # what _SPACE matches, to test one byte
+# An integer of more than MAX_INTEGER_DIGITS digits (or text that looks so): read by the standard library.
+_LONG_INTEGER = re.compile(rb"[0-9]{%d}" % (MAX_INTEGER_DIGITS + 1))
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 class UnreadableFile(Exception):
@@ -97,16 +105,47 @@ def records(stream: IO[bytes], *, max_bytes: int = DEFAULT_INGEST_MAX_BYTES) -> 
 
 
 def parse_record(raw: bytes) -> object:
-    """One record's bytes as a JSON value, or an UnreadableRecord saying why not; never raises."""
+    """One record's bytes as a JSON value, or an UnreadableRecord saying why not; never raises.
+
+    jiter (pydantic's own parser, in Rust) reads the common record at a fraction of `json.loads`'s cost and
+    refuses duplicate keys, NaN and lone surrogates itself. Whatever it refuses, and a record with an integer of
+    more than MAX_INTEGER_DIGITS digits or an infinite float (jiter reads 1e999 as infinity), is read again by
+    the standard library's strict reading, which alone says why a record is refused: so the outcome is always
+    that reading's (tests/unit/test_streaming.py compares them)."""
     text = raw.strip()
     if not text:
         return UnreadableRecord("the record is empty", "")
     if deeper_than(text, MAX_DEPTH):
         return UnreadableRecord(f"the record is nested deeper than {MAX_DEPTH} levels", _excerpt(text))
+    if not _LONG_INTEGER.search(text):
+        try:
+            value = jiter.from_json(text, catch_duplicate_keys=True, allow_inf_nan=False)
+        except ValueError:
+            pass
+        else:
+            if _finite(value):
+                return value
+    return _parse_strictly(text)
+
+
+def _finite(value: object) -> bool:
+    """Whether every number in `value` is finite: in C for a record of plain fields, one by one otherwise."""
+    if isinstance(value, dict):
+        values: Iterable[object] = value.values()
+    elif isinstance(value, list):
+        values = value
+    else:
+        return not isinstance(value, float) or math.isfinite(value)
+    return set(map(type, values)) <= _SCALARS or all(map(_finite, values))
+
+
+def _parse_strictly(text: bytes) -> object:
     try:
-        return json.loads(text.decode("utf-8"), parse_int=_integer)
+        return strict_json.loads(text.decode("utf-8"), parse_int=_integer)
     except UnicodeDecodeError as error:
         return UnreadableRecord(f"the record is not UTF-8 text: {error.reason} at byte {error.start}", _excerpt(text))
+    except strict_json.StrictJsonError as error:
+        return UnreadableRecord(f"{error.field or 'record'}: {error.problem}", _excerpt(text))
     except ValueError as error:  # json.JSONDecodeError, and anything else json refuses
         return UnreadableRecord(f"the record is not JSON: {error}", _excerpt(text))
 
@@ -199,9 +238,9 @@ class _Collected:
 
 
 class _Reader:
-    def __init__(self, stream: _Readable, max_bytes: int) -> None:
+    def __init__(self, stream: _Readable, max_bytes: int, *, detect_gzip: bool = True) -> None:
         head = b""
-        while len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
+        while detect_gzip and len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
             head += chunk
         self._stream: _Readable = _Head(head, stream)
         if head.startswith(GZIP_MAGIC):
@@ -367,12 +406,18 @@ class _Reader:
     def _lines(self, line: int) -> Iterator[tuple[int, object]]:
         while True:
             self.next_position = line  # a break among blank lines is reported at the first line not yet read
-            line += self._skip_space()  # blank lines and leading whitespace in one go, counted
-            self.next_position = line
-            read = self._line()
-            if read is None:
-                return
-            yield line, read.record()
+            if self.pos >= len(self.buf) or self.buf[self.pos] in _WHITESPACE:
+                line += self._skip_space()  # blank lines and leading whitespace in one go, counted
+                self.next_position = line
+            newline = self.buf.find(b"\n", self.pos, self.pos + MAX_RECORD_BYTES + 1)
+            if newline >= 0:  # the whole line is in the buffer, as most are: read in place, nothing gathered
+                raw, self.pos = self.buf[self.pos : newline], newline + 1
+                yield line, parse_record(raw)
+            else:
+                read = self._line()
+                if read is None:
+                    return
+                yield line, read.record()
             line += 1
 
     def _line(self) -> _Item | None:
@@ -388,6 +433,98 @@ class _Reader:
             if not self._more():
                 item = collected.item()
                 return item if item.raw else None
+
+
+# ------------------------------------------------------------------ NDJSON by byte range
+
+
+def splits_into_lines(head: bytes, size: int) -> bool:
+    """Whether a plain file of `size` bytes starting with `head` is read line by line (NDJSON), so that any
+    byte range of it can be read on its own: not gzip, not a JSON array, not a single pretty-printed object
+    (an object its first line does not close, in a file small enough to be one record)."""
+    text = head.removeprefix(UTF8_BOM).lstrip()
+    if head.startswith(GZIP_MAGIC) or not text.startswith(b"{"):
+        return False
+    first_line = text.split(b"\n", 1)[0]
+    return size > MAX_RECORD_BYTES + READ_CHUNK_BYTES or _value_end(first_line, 0) is not None
+
+
+def lines_in_range(
+    stream: IO[bytes], *, start: int, end: int, max_bytes: int = DEFAULT_INGEST_MAX_BYTES
+) -> Iterator[tuple[int, int, object]]:
+    """(line start, position, record) for the NDJSON records whose line starts in [start, end) of a file, the
+    position being the byte offset of the record's first byte (a BOM counts). `stream` holds the file's bytes
+    from max(start - 1, 0) to its end (an S3 ranged GET): the byte before `start` says whether a line starts
+    there, and the last record is read to its newline past `end`. Each record is read as `records` reads an
+    NDJSON line, so the ranges of any split of a file together yield each of its records exactly once."""
+    reader = _RangeReader(stream, max_bytes, base=max(start - 1, 0))
+    line_start = reader.begin_at(start)
+    if line_start is None:
+        return
+    while True:
+        newline = reader.skip_space()
+        if newline is not None:
+            line_start = newline + 1
+        if line_start >= end or reader._peek() is None:
+            return
+        position = reader.offset
+        reader.next_position = position
+        item = reader._line()
+        if item is None:
+            return
+        yield line_start, position, item.record()
+        line_start = reader.offset
+
+
+class _RangeReader(_Reader):
+    """A plain byte range (never gzip: its bytes may begin with anything) that knows each byte's file offset."""
+
+    def __init__(self, stream: _Readable, max_bytes: int, *, base: int) -> None:
+        super().__init__(stream, max_bytes, detect_gzip=False)
+        self._base = base  # the file offset of buf[0]
+
+    @property
+    def offset(self) -> int:
+        return self._base + self.pos
+
+    def _more(self) -> bool:
+        dropped = self.pos
+        if not super()._more():
+            return False
+        self._base += dropped
+        return True
+
+    def begin_at(self, start: int) -> int | None:
+        """Move to the first line starting at or after `start` (past a BOM on the file's first line): the
+        offset where that line starts, None if there is none."""
+        if start == 0:
+            while len(self.buf) < len(UTF8_BOM) and self._more():
+                pass
+            if self.buf.startswith(UTF8_BOM):
+                self.pos = len(UTF8_BOM)
+            return 0
+        if not self._more():
+            return None
+        self.pos = 1
+        if self.buf[0] != ord("\n"):  # a line begun before `start` is not ours
+            while (newline := self.buf.find(b"\n", self.pos)) < 0:
+                self.pos = len(self.buf)
+                if not self._more():
+                    return None
+            self.pos = newline + 1
+        return self.offset
+
+    def skip_space(self) -> int | None:
+        """Move past whitespace; the file offset of the last newline passed, if any."""
+        last = None
+        while True:
+            end = cast("re.Match[bytes]", _SPACE.match(self.buf, self.pos)).end()
+            newline = self.buf.rfind(b"\n", self.pos, end)
+            if newline >= 0:
+                last = self._base + newline
+            self.pos = end
+            if end < len(self.buf) or not self._more():
+                return last
 
 
 # ------------------------------------------------------------------ CSV

@@ -1,0 +1,202 @@
+"""A big NDJSON file in chunks, through the template's wiring on moto: each chunk ingested by its own
+invocation, in any order and however often delivered, counted once in FilesTable, and the file's final status
+set only when its last chunk ends; a chunk that keeps failing is dead-lettered alone, and redriven it ends the
+file. Chunk sizes are tiny here, so that every record meets a boundary."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from dropshop.platform import aws, settings
+from tests.integration.pipeline.settled import file_entry, file_origin, ndjson, refusals, stored, version
+from tools.local.lambda_context import LambdaContext
+from tools.local.stack import Stack
+from tools.local.wiring import Wiring
+
+VALID: dict[str, Any] = {
+    "id": "acc-1",
+    "name": "Ada",
+    "email": "ada@example.com",
+    "status": "active",
+    "balanceCents": 100,
+    "updatedAt": "2026-11-24T12:00:00Z",
+}
+RECORDS = [VALID | {"id": f"acc-{n}"} for n in range(6)]
+INVALID = VALID | {"email": "nope"}
+
+
+@pytest.fixture
+def chunking(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", "40")
+    monkeypatch.setenv("INGEST_CHUNK_RECORDS", "100")
+    settings.settings.cache_clear()
+    yield
+    settings.settings.cache_clear()
+
+
+def upload_without_chunks_running(stack: Stack, wiring: Wiring, key: str, data: bytes) -> list[str]:
+    """Upload (the Transformer splits the file); the chunk messages it sent, taken off ChunkQueue unrun."""
+    wiring.upload(key, data)
+    sqs, queue = stack.client("sqs"), stack.physical["ChunkQueue"]
+    bodies: list[str] = []
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def run_chunk(stack: Stack, wiring: Wiring, body: str) -> None:
+    stack.client("sqs").send_message(QueueUrl=stack.physical["ChunkQueue"], MessageBody=body)
+    (mapping,) = [m for m in wiring.queue_mappings() if m.function == "TransformerChunkFunction"]
+    assert wiring.poll(mapping) == 1
+
+
+def progress(stack: Stack, key: str) -> tuple[str, int, int, int]:
+    file = file_entry(stack, key)
+    return (
+        file["status"]["S"],
+        int(file["chunksDone"]["N"]),
+        int(file["chunksTotal"]["N"]),
+        int(file["recordsRead"]["N"]),
+    )
+
+
+def test_chunks_out_of_order_and_redelivered_count_once_and_the_last_one_ends_the_file(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    data = ndjson(*RECORDS[:3], INVALID, *RECORDS[3:])
+    key = "incoming/big.ndjson"
+    chunks = upload_without_chunks_running(stack, wiring, key, data)
+    assert len(chunks) == -(-len(data) // 40) > 3
+    assert progress(stack, key) == ("PROCESSING", 0, len(chunks), 0)
+
+    for done, body in enumerate(reversed(chunks), start=1):  # the last chunk first
+        run_chunk(stack, wiring, body)
+        status, counted, total, _ = progress(stack, key)
+        assert (counted, total) == (done, len(chunks))
+        assert status == ("PROCESSED" if done == len(chunks) else "PROCESSING"), "final only after the last"
+        if done == 2:
+            run_chunk(stack, wiring, body)  # redelivered: ingested again, counted once
+            assert progress(stack, key)[1] == done
+    wiring.drain()
+
+    file = file_entry(stack, key)
+    assert (file["recordsRead"]["N"], file["recordsAccepted"]["N"], file["recordsRejected"]["N"]) == ("7", "6", "1")
+    assert stored(stack) == {version(r) for r in RECORDS}
+    offset = len(ndjson(*RECORDS[:3]))  # a chunked file's position: the byte offset of the record's first byte
+    assert set(refusals(stack)) == {(file_origin(stack, key), offset)}
+    assert file["recordCount"]["N"] == "7"
+
+
+def test_another_event_for_a_file_handed_to_chunks_finds_it_ingested_not_busy(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    """A duplicate S3 event from another invocation while the chunks run: nothing to do, not FileBusy (which
+    Lambda would retry into PipelineEventsDLQ and its alarm while the chunks take their time)."""
+    key = "incoming/duplicate.ndjson"
+    chunks = upload_without_chunks_running(stack, wiring, key, ndjson(*RECORDS))
+    event = wiring.object_created_event(stack.physical["DataBucket"], key)
+    another = LambdaContext(function_name="TransformerFunction", aws_request_id="another-invocation")
+
+    answer = wiring._handler("TransformerFunction").lambda_handler(event, another)
+
+    assert answer["ingestion"] == "already ingested"
+    for body in chunks:
+        run_chunk(stack, wiring, body)
+    assert progress(stack, key) == ("PROCESSED", len(chunks), len(chunks), len(RECORDS))
+
+
+def test_a_chunk_of_many_tiny_invalid_records_hands_its_rest_on_instead_of_running_out_of_time(
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", "60")
+    monkeypatch.setenv("INGEST_CHUNK_RECORDS", "3")  # records one invocation may read
+    settings.settings.cache_clear()
+    data = ndjson(VALID) + b"1\n" * 40 + ndjson(RECORDS[1])
+    key = "incoming/tiny-invalid.ndjson"
+    wiring.upload(key, data)
+    wiring.drain()
+
+    status, done, total, read = progress(stack, key)
+    assert (status, read) == ("PROCESSED", 42)
+    assert done == total > -(-len(data) // 60), "chunks handed on joined the total"
+    assert wiring.invocations["TransformerChunkFunction"] >= 42 / 3
+    logged = refusals(stack)
+    first = len(ndjson(VALID))
+    assert set(logged) == {(file_origin(stack, key), first + 2 * n) for n in range(40)}
+    assert stored(stack) == {version(VALID), version(RECORDS[1])}
+
+
+def test_a_chunk_that_keeps_failing_is_dead_lettered_alone_and_redriven_it_ends_the_file(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    data = ndjson(*RECORDS)
+    key = "incoming/outage.ndjson"
+    owner = len(ndjson(RECORDS[0])) // 40 * 40  # the chunk in which the second record's line starts
+    failing_range = f"bytes={owner - 1}-"  # its ranged read (from the byte before it)
+    outage = {"on": True}
+
+    def unavailable(params: dict[str, Any], **_: Any) -> None:
+        if outage["on"] and params.get("Range") == failing_range:
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, "GetObject")
+
+    aws.client("s3").meta.events.register("provide-client-params.s3.GetObject", unavailable)
+    wiring.upload(key, data)
+    wiring.drain()
+
+    status, done, total, _ = progress(stack, key)
+    assert (status, done) == ("PROCESSING", total - 1), "the other chunks went on; the file is not final"
+    assert wiring.depth("ChunkDLQ") == 1
+    assert stored(stack) == {version(r) for r in RECORDS} - {version(RECORDS[1])}
+
+    outage["on"] = False  # mended: redrive the dead letter (what an operator does after the alarm)
+    sqs = stack.client("sqs")
+    (dead,) = sqs.receive_message(QueueUrl=stack.physical["ChunkDLQ"])["Messages"]
+    sqs.send_message(QueueUrl=stack.physical["ChunkQueue"], MessageBody=dead["Body"])
+    sqs.delete_message(QueueUrl=stack.physical["ChunkDLQ"], ReceiptHandle=dead["ReceiptHandle"])
+    wiring.drain()
+
+    assert progress(stack, key) == ("PROCESSED", total, total, len(RECORDS))
+    assert stored(stack) == {version(r) for r in RECORDS}
+
+
+def test_chunks_of_an_upload_replaced_meanwhile_fail_its_file_instead_of_being_retried_forever(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    key = "incoming/replaced.ndjson"
+    chunks = upload_without_chunks_running(stack, wiring, key, ndjson(*RECORDS))
+    stack.client("s3").put_object(Bucket=stack.physical["DataBucket"], Key=key, Body=b"{}\n")  # another upload
+    for body in chunks:
+        run_chunk(stack, wiring, body)
+
+    file = file_entry(stack, key)  # the first upload's: the second was never announced
+    assert file["status"]["S"] == "FAILED"
+    assert "object could not be read" in file["reason"]["S"]
+    assert wiring.depth("ChunkQueue") == wiring.depth("ChunkDLQ") == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "data", "positions"),
+    [
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson(*RECORDS[:2], INVALID)), {3}),
+        ("incoming/big.json", json.dumps([*RECORDS[:2], INVALID]).encode(), {2}),
+    ],
+    ids=["gzip", "json-array"],
+)
+def test_gzip_and_json_arrays_are_read_in_one_invocation_whatever_their_size(
+    stack: Stack, wiring: Wiring, chunking: None, key: str, data: bytes, positions: set[int]
+) -> None:
+    assert len(data) > 40
+    wiring.upload(key, data)
+    wiring.drain()
+
+    assert "TransformerChunkFunction" not in wiring.invocations
+    assert file_entry(stack, key)["status"]["S"] == "PROCESSED"
+    assert set(refusals(stack)) == {(file_origin(stack, key), p) for p in positions}
