@@ -54,7 +54,11 @@ def mutmut() -> Path:
 
 
 def stage(sources: list[str], tests: list[str]) -> None:
-    """A copy of the project with `dropshop` at the top and mutmut's configuration for `sources`."""
+    """A copy of the project with `dropshop` at the top and mutmut's configuration for `sources`.
+
+    mutmut runs pytest several times in one process (stats, clean run, then a fork per mutant, each mutant against
+    only the tests that called its function). Without `-s` the Logger's handler keeps the first run's capture
+    stream, closed by the second run, and `tests/conftest.py`'s `logs` fixture fails flushing it."""
     shutil.rmtree(STAGE, ignore_errors=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "layers" / "shared" / "dropshop", STAGE / "dropshop", ignore=ignore)
@@ -70,7 +74,7 @@ def stage(sources: list[str], tests: list[str]) -> None:
 source_paths = {sources!r}
 also_copy = {["dropshop/", *[f"{n}/" if (ROOT / n).is_dir() else n for n in COPIED]]!r}
 pytest_add_cli_args_test_selection = {tests!r}
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-s"]
 """
     (STAGE / "pyproject.toml").write_text(project + configuration)
 
@@ -84,10 +88,11 @@ def scores(results: str) -> dict[str, Counter[str]]:
     return found
 
 
-def run(sources: list[str], tests: list[str]) -> dict[str, Counter[str]]:
+def run(sources: list[str], tests: list[str], workers: int | None = None) -> dict[str, Counter[str]]:
     binary = mutmut()
     stage(sources, tests)
-    subprocess.run([str(binary), "run"], cwd=STAGE, check=True)  # noqa: S603 - mutmut from its venv
+    children = [] if workers is None else ["--max-children", str(workers)]
+    subprocess.run([str(binary), "run", *children], cwd=STAGE, check=True)  # noqa: S603 - mutmut from its venv
     listed = subprocess.run(  # noqa: S603 - mutmut from its venv
         [str(binary), "results", "--all", "true"], cwd=STAGE, check=True, capture_output=True, text=True
     )
@@ -103,9 +108,10 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", default=CONTEXTS, help="source paths (from dropshop/) to mutate")
     parser.add_argument("--tests", nargs="+", default=FAST_SUITES, help="the tests that must kill the mutants")
+    parser.add_argument("--max-children", type=int, help="mutants tested at once (mutmut's default: one per core)")
     args = parser.parse_args(argv)
     by_context: dict[str, Counter[str]] = {}
-    for module, counts in run(args.only, args.tests).items():
+    for module, counts in run(args.only, args.tests, args.max_children).items():
         by_context.setdefault(context_of(module), Counter()).update(counts)
     print(f"{'context':34} {'killed':>7} {'total':>6} {'score':>6}")
     for context, counts in sorted(by_context.items()):
