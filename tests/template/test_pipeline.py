@@ -83,11 +83,17 @@ def pipeline() -> Template:
 
 def test_no_pipeline_role_without_a_repository() -> None:
     resources = for_parameters(load_account_template())["Resources"]
-    assert not {"GitHubOidcProvider", "GitHubDeployRole", "CloudFormationExecutionRole"} & set(resources)
+    assert not {"GitHubOidcProvider", "GitHubDeployPolicy", "CloudFormationExecutionRole"} & set(resources)
+    assert not [name for name in resources if name.startswith("GitHub")]
 
 
-def test_only_the_repositorys_dev_and_prod_environments_may_assume_the_deploy_role(pipeline: Template) -> None:
-    role = pipeline["Resources"]["GitHubDeployRole"]["Properties"]
+DEPLOY_ROLES = {"dev": "GitHubDevDeployRole", "prod": "GitHubProdDeployRole"}
+
+
+@pytest.mark.parametrize("environment", DEPLOY_ROLES)
+def test_each_environment_assumes_its_own_role_and_no_other_may(pipeline: Template, environment: str) -> None:
+    """One role for both environments let a `dev` job (no reviewers) deploy prod: each trusts one sub."""
+    role = pipeline["Resources"][DEPLOY_ROLES[environment]]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Federated": {"Ref": "GitHubOidcProvider"}}
     assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
@@ -95,10 +101,9 @@ def test_only_the_repositorys_dev_and_prod_environments_may_assume_the_deploy_ro
     assert trust["Condition"] == {
         "StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": [
-                {"Fn::Sub": "repo:${GitHubRepository}:environment:dev"},
-                {"Fn::Sub": "repo:${GitHubRepository}:environment:prod"},
-            ],
+            "token.actions.githubusercontent.com:sub": {
+                "Fn::Sub": f"repo:${{GitHubRepository}}:environment:{environment}"
+            },
         }
     }
     provider = pipeline["Resources"]["GitHubOidcProvider"]["Properties"]
@@ -107,36 +112,65 @@ def test_only_the_repositorys_dev_and_prod_environments_may_assume_the_deploy_ro
 
 
 def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    return [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
 
 
-def test_the_deploy_role_creates_nothing_itself_and_hands_cloudformation_its_role_only(pipeline: Template) -> None:
-    statements = _statements(pipeline["Resources"]["GitHubDeployRole"])
-    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+def _deploy_statements(pipeline: Template, environment: str) -> list[dict[str, Any]]:
+    """A deploy role's statements: its own inline policy and the managed ones of the account stack it attaches."""
+    role = pipeline["Resources"][DEPLOY_ROLES[environment]]
+    managed = [pipeline["Resources"][arn["Ref"]] for arn in role["Properties"].get("ManagedPolicyArns", [])]
+    return _statements(role) + [s for m in managed for s in m["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _stack_resources(statements: list[dict[str, Any]]) -> list[str]:
+    return [
+        r["Fn::Sub"]
+        for s in statements
+        if s["Effect"] == "Allow" and any(a.startswith("cloudformation:") for a in _actions(s))
+        for r in _as_list(s["Resource"])
+        if isinstance(r, dict) and ":stack/" in r["Fn::Sub"]
+    ]
+
+
+@pytest.mark.parametrize("environment", DEPLOY_ROLES)
+def test_each_deploy_role_changes_its_environments_stack_only(pipeline: Template, environment: str) -> None:
+    stacks = _stack_resources(_deploy_statements(pipeline, environment))
+    assert sorted(s.rsplit(":", 1)[1] for s in stacks) == sorted(
+        [f"stack/${{StackPrefix}}{environment}/*", "stack/aws-sam-cli-managed-default/*"]
+    )
+
+
+@pytest.mark.parametrize("environment", DEPLOY_ROLES)
+def test_the_deploy_roles_create_nothing_themselves_and_hand_cloudformation_its_role_only(
+    pipeline: Template, environment: str
+) -> None:
+    statements = _deploy_statements(pipeline, environment)
+    actions = {a for s in statements if s["Effect"] == "Allow" for a in _actions(s)}
     assert not any(a.endswith("*") for a in actions), "no wildcard action"
     allowed = {"iam:PassRole", "dynamodb:Query", "dynamodb:DeleteItem"}  # the last two: `make e2e`'s own accounts
     assert not {a for a in actions if a.startswith(("iam:", "lambda:Create", "dynamodb:"))} - allowed
     (passing,) = [s for s in statements if s["Action"] == "iam:PassRole"]
     assert passing["Resource"] == {"Fn::GetAtt": ["CloudFormationExecutionRole", "Arn"]}
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
-    (stacks,) = [s for s in statements if s.get("Sid") == "ChangeThePipelinesStacks"]
-    assert all(
-        "stack/${StackPrefix}*" in r["Fn::Sub"] or "aws-sam-cli" in r["Fn::Sub"] or "transform" in r["Fn::Sub"]
-        for r in stacks["Resource"]
-    )
 
 
-def test_make_e2e_may_touch_only_its_runs_upload_and_the_accounts_table(pipeline: Template) -> None:
-    statements = {s.get("Sid"): s for s in _statements(pipeline["Resources"]["GitHubDeployRole"])}
+def test_only_the_dev_role_runs_make_e2e_and_only_on_the_dev_stacks_upload_and_accounts(pipeline: Template) -> None:
+    statements = {s.get("Sid"): s for s in _deploy_statements(pipeline, "dev")}
     upload, accounts = statements["EndToEndUpload"], statements["EndToEndAccounts"]
     assert (_actions(upload), _actions(accounts)) == (
         ["s3:PutObject", "s3:DeleteObject"],
         ["dynamodb:Query", "dynamodb:DeleteItem"],
     )
-    assert upload["Resource"]["Fn::Sub"].endswith(":s3:::${StackPrefix}*-databucket-*/incoming/e2e-*")
-    assert accounts["Resource"]["Fn::Sub"].endswith(":table/${StackPrefix}*-AccountTable-*")
+    assert upload["Resource"]["Fn::Sub"].endswith(":s3:::${StackPrefix}dev-databucket-*/incoming/e2e-*")
+    assert accounts["Resource"]["Fn::Sub"].endswith(":table/${StackPrefix}dev-AccountTable-*")
     s3_writes = [s for s in statements.values() if "s3:PutObject" in _actions(s) and s is not upload]
     assert all("samclisourcebucket" in str(s["Resource"]) for s in s3_writes)
+    prod = _deploy_statements(pipeline, "prod")
+    assert not [a for s in prod for a in _actions(s) if a.startswith(("cognito-idp:", "dynamodb:", "s3:Delete"))]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def test_only_cloudformation_may_use_the_execution_role_and_iam_only_on_the_prefix(pipeline: Template) -> None:
