@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from samcli.yamlhelper import yaml_parse
 
-from tests.template.conftest import ROOT, Template, for_parameters
+from tests.template.conftest import ROOT, Template, for_parameters, of_type
 from tests.template.test_operations import load_account_template
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -177,16 +177,56 @@ def test_only_cloudformation_may_use_the_execution_role_and_iam_only_on_the_pref
     role = pipeline["Resources"]["CloudFormationExecutionRole"]
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
-    iam = [s for s in _statements(role) if any(a.startswith("iam:") for a in _actions(s))]
-    (prefixed,) = [s for s in iam if "iam:CreateServiceLinkedRole" not in _actions(s)]
-    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in prefixed["Resource"]] == [
-        "role/${StackPrefix}*",
-        "policy/${StackPrefix}*",
-    ]
+    iam = [s for s in _statements(role) if s["Effect"] == "Allow" and any(a.startswith("iam:") for a in _actions(s))]
+    for allowed in iam:
+        assert {r["Fn::Sub"].rsplit(":", 1)[1] for r in _as_list(allowed["Resource"])} <= {
+            "role/${StackPrefix}*",
+            "policy/${StackPrefix}*",
+            "role/aws-service-role/email.cognito-idp.amazonaws.com/AWSServiceRoleForAmazonCognitoIdpEmailService",
+        }
     (linked,) = [s for s in iam if "iam:CreateServiceLinkedRole" in _actions(s)]
     assert _actions(linked) == ["iam:CreateServiceLinkedRole"], "CognitoEmail=ses: Cognito's e-mail role only"
     assert linked["Resource"]["Fn::Sub"].endswith("/AWSServiceRoleForAmazonCognitoIdpEmailService")
     assert linked["Condition"] == {"StringEquals": {"iam:AWSServiceName": "email.cognito-idp.amazonaws.com"}}
+
+
+def test_no_stack_the_pipeline_deploys_may_change_the_account_stacks_roles(pipeline: Template) -> None:
+    """The account stack is `dropshop-account`: its roles match `role/${StackPrefix}*`. Without an explicit
+    Deny a dev change set could rewrite the deploy roles' own trust or policies."""
+    statements = _statements(pipeline["Resources"]["CloudFormationExecutionRole"])
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Action"] == "iam:*"
+    assert [r["Fn::Sub"].split("${AWS::AccountId}:", 1)[1] for r in deny["Resource"]] == [
+        "role/${AWS::StackName}-*",
+        "policy/${AWS::StackName}-*",
+    ]
+
+
+@pytest.mark.parametrize("environment", DEPLOY_ROLES)
+def test_no_deploy_role_may_change_the_account_stack(pipeline: Template, environment: str) -> None:
+    denies = [s for s in _deploy_statements(pipeline, environment) if s["Effect"] == "Deny"]
+    assert [(s["Action"], s["Resource"]["Fn::Sub"].split("${AWS::AccountId}:", 1)[1]) for s in denies] == [
+        ("cloudformation:*", "stack/${AWS::StackName}/*")
+    ]
+
+
+def test_the_execution_role_attaches_only_the_aws_managed_policies_the_app_template_uses(
+    pipeline: Template, translated: Template
+) -> None:
+    """AttachRolePolicy on any `dropshop-*` role with any policy would let a change set attach
+    AdministratorAccess: the condition lists exactly what SAM's translation of template.yaml attaches."""
+    used = {
+        arn["Fn::Sub"] if isinstance(arn, dict) else arn.replace("arn:aws:", "arn:${AWS::Partition}:")
+        for role in of_type(translated, "AWS::IAM::Role").values()
+        for arn in role["Properties"].get("ManagedPolicyArns", [])
+    }
+    assert all(arn.startswith("arn:${AWS::Partition}:iam::aws:policy/") for arn in used), used
+    statements = _statements(pipeline["Resources"]["CloudFormationExecutionRole"])
+    attaching = [s for s in statements if s["Effect"] == "Allow" and "iam:AttachRolePolicy" in _actions(s)]
+    (attach,) = attaching
+    assert _actions(attach) == ["iam:AttachRolePolicy"]
+    assert {r["Fn::Sub"] for r in attach["Condition"]["ArnEquals"]["iam:PolicyARN"]} == used
+    assert set(attach["Condition"]) == {"ArnEquals"}
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
