@@ -64,6 +64,30 @@ def test_pull_requests_lint_and_test_and_main_goes_dev_then_its_journeys_then_pr
     assert (dev["environment"], prod["environment"]) == ("dev", "prod")
 
 
+def _pull_request_steps() -> list[dict[str, Any]]:
+    workflow = _workflow(ROOT / ".github" / "workflows" / "pull-request.yml")
+    (job,) = workflow["jobs"].values()
+    steps: list[dict[str, Any]] = job["steps"]
+    return steps
+
+
+def _first_step_running(steps: list[dict[str, Any]], command: str) -> int:
+    return next(i for i, step in enumerate(steps) if command in step.get("run", ""))
+
+
+def test_pull_requests_pull_the_lambda_image_the_sam_local_suite_needs_before_the_tests() -> None:
+    """GitHub sets CI=true: tests/samlocal then fails without the image, and samconfig's skip_pull_image
+    keeps sam local from pulling it."""
+    (image,) = re.findall(r'^IMAGE = "(.+)"$', (ROOT / "tests/samlocal/test_sam_local.py").read_text(), re.MULTILINE)
+    steps = _pull_request_steps()
+    assert _first_step_running(steps, f"docker pull {image}") < _first_step_running(steps, "make test")
+
+
+def test_pull_requests_have_a_chromium_for_the_browser_suite_before_the_tests() -> None:
+    steps = _pull_request_steps()
+    assert _first_step_running(steps, "apt-get install -y chromium") < _first_step_running(steps, "make test")
+
+
 def test_deploy_jobs_assume_the_role_through_oidc_and_store_no_keys() -> None:
     for path in WORKFLOWS:
         text = path.read_text()
