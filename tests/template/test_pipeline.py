@@ -189,6 +189,14 @@ def test_only_the_dev_role_runs_make_e2e_and_only_on_the_dev_stacks_upload_and_a
     assert accounts["Resource"]["Fn::Sub"].endswith(":table/${StackPrefix}dev-AccountTable-*")
     s3_writes = [s for s in statements.values() if "s3:PutObject" in _actions(s) and s is not upload]
     assert all("samclisourcebucket" in str(s["Resource"]) for s in s3_writes)
+    users = statements["EndToEndUsers"]
+    assert all(a.startswith("cognito-idp:") for a in _actions(users))
+    # The prod pool's ARN matches `userpool/*` as well: only the dev stack's tag keeps an admin out of prod.
+    assert users["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/aws:cloudformation:stack-name": {"Fn::Sub": "${StackPrefix}dev"}}
+    }
+    cognito = [s for s in statements.values() if any(a.startswith("cognito-idp:") for a in _actions(s))]
+    assert cognito == [users]
     prod = _deploy_statements(pipeline, "prod")
     assert not [a for s in prod for a in _actions(s) if a.startswith(("cognito-idp:", "dynamodb:", "s3:Delete"))]
 
