@@ -135,6 +135,40 @@ def test_each_environment_assumes_its_own_role_and_no_other_may(pipeline: Templa
     assert provider["ClientIdList"] == ["sts.amazonaws.com"]
 
 
+EXISTING_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+
+
+@pytest.mark.parametrize("environment", DEPLOY_ROLES)
+def test_an_account_that_has_githubs_provider_already_trusts_it_and_creates_none(environment: str) -> None:
+    """IAM has one OIDC provider per URL per account: creating a second fails the account stack."""
+    account = for_parameters(
+        load_account_template(), GitHubRepository=REPOSITORY, GitHubOidcProviderArn=EXISTING_PROVIDER
+    )
+    assert "GitHubOidcProvider" not in account["Resources"]
+    (trust,) = account["Resources"][DEPLOY_ROLES[environment]]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Federated": {"Ref": "GitHubOidcProviderArn"}}
+    pattern = load_account_template()["Parameters"]["GitHubOidcProviderArn"]["AllowedPattern"]
+    assert re.fullmatch(pattern, EXISTING_PROVIDER)
+    assert re.fullmatch(pattern, "")
+    assert not re.fullmatch(pattern, "arn:aws:iam::123456789012:oidc-provider/example.com")
+
+
+def test_make_account_passes_the_existing_provider_on() -> None:
+    plan = _make_plan("account", f"GITHUB_REPOSITORY={REPOSITORY}", f"GITHUB_OIDC_PROVIDER_ARN={EXISTING_PROVIDER}")
+    assert f"GitHubRepository={REPOSITORY} GitHubOidcProviderArn={EXISTING_PROVIDER}" in plan
+
+
+def _make_plan(*arguments: str) -> str:
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    assert make is not None
+    return subprocess.run(  # noqa: S603 - make's dry run of this repository's Makefile
+        [make, "-n", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
 
