@@ -295,6 +295,21 @@ def test_the_execution_role_attaches_only_the_aws_managed_policies_the_app_templ
     assert set(attach["Condition"]) == {"ArnEquals"}
 
 
+def test_the_execution_role_may_read_the_roles_it_updates_and_deletes(pipeline: Template) -> None:
+    """CloudFormation's role handler lists a role's inline and attached policies, instance profiles and tags
+    before it updates or deletes the role: without them a stack's update or deletion fails on AccessDenied."""
+    statements = _statements(pipeline["Resources"]["CloudFormationExecutionRole"])
+    reads = {
+        "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListInstanceProfilesForRole",
+        "iam:ListRoleTags",
+    }
+    (granting,) = [s for s in statements if s["Effect"] == "Allow" and reads & set(_actions(s))]
+    assert reads <= set(_actions(granting))
+    assert any(r["Fn::Sub"].endswith(":role/${StackPrefix}*") for r in granting["Resource"])
+
+
 def _actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
