@@ -29,7 +29,7 @@ EVENT ?= events/telemetry/batch.json
 .PHONY: help setup setup-local local upload download asyncapi test e2e lint openapi client build build-local account preflight deploy invoke start-api token bench refusals mutate clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # The first run installs what `make local` needs (requirements-local.txt) with uv, which shows its progress;
 # `make test`/`make lint` add the tooling (requirements-dev.txt). Stamps inside .venv mark each set done.

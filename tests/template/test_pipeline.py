@@ -158,6 +158,21 @@ def test_make_account_passes_the_existing_provider_on() -> None:
     assert f"GitHubRepository={REPOSITORY} GitHubOidcProviderArn={EXISTING_PROVIDER}" in plan
 
 
+def test_make_help_lists_every_documented_target() -> None:
+    """`make help` is the front door's list: a target with a `##` line it misses (e2e) is undiscoverable."""
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    assert make is not None
+    documented = set(re.findall(r"^([a-z][a-z0-9-]*):[^\n]*## ", (ROOT / "Makefile").read_text(), re.MULTILINE))
+    assert "e2e" in documented
+    listed = subprocess.run(  # noqa: S603 - this repository's Makefile
+        [make, "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert {line.split()[1] for line in listed.splitlines() if line.strip()} == documented
+
+
 def _make_plan(*arguments: str) -> str:
     import shutil
     import subprocess
