@@ -88,6 +88,20 @@ def test_pull_requests_have_a_chromium_for_the_browser_suite_before_the_tests() 
     assert _first_step_running(steps, "apt-get install -y chromium") < _first_step_running(steps, "make test")
 
 
+@pytest.mark.parametrize("job", ["dev", "prod"])
+def test_deploy_jobs_fail_clearly_before_using_an_unset_repository_variable(job: str) -> None:
+    """GitHub expands an unset variable to "": configure-aws-credentials would fail on an empty role, or
+    `--role-arn` would swallow the next word. A first step names each missing variable instead."""
+    steps = _workflow(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"][job]["steps"]
+    used = {v for step in steps[1:] for v in re.findall(r"\$\{\{ vars\.([A-Z_]+) \}\}", str(step))}
+    assert {"AWS_REGION", "CFN_EXECUTION_ROLE_ARN", f"AWS_{job.upper()}_DEPLOY_ROLE_ARN"} <= used
+    guard = steps[0]
+    assert guard["env"] == {name: f"${{{{ vars.{name} }}}}" for name in used}
+    assert f"for variable in {' '.join(guard['env'])}; do" in guard["run"]
+    assert '[ -z "${!variable}" ]' in guard["run"]
+    assert "::error::" in guard["run"]
+
+
 def test_deploy_jobs_assume_the_role_through_oidc_and_store_no_keys() -> None:
     for path in WORKFLOWS:
         text = path.read_text()
