@@ -30,11 +30,9 @@ from dropshop.platform.settings import settings
 
 # Enough of a file's start to tell NDJSON (split into chunks) from a JSON array, gzip or one pretty object.
 HEAD_BYTES = 64 * 1024
-REJECTION_FLUSH = 25
+REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
 # The upload a chunk belongs to was replaced or deleted: no retry brings it back, so the chunk fails its file.
-OBJECT_GONE = frozenset(
-    {"PreconditionFailed", "NoSuchKey", "NoSuchVersion"}
-)  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
+OBJECT_GONE = frozenset({"PreconditionFailed", "NoSuchKey", "NoSuchVersion"})
 
 
 class RecordsNotWritten(Exception):
