@@ -14,7 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dropshop.platform import aws, settings
+from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS
 from tests.integration.pipeline.settled import file_entry, file_origin, ndjson, refusals, stored, version
+from tests.support.faults import THROTTLING_ERROR, DynamoDBWeather
 from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
@@ -43,6 +45,11 @@ def chunking(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def upload_without_chunks_running(stack: Stack, wiring: Wiring, key: str, data: bytes) -> list[str]:
     """Upload (the Transformer splits the file); the chunk messages it sent, taken off ChunkQueue unrun."""
     wiring.upload(key, data)
+    return take_chunks(stack)
+
+
+def take_chunks(stack: Stack) -> list[str]:
+    """The chunk messages waiting in ChunkQueue, taken off it unrun."""
     sqs, queue = stack.client("sqs"), stack.physical["ChunkQueue"]
     bodies: list[str] = []
     while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
@@ -93,6 +100,39 @@ def test_chunks_out_of_order_and_redelivered_count_once_and_the_last_one_ends_th
     offset = len(ndjson(*RECORDS[:3]))  # a chunked file's position: the byte offset of the record's first byte
     assert set(refusals(stack)) == {(file_origin(stack, key), offset)}
     assert file["recordCount"]["N"] == "7"
+
+
+def test_a_chunk_that_hands_its_rest_on_and_fails_to_count_does_not_let_the_file_end_without_it(
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk A stops at its record budget and hands the rest of its range on; its count is what adds that rest
+    to the total. A's count is refused (DynamoDB cancels a transaction for throttling, TransactWriteItems,
+    "Cancellation reason codes": https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html)
+    until A's invocation gives up: whatever else runs meanwhile, the file must not end without A's records."""
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", "400")
+    monkeypatch.setenv("INGEST_CHUNK_RECORDS", "2")
+    settings.settings.cache_clear()
+    key = "incoming/handed-on.ndjson"
+    first, *others = upload_without_chunks_running(stack, wiring, key, ndjson(*RECORDS))
+    assert others, "the file is split in more than one chunk"
+
+    weather = DynamoDBWeather().script("TransactWriteItems", THROTTLING_ERROR, CONFLICT_ATTEMPTS, table="Files")
+    weather.attach(aws.client("dynamodb"))
+    run_chunk(stack, wiring, first)  # reads two records, then its count is refused to the end
+    weather.detach(aws.client("dynamodb"))
+    assert weather.injected == {f"TransactWriteItems {THROTTLING_ERROR}": CONFLICT_ATTEMPTS}
+
+    for body in [b for b in others + take_chunks(stack) if b != first]:  # the others, and any rest handed on
+        run_chunk(stack, wiring, body)
+    wiring.drain()
+    assert progress(stack, key)[0] == "PROCESSING", "the first chunk was never counted"
+
+    run_chunk(stack, wiring, first)  # its redelivery
+    wiring.drain()
+    status, done, total, read = progress(stack, key)
+    assert (status, read) == ("PROCESSED", len(RECORDS))
+    assert done == total == len(others) + 1 + 2, "two rests handed on (records 3-4, then 5-6)"
+    assert stored(stack) == {version(r) for r in RECORDS}
 
 
 def test_another_event_for_a_file_handed_to_chunks_finds_it_ingested_not_busy(

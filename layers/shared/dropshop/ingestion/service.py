@@ -203,11 +203,13 @@ def ingest_chunk(chunk: Chunk) -> None:
     finally:
         body.close()
     run.finish()
-    if rest:  # sent before the chunk is counted: a crash in between sends it again, and it counts once
+    # Counted first, the rest joining the total with it: the file cannot end before the rest is counted. The
+    # rest is sent every time, so a redelivery that finds the chunk counted sends it again (it counts once).
+    _count_chunk(chunk, run.ingestion, rest=rest, failure=failure)
+    if rest:
         handing_on = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
         handing_on.send([rest.to_json()])
         handing_on.flush()
-    _count_chunk(chunk, run.ingestion, rest=rest, failure=failure)
 
 
 def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, failure: str | None) -> None:
