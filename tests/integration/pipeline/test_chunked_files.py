@@ -135,6 +135,29 @@ def test_a_chunk_that_hands_its_rest_on_and_fails_to_count_does_not_let_the_file
     assert stored(stack) == {version(r) for r in RECORDS}
 
 
+def test_a_split_that_dynamodb_refuses_is_not_reported_as_an_unreadable_object(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    """Storing the plan is throttled beyond botocore's retries (ProvisionedThroughputExceededException, "Error
+    handling with DynamoDB": https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html):
+    botocore raises the same ClientError class for every service, but the object was read, and the file must not
+    be FAILED as unreadable (a replay could ingest it)."""
+
+    def throttled(params: dict[str, Any], **_: Any) -> None:
+        if "chunksTotal = if_not_exists" in params.get("UpdateExpression", ""):
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}
+            raise ClientError({"Error": error}, "UpdateItem")
+
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.UpdateItem", throttled)
+    key = "incoming/unplanned.ndjson"
+    wiring.upload(key, ndjson(*RECORDS))
+    wiring.drain()
+
+    file = file_entry(stack, key)
+    assert (file["status"]["S"], file.get("reason")) == ("PROCESSING", None), "held for a retry, not failed"
+    assert wiring.depth("ChunkQueue") == 0
+
+
 def test_another_event_for_a_file_handed_to_chunks_finds_it_ingested_not_busy(
     stack: Stack, wiring: Wiring, chunking: None
 ) -> None:

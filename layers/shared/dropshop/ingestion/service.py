@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -114,17 +114,15 @@ def ingest_object(
         return None
     origin = Origin(kind="file", name=f"s3://{bucket}/{key}", file_id=file_id)
     s3 = aws.client("s3")
-    try:
-        where = files.locator(bucket, key, version_id)
-        if size > settings().ingest_chunk_bytes:
-            head = s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]
-            with closing(head):
-                if streaming.splits_into_lines(head.read(), size):
-                    return _split(Chunk(file_id, bucket, key, etag, 0, size, version_id))
-        body = s3.get_object(**where, IfMatch=etag)["Body"]
+    where = files.locator(bucket, key, version_id)
+    try:  # only the reads: botocore's ClientError is also what SQS and DynamoDB raise
+        in_lines = size > settings().ingest_chunk_bytes and _reads_as_lines(s3, where, etag, size)
+        body = None if in_lines else s3.get_object(**where, IfMatch=etag)["Body"]
     except s3.exceptions.ClientError as error:
         files.fail_ingestion(file_id, f"object could not be read: {error}")
         raise
+    if body is None:
+        return _split(Chunk(file_id, bucket, key, etag, 0, size, version_id))
     sender = QueueSender(aws.client("sqs"), settings().writer_queue_url)
     run = _Run(origin, sender, _error_log())
     try:
@@ -145,6 +143,12 @@ def ingest_object(
     files.finish_ingestion(file_id, run.ingestion)
     logger.info("file ingested", extra={"key": key, "ingestion": run.ingestion.as_dict()})
     return run.ingestion
+
+
+def _reads_as_lines(s3: Any, where: dict[str, str], etag: str, size: int) -> bool:
+    """Whether the file's head says NDJSON (split into chunks), not a JSON array, gzip or one pretty object."""
+    with closing(s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]) as head:
+        return streaming.splits_into_lines(head.read(), size)
 
 
 @dataclass(frozen=True)
