@@ -8,15 +8,17 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from dropshop.files import service as files
 from dropshop.platform import aws, settings
-from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS
+from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, MAX_ATTEMPTS
 from tests.integration.pipeline.settled import file_entry, file_origin, ndjson, refusals, stored, version
-from tests.support.faults import THROTTLING_ERROR, DynamoDBWeather
+from tests.support.faults import THROTTLING_ERROR, DynamoDBWeather, Faults
 from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
@@ -156,6 +158,37 @@ def test_a_split_that_dynamodb_refuses_is_not_reported_as_an_unreadable_object(
     file = file_entry(stack, key)
     assert (file["status"]["S"], file.get("reason")) == ("PROCESSING", None), "held for a retry, not failed"
     assert wiring.depth("ChunkQueue") == 0
+
+
+def test_a_file_whose_chunks_could_not_be_sent_is_split_again_by_a_replay_once_its_lease_runs_out(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    """ChunkQueue refuses every send of the Transformer's invocation and its two retries (SendMessageBatch
+    throttled beyond botocore's retries); the event goes to PipelineEventsDLQ. The file must not look handed
+    to chunks that were never sent: a replay (another request id) waits for the lease, then splits it again."""
+    sending = Faults(outage=3 * MAX_ATTEMPTS)  # QueueSender's attempts, in each of the three invocations
+    sending.attach(aws.client("sqs"))
+    key = "incoming/unsent.ndjson"
+    wiring.upload(key, ndjson(*RECORDS))
+    assert sending.outage == 0
+    assert wiring.depth("PipelineEventsDLQ") == 1
+    assert wiring.depth("ChunkQueue") == 0
+    replay = wiring.object_created_event(stack.physical["DataBucket"], key)
+
+    with pytest.raises(files.FileBusy):  # the dead invocation's lease still holds
+        wiring.invoke("TransformerFunction", replay)
+    stack.client("dynamodb").update_item(  # 16 minutes later: the lease has run out
+        TableName=stack.physical["FilesTable"],
+        Key={"fileId": file_entry(stack, key)["fileId"]},
+        UpdateExpression="SET leaseUntil = :past",
+        ExpressionAttributeValues={":past": {"S": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}},
+    )
+    assert wiring.invoke("TransformerFunction", replay)["ingestion"] == {"chunks": -(-len(ndjson(*RECORDS)) // 40)}
+    wiring.drain()
+
+    status, done, total, read = progress(stack, key)
+    assert (status, done, read) == ("PROCESSED", total, len(RECORDS))
+    assert stored(stack) == {version(r) for r in RECORDS}
 
 
 def test_another_event_for_a_file_handed_to_chunks_finds_it_ingested_not_busy(

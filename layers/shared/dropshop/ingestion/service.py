@@ -161,7 +161,8 @@ class ChunkPlan:
 
 def _split(whole: Chunk) -> ChunkPlan:
     """One ChunkQueue message per chunk; the plan (counters at zero) is stored first, so no chunk can be
-    counted before it. A re-run sends the same chunks again: their done markers keep each counted once."""
+    counted before it, and the lease goes only once all are sent. A re-run (a retry, or a replay once the
+    lease has run out) sends the same chunks again: their done markers keep each counted once."""
     ranges = chunks.split(whole.end, settings().ingest_chunk_bytes)
     files.plan_chunks(whole.file_id, len(ranges))
     sender = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
@@ -170,6 +171,7 @@ def _split(whole: Chunk) -> ChunkPlan:
         for start, end in ranges
     )
     sender.flush()
+    files.hand_to_chunks(whole.file_id)
     return ChunkPlan(len(ranges))
 
 
