@@ -171,9 +171,13 @@ def test_a_file_whose_chunks_could_not_be_sent_is_split_again_by_a_replay_once_i
     key = "incoming/unsent.ndjson"
     wiring.upload(key, ndjson(*RECORDS))
     assert sending.outage == 0
-    assert wiring.depth("PipelineEventsDLQ") == 1
     assert wiring.depth("ChunkQueue") == 0
-    replay = wiring.object_created_event(stack.physical["DataBucket"], key)
+    sqs, dead_letters = stack.client("sqs"), stack.physical["PipelineEventsDLQ"]
+    (dead,) = sqs.receive_message(QueueUrl=dead_letters, MessageAttributeNames=["All"])["Messages"]
+    assert dead["MessageAttributes"]["ErrorMessage"]["StringValue"].endswith(
+        f"could not be sent to {stack.physical['ChunkQueue'].rsplit('/', 1)[-1]}"
+    ), "the error names the queue that refused"
+    replay = json.loads(dead["Body"])
 
     with pytest.raises(files.FileBusy):  # the dead invocation's lease still holds
         wiring.invoke("TransformerFunction", replay)

@@ -17,7 +17,7 @@ BATCH_LIMIT_BYTES = 256 * 1024
 
 
 class QueueUnavailable(Exception):
-    """Messages could not be sent after retries; the file's run fails and is retried as a whole."""
+    """Messages could not be sent after retries; the run (a file's or a chunk's) fails and is retried."""
 
 
 class QueueSender:
