@@ -82,13 +82,18 @@ def push_order_status(event: DomainEvent) -> int:
     stage = orders.life_cycle_stage(event.data["status"])
     connections, channel = _connections(), _channel()
     expires_at = int(time.time()) + PUSHED_LIFETIME_SECONDS
+    # Everything that can fail the invocation comes before the stage is recorded: SQS then delivers the change
+    # again and it is pushed then. After the advance, a redelivery is dropped as stale, which is right only
+    # because the sends below do not raise: a refused send is logged (the page's next `subscribe` catches up),
+    # and a send to a gone socket has no page left to show it to.
+    audience = sorted(connections.audience(event.data["customerId"], event.data["orderId"]))
     if not connections.advance_pushed(event.data["orderId"], stage, expires_at=expires_at):
         metrics.add_metric(name="StalePushesDropped", unit=MetricUnit.Count, value=1)
         logger.info("status change older than one pushed", extra={"orderId": event.data["orderId"], "stage": stage})
         return 0
     message = OrderStatusMessage.from_event(event.data, at=event.occurred_at, stage=stage).to_json()
     delivered = 0
-    for connection_id in sorted(connections.audience(event.data["customerId"], event.data["orderId"])):
+    for connection_id in audience:
         outcome = channel.send(connection_id, message)
         if outcome is Delivery.DELIVERED:
             delivered += 1
