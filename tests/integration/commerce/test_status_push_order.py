@@ -28,11 +28,12 @@ from dropshop.orders.model import OrderStatus
 from dropshop.platform import aws
 from dropshop.platform.aws import DYNAMODB_ATTEMPTS
 from dropshop.platform.bus import DomainEvent
+from dropshop.platform.settings import settings
 from dropshop.realtime import service as realtime
 from dropshop.realtime.model import Connection
 from dropshop.realtime.repository import ConnectionRepository
 from tests.support import container
-from tests.support.faults import PROVISIONED_THROUGHPUT_EXCEEDED, DynamoDBWeather
+from tests.support.faults import PROVISIONED_THROUGHPUT_EXCEEDED, DynamoDBWeather, GoneSockets
 from tests.support.properties import budget
 from tools.local.stack import Stack, provision
 
@@ -130,3 +131,35 @@ def test_a_push_whose_audience_read_is_throttled_is_shown_on_redelivery(stack: S
     assert weather.injected == {f"Query {PROVISIONED_THROUGHPUT_EXCEEDED}": DYNAMODB_ATTEMPTS}
     realtime.push_order_status(cancelled)  # SQS's redelivery
     assert shown(stack) == ["CANCELLED"]
+
+
+def test_a_gone_socket_whose_removal_is_throttled_does_not_keep_the_push_from_the_others(stack: Stack) -> None:
+    """Removing a gone socket is throttled past botocore's retries: the invocation fails after the stage is recorded
+    (its redelivery is dropped as stale), so every open socket must have been sent the change by then."""
+    owner, gone, open_ = "customer-2", "a-gone-socket", "b-open-socket"  # the gone one is sent to first
+    table = ConnectionRepository(aws.client("dynamodb"), stack.physical["ConnectionsTable"])
+    for socket_id in (gone, open_):
+        table.add(Connection(socket_id, owner, "joe", "2026-12-07T00:00:00Z", 2**31, ["customer"]))
+    sockets(stack)[open_] = SocketState()
+    data: dict[str, Any] = {
+        "orderId": str(uuid.uuid4()),
+        "customerId": owner,
+        "previous": OrderStatus.PLACED,
+        "status": OrderStatus.CANCELLED,
+    }
+    cancelled = DomainEvent(type="OrderStatusChanged", source="orders", data=data)
+    dynamodb = aws.client("dynamodb")
+    management_api = aws.client("apigatewaymanagementapi", endpoint_url=settings().websocket_callback_url)
+    weather = DynamoDBWeather().script("DeleteItem", PROVISIONED_THROUGHPUT_EXCEEDED, times=DYNAMODB_ATTEMPTS)
+    weather.attach(dynamodb)
+    gone_sockets = GoneSockets({gone}).attach(management_api)
+    try:
+        with pytest.raises(ClientError):
+            realtime.push_order_status(cancelled)
+    finally:
+        weather.detach(dynamodb)
+        gone_sockets.detach(management_api)
+    assert weather.injected == {f"DeleteItem {PROVISIONED_THROUGHPUT_EXCEEDED}": DYNAMODB_ATTEMPTS}
+    received = sockets(stack)[open_].data
+    assert received, "the open socket was never sent the change"
+    assert json.loads(received)["status"] == "CANCELLED"
