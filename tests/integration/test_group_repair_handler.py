@@ -5,11 +5,13 @@ is in no group, and nothing else ever adds them."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from dropshop.identity.service import REPAIR_WINDOW
 from tests.support import cognito
 from tests.support.events import load_event
 from tools.local.lambda_context import LambdaContext
@@ -76,3 +78,35 @@ def test_the_deployment_hooks_smoke_event_is_acknowledged_and_repairs_nobody(
     answer = repair.lambda_handler(canary.smoke_event("schedule"), context)
     assert canary.verdict("schedule", answer, None) is None
     assert groups_of(cognito_client, user_pool, stranded) == []
+
+
+def scheduled_at(time: datetime) -> dict[str, Any]:
+    event: dict[str, Any] = load_event("group_repair/scheduled")
+    event["time"] = time.isoformat().replace("+00:00", "Z")
+    return event
+
+
+def test_a_disabled_user_in_no_group_is_left_there(
+    repair: ModuleType, context: LambdaContext, cognito_client: Any, user_pool: cognito.UserPool
+) -> None:
+    disabled = confirmed_user(cognito_client, user_pool)  # shut out by an operator (AdminDisableUser)
+    cognito_client.admin_disable_user(UserPoolId=user_pool.pool_id, Username=disabled)
+    answer = repair.lambda_handler(scheduled_at(datetime.now(UTC)), context)
+    assert disabled not in answer["repaired"]
+    assert groups_of(cognito_client, user_pool, disabled) == []
+
+
+def test_a_user_in_no_group_is_repaired_within_the_window_and_left_there_after_it(
+    repair: ModuleType, context: LambdaContext, cognito_client: Any, user_pool: cognito.UserPool
+) -> None:
+    # moto records UserCreateDate as now: the schedules below fire that long after each user's sign-up.
+    revoked = confirmed_user(cognito_client, user_pool, "customer")  # an operator removes them from every group
+    cognito_client.admin_remove_user_from_group(UserPoolId=user_pool.pool_id, Username=revoked, GroupName="customer")
+    answer = repair.lambda_handler(scheduled_at(datetime.now(UTC) + REPAIR_WINDOW + timedelta(minutes=1)), context)
+    assert revoked not in answer["repaired"]
+    assert groups_of(cognito_client, user_pool, revoked) == []
+
+    stranded = confirmed_user(cognito_client, user_pool)
+    answer = repair.lambda_handler(scheduled_at(datetime.now(UTC) + REPAIR_WINDOW - timedelta(minutes=1)), context)
+    assert stranded in answer["repaired"]
+    assert groups_of(cognito_client, user_pool, stranded) == ["customer"]

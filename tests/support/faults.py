@@ -266,3 +266,28 @@ _KEY_ATTRIBUTES = frozenset({"productId", "orderId", "entry", "id", "pk", "sk", 
 def _item_of(action: dict[str, Any]) -> str:
     key = action.get("Key") or {k: v for k, v in action.get("Item", {}).items() if k in _KEY_ATTRIBUTES}
     return f"{action.get('TableName')}:{json.dumps(key, sort_keys=True)}"
+
+
+@dataclass
+class GoneSockets:
+    """Sockets closed without $disconnect reaching the app: API Gateway answers a post to one 410 GoneException
+    ("Use @connections commands in your backend service",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html).
+    moto keeps whatever is posted to any id, so the answer is handed to botocore at `before-send` instead."""
+
+    connection_ids: set[str]
+
+    def attach(self, client: Any) -> GoneSockets:
+        client.meta.events.register("before-send.apigatewaymanagementapi.PostToConnection", self._gone)
+        return self
+
+    def detach(self, client: Any) -> None:
+        client.meta.events.unregister("before-send.apigatewaymanagementapi.PostToConnection", self._gone)
+
+    def _gone(self, request: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        if request.url.rpartition("/")[2] not in self.connection_ids:
+            return None
+        headers = {"x-amzn-RequestId": "injected", "x-amzn-ErrorType": "GoneException"}
+        return AWSResponse(request.url, 410, headers, _Answer(b'{"message": "injected"}'))

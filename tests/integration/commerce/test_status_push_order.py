@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -24,11 +25,15 @@ from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from dropshop.orders.model import OrderStatus
+from dropshop.platform import aws
+from dropshop.platform.aws import DYNAMODB_ATTEMPTS
 from dropshop.platform.bus import DomainEvent
+from dropshop.platform.settings import settings
 from dropshop.realtime import service as realtime
 from dropshop.realtime.model import Connection
 from dropshop.realtime.repository import ConnectionRepository
 from tests.support import container
+from tests.support.faults import PROVISIONED_THROUGHPUT_EXCEEDED, DynamoDBWeather, GoneSockets
 from tests.support.properties import budget
 from tools.local.stack import Stack, provision
 
@@ -108,3 +113,53 @@ def test_confirmed_delivered_after_shipped_is_dropped_and_a_repeat_is_shown_once
     for event in [shipped, confirmed, shipped, delivered, confirmed, delivered]:
         realtime.push_order_status(event)
     assert shown(stack) == ["SHIPPED", "DELIVERED"]
+
+
+def test_a_push_whose_audience_read_is_throttled_is_shown_on_redelivery(stack: Stack) -> None:
+    """The audience read throttled past botocore's retries ("Throttling issues for DynamoDB",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TroubleshootingThrottling.html) fails the
+    invocation; SQS delivers the message again, and that delivery must still reach the socket."""
+    sockets(stack)[SOCKET] = SocketState()
+    (cancelled,) = changes_of(str(uuid.uuid4()), PATHS[2])
+    client = aws.client("dynamodb")
+    weather = DynamoDBWeather().script("Query", PROVISIONED_THROUGHPUT_EXCEEDED, times=DYNAMODB_ATTEMPTS).attach(client)
+    try:
+        with pytest.raises(ClientError):
+            realtime.push_order_status(cancelled)
+    finally:
+        weather.detach(client)
+    assert weather.injected == {f"Query {PROVISIONED_THROUGHPUT_EXCEEDED}": DYNAMODB_ATTEMPTS}
+    realtime.push_order_status(cancelled)  # SQS's redelivery
+    assert shown(stack) == ["CANCELLED"]
+
+
+def test_a_gone_socket_whose_removal_is_throttled_does_not_keep_the_push_from_the_others(stack: Stack) -> None:
+    """Removing a gone socket is throttled past botocore's retries: the invocation fails after the stage is recorded
+    (its redelivery is dropped as stale), so every open socket must have been sent the change by then."""
+    owner, gone, open_ = "customer-2", "a-gone-socket", "b-open-socket"  # the gone one is sent to first
+    table = ConnectionRepository(aws.client("dynamodb"), stack.physical["ConnectionsTable"])
+    for socket_id in (gone, open_):
+        table.add(Connection(socket_id, owner, "joe", "2026-12-07T00:00:00Z", 2**31, ["customer"]))
+    sockets(stack)[open_] = SocketState()
+    data: dict[str, Any] = {
+        "orderId": str(uuid.uuid4()),
+        "customerId": owner,
+        "previous": OrderStatus.PLACED,
+        "status": OrderStatus.CANCELLED,
+    }
+    cancelled = DomainEvent(type="OrderStatusChanged", source="orders", data=data)
+    dynamodb = aws.client("dynamodb")
+    management_api = aws.client("apigatewaymanagementapi", endpoint_url=settings().websocket_callback_url)
+    weather = DynamoDBWeather().script("DeleteItem", PROVISIONED_THROUGHPUT_EXCEEDED, times=DYNAMODB_ATTEMPTS)
+    weather.attach(dynamodb)
+    gone_sockets = GoneSockets({gone}).attach(management_api)
+    try:
+        with pytest.raises(ClientError):
+            realtime.push_order_status(cancelled)
+    finally:
+        weather.detach(dynamodb)
+        gone_sockets.detach(management_api)
+    assert weather.injected == {f"DeleteItem {PROVISIONED_THROUGHPUT_EXCEEDED}": DYNAMODB_ATTEMPTS}
+    received = sockets(stack)[open_].data
+    assert received, "the open socket was never sent the change"
+    assert json.loads(received)["status"] == "CANCELLED"

@@ -8,13 +8,17 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from dropshop.files import service as files
 from dropshop.platform import aws, settings
+from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, MAX_ATTEMPTS
 from tests.integration.pipeline.settled import file_entry, file_origin, ndjson, refusals, stored, version
+from tests.support.faults import THROTTLING_ERROR, DynamoDBWeather, Faults
 from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
@@ -43,6 +47,11 @@ def chunking(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def upload_without_chunks_running(stack: Stack, wiring: Wiring, key: str, data: bytes) -> list[str]:
     """Upload (the Transformer splits the file); the chunk messages it sent, taken off ChunkQueue unrun."""
     wiring.upload(key, data)
+    return take_chunks(stack)
+
+
+def take_chunks(stack: Stack) -> list[str]:
+    """The chunk messages waiting in ChunkQueue, taken off it unrun."""
     sqs, queue = stack.client("sqs"), stack.physical["ChunkQueue"]
     bodies: list[str] = []
     while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
@@ -93,6 +102,97 @@ def test_chunks_out_of_order_and_redelivered_count_once_and_the_last_one_ends_th
     offset = len(ndjson(*RECORDS[:3]))  # a chunked file's position: the byte offset of the record's first byte
     assert set(refusals(stack)) == {(file_origin(stack, key), offset)}
     assert file["recordCount"]["N"] == "7"
+
+
+def test_a_chunk_that_hands_its_rest_on_and_fails_to_count_does_not_let_the_file_end_without_it(
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk A stops at its record budget and hands the rest of its range on; its count is what adds that rest
+    to the total. A's count is refused (DynamoDB cancels a transaction for throttling, TransactWriteItems,
+    "Cancellation reason codes": https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html)
+    until A's invocation gives up: whatever else runs meanwhile, the file must not end without A's records."""
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", "400")
+    monkeypatch.setenv("INGEST_CHUNK_RECORDS", "2")
+    settings.settings.cache_clear()
+    key = "incoming/handed-on.ndjson"
+    first, *others = upload_without_chunks_running(stack, wiring, key, ndjson(*RECORDS))
+    assert others, "the file is split in more than one chunk"
+
+    weather = DynamoDBWeather().script("TransactWriteItems", THROTTLING_ERROR, CONFLICT_ATTEMPTS, table="Files")
+    weather.attach(aws.client("dynamodb"))
+    run_chunk(stack, wiring, first)  # reads two records, then its count is refused to the end
+    weather.detach(aws.client("dynamodb"))
+    assert weather.injected == {f"TransactWriteItems {THROTTLING_ERROR}": CONFLICT_ATTEMPTS}
+
+    for body in [b for b in others + take_chunks(stack) if b != first]:  # the others, and any rest handed on
+        run_chunk(stack, wiring, body)
+    wiring.drain()
+    assert progress(stack, key)[0] == "PROCESSING", "the first chunk was never counted"
+
+    run_chunk(stack, wiring, first)  # its redelivery
+    wiring.drain()
+    status, done, total, read = progress(stack, key)
+    assert (status, read) == ("PROCESSED", len(RECORDS))
+    assert done == total == len(others) + 1 + 2, "two rests handed on (records 3-4, then 5-6)"
+    assert stored(stack) == {version(r) for r in RECORDS}
+
+
+def test_a_split_that_dynamodb_refuses_is_not_reported_as_an_unreadable_object(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    """Storing the plan is throttled beyond botocore's retries (ProvisionedThroughputExceededException, "Error
+    handling with DynamoDB": https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html):
+    botocore raises the same ClientError class for every service, but the object was read, and the file must not
+    be FAILED as unreadable (a replay could ingest it)."""
+
+    def throttled(params: dict[str, Any], **_: Any) -> None:
+        if "chunksTotal = if_not_exists" in params.get("UpdateExpression", ""):
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}
+            raise ClientError({"Error": error}, "UpdateItem")
+
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.UpdateItem", throttled)
+    key = "incoming/unplanned.ndjson"
+    wiring.upload(key, ndjson(*RECORDS))
+    wiring.drain()
+
+    file = file_entry(stack, key)
+    assert (file["status"]["S"], file.get("reason")) == ("PROCESSING", None), "held for a retry, not failed"
+    assert wiring.depth("ChunkQueue") == 0
+
+
+def test_a_file_whose_chunks_could_not_be_sent_is_split_again_by_a_replay_once_its_lease_runs_out(
+    stack: Stack, wiring: Wiring, chunking: None
+) -> None:
+    """ChunkQueue refuses every send of the Transformer's invocation and its two retries (SendMessageBatch
+    throttled beyond botocore's retries); the event goes to PipelineEventsDLQ. The file must not look handed
+    to chunks that were never sent: a replay (another request id) waits for the lease, then splits it again."""
+    sending = Faults(outage=3 * MAX_ATTEMPTS)  # QueueSender's attempts, in each of the three invocations
+    sending.attach(aws.client("sqs"))
+    key = "incoming/unsent.ndjson"
+    wiring.upload(key, ndjson(*RECORDS))
+    assert sending.outage == 0
+    assert wiring.depth("ChunkQueue") == 0
+    sqs, dead_letters = stack.client("sqs"), stack.physical["PipelineEventsDLQ"]
+    (dead,) = sqs.receive_message(QueueUrl=dead_letters, MessageAttributeNames=["All"])["Messages"]
+    assert dead["MessageAttributes"]["ErrorMessage"]["StringValue"].endswith(
+        f"could not be sent to {stack.physical['ChunkQueue'].rsplit('/', 1)[-1]}"
+    ), "the error names the queue that refused"
+    replay = json.loads(dead["Body"])
+
+    with pytest.raises(files.FileBusy):  # the dead invocation's lease still holds
+        wiring.invoke("TransformerFunction", replay)
+    stack.client("dynamodb").update_item(  # 16 minutes later: the lease has run out
+        TableName=stack.physical["FilesTable"],
+        Key={"fileId": file_entry(stack, key)["fileId"]},
+        UpdateExpression="SET leaseUntil = :past",
+        ExpressionAttributeValues={":past": {"S": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}},
+    )
+    assert wiring.invoke("TransformerFunction", replay)["ingestion"] == {"chunks": -(-len(ndjson(*RECORDS)) // 40)}
+    wiring.drain()
+
+    status, done, total, read = progress(stack, key)
+    assert (status, done, read) == ("PROCESSED", total, len(RECORDS))
+    assert stored(stack) == {version(r) for r in RECORDS}
 
 
 def test_another_event_for_a_file_handed_to_chunks_finds_it_ingested_not_busy(

@@ -121,16 +121,22 @@ class FileRepository:
         )
 
     def plan_chunks(self, file_id: str, total: int) -> None:
-        """A file split into `total` chunks: its counters start at zero, once (a re-run's plan keeps them), and
-        its lease goes: the chunks finish it, and another event for it finds it handed on (claim)."""
+        """A file split into `total` chunks: its counters start at zero, once (a re-run's plan keeps them). The
+        lease stays until the chunks are sent (hand_to_chunks): a run that dies before is retried or replayed."""
         counters = ("chunksDone", "recordsRead", "recordsAccepted", "recordsRejected")
         self._dynamodb.update_item(
             TableName=self._table,
             Key={"fileId": {"S": file_id}},
             UpdateExpression="SET chunksTotal = if_not_exists(chunksTotal, :total), "
-            + ", ".join(f"{name} = if_not_exists({name}, :zero)" for name in counters)
-            + " REMOVE leaseUntil",
+            + ", ".join(f"{name} = if_not_exists({name}, :zero)" for name in counters),
             ExpressionAttributeValues={":total": {"N": str(total)}, ":zero": {"N": "0"}},
+        )
+
+    def hand_to_chunks(self, file_id: str) -> None:
+        """Its chunks are sent: the lease goes, the chunks finish the file, and another event for it finds it
+        handed on (claim)."""
+        self._dynamodb.update_item(
+            TableName=self._table, Key={"fileId": {"S": file_id}}, UpdateExpression="REMOVE leaseUntil"
         )
 
     def count_chunk(

@@ -107,6 +107,10 @@ def plan_chunks(file_id: str, total: int) -> None:
     _files().plan_chunks(file_id, total)
 
 
+def hand_to_chunks(file_id: str) -> None:
+    _files().hand_to_chunks(file_id)
+
+
 def count_chunk(
     file_id: str, start: int, ingestion: Ingestion, *, spawned: int = 0, failure: str | None = None
 ) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from dropshop.identity.model import DirectoryUser
@@ -31,12 +32,18 @@ class UserDirectory:
         """Idempotent: adding a member again changes nothing."""
         self._cognito.admin_add_user_to_group(UserPoolId=self._user_pool_id, Username=username, GroupName=group)
 
-    def confirmed_usernames(self) -> set[str]:
-        """Every user who confirmed their sign-up (ListUsers filtered on cognito:user_status)."""
+    def confirmed_since(self, since: datetime) -> set[str]:
+        """The enabled users who confirmed their sign-up and were created at or after `since` (ListUsers filtered
+        on cognito:user_status; it filters on one attribute only, so the rest is filtered here)."""
         pages = self._cognito.get_paginator("list_users").paginate(
             UserPoolId=self._user_pool_id, Filter='cognito:user_status = "CONFIRMED"', AttributesToGet=[]
         )
-        return {user["Username"] for page in pages for user in page.get("Users", [])}
+        return {
+            user["Username"]
+            for page in pages
+            for user in page.get("Users", [])
+            if user.get("Enabled", True) and user["UserCreateDate"] >= since
+        }
 
     def members(self, group: str) -> set[str]:
         pages = self._cognito.get_paginator("list_users_in_group").paginate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 
     from dropshop.identity.tokens import TokenVerifier
     from dropshop.platform.cognito_triggers import PreTokenGenerationV2TriggerEvent
+
+# The post-confirmation trigger runs when a user confirms, so a user it failed to place is a new one; the repair runs
+# every 15 minutes, so a day gives it ~96 chances. An older user in no group was put there by an operator (access
+# revoked) and stays there. (Measured on UserCreateDate: Cognito records no confirmation date.)
+REPAIR_WINDOW = timedelta(hours=24)
 
 
 @cache
@@ -125,13 +131,14 @@ def welcome(trigger: str, *, user_pool_id: str, username: str, users: UserDirect
     return True
 
 
-def repair_groups(users: UserDirectory | None = None) -> list[str]:
-    """Every confirmed user in no group joins the customer group: the sign-up trigger that should have added them
-    failed (Cognito gives it 5 seconds, and a user whose confirmation succeeded stays confirmed). Returns who was
-    added; running again adds nobody."""
+def repair_groups(as_of: datetime, users: UserDirectory | None = None) -> list[str]:
+    """Every new confirmed user in no group joins the customer group: the sign-up trigger that should have added
+    them failed (Cognito gives it 5 seconds, and a user whose confirmation succeeded stays confirmed). Users
+    created before REPAIR_WINDOW ended at `as_of`, and disabled users, are left alone: an operator may have
+    taken them out of every group to revoke their access. Returns who was added; running again adds nobody."""
     pool = users or directory()
     grouped = set().union(*(pool.members(group) for group in PERMISSIONS_BY_GROUP))
-    stranded = sorted(pool.confirmed_usernames() - grouped)
+    stranded = sorted(pool.confirmed_since(as_of - REPAIR_WINDOW) - grouped)
     for username in stranded:
         pool.add_to_group(username, SELF_SIGN_UP_GROUP)
         logger.warning("confirmed user in no group joined customer", extra={"username": username})

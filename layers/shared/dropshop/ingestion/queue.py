@@ -1,4 +1,4 @@
-"""Sending WriterQueue messages with SendMessageBatch: up to 10 entries and 256 KiB a call, retried."""
+"""Sending WriterQueue and ChunkQueue messages with SendMessageBatch: up to 10 entries and 256 KiB a call, retried."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ BATCH_LIMIT_BYTES = 256 * 1024
 
 
 class QueueUnavailable(Exception):
-    """Messages could not be sent after retries; the file's run fails and is retried as a whole."""
+    """Messages could not be sent after retries; the run (a file's or a chunk's) fails and is retried."""
 
 
 class QueueSender:
@@ -72,4 +72,4 @@ class QueueSender:
             for entry_id in sent:
                 del pending[entry_id]
         if pending:
-            raise QueueUnavailable(f"{len(pending)} messages could not be sent to the writer queue")
+            raise QueueUnavailable(f"{len(pending)} messages could not be sent to {self._queue_url.rsplit('/', 1)[-1]}")

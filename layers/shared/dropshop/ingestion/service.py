@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -30,11 +30,9 @@ from dropshop.platform.settings import settings
 
 # Enough of a file's start to tell NDJSON (split into chunks) from a JSON array, gzip or one pretty object.
 HEAD_BYTES = 64 * 1024
-REJECTION_FLUSH = 25
+REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
 # The upload a chunk belongs to was replaced or deleted: no retry brings it back, so the chunk fails its file.
-OBJECT_GONE = frozenset(
-    {"PreconditionFailed", "NoSuchKey", "NoSuchVersion"}
-)  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
+OBJECT_GONE = frozenset({"PreconditionFailed", "NoSuchKey", "NoSuchVersion"})
 
 
 class RecordsNotWritten(Exception):
@@ -116,17 +114,15 @@ def ingest_object(
         return None
     origin = Origin(kind="file", name=f"s3://{bucket}/{key}", file_id=file_id)
     s3 = aws.client("s3")
-    try:
-        where = files.locator(bucket, key, version_id)
-        if size > settings().ingest_chunk_bytes:
-            head = s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]
-            with closing(head):
-                if streaming.splits_into_lines(head.read(), size):
-                    return _split(Chunk(file_id, bucket, key, etag, 0, size, version_id))
-        body = s3.get_object(**where, IfMatch=etag)["Body"]
+    where = files.locator(bucket, key, version_id)
+    try:  # only the reads: botocore's ClientError is also what SQS and DynamoDB raise
+        in_lines = size > settings().ingest_chunk_bytes and _reads_as_lines(s3, where, etag, size)
+        body = None if in_lines else s3.get_object(**where, IfMatch=etag)["Body"]
     except s3.exceptions.ClientError as error:
         files.fail_ingestion(file_id, f"object could not be read: {error}")
         raise
+    if body is None:
+        return _split(Chunk(file_id, bucket, key, etag, 0, size, version_id))
     sender = QueueSender(aws.client("sqs"), settings().writer_queue_url)
     run = _Run(origin, sender, _error_log())
     try:
@@ -149,6 +145,12 @@ def ingest_object(
     return run.ingestion
 
 
+def _reads_as_lines(s3: Any, where: dict[str, str], etag: str, size: int) -> bool:
+    """Whether the file's head says NDJSON (split into chunks), not a JSON array, gzip or one pretty object."""
+    with closing(s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]) as head:
+        return streaming.splits_into_lines(head.read(), size)
+
+
 @dataclass(frozen=True)
 class ChunkPlan:
     chunks: int
@@ -159,7 +161,8 @@ class ChunkPlan:
 
 def _split(whole: Chunk) -> ChunkPlan:
     """One ChunkQueue message per chunk; the plan (counters at zero) is stored first, so no chunk can be
-    counted before it. A re-run sends the same chunks again: their done markers keep each counted once."""
+    counted before it, and the lease goes only once all are sent. A re-run (a retry, or a replay once the
+    lease has run out) sends the same chunks again: their done markers keep each counted once."""
     ranges = chunks.split(whole.end, settings().ingest_chunk_bytes)
     files.plan_chunks(whole.file_id, len(ranges))
     sender = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
@@ -168,6 +171,7 @@ def _split(whole: Chunk) -> ChunkPlan:
         for start, end in ranges
     )
     sender.flush()
+    files.hand_to_chunks(whole.file_id)
     return ChunkPlan(len(ranges))
 
 
@@ -205,11 +209,13 @@ def ingest_chunk(chunk: Chunk) -> None:
     finally:
         body.close()
     run.finish()
-    if rest:  # sent before the chunk is counted: a crash in between sends it again, and it counts once
+    # Counted first, the rest joining the total with it: the file cannot end before the rest is counted. The
+    # rest is sent every time, so a redelivery that finds the chunk counted sends it again (it counts once).
+    _count_chunk(chunk, run.ingestion, rest=rest, failure=failure)
+    if rest:
         handing_on = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
         handing_on.send([rest.to_json()])
         handing_on.flush()
-    _count_chunk(chunk, run.ingestion, rest=rest, failure=failure)
 
 
 def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, failure: str | None) -> None:

@@ -106,7 +106,10 @@ def rest_resolver(*, enable_validation: bool = False) -> APIGatewayRestResolver:
     @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
     def render_throttled(error: ClientError) -> Response[dict[str, object]]:
         # Throttling that outlived botocore's own retries is the store's weather, not a fault of ours: a 503 the
-        # client may retry. Any other AWS error is ours, and stays a 500 that the Errors alarms count.
+        # client may retry. Any other AWS error is ours: re-raised, it fails the invocation, which API Gateway answers
+        # 502 instead of the function's response with its CORS headers ("Handling Lambda errors with an API Gateway
+        # API", https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html); the Errors alarms
+        # count it.
         code = error.response.get("Error", {}).get("Code")
         if code not in dynamodb.THROTTLES:
             raise error

@@ -82,21 +82,29 @@ def push_order_status(event: DomainEvent) -> int:
     stage = orders.life_cycle_stage(event.data["status"])
     connections, channel = _connections(), _channel()
     expires_at = int(time.time()) + PUSHED_LIFETIME_SECONDS
+    # Reading the audience can fail the invocation (a throttle): it comes before the stage is recorded, so SQS's
+    # redelivery pushes the change. Once recorded, a redelivery is dropped as stale, which is right only because
+    # every socket is sent to before anything else can fail: a refused send is logged (the page's next `subscribe`
+    # catches up), a send to a gone socket had no page left to show it, and forgetting gone sockets comes last
+    # (if that fails, they expire with their TTL).
+    audience = sorted(connections.audience(event.data["customerId"], event.data["orderId"]))
     if not connections.advance_pushed(event.data["orderId"], stage, expires_at=expires_at):
         metrics.add_metric(name="StalePushesDropped", unit=MetricUnit.Count, value=1)
         logger.info("status change older than one pushed", extra={"orderId": event.data["orderId"], "stage": stage})
         return 0
     message = OrderStatusMessage.from_event(event.data, at=event.occurred_at, stage=stage).to_json()
-    delivered = 0
-    for connection_id in sorted(connections.audience(event.data["customerId"], event.data["orderId"])):
+    delivered, gone = 0, []
+    for connection_id in audience:
         outcome = channel.send(connection_id, message)
         if outcome is Delivery.DELIVERED:
             delivered += 1
         elif outcome is Delivery.GONE:
-            connections.remove(connection_id)
-            metrics.add_metric(name="StaleSocketsRemoved", unit=MetricUnit.Count, value=1)
+            gone.append(connection_id)
         else:
             metrics.add_metric(name="StatusPushesFailed", unit=MetricUnit.Count, value=1)
+    for connection_id in gone:
+        connections.remove(connection_id)
+        metrics.add_metric(name="StaleSocketsRemoved", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="StatusPushes", unit=MetricUnit.Count, value=delivered)
     logger.info("order status pushed", extra={"orderId": event.data["orderId"], "sockets": delivered})
     return delivered
