@@ -29,7 +29,7 @@ EVENT ?= events/telemetry/batch.json
 .PHONY: help setup setup-local local upload download asyncapi test e2e lint openapi client build build-local account preflight deploy invoke start-api token bench refusals mutate clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # The first run installs what `make local` needs (requirements-local.txt) with uv, which shows its progress;
 # `make test`/`make lint` add the tooling (requirements-dev.txt). Stamps inside .venv mark each set done.
@@ -104,8 +104,8 @@ build: setup ## sam build for deploys (arm64)
 build-local: setup ## sam build for sam local on this machine's architecture
 	ARCH=$(LOCAL_ARCH) $(BIN)/sam build --cache-dir .aws-sam/cache-$(LOCAL_ARCH) --parameter-overrides Architecture=$(LOCAL_ARCH)
 
-account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role [GITHUB_REPOSITORY=owner/repo: the pipeline's roles]
-	$(BIN)/sam deploy --config-env account $(if $(GITHUB_REPOSITORY),--parameter-overrides GitHubRepository=$(GITHUB_REPOSITORY))
+account: setup ## Once per AWS account and region, before the first stack: API Gateway's logging role [GITHUB_REPOSITORY=owner/repo: the pipeline's roles] [GITHUB_OIDC_PROVIDER_ARN=<the account's existing one>]
+	$(BIN)/sam deploy --config-env account $(if $(GITHUB_REPOSITORY),--parameter-overrides GitHubRepository=$(GITHUB_REPOSITORY) $(if $(GITHUB_OIDC_PROVIDER_ARN),GitHubOidcProviderArn=$(GITHUB_OIDC_PROVIDER_ARN)))
 
 preflight: setup ## Read-only checks of the account and parameters before a deploy: ENV=dev|prod [STACK=<name>]
 	$(BIN)/python -m tools.preflight --env $(ENV) $(if $(STACK),--stack "$(STACK)")

@@ -19,7 +19,15 @@ import pytest
 from tests.e2e.conftest import Client, sign_in
 from tools.local.server import LocalStack
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's path (this machine's); elsewhere whichever Chromium is on PATH (Ubuntu's is `chromium-browser`).
+CHROMIUM = next(
+    (
+        c
+        for c in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
+        if c and Path(c).exists()
+    ),
+    "/usr/bin/chromium",
+)
 # Flags that work in this sandbox: no GPU, no network the test did not ask for (no QUIC, updates, sync).
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -43,7 +51,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+    if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium chromium-driver` (.ci/run does)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: run `make setup`")
     with sync_api.sync_playwright() as driver:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from tests.template.conftest import PROD, Template, for_parameters, of_type
+from tests.template.conftest import PROD, ROOT, Template, for_parameters, of_type
 from tests.template.test_operations import load_account_template
 
 # API Gateway's parameter mapping (HTTP APIs) reads these as request data, context or stage variables.
@@ -73,3 +74,11 @@ def test_the_pool_mails_through_cognitos_sender_until_told_to_use_the_stacks_ses
         },
         "From": {"Ref": "SenderEmail"},
     }
+
+
+def test_the_first_deploys_steps_run_make_account_before_make_preflight() -> None:
+    """`make preflight` blocks on API Gateway's logging role, which `make account` creates: pasted in the
+    order docs/deploy.md numbers them, the steps must work."""
+    guide = (ROOT / "docs" / "deploy.md").read_text().split("## Your first deploy", 1)[1].split("\n## ", 1)[0]
+    steps = re.findall(r"^\d+\. \*\*(.+?)\*\*", guide, re.MULTILINE)
+    assert steps.index("`make account`") < steps.index("`make preflight`")
