@@ -10,6 +10,7 @@ import base64
 import json
 import time
 from typing import Any
+from xml.etree import ElementTree
 
 import jwt
 import pytest
@@ -53,8 +54,18 @@ def scopes(token: str) -> list[str]:
 
 
 def post_writer(shop: Shop, token: str | None) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else None
-    return shop.call("POST", "/writer", body=RECORD, headers=headers)
+    """The status and answer: refusals are the HTTP API's JSON; a 200 is SQS's XML SendMessageResponse, passed
+    through as AWS's SQS-SendMessage integration does, read here as its MessageId."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = shop.client.post("/writer", data=json.dumps(RECORD), headers=headers, content_type="application/json")
+    if response.status_code != 200:
+        return response.status_code, json.loads(response.get_data() or b"null")
+    answer = ElementTree.fromstring(response.get_data())  # noqa: S314 - the local gateway's answer
+    message_id = answer.findtext("sqs:SendMessageResult/sqs:MessageId", namespaces=SQS_NAMESPACE)
+    return response.status_code, {"MessageId": message_id}
+
+
+SQS_NAMESPACE = {"sqs": "http://queue.amazonaws.com/doc/2012-11-05/"}
 
 
 def queued(shop: Shop) -> int:
