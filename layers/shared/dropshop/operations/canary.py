@@ -65,9 +65,11 @@ def smoke_event(spec: str) -> dict[str, Any]:
         (trigger,) = arguments
         return _cognito_trigger(trigger)
     if kind == "s3":
-        return _object_created()
+        return _eventbridge_event(
+            "Object Created", {"bucket": {"name": "smoke"}, "object": {"key": "smoke", "size": 0, "etag": "smoke"}}
+        )
     if kind == "schedule":
-        return _scheduled_event()
+        return _eventbridge_event("Scheduled Event", {})
     raise ValueError(f"unknown smoke test {spec!r}")
 
 
@@ -197,29 +199,16 @@ def _cognito_trigger(trigger: str) -> dict[str, Any]:
     return event
 
 
-def _object_created() -> dict[str, Any]:
+def _eventbridge_event(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An EventBridge envelope from the smoke source: an S3 object event or a schedule's tick."""
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": "Object Created",
+        "detail-type": detail_type,
         "source": SMOKE_EVENT_SOURCE,
         "account": "000000000000",
         "time": "1970-01-01T00:00:00Z",
         "region": "smoke",
         "resources": [],
-        "detail": {"bucket": {"name": "smoke"}, "object": {"key": "smoke", "size": 0, "etag": "smoke"}},
-    }
-
-
-def _scheduled_event() -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": SMOKE_EVENT_SOURCE,
-        "account": "000000000000",
-        "time": "1970-01-01T00:00:00Z",
-        "region": "smoke",
-        "resources": [],
-        "detail": {},
+        "detail": detail,
     }
