@@ -1,7 +1,5 @@
 """Every quarter hour: a new confirmed user the sign-up trigger failed to place in a group joins `customer`."""
 
-from datetime import datetime
-
 from dropshop.identity import service as identity
 from dropshop.platform.observability import logger, metrics, tracer
 from dropshop.platform.smoke import SMOKE_EVENT_SOURCE
@@ -14,4 +12,4 @@ def lambda_handler(event, context):
     if event.get("source") == SMOKE_EVENT_SOURCE:  # the deployment hook's: the version started, nothing to do
         return {"smoke": "acknowledged"}
     # The window is measured from the schedule's time, so a late run (an async retry) looks at the same users.
-    return {"repaired": identity.repair_groups(as_of=datetime.fromisoformat(event["time"]))}
+    return {"repaired": identity.repair_groups(as_of=event["time"])}

@@ -131,11 +131,14 @@ def welcome(trigger: str, *, user_pool_id: str, username: str, users: UserDirect
     return True
 
 
-def repair_groups(as_of: datetime, users: UserDirectory | None = None) -> list[str]:
+def repair_groups(as_of: datetime | str, users: UserDirectory | None = None) -> list[str]:
     """Every new confirmed user in no group joins the customer group: the sign-up trigger that should have added
     them failed (Cognito gives it 5 seconds, and a user whose confirmation succeeded stays confirmed). Users
-    created before REPAIR_WINDOW ended at `as_of`, and disabled users, are left alone: an operator may have
-    taken them out of every group to revoke their access. Returns who was added; running again adds nobody."""
+    created before REPAIR_WINDOW ended at `as_of` (a schedule's ISO 8601 `time`, or a datetime), and disabled
+    users, are left alone: an operator may have taken them out of every group to revoke their access. Returns
+    who was added; running again adds nobody."""
+    if isinstance(as_of, str):
+        as_of = datetime.fromisoformat(as_of)
     pool = users or directory()
     grouped = set().union(*(pool.members(group) for group in PERMISSIONS_BY_GROUP))
     stranded = sorted(pool.confirmed_since(as_of - REPAIR_WINDOW) - grouped)
