@@ -16,6 +16,7 @@ from moto import mock_aws
 from dropshop.catalog import service
 from dropshop.catalog.model import Money, Price, ProductDraft
 from dropshop.catalog.vat import VatCategory
+from dropshop.platform import aws
 from dropshop.platform.errors import Conflict, NotFound
 from tests.support import container
 from tests.support.logs import LogLines
@@ -130,7 +131,7 @@ def test_products_are_listed_by_category_in_pages_that_add_up_to_all_of_them(dyn
     garden = {service.add_product(a_draft(f"Rake {i}", category="garden")).product_id for i in range(2)}
     seen: list[str] = []
     cursor = None
-    while True:
+    for _ in range(10):  # bounded: a cursor that never advances fails here rather than hanging
         page = service.list_products(category="kitchen", limit=2, cursor=cursor)
         assert len(page.items) <= 2
         seen += [product.product_id for product in page.items]
@@ -178,3 +179,81 @@ def test_a_reservation_fails_its_transaction_when_stock_price_or_vat_moved(
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
         dynamodb.transact_write_items(TransactItems=[service.reserve_stock(mug.product_id, quantity, quoted, category)])
     assert stock_of(dynamodb, mug.product_id) == 5
+
+
+def test_every_product_is_listed_in_pages_when_no_category_is_asked(dynamodb: Any) -> None:
+    added = {service.add_product(a_draft(f"Item {i}", category=f"c{i % 3}")).product_id for i in range(5)}
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        page = service.list_products(category=None, limit=2, cursor=cursor)
+        seen += [product.product_id for product in page.items]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert sorted(seen) == sorted(added)
+
+
+LEGACY = {  # as products were stored before descriptions and VAT categories
+    "productId": {"S": "old-mug"},
+    "name": {"S": "Old mug"},
+    "category": {"S": "kitchen"},
+    "priceAmount": {"N": "900"},
+    "currency": {"S": "EUR"},
+    "stock": {"N": "4"},
+    "createdAt": {"S": "2025-01-01T00:00:00.000+00:00"},
+    "updatedAt": {"S": "2025-01-01T00:00:00.000+00:00"},
+}
+
+
+def test_a_product_stored_before_descriptions_and_vat_reads_as_undescribed_at_the_standard_rate(
+    dynamodb: Any,
+) -> None:
+    dynamodb.put_item(TableName=PRODUCTS, Item=LEGACY)
+    product = service.get_product("old-mug")
+    assert (product.description, product.vat_category, product.price, product.stock) == (
+        "",
+        VatCategory.STANDARD,
+        Price(amount=900, currency="EUR"),
+        4,
+    )
+    quoted = Money(amount=900, currency="EUR")
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[service.reserve_stock("old-mug", 1, quoted, VatCategory.REDUCED)])
+    dynamodb.transact_write_items(TransactItems=[service.reserve_stock("old-mug", 1, quoted, VatCategory.STANDARD)])
+    assert stock_of(dynamodb, "old-mug") == 3
+
+
+@pytest.mark.parametrize("move", ["reserve", "release"])
+def test_stock_of_a_removed_product_can_be_neither_reserved_nor_released(dynamodb: Any, move: str) -> None:
+    mug = service.add_product(a_draft(stock=5))
+    service.remove_product(mug.product_id)
+    entry = (
+        service.reserve_stock(mug.product_id, 1, Money(amount=1250, currency="EUR"), VatCategory.STANDARD)
+        if move == "reserve"
+        else service.release_stock(mug.product_id, 1)
+    )
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[entry])
+    assert "Item" not in dynamodb.get_item(TableName=PRODUCTS, Key={"productId": {"S": mug.product_id}})
+
+
+@pytest.mark.parametrize("use_case", ["replace", "remove"])
+def test_a_product_removed_between_its_read_and_its_write_is_a_404_and_stays_removed(
+    dynamodb: Any, use_case: str
+) -> None:
+    """Another admin's DELETE lands after this call read the product and before its transaction: the
+    transaction's condition (the product exists) fails, and nothing is written or announced."""
+    added = service.add_product(a_draft())
+    key = {"productId": {"S": added.product_id}}
+
+    def removed_meanwhile(**_: Any) -> None:
+        events.unregister("before-call.dynamodb.TransactWriteItems", removed_meanwhile)
+        dynamodb.delete_item(TableName=PRODUCTS, Key=key)  # the fixture's own client: not this hook's
+
+    events = aws.client("dynamodb").meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", removed_meanwhile)
+    with pytest.raises(NotFound) as refused:
+        USE_CASES_OF_ONE_PRODUCT[use_case](added.product_id)
+    assert (refused.value.field, refused.value.message) == ("productId", f"no product {added.product_id}")
+    assert "Item" not in dynamodb.get_item(TableName=PRODUCTS, Key=key)
+    assert [event["data"]["change"] for event in announced(dynamodb)] == ["created"]
