@@ -257,3 +257,19 @@ def test_a_product_removed_between_its_read_and_its_write_is_a_404_and_stays_rem
     assert (refused.value.field, refused.value.message) == ("productId", f"no product {added.product_id}")
     assert "Item" not in dynamodb.get_item(TableName=PRODUCTS, Key=key)
     assert [event["data"]["change"] for event in announced(dynamodb)] == ["created"]
+
+
+def test_what_an_order_is_priced_from_is_read_strongly_consistent(dynamodb: Any) -> None:
+    """moto reads are always current; DynamoDB's default read is eventually consistent and may return a price or
+    stock from before the last write (AWS: "DynamoDB read consistency"). An order priced from a stale read fails
+    its transaction's conditions, so `current` must ask for ConsistentRead on every batch."""
+    mug = service.add_product(a_draft())
+    asked: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        asked.extend(params["RequestItems"].values())
+
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.BatchGetItem", record)
+    assert service.current([mug.product_id]) == {mug.product_id: mug}
+    assert asked
+    assert all(request.get("ConsistentRead") is True for request in asked)
