@@ -273,3 +273,21 @@ def test_what_an_order_is_priced_from_is_read_strongly_consistent(dynamodb: Any)
     assert service.current([mug.product_id]) == {mug.product_id: mug}
     assert asked
     assert all(request.get("ConsistentRead") is True for request in asked)
+
+
+def test_a_description_and_a_vat_category_are_stored_and_held_by_reservations(dynamodb: Any) -> None:
+    draft = a_draft().model_copy(update={"description": "Holds 350 ml.", "vat_category": VatCategory.REDUCED})
+    added = service.add_product(draft)
+    for read in (service.get_product(added.product_id), service.current([added.product_id])[added.product_id]):
+        assert (read.description, read.vat_category) == ("Holds 350 ml.", VatCategory.REDUCED)
+    listed = service.list_products(category="kitchen", limit=10, cursor=None).items
+    assert listed == [added]
+    quoted = Money(amount=1250, currency="EUR")
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):  # quoted at another rate than stored
+        dynamodb.transact_write_items(
+            TransactItems=[service.reserve_stock(added.product_id, 1, quoted, VatCategory.STANDARD)]
+        )
+    dynamodb.transact_write_items(
+        TransactItems=[service.reserve_stock(added.product_id, 1, quoted, VatCategory.REDUCED)]
+    )
+    assert stock_of(dynamodb, added.product_id) == 39
