@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import msgspec
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -31,7 +32,7 @@ PLAIN = {
 def outcome(read: object) -> tuple[str, object]:
     """What the Transformer makes of what the reader yields: the record it packs, or why it refuses it."""
     if isinstance(read, compiled.Normalised):
-        return "accepted", list(read.record.items())
+        return "accepted", list(msgspec.structs.asdict(read.record).items())
     if isinstance(read, UnreadableRecord):
         return "unreadable", read.reason
     try:

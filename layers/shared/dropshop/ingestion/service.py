@@ -263,6 +263,7 @@ class Transformation:
     def take(self, position: int, record: object) -> None:
         """`record` as the reader yields it with `compiled.read`: Normalised, or a value for the model."""
         self.read += 1
+        normalised: object  # what the packer encodes: compiled.Fields, or Account.as_record()'s dict
         if isinstance(record, compiled.Normalised):
             normalised = record.record
         else:
