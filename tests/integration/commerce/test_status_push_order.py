@@ -181,12 +181,11 @@ def open_sockets(owner: str, *socket_ids: str) -> None:
 
 @pytest.fixture
 def without_botocore_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Posts tried once: botocore's retries of a post the network fails (up to five attempts, backing off for
-    seconds) would only slow down each failed push of a property test. DynamoDB's client keeps its own retries."""
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    """Posts tried once: botocore's retry of a post the network fails (backing off for up to a second) would only
+    slow down each failed push of a property test. DynamoDB's client keeps its own retries."""
+    monkeypatch.setattr(aws, "PUSH_RETRIES", {"mode": "standard", "total_max_attempts": 1})
     aws.client.cache_clear()
     yield
-    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
     aws.client.cache_clear()
 
 
@@ -204,7 +203,7 @@ def test_a_push_the_network_fails_is_shown_on_redelivery(stack: Stack, error: ty
             realtime.push_order_status(cancelled)
     finally:
         outage.detach(api)
-    assert outage.injected > 1  # botocore retried the post before giving up
+    assert outage.injected == aws.PUSH_RETRIES["total_max_attempts"] == 2  # botocore retried once, then gave up
     realtime.push_order_status(cancelled)  # SQS's redelivery
     assert shown(stack) == ["CANCELLED"]
 
@@ -278,3 +277,11 @@ def test_under_network_failures_and_redeliveries_the_newest_change_is_shown_and_
     assert stages == sorted(set(stages)), statuses  # each status once, and never after a later one
     newest = max((changes[i % len(changes)] for i, _ in deliveries), key=lambda e: path.index(e.data["status"]))
     assert statuses[-1:] == [newest.data["status"]]  # the newest change delivered is what the page shows last
+
+
+def test_a_stalled_post_gives_up_within_the_push_functions_timeout(stack: Stack) -> None:
+    """botocore waits 60 s to connect and 60 s to read by default: one unreachable endpoint would outlive the 30 s
+    function. Two attempts of at most 2 s + 3 s each leave the batch its time."""
+    config = management_api().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (2, 3)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
