@@ -17,8 +17,10 @@ from dropshop.identity import service
 from dropshop.identity.directory import UserDirectory
 from dropshop.identity.model import Contact, Principal
 from dropshop.platform.errors import Forbidden, Unauthenticated
+from dropshop.platform.observability import metrics
 from dropshop.platform.settings import settings
 from tests.support import cognito
+from tests.support.logs import LogLines
 
 
 @pytest.fixture
@@ -30,6 +32,18 @@ def client(aws_session: boto3.session.Session) -> Iterator[Any]:
 @pytest.fixture
 def pool(client: Any) -> cognito.UserPool:
     return cognito.create_user_pool(client)
+
+
+@pytest.fixture
+def emitted() -> Iterator[dict[str, Any]]:
+    """The metrics the function would emit at the end of this invocation: name -> its unit and values."""
+    metrics.clear_metrics()
+    yield metrics.metric_set
+    metrics.clear_metrics()
+
+
+def counted(emitted: dict[str, Any], name: str) -> tuple[str, list[float]]:
+    return emitted[name]["Unit"], emitted[name]["Value"]
 
 
 @pytest.fixture
@@ -65,7 +79,7 @@ def groups_of(client: Any, pool: cognito.UserPool, username: str) -> list[str]:
 
 
 def test_the_profile_is_the_directorys_now_not_the_tokens(
-    client: Any, pool: cognito.UserPool, users: UserDirectory
+    client: Any, pool: cognito.UserPool, users: UserDirectory, emitted: dict[str, Any]
 ) -> None:
     sub = create(client, pool, "jane", "customer", "admin", email="jane@example.com", name="Jane Doe")
     token_said = Principal(user_id=sub, username="jane", groups=["customer"])
@@ -82,6 +96,8 @@ def test_the_profile_is_the_directorys_now_not_the_tokens(
             | {"pipeline:write"}
         ),
     }
+    assert counted(emitted, "SessionsServed") == ("Count", [1.0])
+    assert "SessionsRefused" not in emitted
     # Demoted since sign-in: the current group's permissions, not the token's.
     client.admin_remove_user_from_group(UserPoolId=pool.pool_id, Username="jane", GroupName="admin")
     assert service.profile(token_said, users).permissions == [
@@ -102,7 +118,7 @@ def test_a_user_without_email_or_name_has_a_profile_without_them(
 
 
 def test_a_deleted_disabled_or_replaced_user_gets_no_profile(
-    client: Any, pool: cognito.UserPool, users: UserDirectory
+    client: Any, pool: cognito.UserPool, users: UserDirectory, emitted: dict[str, Any]
 ) -> None:
     sub = create(client, pool, "jane", "customer", email="jane@example.com")
     principal = Principal(user_id=sub, username="jane")
@@ -113,6 +129,8 @@ def test_a_deleted_disabled_or_replaced_user_gets_no_profile(
         "this user no longer exists or is disabled",
         "Authorization",
     )
+    assert counted(emitted, "SessionsRefused") == ("Count", [1.0])
+    assert "SessionsServed" not in emitted
     client.admin_enable_user(UserPoolId=pool.pool_id, Username="jane")
     assert service.profile(principal, users).user_id == sub
     client.admin_delete_user(UserPoolId=pool.pool_id, Username="jane")
@@ -143,18 +161,22 @@ def test_the_contact_is_the_directorys_email_and_name(
     assert service.contact(f"{verified}\\", users) is None
 
 
-def test_only_a_confirmed_sign_up_joins_the_customer_group(client: Any, pool: cognito.UserPool) -> None:
+def test_only_a_confirmed_sign_up_joins_the_customer_group(
+    client: Any, pool: cognito.UserPool, emitted: dict[str, Any]
+) -> None:
     create(client, pool, "jane")
     create(client, pool, "joe")
     forgot = service.welcome("PostConfirmation_ConfirmForgotPassword", user_pool_id=pool.pool_id, username="joe")
     assert forgot is False
     assert groups_of(client, pool, "joe") == []
+    assert "CustomersSignedUp" not in emitted
     assert service.welcome("PostConfirmation_ConfirmSignUp", user_pool_id=pool.pool_id, username="jane") is True
     assert groups_of(client, pool, "jane") == ["customer"]
+    assert counted(emitted, "CustomersSignedUp") == ("Count", [1.0])
 
 
 def test_the_repair_places_new_confirmed_users_in_no_group_and_nobody_else(
-    client: Any, pool: cognito.UserPool, users: UserDirectory
+    client: Any, pool: cognito.UserPool, users: UserDirectory, emitted: dict[str, Any], logs: LogLines
 ) -> None:
     for name in ("zoe", "amy"):
         create(client, pool, name)
@@ -175,6 +197,9 @@ def test_the_repair_places_new_confirmed_users_in_no_group_and_nobody_else(
         [],
     ]
     assert service.repair_groups(as_of, users) == []  # the next schedule: nobody twice
+    assert counted(emitted, "CustomersRepaired") == ("Count", [2.0, 0.0])
+    repaired = logs.with_message("confirmed user in no group joined customer")
+    assert [(line["level"], line["username"]) for line in repaired] == [("WARNING", "amy"), ("WARNING", "zoe")]
 
 
 def test_the_repair_leaves_users_older_than_its_window_alone(
@@ -202,7 +227,7 @@ def claims(groups: str) -> dict[str, str]:
     }
 
 
-def test_a_rest_caller_needs_one_of_the_permissions(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rest_caller_needs_one_of_the_permissions() -> None:
     customer = request(claims("customer"))
     assert service.authorize(customer, "orders:place").username == "jane"
     assert service.authorize(customer, "catalog:write", "orders:place").groups == ["customer"]
@@ -214,15 +239,27 @@ def test_a_rest_caller_needs_one_of_the_permissions(monkeypatch: pytest.MonkeyPa
     assert not service.may(service.caller(customer), "catalog:write")
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-jwt"}])
-def test_without_an_authorizer_the_bearer_token_is_verified_here(headers: dict[str, str]) -> None:
-    with pytest.raises(Unauthenticated):
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [({}, "missing bearer token"), ({"Authorization": "Bearer not-a-jwt"}, "token is invalid: ")],
+)
+def test_without_an_authorizer_the_bearer_token_is_verified_here(headers: dict[str, str], reason: str) -> None:
+    with pytest.raises(Unauthenticated) as refused:
         service.caller(request(None, headers))
+    assert refused.value.message.startswith(reason)
+    assert refused.value.field == "Authorization"
 
 
-def test_an_absent_or_refused_token_makes_an_anonymous_caller() -> None:
+def test_an_absent_or_refused_token_makes_an_anonymous_caller(emitted: dict[str, Any], logs: LogLines) -> None:
     assert service.identify(None) is None
     assert service.identify("") is None
+    assert emitted == {}  # no token is no refusal
+    assert logs.with_message("treating caller as anonymous") == []
     assert service.identify("not-a-jwt") is None
+    (anonymous,) = logs.with_message("treating caller as anonymous")
+    assert anonymous["level"] == "INFO"
+    assert anonymous["reason"].startswith("token is invalid: ")
+    assert counted(emitted, "TokensRefused") == ("Count", [1.0])
     with pytest.raises(Unauthenticated):
         service.authenticate("not-a-jwt")
+    assert counted(emitted, "TokensRefused") == ("Count", [1.0, 1.0])
