@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from dropshop.accounts.model import Account
 from dropshop.accounts.repository import AccountRepository
+from tests.support.dynamodb_semantics import StaleReads
 from tests.support.faults import Faults
 
 TABLE = "AccountTable"
@@ -118,34 +119,6 @@ def test_an_account_dynamodb_refuses_is_handed_back_with_the_reason(dynamodb: An
     assert refused is huge
     assert reason.startswith("ValidationException: ")
     assert [item["accountId"]["S"] for item in items(dynamodb)] == ["acc-fine"]
-
-
-class StaleReads:
-    """DynamoDB's eventually consistent reads "might not reflect the results of a recently completed write"
-    (developer guide, Read consistency: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html);
-    moto's always do. A BatchGetItem that does not ask for ConsistentRead sees none of the items here, as a replica
-    that has not caught up yet. And the first call's keys all come back as UnprocessedKeys, with no Responses
-    for the table, as BatchGetItem answers under throttling (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html)."""
-
-    def __init__(self, dynamodb: Any) -> None:
-        self.calls = 0
-        self._requests: list[dict[str, Any]] = []
-        dynamodb.meta.events.register("provide-client-params.dynamodb.BatchGetItem", self._remember)
-        dynamodb.meta.events.register("after-call.dynamodb.BatchGetItem", self._answer)
-
-    def _remember(self, params: dict[str, Any], **_: Any) -> None:
-        self._requests.append(params["RequestItems"])
-
-    def _answer(self, parsed: dict[str, Any], **_: Any) -> None:
-        requested = self._requests.pop()
-        self.calls += 1
-        if self.calls == 1:
-            parsed["Responses"] = {}
-            parsed["UnprocessedKeys"] = requested
-            return
-        for table, request in requested.items():
-            if not request.get("ConsistentRead"):
-                parsed["Responses"][table] = []
 
 
 def test_stored_versions_are_read_consistently_through_unprocessed_keys(dynamodb: Any) -> None:
