@@ -100,7 +100,11 @@ def stage(directory: Path, sources: list[str], tests: list[str], fresh: bool) ->
     other file is copied again, keeping its modification time, which is how mutmut tells an edited module from
     one it already mutated. mutmut runs pytest several times in one process (stats, clean run, then a fork per
     mutant). Without `-s` the Logger's handler keeps the first run's capture stream, closed by the second run,
-    and `tests/conftest.py`'s `logs` fixture fails flushing it."""
+    and `tests/conftest.py`'s `logs` fixture fails flushing it.
+
+    mutmut is told the directories of `tests`, not the files: a new file changes its test selection, which would
+    make it forget every verdict, where a new test in a selected directory is only traced. The copy's directories
+    hold just the files of `tests` (in mutmut's copy too, which it only ever adds to)."""
     if fresh:
         shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
@@ -115,12 +119,18 @@ def stage(directory: Path, sources: list[str], tests: list[str], fresh: bool) ->
             shutil.copytree(source, directory / name, ignore=ignore)
         else:
             shutil.copy2(source, directory / name)
+    suites = sorted({str(Path(test).parent) for test in tests})
+    selected = {Path(test).name for test in tests}
+    for suite in suites:
+        for copy in (directory / suite, directory / "mutants" / suite):
+            for unselected in (p for p in copy.glob("test_*.py") if p.name not in selected):
+                unselected.unlink()
     project = (ROOT / "pyproject.toml").read_text().replace('pythonpath = ["layers/shared", "."]', 'pythonpath = ["."]')
     configuration = f"""
 [tool.mutmut]
 source_paths = {sources!r}
 also_copy = {["dropshop/", *[f"{n}/" if (ROOT / n).is_dir() else n for n in COPIED]]!r}
-pytest_add_cli_args_test_selection = {tests!r}
+pytest_add_cli_args_test_selection = {suites!r}
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-s"]
 """
     (directory / "pyproject.toml").write_text(project + configuration)
