@@ -17,6 +17,7 @@ from moto import mock_aws
 from dropshop.ingestion.queue import BATCH_ENTRIES, BATCH_LIMIT_BYTES, QueueSender, QueueUnavailable
 from dropshop.platform.dynamodb import MAX_ATTEMPTS
 from tests.support.faults import Faults
+from tests.support.logs import LogLines
 from tests.support.properties import budget
 
 ATTRIBUTE_ALLOWANCE = 64  # what the sender counts for each message's `source` attribute
@@ -79,6 +80,20 @@ def test_a_batch_never_passes_256_kib(sqs: Any) -> None:
     assert calls == [[half, half], [half + "y"], [half]]
     assert sender.messages_sent == 4
     assert len(received(sqs, url)) == 4
+    calls.clear()
+    sender.send([half] * 4)  # after a full batch goes, the next one starts empty: two halves fill it again
+    sender.flush()
+    assert calls == [[half, half], [half, half]]
+
+
+def test_a_batch_counts_all_of_its_bodies(sqs: Any) -> None:
+    url = new_queue(sqs)
+    calls = batches(sqs)
+    third = "x" * (100 * 1024)  # two fit in 256 KiB, three do not
+    sender = QueueSender(sqs, url)
+    sender.send([third, third, third])
+    sender.flush()
+    assert calls == [[third, third], [third]]
 
 
 def test_a_flush_with_nothing_pending_sends_nothing(sqs: Any) -> None:
@@ -88,7 +103,7 @@ def test_a_flush_with_nothing_pending_sends_nothing(sqs: Any) -> None:
     assert calls == []
 
 
-def test_failed_entries_and_throttled_calls_are_resent_after_a_wait(sqs: Any) -> None:
+def test_failed_entries_and_throttled_calls_are_resent_after_a_wait(sqs: Any, logs: LogLines) -> None:
     url = new_queue(sqs)
     faults = Faults(rate=0.5, outage=1)  # the first call throttled, then half of each call's entries failed
     faults.attach(sqs)
@@ -103,6 +118,9 @@ def test_failed_entries_and_throttled_calls_are_resent_after_a_wait(sqs: Any) ->
     assert faults.injected["failed entries"] > 0
     assert 2 <= len(waits) <= MAX_ATTEMPTS - 1  # a wait before each resend, none before the first call
     assert all(wait >= 0 for wait in waits)
+    (throttled,) = logs.with_message("send batch failed")
+    assert (throttled["level"], throttled["attempt"]) == ("WARNING", 0)
+    assert "ThrottlingException" in throttled["error"]
 
 
 def test_messages_that_cannot_be_sent_fail_the_run(sqs: Any) -> None:
