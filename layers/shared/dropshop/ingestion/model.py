@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 EXCERPT_CHARS = 2000
 REASON_CHARS = 1000
+# json.dumps(record, default=str, ensure_ascii=False), its encoder made once instead of per refusal.
+_EXCERPT_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 # What JSON cannot write (a cycle, nesting past the recursion limit) is written as Python does, to a bounded depth:
 # builtins' repr recurses as deep as the object, and fails where json.dumps did.
 _BOUNDED = reprlib.Repr(maxlevel=64, maxstring=EXCERPT_CHARS, maxother=EXCERPT_CHARS, maxlong=EXCERPT_CHARS)
@@ -64,7 +66,7 @@ def excerpt(record: object) -> str:
         text = record
     else:
         try:
-            text = json.dumps(record, default=str, ensure_ascii=False)
+            text = _EXCERPT_ENCODER.encode(record)
         except (ValueError, RecursionError):  # beyond any record the readers let through; still logged
             text = _BOUNDED.repr(record)[:EXCERPT_CHARS]
     return storable(text, EXCERPT_CHARS)
