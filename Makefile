@@ -135,8 +135,8 @@ upload: setup-local ## Put FILE=<path> into make local's data bucket (incoming/)
 download: setup-local ## Wait for DOC=invoice|credit-note of ORDER=<id> on make local, save its PDF in downloads/ (AS=customer|admin)
 	@$(BIN)/python -m tools.local download $(DOC) "$(ORDER)" --as $(if $(filter-out default,$(origin AS)),$(AS),customer)
 
-mutate: setup ## Mutation testing (mutmut) of the domain contexts against tests/unit: each context's score (slow; not in CI)
-	$(BIN)/python -m tools.mutate
+mutate: setup ## Mutation testing (mutmut) of the domain contexts against their unit tests: each context's score; CONTEXTS="identity ..", CHILDREN=n (slow; not in CI)
+	$(BIN)/python -m tools.mutate $(if $(CONTEXTS),--contexts $(CONTEXTS)) $(if $(CHILDREN),--max-children $(CHILDREN))
 
 bench: setup ## Benchmarks: handler cold init (vs the cookbook peer and the boto3 floor; with/without .pyc); pipeline CPU per record, requests, speed, memory; make local's start-up
 	$(BIN)/python -m tools.bench

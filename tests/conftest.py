@@ -33,9 +33,11 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 register_profiles()
 
 # What every module starts from; the runners' own variables change by design: pytest's names the running test,
-# mutmut's (`make mutate`) the mutant under test.
+# mutmut's (`make mutate`) the mutant under test, and the two it sets when it traces tests added since its last run.
 BASELINE_ENVIRONMENT = dict(os.environ)
-RUNNERS_OWN = frozenset({"PYTEST_CURRENT_TEST", "MUTANT_UNDER_TEST"})
+RUNNERS_OWN = frozenset(
+    {"PYTEST_CURRENT_TEST", "MUTANT_UNDER_TEST", "MUTMUT_DEPENDENCY_DEPTH", "PY_IGNORE_IMPORTMISMATCH"}
+)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import reprlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,6 +12,10 @@ EXCERPT_CHARS = 2000
 REASON_CHARS = 1000
 # json.dumps(record, default=str, ensure_ascii=False), its encoder made once instead of per refusal.
 _EXCERPT_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
+# What JSON cannot write (a cycle, nesting past the recursion limit) is written as Python does, to a bounded depth:
+# builtins' repr recurses as deep as the object, and fails where json.dumps did.
+_BOUNDED = reprlib.Repr(maxlevel=64, maxstring=EXCERPT_CHARS, maxother=EXCERPT_CHARS, maxlong=EXCERPT_CHARS)
+_BOUNDED.maxdict = _BOUNDED.maxlist = _BOUNDED.maxtuple = _BOUNDED.maxset = _BOUNDED.maxfrozenset = EXCERPT_CHARS
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ def excerpt(record: object) -> str:
         try:
             text = _EXCERPT_ENCODER.encode(record)
         except (ValueError, RecursionError):  # beyond any record the readers let through; still logged
-            text = repr(record)[:EXCERPT_CHARS]
+            text = _BOUNDED.repr(record)[:EXCERPT_CHARS]
     return storable(text, EXCERPT_CHARS)
 
 
