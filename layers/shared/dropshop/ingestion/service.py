@@ -33,6 +33,8 @@ from dropshop.platform.settings import settings
 
 # Enough of a file's start to tell NDJSON (split into chunks) from a JSON array, gzip or one pretty object.
 HEAD_BYTES = 64 * 1024
+# A gzip file's decompressed bytes are staged in parts of at most this much: the memory the split holds.
+STAGED_PART_BYTES = 8 * 1024 * 1024
 # A file no bigger may be one pretty-printed record (streaming.splits_into_lines): its exact size decides.
 SINGLE_RECORD_FILE_BYTES = streaming.MAX_RECORD_BYTES + streaming.READ_CHUNK_BYTES
 REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
@@ -123,7 +125,9 @@ def ingest_object(
     whole = Chunk(file_id, bucket, key, etag, 0, size, version_id)
     config = settings()
     try:  # only the reads: botocore's ClientError is also what SQS and DynamoDB raise
-        shape = _shape(s3, where, etag, size) if size > config.ingest_chunk_bytes else None
+        # A gzip file may hold far more than its size: one named so is looked at whatever its size.
+        big = size > config.ingest_chunk_bytes or key.lower().endswith(".gz")
+        shape = _shape(s3, where, etag, size) if big else None
         ranges = None
         if shape == "lines":
             ranges = chunks.split(size, config.ingest_chunk_bytes)
@@ -208,7 +212,7 @@ def _stage(s3: Any, where: dict[str, str], whole: Chunk) -> ChunkPlan | None:
     arrays = streaming.splits_into_items(head)
     if not arrays and not streaming.splits_into_lines(head, decompressed):
         return None
-    writer = PartWriter(s3, whole.bucket, whole.file_id, config.ingest_chunk_bytes)
+    writer = PartWriter(s3, whole.bucket, whole.file_id, min(config.ingest_chunk_bytes, STAGED_PART_BYTES))
     with closing(s3.get_object(**where, IfMatch=whole.etag)["Body"]) as body:
         plan = streaming.decompress_for_chunks(
             body,

@@ -459,6 +459,7 @@ def lines_in_range(
     there, and the last record is read to its newline past `end`. Each record is read as `records` reads an
     NDJSON line, so the ranges of any split of a file together yield each of its records exactly once."""
     reader = _RangeReader(stream, max_bytes, base=max(start - 1, 0))
+    reader.next_position = start  # a break before the first record: where this range begins
     line_start = reader.begin_at(start)
     if line_start is None:
         return
@@ -587,6 +588,7 @@ def items_in_range(
     that ends the file also reads the array's end: an array that breaks off, or data after its ']', raises
     UnreadableFile as the whole-file reader does."""
     reader = _RangeReader(stream, max_bytes, base=start)
+    reader.next_position = start  # a break before the first record: where this range begins
     if start == 0 and not reader.open_array():
         return
     while reader.offset < end:
