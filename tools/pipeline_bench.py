@@ -358,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-mb", type=int, default=8, help="IngestChunkBytes for part 3, in MiB")
     parser.add_argument("--only-big-files", action="store_true", help="part 3 alone")
     parser.add_argument(
-        "--formats", default="ndjson,gzip", help="part 3's files: ndjson (1 and 4 workers), gzip (4 workers)"
+        "--formats", default="ndjson,gzip", help="part 3's files: ndjson (each --workers), gzip (the most workers)"
     )
+    parser.add_argument("--workers", default="1,4", help="part 3: workers per function, one run each")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
 
@@ -408,7 +409,8 @@ def report_big_files(args: argparse.Namespace) -> int:
     )
     print("| file | status | records | chunks | wall time | peak RSS of each worker that ran (MiB) |")
     print("| --- | --- | ---: | ---: | ---: | --- |")
-    for label, run in big_files(args.chunked_mb, [1, 4], args.chunk_mb, args.formats.split(",")):
+    workers = [int(n) for n in args.workers.split(",")]
+    for label, run in big_files(args.chunked_mb, workers, args.chunk_mb, args.formats.split(",")):
         peaks = "; ".join(f"{name}: {', '.join(f'{p:.0f}' for p in mib)}" for name, mib in run["peak_mib"].items())
         print(
             f"| {label} | {run['status']} | {run['records']:,} | {run['chunks']} | {run['seconds']:.0f} s | {peaks} |",

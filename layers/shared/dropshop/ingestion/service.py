@@ -104,8 +104,9 @@ def _reason(invalid: ValidationError) -> str:
 def ingest_object(
     *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None, invocation: str
 ) -> Ingestion | ChunkPlan | None:
-    """Stream one uploaded JSON file (the version the event announces) into WriterQueue, or split a big NDJSON
-    file into chunks for TransformerChunkFunction; None when it is ingested (or handed to chunks) already.
+    """Stream one uploaded JSON file (the version the event announces) into WriterQueue, or plan a big one into
+    chunks for TransformerChunkFunction (NDJSON by byte range, a JSON array on its items' boundaries, a gzip file
+    decompressed once into staged parts); None when it is ingested (or handed to chunks) already.
     `invocation` is the Lambda request id: a retry of a run that died takes its file back."""
     file_id = files.start_ingestion(
         bucket=bucket,
