@@ -432,7 +432,10 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
                 assert int(file["recordsRead"]["N"]) == len(upload.entries), (
                     "each chunk counted once, redelivered or not"
                 )
-                assert wiring.invocations.get("TransformerChunkFunction", 0) >= int(file["chunksTotal"]["N"]) > 1
+                total = int(file["chunksTotal"]["N"])
+                assert wiring.invocations.get("TransformerChunkFunction", 0) >= total >= 1
+                if upload.shape == "ndjson":
+                    assert total > 1, "NDJSON is split by byte range"  # an array of one big item cannot be cut
                 exercised["files read in chunks"] += 1
                 if upload.shape == "array":
                     exercised["JSON arrays read in chunks"] += 1

@@ -129,6 +129,8 @@ def ingest_object(
         # A gzip file may hold far more than its size: one named so is looked at whatever its size.
         big = size > config.ingest_chunk_bytes or key.lower().endswith(".gz")
         shape = _shape(s3, where, etag, size) if big else None
+        if shape != "gzip" and size <= config.ingest_chunk_bytes:
+            shape = None  # a plain file named .gz, no bigger than a chunk: read whole
         ranges = None
         if shape == "lines":
             ranges = chunks.split(size, config.ingest_chunk_bytes)
