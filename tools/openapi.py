@@ -131,7 +131,7 @@ def _add_the_writer_route(document: dict[str, Any]) -> None:
 
     account = Account.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
     # A plain validator hides the type: updatedAt is an ISO 8601 string with a timezone (epoch numbers refused).
-    account["properties"]["updatedAt"] = {"type": "string", "format": "date-time", "title": "Updatedat"}
+    account["properties"]["updatedAt"] |= {"type": "string", "format": "date-time"}
     account["examples"] = [
         {
             "id": "acct-42",

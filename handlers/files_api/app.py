@@ -1,5 +1,7 @@
 """GET /files and GET /files/{fileId}: the file registry, for admins."""
 
+from typing import Annotated
+
 from dropshop.files import service as files
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
@@ -8,6 +10,8 @@ from dropshop.platform.observability import correlation_paths, logger, metrics, 
 from dropshop.platform.validation import Path, Query
 
 app = http.rest_resolver(enable_validation=True)
+# A file's id in a path (the OpenAPI parameter's title and description).
+FileId = Annotated[str, Path(alias="fileId", title="File ID", description="The file's `fileId` in the registry.")]
 # The authorizer verified the caller's token; every request reads FilesTable: build its client during init.
 aws.client("dynamodb")
 
@@ -51,7 +55,7 @@ def list_files(
 )
 @http.authorized_first(file_reader)
 @tracer.capture_method
-def get_file(file_id: str = Path(alias="fileId")) -> dict[str, object]:
+def get_file(file_id: FileId) -> dict[str, object]:
     return files.get_file(file_id).as_dict()
 
 

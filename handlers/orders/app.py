@@ -1,5 +1,7 @@
 """The orders' REST routes: customers place and read their own orders; admins read any and move them on."""
 
+from typing import Annotated
+
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.invoicing import service as invoicing
@@ -11,6 +13,11 @@ from dropshop.platform.observability import correlation_paths, logger, metrics, 
 from dropshop.platform.validation import Header, Path, Query
 
 app = http.rest_resolver(enable_validation=True)
+# An order's id in a path (the OpenAPI parameter's title and description).
+OrderId = Annotated[
+    str,
+    Path(alias="orderId", max_length=64, title="Order ID", description="The order's `orderId`."),
+]
 # Where the document's links find an order id in an answer.
 PLACED_ORDER = "$response.body#/orderId"
 FIRST_ORDER = "$response.body#/items/0/orderId"
@@ -123,7 +130,7 @@ def list_orders(
 )
 @http.authorized_first(order_reader)
 @tracer.capture_method
-def get_order(order_id: str = Path(alias="orderId", max_length=64)) -> Order:
+def get_order(order_id: OrderId) -> Order:
     caller = order_reader()
     may_read_any = identity.may(caller, "orders:read:any")
     order = orders.get_order(order_id, caller=caller, may_read_any=may_read_any)
@@ -144,7 +151,7 @@ def get_order(order_id: str = Path(alias="orderId", max_length=64)) -> Order:
 )
 @http.authorized_first(invoice_reader)
 @tracer.capture_method
-def get_invoice(order_id: str = Path(alias="orderId", max_length=64)) -> InvoiceLink:
+def get_invoice(order_id: OrderId) -> InvoiceLink:
     caller = invoice_reader()
     return invoicing.invoice_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
@@ -163,7 +170,7 @@ def get_invoice(order_id: str = Path(alias="orderId", max_length=64)) -> Invoice
 )
 @http.authorized_first(invoice_reader)
 @tracer.capture_method
-def get_credit_note(order_id: str = Path(alias="orderId", max_length=64)) -> CreditNoteLink:
+def get_credit_note(order_id: OrderId) -> CreditNoteLink:
     caller = invoice_reader()
     return invoicing.credit_note_link(order_id, caller=caller, may_read_any=identity.may(caller, "invoices:read:any"))
 
@@ -182,7 +189,7 @@ def get_credit_note(order_id: str = Path(alias="orderId", max_length=64)) -> Cre
 )
 @http.authorized_first(status_changer)
 @tracer.capture_method
-def change_status(change: ChangeStatus, order_id: str = Path(alias="orderId", max_length=64)) -> Order:
+def change_status(change: ChangeStatus, order_id: OrderId) -> Order:
     admin = status_changer()
     return orders.change_status(order_id, change, by=admin.user_id)
 

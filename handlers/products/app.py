@@ -1,5 +1,7 @@
 """The catalog's REST routes: anyone may browse; admins add, replace and remove products."""
 
+from typing import Annotated
+
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product, ProductDraft, ProductPage
 from dropshop.identity import service as identity
@@ -9,6 +11,11 @@ from dropshop.platform.observability import correlation_paths, logger, metrics, 
 from dropshop.platform.validation import Path, Query
 
 app = http.rest_resolver(enable_validation=True)
+# A product's id in a path (the OpenAPI parameter's title and description).
+ProductId = Annotated[
+    str,
+    Path(alias="productId", max_length=64, title="Product ID", description="The product's `productId`."),
+]
 # Where the document's links find a product id in an answer.
 FIRST_PRODUCT = "$response.body#/items/0/productId"
 ADDED_PRODUCT = "$response.body#/productId"
@@ -65,7 +72,7 @@ def list_products(
     responses=contract.answers(200, "The product.", 404, 422),
 )
 @tracer.capture_method
-def get_product(product_id: str = Path(alias="productId", max_length=64)) -> Product:
+def get_product(product_id: ProductId) -> Product:
     return catalog.get_product(product_id)
 
 
@@ -112,7 +119,7 @@ def add_product(draft: ProductDraft) -> tuple[Product, int]:
 )
 @http.authorized_first(catalog_writer)
 @tracer.capture_method
-def replace_product(draft: ProductDraft, product_id: str = Path(alias="productId", max_length=64)) -> Product:
+def replace_product(draft: ProductDraft, product_id: ProductId) -> Product:
     return catalog.replace_product(product_id, draft)
 
 
@@ -127,7 +134,7 @@ def replace_product(draft: ProductDraft, product_id: str = Path(alias="productId
 )
 @http.authorized_first(catalog_writer)
 @tracer.capture_method
-def remove_product(product_id: str = Path(alias="productId", max_length=64)) -> tuple[dict[str, str], int]:
+def remove_product(product_id: ProductId) -> tuple[dict[str, str], int]:
     catalog.remove_product(product_id)
     return {"productId": product_id, "status": "removed"}, 200
 

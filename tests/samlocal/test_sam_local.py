@@ -11,6 +11,7 @@ run it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,16 +19,24 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
 
+from dropshop.accounts.model import Account
+from dropshop.accounts.repository import AccountRepository
+from dropshop.files.model import ChunkProgress, Claim, FileStatus, Ingestion, StoredFile
+from dropshop.files.repository import FileRepository
+from dropshop.files.service import INGESTION_LEASE
+from dropshop.ingestion.chunks import Chunk
+from tests.e2e.conftest import eventually
 from tools.local.moto_server import free_port
 from tools.local.sam_bridge import wired
 from tools.local.server import DEMO_PASSWORD, DEMO_USERS, LocalStack
+from tools.local.stack import Stack
 from tools.token import fill_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,31 +134,106 @@ def sample_events() -> list[tuple[str, Path]]:
     ]
 
 
-def prepared(local: LocalStack, function: str, event_path: Path, workdir: Path) -> Path:
-    """The sample with a real token where it has a placeholder, and the object an S3 event announces."""
+@contextlib.contextmanager
+def prepared(local: LocalStack, function: str, event_path: Path, workdir: Path) -> Iterator[Path]:
+    """The sample with a real token where it has a placeholder, the object an S3 event announces, and the file a
+    chunk belongs to, planned as the Transformer plans it."""
     assert local.stack is not None
     event = json.loads(event_path.read_text())
     if "{{" in event_path.read_text():  # {{ID_TOKEN}}, {{SUB}}, {{USERNAME}}: the demo user's
         copy = workdir / event_path.name
         copy.write_text(event_path.read_text())
-        return fill_event(copy, token(local, ADMIN_EVENTS.get(event_path.name, "customer")))
+        yield fill_event(copy, token(local, ADMIN_EVENTS.get(event_path.name, "customer")))
+        return
     if event.get("source") == "aws.s3":
         bucket, key = event["detail"]["bucket"]["name"], unquote_plus(event["detail"]["object"]["key"])
-        s3 = local.stack.client("s3")
-        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": local.stack.region})
-        s3.put_object(Bucket=bucket, Key=key, Body=(event_path.parent / "files" / Path(key).name).read_bytes())
-    return event_path
+        put_object(local.stack, bucket, key, (event_path.parent / "files" / Path(key).name).read_bytes())
+    if function == "TransformerChunkFunction":
+        with planned_file(local.stack, Chunk.from_json(event["Records"][0]["body"])):
+            yield event_path
+        return
+    yield event_path
+
+
+def put_object(stack: Stack, bucket: str, key: str, body: bytes) -> str:
+    """The object in the bucket a sample names (made if missing); its ETag."""
+    s3 = stack.client("s3")
+    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
+    etag: str = s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"]
+    return etag.strip('"')
+
+
+# The chunk sample is the second of the two chunks the Transformer's sample NDJSON file is planned into (as in
+# tests/integration/pipeline/test_sample_events.py): [300, 696) holds acc-1003, a broken line and acc-1005.
+CHUNK_SOURCE = EVENTS / "transformer" / "files"
+CHUNKS_PLANNED = 2
+CHUNK_ACCOUNTS = ("acc-1003", "acc-1005")
+
+
+@contextlib.contextmanager
+def planned_file(stack: Stack, chunk: Chunk) -> Iterator[None]:
+    """What the Transformer leaves behind before a chunk arrives (ingestion.service._split): the object, the file
+    claimed, its plan stored (counters at zero) and handed to the chunks. Forgotten afterwards, so the
+    Transformer's own sample of that file finds it new, not handed on."""
+    etag = put_object(stack, chunk.bucket, chunk.key, (CHUNK_SOURCE / Path(chunk.key).name).read_bytes())
+    assert etag == chunk.etag, "the sample's ETag pins the bytes of events/transformer/files"
+    upload = StoredFile(
+        bucket=chunk.bucket,
+        key=chunk.key,
+        etag=etag,
+        size=chunk.end,  # the last chunk ends with the file
+        uploaded_at="2026-11-24T12:00:00Z",
+        version_id=chunk.version_id,
+    )
+    assert upload.file_id == chunk.file_id, "the sample names the file its bucket, key and ETag make"
+    files = FileRepository(stack.client("dynamodb"), stack.physical["FilesTable"])
+    assert files.claim(upload, invocation="the Transformer's run", lease=INGESTION_LEASE) is Claim.TAKEN
+    files.plan_chunks(upload.file_id, CHUNKS_PLANNED)
+    files.hand_to_chunks(upload.file_id)
+    try:
+        yield
+    finally:
+        _forget_file(stack, upload.file_id)
+
+
+def _forget_file(stack: Stack, file_id: str) -> None:
+    """The file's item and its chunks' done markers (`chunkOf` it) out of FilesTable."""
+    dynamodb, table = stack.client("dynamodb"), stack.physical["FilesTable"]
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="fileId, chunkOf"):
+        for item in page["Items"]:
+            if file_id in (item["fileId"]["S"], item.get("chunkOf", {}).get("S")):
+                dynamodb.delete_item(TableName=table, Key={"fileId": item["fileId"]})
+
+
+def chunk_ingested(stack: Stack, event: dict[str, Any]) -> None:
+    """The chunk's records read and counted once in its file's progress (the file still waits for its first
+    chunk), the broken line in LogTable, and its valid records in AccountTable, through WriterQueue and the
+    stack's WriterFunction."""
+    chunk = Chunk.from_json(event["Records"][0]["body"])
+    file = FileRepository(stack.client("dynamodb"), stack.physical["FilesTable"]).get(chunk.file_id)
+    assert file is not None
+    assert file.chunks == ChunkProgress(done=1, total=CHUNKS_PLANNED)
+    assert file.ingestion == Ingestion(records_read=3, accepted=2, rejected=1)
+    assert file.status is FileStatus.PROCESSING, "the first chunk is not counted yet"
+    logged = stack.client("dynamodb").scan(TableName=stack.physical["LogTable"])["Items"]
+    (refused,) = [entry for entry in logged if entry.get("fileId", {}).get("S") == chunk.file_id]
+    assert "not JSON" in refused["reason"]["S"]
+    records = {}
+    for line in (CHUNK_SOURCE / Path(chunk.key).name).read_text().splitlines():
+        with contextlib.suppress(ValueError):  # the broken line
+            records[json.loads(line)["id"]] = json.loads(line)
+    accepted = [Account.model_validate(records[account]) for account in CHUNK_ACCOUNTS]
+    accounts = AccountRepository(stack.client("dynamodb"), stack.physical["AccountTable"])
+    eventually(lambda: accounts.stored(accepted) == set(accepted), timeout=60)
 
 
 # Samples that only a real AWS account answers: moto has no CodeDeploy lifecycle hooks (GetDeploymentTarget,
 # PutLifecycleEventHookExecutionStatus). The hook judges every function on the local stack instead
 # (tests/integration/commerce/test_canary_smoke.py).
 NEEDS_REAL_AWS = {"pre_traffic.json": "moto has no CodeDeploy lifecycle hook API"}
-# Samples that only make sense inside a run the stack started: a chunk belongs to a file the Transformer planned
-# (its object, etag and FilesTable plan). tests/integration/pipeline/test_sample_events.py sets that up and runs
-# the sample; doing it here needs the plan made in the local stack first.
-NEEDS_A_PLANNED_FILE = {"chunk.json": "a chunk needs the file the Transformer planned (run in the integration suite)"}
+# What a sample's invocation must have done to the stack, beyond answering without an error.
+OUTCOMES: dict[str, Callable[[Stack, dict[str, Any]], None]] = {"chunk.json": chunk_ingested}
 
 # Samples sent as the demo admin; the rest as the demo customer.
 ADMIN_EVENTS = {"list-files.json": "admin", "get-file.json": "admin", "add-product.json": "admin"}
@@ -184,27 +268,34 @@ def test_sam_local_invoke_runs_every_sample_event(
 ) -> None:
     if event_path.name in NEEDS_REAL_AWS:
         pytest.skip(NEEDS_REAL_AWS[event_path.name])
-    if event_path.name in NEEDS_A_PLANNED_FILE:
-        pytest.skip(NEEDS_A_PLANNED_FILE[event_path.name])
-    event = prepared(local, function, event_path, tmp_path)
-    command = [
-        *sam(), "local", "invoke", function,
-        "--template", str(built / "template.yaml"),
-        "--event", str(event),
-        *bridge["args"],
-        "--skip-pull-image",
-        "--parameter-overrides", "Architecture=x86_64",
-    ]  # fmt: skip
-    result = subprocess.run(  # noqa: S603
-        command, cwd=ROOT, env=container_environment(bridge), capture_output=True, text=True, timeout=300, check=False
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    output = json.loads(result.stdout.strip().splitlines()[-1])
-    assert "errorType" not in output, output
-    if "statusCode" in output:
-        assert output["statusCode"] == EXPECTED_STATUS[event_path.name], output
-    if "batchItemFailures" in output:
-        assert output["batchItemFailures"] == [], output
+    with prepared(local, function, event_path, tmp_path) as event:
+        command = [
+            *sam(), "local", "invoke", function,
+            "--template", str(built / "template.yaml"),
+            "--event", str(event),
+            *bridge["args"],
+            "--skip-pull-image",
+            "--parameter-overrides", "Architecture=x86_64",
+        ]  # fmt: skip
+        result = subprocess.run(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env=container_environment(bridge),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        output = json.loads(result.stdout.strip().splitlines()[-1])
+        assert "errorType" not in output, output
+        if "statusCode" in output:
+            assert output["statusCode"] == EXPECTED_STATUS[event_path.name], output
+        if "batchItemFailures" in output:
+            assert output["batchItemFailures"] == [], output
+        if outcome := OUTCOMES.get(event_path.name):
+            assert local.stack is not None
+            outcome(local.stack, json.loads(event.read_text()))
 
 
 def test_sam_local_start_api_serves_the_rest_api(local: LocalStack, built: Path, bridge: dict[str, Any]) -> None:

@@ -291,3 +291,31 @@ class GoneSockets:
             return None
         headers = {"x-amzn-RequestId": "injected", "x-amzn-ErrorType": "GoneException"}
         return AWSResponse(request.url, 410, headers, _Answer(b'{"message": "injected"}'))
+
+
+@dataclass
+class BrokenConnections:
+    """The network between a function and API Gateway failing under a post: botocore raises EndpointConnectionError
+    (no connection), ConnectionClosedError (closed before an answer) or ReadTimeoutError (no answer in time), none of
+    them a ClientError, and retries them under its retry policy before the caller sees one ("Retry behavior",
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html: transient errors include
+    "connection errors" and timeouts). A post to `connection_ids` (every post when None) fails that way while
+    `down`; the failure is raised at `before-send`, where botocore's own HTTP errors arise, so its retries apply."""
+
+    error: type[Exception]
+    connection_ids: set[str] | None = None
+    down: bool = True
+    injected: int = 0
+
+    def attach(self, client: Any) -> BrokenConnections:
+        client.meta.events.register("before-send.apigatewaymanagementapi.PostToConnection", self._fail)
+        return self
+
+    def detach(self, client: Any) -> None:
+        client.meta.events.unregister("before-send.apigatewaymanagementapi.PostToConnection", self._fail)
+
+    def _fail(self, request: Any, **_: Any) -> None:
+        target = request.url.rpartition("/")[2]
+        if self.down and (self.connection_ids is None or target in self.connection_ids):
+            self.injected += 1
+            raise self.error(endpoint_url=request.url, error="injected")

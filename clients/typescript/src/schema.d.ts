@@ -266,27 +266,42 @@ export interface components {
     schemas: {
         /** Account */
         Account: {
-            /** Balancecents */
+            /**
+             * Balance (cents)
+             * @description The balance in the currency's minor unit: a JSON integer (not `1.0`, `"1"` or `true`).
+             */
             balanceCents: number;
             /**
              * Currency
+             * @description Three letters (any case; stored upper-cased); EUR when absent.
              * @default EUR
              */
             currency: string;
-            /** Email */
+            /**
+             * E-mail address
+             * @description Trimmed and lower-cased, then at most 254 characters: one `@`, no whitespace, a dot in the domain (`pattern`); no control or format characters. Not checked further (no delivery, no RFC 5322 syntax), so no `format: email` is claimed.
+             */
             email: string;
-            /** Id */
+            /**
+             * Account ID
+             * @description 1 to 64 letters, digits, `_` or `-`; the record's key (a newer `updatedAt` replaces it).
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description 1 to 200 characters once trimmed; no control or format characters.
+             */
             name: string;
             /**
              * Status
+             * @description `active`, `suspended` or `closed` (any case; stored lower-cased).
              * @enum {string}
              */
             status: "active" | "suspended" | "closed";
             /**
-             * Updatedat
+             * Updated at
              * Format: date-time
+             * @description When this state was true: an ISO 8601 timestamp with a timezone (epoch numbers refused), between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in UTC. The newest version of a record wins.
              */
             updatedAt: string;
         };
@@ -630,6 +645,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The file's `fileId` in the registry. */
                 fileId: string;
             };
             cookie?: never;
@@ -873,6 +889,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The order's `orderId`. */
                 orderId: string;
             };
             cookie?: never;
@@ -942,6 +959,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The order's `orderId`. */
                 orderId: string;
             };
             cookie?: never;
@@ -1011,6 +1029,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The order's `orderId`. */
                 orderId: string;
             };
             cookie?: never;
@@ -1080,6 +1099,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The order's `orderId`. */
                 orderId: string;
             };
             cookie?: never;
@@ -1340,6 +1360,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The product's `productId`. */
                 productId: string;
             };
             cookie?: never;
@@ -1391,6 +1412,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The product's `productId`. */
                 productId: string;
             };
             cookie?: never;
@@ -1491,6 +1513,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The product's `productId`. */
                 productId: string;
             };
             cookie?: never;

@@ -44,9 +44,11 @@ def weather(shop: Shop) -> Iterator[DynamoDBWeather]:
     faults.detach(client)
 
 
-def answer(shop: Shop, method: str, path: str, body: Any = None, *, as_user: str = "customer") -> tuple[int, Any, Any]:
-    """Status, JSON body and headers of an API call."""
-    headers = {"Authorization": f"Bearer {shop.users[as_user].id_token}"}
+def answer(
+    shop: Shop, method: str, path: str, body: Any = None, *, as_user: str = "customer", key: str | None = None
+) -> tuple[int, Any, Any]:
+    """Status, JSON body and headers of an API call (with an Idempotency-Key when `key`)."""
+    headers = {"Authorization": f"Bearer {shop.users[as_user].id_token}"} | ({"Idempotency-Key": key} if key else {})
     data = None if body is None else json.dumps(body)
     response = shop.client.open(path, method=method, data=data, headers=headers, content_type="application/json")
     return response.status_code, json.loads(response.get_data() or b"null"), response.headers
@@ -129,6 +131,44 @@ def test_a_read_throttled_a_few_times_is_absorbed_by_botocores_own_retries(
     status, body, _ = answer(shop, "GET", f"/orders/{order['orderId']}")
     assert status == 200, body
     assert weather.injected[f"Query {PROVISIONED_THROUGHPUT_EXCEEDED}"] == aws.DYNAMODB_ATTEMPTS - 1
+
+
+def test_a_keyed_order_whose_idempotency_record_stays_throttled_is_a_503_after_standard_modes_attempts(
+    shop: Shop, weather: DynamoDBWeather
+) -> None:
+    """Powertools' idempotency layer writes its record through the function's own DynamoDB client, in botocore's
+    standard retry mode like every DynamoDB call: DYNAMODB_ATTEMPTS attempts with jittered backoff, not the legacy
+    mode's 10 a client of its own would make ("Retry behavior",
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)."""
+    mug = shop.add_product(stock=10)
+    weather.script("PutItem", PROVISIONED_THROUGHPUT_EXCEEDED, aws.DYNAMODB_ATTEMPTS + 1, table="Idempotency")
+    line = {"lines": [{"productId": mug, "quantity": 1}]}
+    status, body, headers = answer(shop, "POST", "/orders", line, key="order-1")
+    assert weather.injected == {f"PutItem {PROVISIONED_THROUGHPUT_EXCEEDED}": aws.DYNAMODB_ATTEMPTS}
+    assert (status, headers.get("Retry-After"), body["error"]) == (
+        503,
+        str(dynamodb.RETRY_AFTER_SECONDS),
+        "unavailable",
+    )
+    assert stock(shop, mug) == 10
+    # The last throttle is absorbed by botocore's retries: the client's retry places the order, once.
+    status, body, _ = answer(shop, "POST", "/orders", line, key="order-1")
+    assert status == 201, body
+    assert answer(shop, "POST", "/orders", line, key="order-1")[:2] == (201, body)
+    assert stock(shop, mug) == 9
+
+
+def test_a_keyed_order_whose_idempotency_record_cannot_be_completed_is_still_answered_once(
+    shop: Shop, weather: DynamoDBWeather
+) -> None:
+    """The order is placed, then marking its idempotency record complete is throttled past botocore's retries: the
+    order stands and is answered (a 503 or a 502 would send the client to retry an order already placed)."""
+    mug = shop.add_product(stock=10)
+    weather.script("UpdateItem", PROVISIONED_THROUGHPUT_EXCEEDED, aws.DYNAMODB_ATTEMPTS, table="Idempotency")
+    status, body, _ = answer(shop, "POST", "/orders", {"lines": [{"productId": mug, "quantity": 1}]}, key="order-2")
+    assert weather.injected == {f"UpdateItem {PROVISIONED_THROUGHPUT_EXCEEDED}": aws.DYNAMODB_ATTEMPTS}
+    assert status == 201, body
+    assert stock(shop, mug) == 9
 
 
 def test_an_admins_status_change_that_meets_the_workers_transaction_is_retried_not_a_500(

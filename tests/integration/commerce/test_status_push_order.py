@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -33,7 +33,7 @@ from dropshop.realtime import service as realtime
 from dropshop.realtime.model import Connection
 from dropshop.realtime.repository import ConnectionRepository
 from tests.support import container
-from tests.support.faults import PROVISIONED_THROUGHPUT_EXCEEDED, DynamoDBWeather, GoneSockets
+from tests.support.faults import PROVISIONED_THROUGHPUT_EXCEEDED, BrokenConnections, DynamoDBWeather, GoneSockets
 from tests.support.properties import budget
 from tools.local.stack import Stack, provision
 
@@ -59,9 +59,9 @@ def sockets(stack: Stack) -> dict[str, SocketState]:
     return apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][stack.region].connections  # type: ignore[no-any-return]
 
 
-def shown(stack: Stack) -> list[str]:
+def shown(stack: Stack, socket: str = SOCKET) -> list[str]:
     """The statuses the socket received, in order (moto appends each post's bytes)."""
-    data, decoder, statuses = sockets(stack)[SOCKET].data.decode(), json.JSONDecoder(), []
+    data, decoder, statuses = sockets(stack)[socket].data.decode(), json.JSONDecoder(), []
     while data:
         message, end = decoder.raw_decode(data)
         statuses.append(message["status"])
@@ -163,3 +163,125 @@ def test_a_gone_socket_whose_removal_is_throttled_does_not_keep_the_push_from_th
     received = sockets(stack)[open_].data
     assert received, "the open socket was never sent the change"
     assert json.loads(received)["status"] == "CANCELLED"
+
+
+# What botocore raises when the network fails under a post (none is a ClientError), after its own retries.
+NETWORK_ERRORS = [EndpointConnectionError, ConnectionClosedError, ReadTimeoutError]
+
+
+def management_api() -> Any:
+    return aws.client("apigatewaymanagementapi", endpoint_url=settings().websocket_callback_url)
+
+
+def open_sockets(owner: str, *socket_ids: str) -> None:
+    table = ConnectionRepository(aws.client("dynamodb"), settings().connections_table)
+    for socket_id in socket_ids:
+        table.add(Connection(socket_id, owner, owner, "2026-12-07T00:00:00Z", 2**31, ["customer"]))
+
+
+@pytest.fixture
+def without_botocore_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Posts tried once: botocore's retry of a post the network fails (backing off for up to a second) would only
+    slow down each failed push of a property test. DynamoDB's client keeps its own retries."""
+    monkeypatch.setattr(aws, "PUSH_RETRIES", {"mode": "standard", "total_max_attempts": 1})
+    aws.client.cache_clear()
+    yield
+    aws.client.cache_clear()
+
+
+@pytest.mark.parametrize("error", NETWORK_ERRORS)
+def test_a_push_the_network_fails_is_shown_on_redelivery(stack: Stack, error: type[Exception]) -> None:
+    """The post fails past botocore's retries: the invocation fails, SQS delivers the message again (at least once:
+    the batch item failure makes it visible again after the visibility timeout), and that delivery must reach the
+    socket rather than find the change already pushed."""
+    sockets(stack)[SOCKET] = SocketState()
+    (cancelled,) = changes_of(str(uuid.uuid4()), PATHS[2])
+    api = management_api()
+    outage = BrokenConnections(error).attach(api)
+    try:
+        with pytest.raises(realtime.PushInterrupted):
+            realtime.push_order_status(cancelled)
+    finally:
+        outage.detach(api)
+    assert outage.injected == aws.PUSH_RETRIES["total_max_attempts"] == 2  # botocore retried once, then gave up
+    realtime.push_order_status(cancelled)  # SQS's redelivery
+    assert shown(stack) == ["CANCELLED"]
+
+
+def test_a_redelivery_resends_only_to_the_sockets_the_network_failed(
+    stack: Stack, without_botocore_retries: None
+) -> None:
+    owner, reached, cut_off = "customer-3", "a-reached", "b-cut-off"
+    open_sockets(owner, reached, cut_off)
+    sockets(stack)[reached], sockets(stack)[cut_off] = SocketState(), SocketState()
+    data: dict[str, Any] = {"orderId": str(uuid.uuid4()), "customerId": owner, "status": OrderStatus.CANCELLED}
+    cancelled = DomainEvent(type="OrderStatusChanged", source="orders", data=data | {"previous": OrderStatus.PLACED})
+    api = management_api()
+    outage = BrokenConnections(EndpointConnectionError, {cut_off}).attach(api)
+    try:
+        with pytest.raises(realtime.PushInterrupted):
+            realtime.push_order_status(cancelled)
+    finally:
+        outage.detach(api)
+    assert (shown(stack, reached), shown(stack, cut_off)) == (["CANCELLED"], [])
+    realtime.push_order_status(cancelled)  # SQS's redelivery
+    assert (shown(stack, reached), shown(stack, cut_off)) == (["CANCELLED"], ["CANCELLED"])
+    realtime.push_order_status(cancelled)  # and a duplicate of it, once the push is complete
+    assert (shown(stack, reached), shown(stack, cut_off)) == (["CANCELLED"], ["CANCELLED"])
+
+
+def test_a_change_overtaken_while_its_push_failed_is_dropped_on_redelivery(
+    stack: Stack, without_botocore_retries: None
+) -> None:
+    sockets(stack)[SOCKET] = SocketState()
+    confirmed, shipped, _ = changes_of(str(uuid.uuid4()), PATHS[0])
+    api = management_api()
+    outage = BrokenConnections(ReadTimeoutError).attach(api)
+    try:
+        with pytest.raises(realtime.PushInterrupted):
+            realtime.push_order_status(confirmed)
+        outage.down = False
+        realtime.push_order_status(shipped)
+        realtime.push_order_status(confirmed)  # SQS's redelivery, after the later change was shown
+    finally:
+        outage.detach(api)
+    assert shown(stack) == ["SHIPPED"]
+
+
+@budget(40)
+@given(
+    path=st.sampled_from(PATHS),
+    deliveries=st.lists(st.tuples(st.integers(min_value=0, max_value=2), st.booleans()), min_size=1, max_size=8),
+)
+def test_under_network_failures_and_redeliveries_the_newest_change_is_shown_and_nothing_goes_back(
+    stack: Stack, without_botocore_retries: None, path: list[OrderStatus], deliveries: list[tuple[int, bool]]
+) -> None:
+    """SQS's at-least-once delivery with a network that fails some posts: each delivery (a change, and whether the
+    network fails its post) is tried; a failed one comes back later, as SQS redelivers a failed batch item."""
+    sockets(stack)[SOCKET] = SocketState()
+    changes = changes_of(str(uuid.uuid4()), path)
+    queue = [(changes[i % len(changes)], fails) for i, fails in deliveries]
+    api = management_api()
+    outage = BrokenConnections(EndpointConnectionError).attach(api)
+    try:
+        while queue:
+            event, outage.down = queue.pop(0)
+            try:
+                realtime.push_order_status(event)
+            except realtime.PushInterrupted:
+                queue.append((event, False))
+    finally:
+        outage.detach(api)
+    statuses = shown(stack)
+    stages = [path.index(OrderStatus(status)) for status in statuses]
+    assert stages == sorted(set(stages)), statuses  # each status once, and never after a later one
+    newest = max((changes[i % len(changes)] for i, _ in deliveries), key=lambda e: path.index(e.data["status"]))
+    assert statuses[-1:] == [newest.data["status"]]  # the newest change delivered is what the page shows last
+
+
+def test_a_stalled_post_gives_up_within_the_push_functions_timeout(stack: Stack) -> None:
+    """botocore waits 60 s to connect and 60 s to read by default: one unreachable endpoint would outlive the 30 s
+    function. Two attempts of at most 2 s + 3 s each leave the batch its time."""
+    config = management_api().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (2, 3)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}

@@ -57,13 +57,57 @@ class Account(BaseModel):
 
     # Trimming (the config), case and constraints are pydantic's own, in Rust; constraints come first in each
     # Annotated, so that they stay there instead of in a Python wrapper around the validators that follow.
-    account_id: str = Field(alias="id", pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(printable)]
-    email: Annotated[str, StringConstraints(to_lower=True, max_length=254, pattern=_EMAIL), AfterValidator(printable)]
-    status: Annotated[Literal["active", "suspended", "closed"], BeforeValidator(_lower)]
-    balance_cents: StrictInt = Field(alias="balanceCents", ge=-MAX_BALANCE_CENTS, le=MAX_BALANCE_CENTS)
-    currency: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")] = "EUR"
-    updated_at: Annotated[datetime, PlainValidator(_utc_timestamp)] = Field(alias="updatedAt")
+    # Titles and descriptions are the JSON schema's (POST /writer's Account in docs/openapi.json): what is enforced.
+    account_id: str = Field(
+        alias="id",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        title="Account ID",
+        description="1 to 64 letters, digits, `_` or `-`; the record's key (a newer `updatedAt` replaces it).",
+    )
+    name: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=200),
+        AfterValidator(printable),
+        Field(title="Name", description="1 to 200 characters once trimmed; no control or format characters."),
+    ]
+    email: Annotated[
+        str,
+        StringConstraints(to_lower=True, max_length=254, pattern=_EMAIL),
+        AfterValidator(printable),
+        Field(
+            title="E-mail address",
+            description=(
+                "Trimmed and lower-cased, then at most 254 characters: one `@`, no whitespace, a dot in the domain "
+                "(`pattern`); no control or format characters. Not checked further (no delivery, no RFC 5322 "
+                "syntax), so no `format: email` is claimed."
+            ),
+        ),
+    ]
+    status: Annotated[
+        Literal["active", "suspended", "closed"],
+        BeforeValidator(_lower),
+        Field(title="Status", description="`active`, `suspended` or `closed` (any case; stored lower-cased)."),
+    ]
+    balance_cents: StrictInt = Field(
+        alias="balanceCents",
+        ge=-MAX_BALANCE_CENTS,
+        le=MAX_BALANCE_CENTS,
+        title="Balance (cents)",
+        description='The balance in the currency\'s minor unit: a JSON integer (not `1.0`, `"1"` or `true`).',
+    )
+    currency: Annotated[
+        str,
+        StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$"),
+        Field(title="Currency", description="Three letters (any case; stored upper-cased); EUR when absent."),
+    ] = "EUR"
+    updated_at: Annotated[datetime, PlainValidator(_utc_timestamp)] = Field(
+        alias="updatedAt",
+        title="Updated at",
+        description=(
+            "When this state was true: an ISO 8601 timestamp with a timezone (epoch numbers refused), between "
+            "0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in UTC. The newest version of a record wins."
+        ),
+    )
 
     def as_record(self) -> dict[str, object]:
         """The normalised record, as it travels between functions (JSON-ready, field names as received)."""

@@ -10,6 +10,8 @@ from dropshop.platform.observability import tracer
 
 # What botocore's standard mode gives DynamoDB in other SDKs too: the first attempt and three retries.
 DYNAMODB_ATTEMPTS = 4
+# A status push: the first post and one retry, so a batch of ten fits the function's timeout even when each stalls.
+PUSH_RETRIES: Any = {"mode": "standard", "total_max_attempts": 2}
 
 
 @cache
@@ -25,6 +27,10 @@ def client(service: str, *, endpoint_url: str | None = None, signature_version: 
     # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)
     retries: Any = {"mode": "standard", "total_max_attempts": DYNAMODB_ATTEMPTS} if service == "dynamodb" else None
     config = Config(signature_version=signature_version, retries=retries)
+    if service == "apigatewaymanagementapi":
+        # A post to a socket answers in milliseconds; botocore's 60 s defaults would let one unreachable endpoint
+        # outlive the push function's 30 s. A push cut short is resent on redelivery (realtime/service.py).
+        config = config.merge(Config(connect_timeout=2, read_timeout=3, retries=PUSH_RETRIES))
     return _session().create_client(service, endpoint_url=endpoint_url, config=config)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dropshop.platform import aws
 from dropshop.platform.errors import Conflict, Unprocessable
+from dropshop.platform.observability import logger
 from dropshop.platform.settings import settings
 
 if TYPE_CHECKING:
@@ -64,12 +65,18 @@ def once(
     operation: Callable[[dict[str, Any]], dict[str, Any]], *, caller: str, key: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
     """`operation(payload)` at most once per (caller, key): a repeat returns the stored answer, a repeat with a
-    different payload is 422, and a repeat while the first is still running is 409 (retry shortly)."""
+    different payload is 422, a repeat while the first is still running is 409 (retry shortly), and a store throttled
+    past botocore's retries before the operation ran is 503 with Retry-After (the function's own DynamoDB client, so
+    its standard retry mode, does the retries)."""
     from aws_lambda_powertools.utilities.idempotency import idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
+    from botocore.exceptions import ClientError
+
+    from dropshop.platform import dynamodb
 
     config = _config()
     if "context" in _invocation:
@@ -82,12 +89,26 @@ def once(
         key_prefix=f"{operation.__module__}.{operation.__qualname__}",  # keys of two operations never meet
     )
     def run(request: dict[str, Any]) -> dict[str, Any]:
-        return operation(request["payload"])
+        done["result"] = operation(request["payload"])
+        return done["result"]
 
+    done: dict[str, dict[str, Any]] = {}
     try:
         result: dict[str, Any] = run(request={"caller": caller, "key": key, "payload": payload})
     except IdempotencyValidationError:
         raise Unprocessable("this key was used for a different request", field="Idempotency-Key") from None
     except IdempotencyAlreadyInProgressError:
         raise Conflict("a request with this key is still in progress; retry shortly", field="Idempotency-Key") from None
+    except IdempotencyPersistenceLayerError as error:
+        if "result" in done:
+            # Done, but its record is not marked complete: the answer stands (answering 503 would invite a retry,
+            # which Powertools runs again once the record's in-progress lease, this run's remaining time, is over).
+            logger.warning("idempotency record not completed", extra={"error": str(error.__cause__)})
+            return done["result"]
+        code = (
+            error.__cause__.response.get("Error", {}).get("Code") if isinstance(error.__cause__, ClientError) else None
+        )
+        if code in dynamodb.THROTTLES:  # throttled past botocore's retries: nothing was done, retry shortly
+            raise dynamodb.unavailable(code) from error
+        raise
     return result

@@ -30,6 +30,17 @@ class Connection:
         return Principal(user_id=self.user_id, username=self.username, groups=self.groups)
 
 
+@dataclass(frozen=True)
+class PushClaim:
+    """The right to push an order's change: to every socket of its audience, or (`owed`, a redelivery of a push the
+    network cut short) to those of them the failed attempt did not reach."""
+
+    owed: frozenset[str] | None = None
+
+    def recipients(self, audience: set[str]) -> list[str]:
+        return sorted(audience if self.owed is None else audience & self.owed)
+
+
 class Subscribe(ApiModel):
     """The `subscribe` route's message: {"action": "subscribe", "orderId": "..."}."""
 

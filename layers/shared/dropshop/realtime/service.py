@@ -71,40 +71,59 @@ def subscribe(connection_id: str, request: Subscribe) -> OrderStatusMessage:
     )
 
 
+class PushInterrupted(Exception):
+    """The network failed posts of a change to some sockets: the message comes back (SQS's redelivery of a failed
+    batch item) and is pushed to those sockets."""
+
+
 def push_order_status(event: DomainEvent) -> int:
     """Send the change to the owner's open sockets and the order's subscribers; sockets that are gone are
-    forgotten. Delivery is best effort, like the socket itself: a push that fails otherwise is logged, and
-    the page's next `subscribe` catches up. Returns how many sockets received it.
+    forgotten. A push API Gateway refuses (throttled, forbidden, too large) is logged and counted, and the page's
+    next `subscribe` catches up; a push the network cut short raises PushInterrupted, so SQS delivers the change
+    again. Returns how many sockets received it.
 
     Status changes reach this function out of order (each outbox item is its own stream partition, and SQS runs
     several batches at once) and more than once: a change whose life-cycle stage was pushed already, or overtaken
-    by a later one, is dropped, so no socket is shown a status older than one it was pushed."""
-    stage = orders.life_cycle_stage(event.data["status"])
+    by a later one, is dropped, so no socket is shown a status older than one it was pushed. The stage is claimed
+    before the posts (so two changes cannot both pass) and the push completed after them: until then, a
+    redelivery of the same change pushes it again, to the sockets the failed attempt did not reach when it
+    could record them, to all of them when it was cut off before (a socket may then get the same status twice)."""
+    order_id, stage = event.data["orderId"], orders.life_cycle_stage(event.data["status"])
     connections, channel = _connections(), _channel()
+    # Reading the audience can fail the invocation (a throttle): before the claim, the redelivery pushes the change
+    # as if for the first time.
+    audience = connections.audience(event.data["customerId"], order_id)
     expires_at = int(time.time()) + PUSHED_LIFETIME_SECONDS
-    # Reading the audience can fail the invocation (a throttle): it comes before the stage is recorded, so SQS's
-    # redelivery pushes the change. Once recorded, a redelivery is dropped as stale, which is right only because
-    # every socket is sent to before anything else can fail: a refused send is logged (the page's next `subscribe`
-    # catches up), a send to a gone socket had no page left to show it, and forgetting gone sockets comes last
-    # (if that fails, they expire with their TTL).
-    audience = sorted(connections.audience(event.data["customerId"], event.data["orderId"]))
-    if not connections.advance_pushed(event.data["orderId"], stage, expires_at=expires_at):
+    claim = connections.claim_push(order_id, stage, event.id, expires_at=expires_at)
+    if claim is None:
         metrics.add_metric(name="StalePushesDropped", unit=MetricUnit.Count, value=1)
-        logger.info("status change older than one pushed", extra={"orderId": event.data["orderId"], "stage": stage})
+        logger.info("status change older than one pushed", extra={"orderId": order_id, "stage": stage})
         return 0
     message = OrderStatusMessage.from_event(event.data, at=event.occurred_at, stage=stage).to_json()
-    delivered, gone = 0, []
-    for connection_id in audience:
+    delivered, gone, interrupted = 0, [], set()
+    for connection_id in claim.recipients(audience):
         outcome = channel.send(connection_id, message)
         if outcome is Delivery.DELIVERED:
             delivered += 1
         elif outcome is Delivery.GONE:
             gone.append(connection_id)
+        elif outcome is Delivery.INTERRUPTED:
+            interrupted.add(connection_id)
         else:
             metrics.add_metric(name="StatusPushesFailed", unit=MetricUnit.Count, value=1)
+    # Settled before forgetting gone sockets: if that fails (throttled), the rows expire with their TTL, and the
+    # redelivery finds the push settled.
+    if interrupted:
+        connections.owe_push(order_id, event.id, interrupted)
+    else:
+        connections.complete_push(order_id, event.id)
     for connection_id in gone:
         connections.remove(connection_id)
         metrics.add_metric(name="StaleSocketsRemoved", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="StatusPushes", unit=MetricUnit.Count, value=delivered)
-    logger.info("order status pushed", extra={"orderId": event.data["orderId"], "sockets": delivered})
+    if interrupted:
+        raise PushInterrupted(
+            f"the network failed the push of {order_id}'s {event.data['status']} to {len(interrupted)} socket(s)"
+        )
+    logger.info("order status pushed", extra={"orderId": order_id, "sockets": delivered})
     return delivered
