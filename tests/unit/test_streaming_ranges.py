@@ -165,6 +165,8 @@ ITEMS = st.one_of(
     every=st.integers(1, 300),
 )
 @example(items=[b'{"id":"a"}', b"", b'{"a": 1}}', b'{"id":"b"}'], separator=b",", bom=True, ending=b"]", every=1)
+@example(items=[b""], separator=b",", bom=False, ending=b"", every=1)  # "[": breaks off, no item
+@example(items=[b""], separator=b",", bom=False, ending=b"] trailing", every=1)  # "[] trailing"
 @budget(150)
 def test_any_array_plan_yields_each_item_once_as_the_whole_file_reads_it(
     items: list[bytes], separator: bytes, bom: bool, ending: bytes, every: int
@@ -192,3 +194,9 @@ def test_an_array_is_cut_only_after_a_top_level_comma() -> None:
 def test_an_empty_array_has_no_items_and_no_cuts() -> None:
     assert list(ArrayCuts(io.BytesIO(b"[ ]"), every=1)) == []
     assert list(items_in_range(io.BytesIO(b"[ ]"), start=0, end=3)) == []
+
+
+def test_an_array_that_ends_after_its_bracket_or_a_comma_breaks_off_in_its_last_range() -> None:
+    for data in (b" \n[", b"[1,", b"[] trailing", b"[1] 2"):
+        assert read_whole(data)[1], data
+        assert read_array_split(data, 1)[1] is not None, data

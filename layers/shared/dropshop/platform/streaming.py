@@ -562,6 +562,12 @@ class ArrayCuts:
         self.whole_to = 0  # the offset up to which items were read whole: where a broken input is cut
 
     def __iter__(self) -> Iterator[int]:
+        try:
+            yield from self._cuts()
+        except UnreadableFile:  # the array's own end is broken: no more cuts, the last chunk reports it
+            return
+
+    def _cuts(self) -> Iterator[int]:
         reader = self._reader
         if not reader.open_array():
             self.whole_to = reader.offset
@@ -604,6 +610,11 @@ def items_in_range(
             reader.next_position = reader.offset
             reader._expect_end()
             return
+    reader._skip_space()
+    if reader._peek() is None:  # the file ends after a comma (or its '['): the array breaks off here
+        raise UnreadableFile(
+            reader.offset, f"the JSON array breaks off at byte {reader.offset}: the input ends before ']'"
+        )
 
 
 def splits_into_items(head: bytes) -> bool:
