@@ -82,3 +82,12 @@ def test_money_and_document_amounts_print_through_the_one_function(amount: int, 
     assert str(Money(amount=amount, currency=currency)) == format_amount(amount, currency)
     assert str(Amount(amount=amount, currency=currency)) == format_amount(amount, currency)
     assert str(Amount(amount=-amount, currency=currency)) == format_amount(-amount, currency)
+
+
+def test_a_refused_currency_is_told_what_the_shop_accepts() -> None:
+    """The 422's message for the field: which codes are money here, with an example."""
+    with pytest.raises(ValidationError) as refused:
+        Money.model_validate({"amount": 100, "currency": "XAU"})
+    assert [problem["msg"] for problem in refused.value.errors()] == [
+        "Value error, must be an ISO 4217 currency code with a minor unit, such as EUR"
+    ]

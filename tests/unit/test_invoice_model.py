@@ -205,3 +205,21 @@ def test_lines_stored_before_vat_rates_read_as_sold_at_the_standard_rate() -> No
         {"description": "Enamel mug", "quantity": 1, "unitPrice": stored["unitPrice"], "total": stored["total"]}
     )
     assert invoice_line.vat_rate == Decimal("23")
+
+
+def test_each_document_line_keeps_the_vat_rate_its_order_line_was_sold_at() -> None:
+    order = confirmed_order()
+    reduced = order.lines[0].model_copy(update={"vat_category": VatCategory.REDUCED, "vat_rate": Decimal("13.5")})
+    order = order.model_copy(update={"lines": [*order.lines, reduced], "total": Money(amount=7500, currency="EUR")})
+    invoice = Invoice.for_order(order, None, year=2026, sequence=1, now=NOW)
+    note = CreditNote.for_invoice(invoice, year=2026, sequence=1, now=NOW)
+    assert [line.vat_rate for line in invoice.lines] == [Decimal("23"), Decimal("13.5")]
+    assert [line.vat_rate for line in note.lines] == [Decimal("23"), Decimal("13.5")]
+    assert [row.rate for row in invoice.vat_breakdown] == [Decimal("23"), Decimal("13.5")]
+
+
+def test_a_credit_note_names_the_buyer_its_invoice_named() -> None:
+    buyer = Contact(user_id="c-1", email="jane@example.com", name="Jane", email_verified=True)
+    invoice = Invoice.for_order(confirmed_order(), buyer, year=2026, sequence=1, now=NOW)
+    note = CreditNote.for_invoice(invoice, year=2026, sequence=1, now=NOW)
+    assert (note.customer_id, note.customer_name, note.customer_email) == ("c-1", "Jane", "jane@example.com")

@@ -120,3 +120,53 @@ def test_its_customer_sees_who_acted_as_themselves_a_role_or_the_system_never_a_
 
 def test_the_order_worker_is_a_system_actor() -> None:
     assert ORDER_WORKER in SYSTEM_ACTORS
+
+
+def test_refusals_say_which_product_and_which_currencies() -> None:
+    """The 422's message is what the customer reads: the unknown product, the currencies that do not mix."""
+    with pytest.raises(Unprocessable) as unknown:
+        order_for([("ghost", 1)], {"mug": product("mug", 1250)})
+    assert unknown.value.message == "no product ghost"
+    with pytest.raises(Unprocessable) as mixed:
+        order_for([("mug", 1), ("lamp", 1)], {"mug": product("mug", 1250), "lamp": product("lamp", 10, "USD")})
+    assert mixed.value.message == "one order, one currency: these lines mix ['EUR', 'USD']"
+
+
+def test_a_forbidden_move_is_a_409_on_status_naming_both_statuses() -> None:
+    order = order_for([("mug", 1)], {"mug": product("mug", 1250)}).model_copy(update={"status": OrderStatus.SHIPPED})
+    with pytest.raises(Conflict) as refused:
+        order.moved_to(OrderStatus.CANCELLED, by="admin", now=NOW)
+    assert refused.value.as_body() == {
+        "error": "conflict",
+        "message": "an order that is SHIPPED cannot become CANCELLED",
+        "field": "status",
+    }
+
+
+def test_a_move_stamps_who_and_when_and_leaves_the_history_to_its_event() -> None:
+    """The moved order is what PUT status answers: its history entries are written from the move's event (the
+    order worker's `record_history`), so the answer carries none rather than a stale list without the move."""
+    placed = with_history("c-1", ["c-1"])
+    moved = placed.moved_to(OrderStatus.CONFIRMED, by="admin-sub", now="2026-11-26T09:00:00.000+00:00")
+    assert (moved.status, moved.updated_at, moved.updated_by) == (
+        OrderStatus.CONFIRMED,
+        "2026-11-26T09:00:00.000+00:00",
+        "admin-sub",
+    )
+    assert moved.history == []
+    assert (moved.placed_at, moved.lines, moved.total) == (placed.placed_at, placed.lines, placed.total)
+    assert placed.status is OrderStatus.PLACED  # the order it moved from is unchanged
+
+
+def test_a_page_of_orders_shows_each_to_its_customer_without_staff_ids() -> None:
+    from dropshop.orders.model import OrderPage
+
+    orders = [with_history("c-1", ["c-1", "admin-sub"]), with_history("c-1", ["c-1", ORDER_WORKER])]
+    page = OrderPage(items=orders, next_cursor="next").seen_by_their_customer()
+    assert [[change.by for change in order.history] for order in page.items] == [
+        ["c-1", STAFF_ROLE],
+        ["c-1", SYSTEM_ROLE],
+    ]
+    assert [order.updated_by for order in page.items] == [STAFF_ROLE, SYSTEM_ROLE]
+    assert page.next_cursor == "next"
+    assert "admin-sub" not in page.model_dump_json(by_alias=True)

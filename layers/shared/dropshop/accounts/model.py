@@ -9,7 +9,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -24,18 +24,25 @@ from pydantic import (
 
 from dropshop.platform.model import printable
 
+# The rules' numbers and words, shared with the one-pass reading of a record's bytes (`accounts.compiled`).
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_ID_LENGTH = 64
+MAX_NAME_LENGTH = 200
+MAX_EMAIL_LENGTH = 254
 MAX_BALANCE_CENTS = 10**15
+DEFAULT_CURRENCY = "EUR"
+Status = Literal["active", "suspended", "closed"]
+STATUSES = frozenset(get_args(Status))
 # What a version's digest is taken of: json.dumps(record, sort_keys=True) as ever (the stored keys depend on
 # it), with the encoder made once instead of per call.
 _DIGESTED = json.JSONEncoder(sort_keys=True)
 
 
-def _lower(value: object) -> object:
+def lower_text(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-def _utc_timestamp(value: object) -> datetime:
+def utc_timestamp(value: object) -> datetime:
     """An ISO 8601 string with a timezone, in UTC. Numbers (epoch seconds) are refused: their unit and zone
     are guesses."""
     if not isinstance(value, str):
@@ -52,6 +59,12 @@ def _utc_timestamp(value: object) -> datetime:
         raise ValueError("falls outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z once converted to UTC") from None
 
 
+def stamp(moment: datetime) -> str:
+    """A UTC moment as the record carries it: fixed width (the year zero-padded to 4 digits, microseconds always),
+    so that the text sorts the way time does."""
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
 class Account(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, str_strip_whitespace=True)
 
@@ -60,19 +73,19 @@ class Account(BaseModel):
     # Titles and descriptions are the JSON schema's (POST /writer's Account in docs/openapi.json): what is enforced.
     account_id: str = Field(
         alias="id",
-        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        pattern=rf"^[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}$",
         title="Account ID",
         description="1 to 64 letters, digits, `_` or `-`; the record's key (a newer `updatedAt` replaces it).",
     )
     name: Annotated[
         str,
-        StringConstraints(min_length=1, max_length=200),
+        StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH),
         AfterValidator(printable),
         Field(title="Name", description="1 to 200 characters once trimmed; no control or format characters."),
     ]
     email: Annotated[
         str,
-        StringConstraints(to_lower=True, max_length=254, pattern=_EMAIL),
+        StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH, pattern=_EMAIL),
         AfterValidator(printable),
         Field(
             title="E-mail address",
@@ -84,8 +97,8 @@ class Account(BaseModel):
         ),
     ]
     status: Annotated[
-        Literal["active", "suspended", "closed"],
-        BeforeValidator(_lower),
+        Status,
+        BeforeValidator(lower_text),
         Field(title="Status", description="`active`, `suspended` or `closed` (any case; stored lower-cased)."),
     ]
     balance_cents: StrictInt = Field(
@@ -99,8 +112,8 @@ class Account(BaseModel):
         str,
         StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$"),
         Field(title="Currency", description="Three letters (any case; stored upper-cased); EUR when absent."),
-    ] = "EUR"
-    updated_at: Annotated[datetime, PlainValidator(_utc_timestamp)] = Field(
+    ] = DEFAULT_CURRENCY
+    updated_at: Annotated[datetime, PlainValidator(utc_timestamp)] = Field(
         alias="updatedAt",
         title="Updated at",
         description=(
@@ -122,8 +135,7 @@ class Account(BaseModel):
             "status": self.status,
             "balanceCents": self.balance_cents,
             "currency": self.currency,
-            # Fixed width (the year zero-padded to 4 digits) and UTC, so that the text sorts the way time does.
-            "updatedAt": self.updated_at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z",
+            "updatedAt": stamp(self.updated_at),
         }
 
     @cached_property

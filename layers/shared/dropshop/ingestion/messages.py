@@ -7,9 +7,8 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-import pydantic_core
+import msgspec
 
 from dropshop.ingestion.model import Origin
 from dropshop.platform import streaming
@@ -17,6 +16,7 @@ from dropshop.platform.batch import SQSRecord
 
 # SQS takes 256 KiB per message, attributes included; the margin covers the `source` attribute.
 MESSAGE_LIMIT_BYTES = 256 * 1024 - 1024
+_ENCODER = msgspec.json.Encoder()
 SOURCE_ATTRIBUTE = "source"
 API_ORIGIN_NAME = "POST /writer"
 
@@ -79,10 +79,11 @@ class MessagePacker:
         self._entries: list[bytes] = []
         self._size = 0
 
-    def add(self, position: int, record: dict[str, Any]) -> list[str]:
-        """The message made full by this record, if it no longer fits in the current one (else none)."""
-        # pydantic's serialiser, in Rust: a fifth of json.dumps's cost, the same JSON (UTF-8, not escaped).
-        entry = pydantic_core.to_json({"position": position, "record": record})
+    def add(self, position: int, record: object) -> list[str]:
+        """The message made full by this record (a dict, or compiled.Fields), if it no longer fits in the current
+        one (else none)."""
+        # msgspec's encoder, in C: the same JSON as json.dumps (UTF-8, not escaped) at a tenth of the cost.
+        entry = _ENCODER.encode({"position": position, "record": record})
         size = len(entry) + 1
         full = []
         if self._entries and len(self._head) + self._size + size + 2 > self._limit:

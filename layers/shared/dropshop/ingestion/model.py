@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 EXCERPT_CHARS = 2000
 REASON_CHARS = 1000
+# json.dumps(record, default=str, ensure_ascii=False), its encoder made once instead of per refusal.
+_EXCERPT_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def excerpt(record: object) -> str:
         text = record
     else:
         try:
-            text = json.dumps(record, default=str, ensure_ascii=False)
+            text = _EXCERPT_ENCODER.encode(record)
         except (ValueError, RecursionError):  # beyond any record the readers let through; still logged
             text = repr(record)[:EXCERPT_CHARS]
     return storable(text, EXCERPT_CHARS)

@@ -16,6 +16,7 @@ from typing import IO, Any, Literal
 
 from pydantic import ValidationError
 
+from dropshop.accounts import compiled
 from dropshop.accounts.model import Account
 from dropshop.accounts.repository import AccountRepository, SaveOutcome
 from dropshop.files import service as files
@@ -152,7 +153,7 @@ def ingest_object(
         files.fail_ingestion(file_id, f"object could not be read: {error}")
         raise
     sender = QueueSender(aws.client("sqs"), settings().writer_queue_url)
-    run = _Run(origin, sender, _error_log())
+    run = Transformation(origin, sender, _error_log())
     try:
         run.ingest(body)
     except streaming.UnreadableFile as unreadable:
@@ -305,14 +306,14 @@ def ingest_chunk(chunk: Chunk) -> None:
             raise
         _count_chunk(chunk, Ingestion(0, 0, 0), rest=None, failure=f"object could not be read: {error}")
         return
-    run = _Run(origin, QueueSender(aws.client("sqs"), settings().writer_queue_url), _error_log())
+    run = Transformation(origin, QueueSender(aws.client("sqs"), settings().writer_queue_url), _error_log())
     rest: Chunk | None = None
     failure = None
     budget = settings().ingest_chunk_records
     try:
         read = streaming.items_in_range if chunk.shape == "items" else streaming.lines_in_range
         for line_start, position, record in read(
-            body, start=chunk.start, end=chunk.end, max_bytes=settings().ingest_max_bytes
+            body, start=chunk.start, end=chunk.end, max_bytes=settings().ingest_max_bytes, parse=compiled.read
         ):
             if run.read == budget:
                 rest = chunk.rest_from(line_start)
@@ -350,8 +351,10 @@ def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, fail
     )
 
 
-class _Run:
-    """One pass over a file: valid records packed and sent as it goes, refusals logged in small batches."""
+class Transformation:
+    """One pass over a file: valid records packed and sent as it goes, refusals logged in small batches. Each
+    record's bytes are read in one pass (`accounts.compiled`) when they hold a plain valid record, else read
+    and validated by the Account model, which says why a record is refused."""
 
     def __init__(self, origin: Origin, sender: QueueSender, error_log: ErrorLog) -> None:
         self._origin = origin
@@ -366,23 +369,29 @@ class _Run:
         return Ingestion(self.read, self.accepted, self.rejected)
 
     def ingest(self, body: IO[bytes]) -> None:
-        for position, record in streaming.records(body, max_bytes=settings().ingest_max_bytes):
+        for position, record in streaming.records(body, max_bytes=settings().ingest_max_bytes, parse=compiled.read):
             self.take(position, record)
         self.finish()
 
     def take(self, position: int, record: object) -> None:
+        """`record` as the reader yields it with `compiled.read`: Normalised, or a value for the model."""
         self.read += 1
-        outcome = _account(record)
-        if isinstance(outcome, Account):
-            self.accepted += 1
-            if full := self._packer.add(position, outcome.as_record()):
-                self._sender.send(full)
+        normalised: object  # what the packer encodes: compiled.Fields, or Account.as_record()'s dict
+        if isinstance(record, compiled.Normalised):
+            normalised = record.record
         else:
-            self.rejected += 1
-            ref = RecordRef(self._origin, position)
-            self._rejections.append(_refusal(ref, outcome, record, stage="transformer"))
-            if len(self._rejections) >= REJECTION_FLUSH:
-                self._log_rejections()
+            outcome = _account(record)
+            if not isinstance(outcome, Account):
+                self.rejected += 1
+                ref = RecordRef(self._origin, position)
+                self._rejections.append(_refusal(ref, outcome, record, stage="transformer"))
+                if len(self._rejections) >= REJECTION_FLUSH:
+                    self._log_rejections()
+                return
+            normalised = outcome.as_record()
+        self.accepted += 1
+        if full := self._packer.add(position, normalised):
+            self._sender.send(full)
 
     def refuse_rest(self, unreadable: streaming.UnreadableFile) -> None:
         # One LogTable entry where reading stopped, for the file: not a record, so read and rejected stay as

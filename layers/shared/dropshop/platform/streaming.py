@@ -91,12 +91,18 @@ class _CorruptCompression(Exception):
     pass
 
 
-def records(stream: IO[bytes], *, max_bytes: int = DEFAULT_INGEST_MAX_BYTES) -> Iterator[tuple[int, object]]:
+Parse = Callable[[bytes], object]  # one record's bytes (at most MAX_RECORD_BYTES) as what the reader yields
+
+
+def records(
+    stream: IO[bytes], *, max_bytes: int = DEFAULT_INGEST_MAX_BYTES, parse: Parse | None = None
+) -> Iterator[tuple[int, object]]:
     """(position, record) pairs: the index (from 0) in a JSON array, the line number (from 1) in NDJSON or
     of a single JSON object's first line. A leading UTF-8 byte order mark is skipped; gzip-compressed input
     (by its magic bytes) is decompressed as it streams. Beyond `max_bytes` read (decompressed), the file is
-    unreadable from the record under way."""
-    reader = _Reader(stream, max_bytes)
+    unreadable from the record under way. Each record's bytes are read by `parse_record`, or by `parse` (a
+    reading that falls back to it: the Transformer's, see `accounts.compiled`)."""
+    reader = _Reader(stream, max_bytes, parse=parse or parse_record)
     try:
         yield from reader.records()
     except _CorruptCompression as corrupt:
@@ -210,10 +216,10 @@ class _Item:
     raw: bytes
     oversized: bool
 
-    def record(self) -> object:
+    def record(self, parse: Parse) -> object:
         if self.oversized:
             return UnreadableRecord(f"the record is larger than {MAX_RECORD_BYTES} bytes", _excerpt(self.raw))
-        return parse_record(self.raw)
+        return parse(self.raw)
 
 
 class _Collected:
@@ -239,7 +245,8 @@ class _Collected:
 
 
 class _Reader:
-    def __init__(self, stream: _Readable, max_bytes: int, *, detect_gzip: bool = True) -> None:
+    def __init__(self, stream: _Readable, max_bytes: int, *, parse: Parse, detect_gzip: bool = True) -> None:
+        self._parse = parse
         head = b""
         while detect_gzip and len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
             head += chunk
@@ -324,7 +331,7 @@ class _Reader:
             item, closer = self._array_item()
             if closer is None:
                 raise UnreadableFile(index, f"the JSON array breaks off at record {index}: the input ends before ']'")
-            yield index, item.record()
+            yield index, item.record(self._parse)
             index += 1
             self.next_position = index
             if closer == ord("]"):
@@ -400,7 +407,7 @@ class _Reader:
             end = _value_end(self.buf, self.pos)
             if self.eof and end is not None and not self.buf[end:].strip():
                 self.next_position = line
-                yield line, parse_record(self.buf[self.pos : end])
+                yield line, self._parse(self.buf[self.pos : end])
                 return
         yield from self._lines(line)
 
@@ -413,12 +420,12 @@ class _Reader:
             newline = self.buf.find(b"\n", self.pos, self.pos + MAX_RECORD_BYTES + 1)
             if newline >= 0:  # the whole line is in the buffer, as most are: read in place, nothing gathered
                 raw, self.pos = self.buf[self.pos : newline], newline + 1
-                yield line, parse_record(raw)
+                yield line, self._parse(raw)
             else:
                 read = self._line()
                 if read is None:
                     return
-                yield line, read.record()
+                yield line, read.record(self._parse)
             line += 1
 
     def _line(self) -> _Item | None:
@@ -451,14 +458,20 @@ def splits_into_lines(head: bytes, size: int) -> bool:
 
 
 def lines_in_range(
-    stream: _Readable, *, start: int, end: int, max_bytes: int = DEFAULT_INGEST_MAX_BYTES
+    stream: _Readable,
+    *,
+    start: int,
+    end: int,
+    max_bytes: int = DEFAULT_INGEST_MAX_BYTES,
+    parse: Parse | None = None,
 ) -> Iterator[tuple[int, int, object]]:
     """(line start, position, record) for the NDJSON records whose line starts in [start, end) of a file, the
     position being the byte offset of the record's first byte (a BOM counts). `stream` holds the file's bytes
     from max(start - 1, 0) to its end (an S3 ranged GET): the byte before `start` says whether a line starts
     there, and the last record is read to its newline past `end`. Each record is read as `records` reads an
-    NDJSON line, so the ranges of any split of a file together yield each of its records exactly once."""
-    reader = _RangeReader(stream, max_bytes, base=max(start - 1, 0))
+    NDJSON line (`parse` as there), so the ranges of any split of a file together yield each of its records
+    exactly once."""
+    reader = _RangeReader(stream, max_bytes, base=max(start - 1, 0), parse=parse or parse_record)
     reader.next_position = start  # a break before the first record: where this range begins
     line_start = reader.begin_at(start)
     if line_start is None:
@@ -474,15 +487,15 @@ def lines_in_range(
         item = reader._line()
         if item is None:
             return
-        yield line_start, position, item.record()
+        yield line_start, position, item.record(reader._parse)
         line_start = reader.offset
 
 
 class _RangeReader(_Reader):
     """A plain byte range (never gzip: its bytes may begin with anything) that knows each byte's file offset."""
 
-    def __init__(self, stream: _Readable, max_bytes: int, *, base: int) -> None:
-        super().__init__(stream, max_bytes, detect_gzip=False)
+    def __init__(self, stream: _Readable, max_bytes: int, *, base: int, parse: Parse) -> None:
+        super().__init__(stream, max_bytes, parse=parse, detect_gzip=False)
         self._base = base  # the file offset of buf[0]
 
     @property
@@ -557,7 +570,8 @@ class ArrayCuts:
     items the whole-file reader reads, broken ones included. Ends at the array's ']' or where the input ends."""
 
     def __init__(self, stream: _Readable, *, every: int) -> None:
-        self._reader = _RangeReader(stream, max_bytes=sys.maxsize, base=0)  # the caller bounds the input
+        # Nothing is parsed here; the caller bounds the input.
+        self._reader = _RangeReader(stream, max_bytes=sys.maxsize, base=0, parse=parse_record)
         self._every = every
         self.whole_to = 0  # the offset up to which items were read whole: where a broken input is cut
 
@@ -586,14 +600,19 @@ class ArrayCuts:
 
 
 def items_in_range(
-    stream: _Readable, *, start: int, end: int, max_bytes: int = DEFAULT_INGEST_MAX_BYTES
+    stream: _Readable,
+    *,
+    start: int,
+    end: int,
+    max_bytes: int = DEFAULT_INGEST_MAX_BYTES,
+    parse: Parse | None = None,
 ) -> Iterator[tuple[int, int, object]]:
     """(item start, position, record) for the items of a JSON array in [start, end), a range from `ArrayCuts`
     (0, or just after a top-level comma, to the next cut or the file's end); the position is the byte offset
     of the item's first byte. `stream` holds the file's bytes from `start` on (an S3 ranged GET). The range
     that ends the file also reads the array's end: an array that breaks off, or data after its ']', raises
     UnreadableFile as the whole-file reader does."""
-    reader = _RangeReader(stream, max_bytes, base=start)
+    reader = _RangeReader(stream, max_bytes, base=start, parse=parse or parse_record)
     reader.next_position = start  # a break before the first record: where this range begins
     if start == 0 and not reader.open_array():
         return
@@ -605,7 +624,7 @@ def items_in_range(
             raise UnreadableFile(
                 position, f"the JSON array breaks off at the record at byte {position}: the input ends before ']'"
             )
-        yield position, position, item.record()
+        yield position, position, item.record(reader._parse)
         if closer == ord("]"):
             reader.next_position = reader.offset
             reader._expect_end()

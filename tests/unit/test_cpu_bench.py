@@ -1,0 +1,20 @@
+"""The CPU benchmark (`make bench`) runs every path on the code as it is: it measures through the public seams
+(`service.Transformation`, `service.write_message`), so a change to what they call cannot break it unseen."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.cpu_bench import PATHS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_path_of_the_cpu_benchmark_runs_and_is_reported() -> None:
+    command = [sys.executable, "-m", "tools.cpu_bench", "--records", "200", "--rounds", "1"]
+    ran = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)  # noqa: S603
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    table = [line for line in ran.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0].removeprefix("| ") for row in table[2:]] == list(PATHS)  # past the heading rows
