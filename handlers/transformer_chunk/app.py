@@ -1,4 +1,5 @@
-"""ChunkQueue → one byte range of a big NDJSON file: its records validated and queued, the chunk counted once."""
+"""ChunkQueue → one byte range of a big file (NDJSON, a JSON array, or a gzip file's staged decompressed bytes): its
+records validated and queued, the chunk counted once."""
 
 # First: Powertools' batch utility imports all its parser models when pydantic is already loaded.
 from dropshop.platform.batch import SQSRecord, process_sqs_batch

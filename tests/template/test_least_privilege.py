@@ -224,12 +224,17 @@ def test_orders_may_query_each_index_of_orders_table_by_name_and_do_nothing_else
     assert {i["IndexName"] for i in declared} >= {"byCustomer", "newestFirst", "byStatus"}
 
 
-@pytest.mark.parametrize("function", ["TransformerFunction", "TransformerChunkFunction"])
-def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket_by_version(function: str) -> None:
+@pytest.mark.parametrize(
+    ("function", "staged"),
+    [("TransformerFunction", "s3:PutObject"), ("TransformerChunkFunction", "s3:GetObject")],
+)
+def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket_by_version(function: str, staged: str) -> None:
     s3 = {(a, r) for a, r in effective(function) if a.startswith("s3:")}
     prefix = _key({"Fn::Sub": "${DataBucket.Arn}/${IngestPrefix}*"})
-    # GetObject with VersionId needs s3:GetObjectVersion: every event names the version it announces.
-    assert s3 == {("s3:GetObject", prefix), ("s3:GetObjectVersion", prefix)}
+    # GetObject with VersionId needs s3:GetObjectVersion: every event names the version it announces. A gzip
+    # file's decompressed parts: written under staging/ by the Transformer, read there by the chunks, nothing more.
+    staging = _key({"Fn::Sub": "${DataBucket.Arn}/staging/*"})
+    assert s3 == {("s3:GetObject", prefix), ("s3:GetObjectVersion", prefix), (staged, staging)}
 
 
 def test_the_registry_may_read_every_version_of_the_data_buckets_objects() -> None:

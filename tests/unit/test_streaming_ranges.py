@@ -13,8 +13,12 @@ from hypothesis import strategies as st
 from dropshop.platform.streaming import (
     MAX_RECORD_BYTES,
     UTF8_BOM,
+    ArrayCuts,
+    UnreadableFile,
+    items_in_range,
     lines_in_range,
     records,
+    splits_into_items,
     splits_into_lines,
 )
 from tests.support.properties import budget
@@ -103,3 +107,96 @@ def test_a_pretty_printed_object_or_an_array_or_gzip_is_not_split() -> None:
     assert not splits_into_lines(b'[{"id": "a"}]', 13)
     assert not splits_into_lines(b"\x1f\x8b\x08\x00", 4)
     assert not splits_into_lines(b"not json\n", 9)
+
+
+# ------------------------------------------------------------------ JSON arrays
+
+
+def read_array_split(data: bytes, every: int) -> tuple[list[tuple[int, object]], str | None]:
+    """The records of every range planned by ArrayCuts, and the file-level failure (its reason) if any."""
+    bounds = [0, *ArrayCuts(io.BytesIO(data), every=every), len(data)]
+    found: list[tuple[int, object]] = []
+    try:
+        for start, end in itertools.pairwise(bounds):
+            for _, position, record in items_in_range(io.BytesIO(data[start:]), start=start, end=end):
+                found.append((position, record))
+    except UnreadableFile as unreadable:
+        return found, unreadable.reason
+    return found, None
+
+
+def read_whole(data: bytes) -> tuple[list[tuple[int, object]], bool]:
+    found: list[tuple[int, object]] = []
+    try:
+        for position, record in records(io.BytesIO(data)):
+            found.append((position, record))
+    except UnreadableFile:
+        return found, True
+    return found, False
+
+
+ITEMS = st.one_of(
+    st.builds(lambda n: json.dumps({"id": f"acc-{n}", "n": n}).encode(), st.integers(0, 10**6)),
+    st.builds(lambda t: json.dumps({"id": t}).encode(), st.text(alphabet='",[]{}\\ a\n', max_size=8)),
+    st.sampled_from(
+        [
+            b"",  # [1,,2]: an empty item
+            b"  ",
+            b'{"id": "acc-1", "name": ',  # an item cut short: its braces never balance
+            b'{"a": 1}}',  # a stray closer
+            b'"a string, with [brackets] and {braces}"',
+            b'"escaped \\" quote, \\\\"',
+            b'[1, [2, 3], {"x": [4]}]',
+            b"not json",
+            b'{"name": "\xff\xfe"}',
+            b'{"a":' * 40 + b"1" + b"}" * 40,
+            b'{"big": 1' + b"0" * 1200 + b"}",
+            b'\r\n  {"crlf": true}\r\n',
+        ]
+    ),
+)
+
+
+@given(
+    items=st.lists(ITEMS, min_size=1, max_size=12),
+    separator=st.sampled_from([b",", b", ", b",\r\n", b"\n,\n  "]),
+    bom=st.booleans(),
+    ending=st.sampled_from([b"]", b"]\n", b"] trailing", b"", b', {"id": "cut']),
+    every=st.integers(1, 300),
+)
+@example(items=[b'{"id":"a"}', b"", b'{"a": 1}}', b'{"id":"b"}'], separator=b",", bom=True, ending=b"]", every=1)
+@example(items=[b""], separator=b",", bom=False, ending=b"", every=1)  # "[": breaks off, no item
+@example(items=[b""], separator=b",", bom=False, ending=b"] trailing", every=1)  # "[] trailing"
+@budget(150)
+def test_any_array_plan_yields_each_item_once_as_the_whole_file_reads_it(
+    items: list[bytes], separator: bytes, bom: bool, ending: bytes, every: int
+) -> None:
+    data = (UTF8_BOM if bom else b"") + b" \n[" + separator.join(items) + ending
+    assert splits_into_items(data)
+    whole, whole_broken = read_whole(data)
+    split, failure = read_array_split(data, every)
+    single, single_failure = read_array_split(data, len(data) + 1)
+
+    assert comparable(split) == comparable(single), "the same records at the same positions whatever the plan"
+    assert [r for _, r in comparable(split)] == [r for _, r in comparable(whole)]
+    assert (failure is not None) == (single_failure is not None) == whole_broken
+    for offset, _ in split:
+        assert data[offset : offset + 1].strip(), "a position is the item's first byte"
+
+
+def test_an_array_is_cut_only_after_a_top_level_comma() -> None:
+    data = b'[{"a": "x,y"}, [1, 2], "s,]", {"b": {"c": 1}}]'
+    cuts = list(ArrayCuts(io.BytesIO(data), every=1))
+    assert [data[cut - 1 : cut] for cut in cuts] == [b","] * 3
+    assert [data[:cut].count(b",") for cut in cuts] == [2, 4, 6], "the commas between items, none inside one"
+
+
+def test_an_empty_array_has_no_items_and_no_cuts() -> None:
+    assert list(ArrayCuts(io.BytesIO(b"[ ]"), every=1)) == []
+    assert list(items_in_range(io.BytesIO(b"[ ]"), start=0, end=3)) == []
+
+
+def test_an_array_that_ends_after_its_bracket_or_a_comma_breaks_off_in_its_last_range() -> None:
+    for data in (b" \n[", b"[1,", b"[] trailing", b"[1] 2"):
+        assert read_whole(data)[1], data
+        assert read_array_split(data, 1)[1] is not None, data

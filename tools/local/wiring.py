@@ -487,7 +487,7 @@ def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 def _matches(pattern: Any, event: Any) -> bool:
     """EventBridge (and Lambda event filtering) patterns: the subset the template uses (exact values, prefix,
-    suffix, wildcard)."""
+    suffix, wildcard, anything-but)."""
     if isinstance(pattern, dict):
         return isinstance(event, dict) and all(k in event and _matches(v, event[k]) for k, v in pattern.items())
     return any(_matches_one(option, event) for option in pattern)
@@ -497,9 +497,14 @@ def _matches_one(option: Any, value: Any) -> bool:
     if not isinstance(option, dict):
         return bool(option == value)
     text = str(value)
-    checks: dict[str, Callable[[str], bool]] = {
+    checks: dict[str, Callable[[Any], bool]] = {
         "prefix": text.startswith,
         "suffix": text.endswith,
         "wildcard": lambda p: fnmatch.fnmatchcase(text, p),
+        "anything-but": lambda p: not _matches_one(p, value) if isinstance(p, dict) else value not in _listed(p),
     }
     return all(checks[kind](argument) for kind, argument in option.items())
+
+
+def _listed(values: Any) -> list[Any]:
+    return values if isinstance(values, list) else [values]

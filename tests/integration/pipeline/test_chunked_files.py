@@ -6,6 +6,7 @@ file. Chunk sizes are tiny here, so that every record meets a boundary."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,16 @@ from botocore.exceptions import ClientError
 from dropshop.files import service as files
 from dropshop.platform import aws, settings
 from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, MAX_ATTEMPTS
-from tests.integration.pipeline.settled import file_entry, file_origin, ndjson, refusals, stored, version
+from tests.integration.pipeline.conftest import scan
+from tests.integration.pipeline.settled import (
+    file_entry,
+    file_origin,
+    log_entries,
+    ndjson,
+    refusals,
+    stored,
+    version,
+)
 from tests.support.faults import THROTTLING_ERROR, DynamoDBWeather, Faults
 from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack
@@ -282,21 +292,121 @@ def test_chunks_of_an_upload_replaced_meanwhile_fail_its_file_instead_of_being_r
     assert wiring.depth("ChunkQueue") == wiring.depth("ChunkDLQ") == 0
 
 
+def gzip_parts(stack: Stack) -> list[str]:
+    listed = stack.client("s3").list_objects_v2(Bucket=stack.physical["DataBucket"], Prefix="staging/")
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def invalid_offset(data: bytes) -> int:
+    """The byte offset of the one invalid record (its opening brace) in `data`."""
+    return data.rindex(b"{", 0, data.index(b'"nope"'))
+
+
+ARRAY = json.dumps([*RECORDS[:3], INVALID, *RECORDS[3:]], indent=1).encode()
+LINES = ndjson(*RECORDS[:3], INVALID, *RECORDS[3:])
+# Cut mid-stream: what GzipFile decompressed before the cut, in whole 64 KiB reads (so a shorter stream yields
+# nothing), is read, whole or in chunks.
+_NOISY = ndjson(*(VALID | {"id": f"acc-{n}", "name": hashlib.sha256(str(n).encode()).hexdigest()} for n in range(600)))
+TRUNCATED_GZIP = gzip.compress(_NOISY)[: len(gzip.compress(_NOISY)) * 2 // 3]
+
+
 @pytest.mark.parametrize(
-    ("key", "data", "positions"),
+    ("key", "data", "decompressed"),
     [
-        ("incoming/big.ndjson.gz", gzip.compress(ndjson(*RECORDS[:2], INVALID)), {3}),
-        ("incoming/big.json", json.dumps([*RECORDS[:2], INVALID]).encode(), {2}),
+        ("incoming/big.json", ARRAY, ARRAY),
+        ("incoming/big.ndjson.gz", gzip.compress(LINES), LINES),
+        ("incoming/big.json.gz", gzip.compress(ARRAY), ARRAY),
     ],
-    ids=["gzip", "json-array"],
+    ids=["json-array", "gzip-ndjson", "gzip-json-array"],
 )
-def test_gzip_and_json_arrays_are_read_in_one_invocation_whatever_their_size(
-    stack: Stack, wiring: Wiring, chunking: None, key: str, data: bytes, positions: set[int]
+def test_json_arrays_and_gzip_files_are_read_in_chunks_out_of_order_and_redelivered(
+    stack: Stack, wiring: Wiring, chunking: None, key: str, data: bytes, decompressed: bytes
 ) -> None:
-    assert len(data) > 40
+    """A JSON array is cut after top-level commas, a gzip file decompressed once into staged parts: either way
+    each chunk is ingested on its own, counted once, and positions are byte offsets (into the decompressed
+    bytes for gzip) that no chunk size changes."""
+    chunks = upload_without_chunks_running(stack, wiring, key, data)
+    assert len(chunks) > 3
+    assert progress(stack, key) == ("PROCESSING", 0, len(chunks), 0)
+    assert bool(gzip_parts(stack)) == key.endswith(".gz"), "only gzip is staged"
+
+    for done, body in enumerate(reversed(chunks), start=1):
+        run_chunk(stack, wiring, body)
+        if done == 2:
+            run_chunk(stack, wiring, body)  # redelivered: counted once
+        assert progress(stack, key)[:3] == ("PROCESSED" if done == len(chunks) else "PROCESSING", done, len(chunks))
+    wiring.drain()
+
+    file = file_entry(stack, key)
+    assert (file["recordsRead"]["N"], file["recordsAccepted"]["N"], file["recordsRejected"]["N"]) == ("7", "6", "1")
+    assert stored(stack) == {version(r) for r in RECORDS}
+    assert set(refusals(stack)) == {(file_origin(stack, key), invalid_offset(decompressed))}
+    registered = {f["key"]["S"] for f in scan(stack, "FilesTable") if "key" in f}
+    assert registered == {key}, "the staged parts are no uploads: the registry leaves them alone"
+
+
+@pytest.mark.parametrize(
+    ("key", "data", "reason"),
+    [
+        ("incoming/cut.ndjson.gz", TRUNCATED_GZIP, "the gzip-compressed file is corrupt or truncated"),
+        ("incoming/cut.json.gz", gzip.compress(ARRAY[:-40]), "the JSON array breaks off"),
+        ("incoming/cut.json", ARRAY[:-40], "the JSON array breaks off"),
+        ("incoming/after.json", ARRAY + b" [1]", "unexpected data after the JSON array's closing ']'"),
+    ],
+    ids=["gzip-truncated", "gzip-array-broken-off", "array-broken-off", "array-with-data-after-it"],
+)
+def test_a_file_that_breaks_off_in_chunks_keeps_its_records_before_the_break_and_fails_once(
+    stack: Stack, wiring: Wiring, chunking: None, monkeypatch: pytest.MonkeyPatch, key: str, data: bytes, reason: str
+) -> None:
+    if data is TRUNCATED_GZIP:
+        monkeypatch.setenv("INGEST_CHUNK_BYTES", "4096")
+        settings.settings.cache_clear()
     wiring.upload(key, data)
     wiring.drain()
 
+    file = file_entry(stack, key)
+    assert file["status"]["S"] == "FAILED"
+    assert reason in file["reason"]["S"]
+    assert int(file["chunksDone"]["N"]) == int(file["chunksTotal"]["N"]) > 1
+    breaks = [item for item in log_entries(stack) if item["reason"]["S"].startswith("file: ")]
+    assert len(breaks) == 1, "the break is logged once"
+    read, accepted, rejected = (int(file[f]["N"]) for f in ("recordsRead", "recordsAccepted", "recordsRejected"))
+    assert read == accepted + rejected == len(stored(stack)) + rejected > 0, "the records before the break"
+    assert len(log_entries(stack)) == rejected + 1
+
+
+def test_beyond_the_split_limit_an_array_is_failed_at_once_with_the_reason(
+    stack: Stack, wiring: Wiring, chunking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """INGEST_SPLIT_MAX_BYTES: what one invocation may scan for an array's boundaries; its size is known."""
+    monkeypatch.setenv("INGEST_SPLIT_MAX_BYTES", str(len(ARRAY) - 1))
+    settings.settings.cache_clear()
+    wiring.upload("incoming/huge.json", ARRAY)
+    wiring.drain()
+
+    file = file_entry(stack, "incoming/huge.json")
+    assert (file["status"]["S"], file["recordsRead"]["N"]) == ("FAILED", "0")
+    assert "INGEST_SPLIT_MAX_BYTES" in file["reason"]["S"]
+    assert [item["position"]["N"] for item in log_entries(stack)] == ["0"]
     assert "TransformerChunkFunction" not in wiring.invocations
-    assert file_entry(stack, key)["status"]["S"] == "PROCESSED"
-    assert set(refusals(stack)) == {(file_origin(stack, key), p) for p in positions}
+
+
+def test_beyond_the_split_limit_a_gzip_file_keeps_its_records_before_and_is_failed_with_the_reason(
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip file is decompressed (in 64 KiB reads) until INGEST_SPLIT_MAX_BYTES: the records whole before the
+    read that passes it are ingested, then the file is FAILED, the break logged once."""
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", "8192")
+    monkeypatch.setenv("INGEST_SPLIT_MAX_BYTES", "100000")
+    settings.settings.cache_clear()
+    key = "incoming/huge.ndjson.gz"
+    wiring.upload(key, gzip.compress(_NOISY))
+    wiring.drain()
+
+    file = file_entry(stack, key)
+    assert file["status"]["S"] == "FAILED"
+    assert "INGEST_SPLIT_MAX_BYTES" in file["reason"]["S"]
+    whole_lines = _NOISY[: 64 * 1024].count(b"\n")
+    assert int(file["recordsRead"]["N"]) == int(file["recordsAccepted"]["N"]) == whole_lines == len(stored(stack))
+    breaks = [item for item in log_entries(stack) if item["reason"]["S"].startswith("file: ")]
+    assert [int(item["position"]["N"]) for item in breaks] == [_NOISY[: 64 * 1024].rindex(b"\n") + 1]

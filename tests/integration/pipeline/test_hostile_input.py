@@ -89,24 +89,37 @@ def test_a_poison_line_costs_that_line_only(stack: Stack, wiring: Wiring, case: 
     assert (int(file["recordsAccepted"]["N"]), int(file["recordsRejected"]["N"])) == (2, 1)
 
 
+def in_shape(shape: str, poison: bytes) -> tuple[str, bytes]:
+    """The poison between its neighbours with a BOM, CRLF and blank lines: (key, decompressed bytes)."""
+    if shape.endswith("array"):
+        key, data = (
+            "incoming/poison.json",
+            b"\xef\xbb\xbf\r\n[" + raw(BEFORE) + b",\r\n\n" + poison + b",\r\n" + raw(AFTER) + b"]",
+        )
+    else:
+        key = "incoming/poison.ndjson"
+        data = b"\xef\xbb\xbf\r\n" + ndjson(BEFORE).replace(b"\n", b"\r\n\n") + poison + b"\r\n" + ndjson(AFTER)
+    return (key + ".gz", data) if shape.startswith("gzip") else (key, data)
+
+
+@pytest.mark.parametrize("shape", ["ndjson", "array", "gzip-ndjson", "gzip-array"])
 @pytest.mark.parametrize(("case", "poison", "field"), POISON, ids=[case for case, _, _ in POISON])
 def test_a_poison_line_costs_that_line_only_in_a_file_split_into_chunks(
-    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch, case: str, poison: bytes, field: str
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch, case: str, poison: bytes, field: str, shape: str
 ) -> None:
-    """The same file split into ~25 chunks (at most 1 record an invocation): the poison line straddles chunk
-    boundaries, and its position becomes the byte offset of its first byte."""
-    data = b"\xef\xbb\xbf\r\n" + ndjson(BEFORE).replace(b"\n", b"\r\n\n") + poison + b"\r\n" + ndjson(AFTER)
+    """The same file split into ~25 chunks (at most 1 record an invocation), as NDJSON, a JSON array, or either
+    gzip-compressed: the poison straddles chunk boundaries, and its position becomes the byte offset of its
+    first byte (in the decompressed bytes for gzip)."""
+    key, data = in_shape(shape, poison)
     monkeypatch.setenv("INGEST_CHUNK_BYTES", str(len(data) // 25 + 1))
     monkeypatch.setenv("INGEST_CHUNK_RECORDS", "1")
     settings.settings.cache_clear()
-    wiring.upload("incoming/poison.ndjson", data)
+    wiring.upload(key, gzip.compress(data) if key.endswith(".gz") else data)
     wiring.drain()
 
     offset = data.index(poison)
-    assert_neighbours_stored_and_poison_logged(
-        stack, wiring, file_origin(stack, "incoming/poison.ndjson"), offset, field
-    )
-    file = file_entry(stack, "incoming/poison.ndjson")
+    assert_neighbours_stored_and_poison_logged(stack, wiring, file_origin(stack, key), offset, field)
+    file = file_entry(stack, key)
     assert file["status"]["S"] == "PROCESSED"
     assert (int(file["recordsAccepted"]["N"]), int(file["recordsRejected"]["N"])) == (2, 1)
     assert file["chunksDone"] == file["chunksTotal"]

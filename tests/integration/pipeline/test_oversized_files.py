@@ -29,6 +29,10 @@ BEFORE, INVALID, AFTER = VALID | {"id": "acc-before"}, VALID | {"email": "nope"}
 @pytest.fixture
 def max_bytes(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     monkeypatch.setenv("INGEST_MAX_BYTES", str(MAX_BYTES))
+    # Read whole, in one invocation: no bigger than a chunk once decompressed. (A bigger gzip file is staged and
+    # read in chunks, each with its own INGEST_MAX_BYTES; what is staged stops at INGEST_SPLIT_MAX_BYTES:
+    # test_chunked_files.py.)
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", str(128 * MAX_BYTES))
     settings.settings.cache_clear()
     yield MAX_BYTES
     settings.settings.cache_clear()

@@ -129,35 +129,40 @@ class Upload:
     bom: bool = False
     compressed: bool = False
 
-    def data(self) -> bytes:
+    ITEM_SEPARATOR = b",\n "
+
+    def body(self) -> bytes:
+        """The file's bytes, decompressed."""
         if self.shape == "array":
-            body = b"[" + b",\n ".join(e.raw for e in self.entries) + b"]"
+            body = b"[" + self.ITEM_SEPARATOR.join(e.raw for e in self.entries) + b"]"
         else:
             body = self.newline * self.blank_lines + self.newline.join(e.raw for e in self.entries) + self.newline
-        body = (b"\xef\xbb\xbf" if self.bom else b"") + body
-        return gzip.compress(body) if self.compressed else body
+        return (b"\xef\xbb\xbf" if self.bom else b"") + body
+
+    def data(self) -> bytes:
+        return gzip.compress(self.body()) if self.compressed else self.body()
 
     def positions(self, chunk_bytes: int | None = None) -> list[int]:
-        if self.shape == "array":
-            return list(range(len(self.entries)))
         if self.chunked(chunk_bytes):
             return self.offsets()  # split into chunks: a record's position is the byte offset of its first byte
+        if self.shape == "array":
+            return list(range(len(self.entries)))
         return [self.blank_lines + n for n in range(1, len(self.entries) + 1)]
 
     def chunked(self, chunk_bytes: int | None) -> bool:
-        return (
-            self.shape == "ndjson"
-            and not self.compressed
-            and chunk_bytes is not None
-            and len(self.data()) > chunk_bytes
-        )
+        """Read in chunks: a plain file above the chunk size, a gzip file (named .gz) above it decompressed."""
+        return chunk_bytes is not None and len(self.body()) > chunk_bytes
 
     def offsets(self) -> list[int]:
-        offset = (3 if self.bom else 0) + len(self.newline) * self.blank_lines
+        """Each record's first byte in the (decompressed) file."""
+        if self.shape == "array":
+            offset, separator = (3 if self.bom else 0) + 1, len(self.ITEM_SEPARATOR)
+        else:
+            offset, separator = (3 if self.bom else 0) + len(self.newline) * self.blank_lines, len(self.newline)
         found = []
         for entry in self.entries:
             found.append(offset + len(entry.raw) - len(entry.raw.lstrip()))
-            offset += len(entry.raw) + len(self.newline)
+            offset += len(entry.raw) + separator
         return found
 
 
@@ -330,7 +335,20 @@ _CHUNKED_EXAMPLE = {
     "faults": _EXAMPLE["faults"],
     "chunking": (40, 2),
 }
-# Plain NDJSON above INGEST_CHUNK_BYTES is split into chunks: here into about this many pieces of the largest
+# The same poison in a JSON array and in gzip-compressed NDJSON, each split every ~40 bytes (decompressed): items
+# cut after top-level commas, a gzip file decompressed once into staged parts, with a BOM, CRLF and blank lines.
+_CHUNKED_FORMATS_EXAMPLE = {
+    "files": [
+        Upload([_NEWER, *_POISON[2:], *_MANY[:4]], "array", bom=True),
+        Upload(
+            [_OLDER, *_POISON[2:], *_MANY[4:8]], "ndjson", newline=b"\r\n", blank_lines=2, bom=True, compressed=True
+        ),
+    ],
+    "requests": [],
+    "faults": _EXAMPLE["faults"],
+    "chunking": (40, 2),
+}
+# A file above INGEST_CHUNK_BYTES (decompressed) is split into chunks: here into about this many pieces of the largest
 # file (None: the template's 32 MiB, no file here is split); one invocation reads at most INGEST_CHUNK_RECORDS
 # records, then hands the rest of its chunk on.
 CHUNKING = st.sampled_from([(None, None), (40, 1), (12, 2), (3, 3), (2, 100)])
@@ -354,6 +372,7 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
     )
     @example(**_EXAMPLE)
     @example(**_CHUNKED_EXAMPLE)
+    @example(**_CHUNKED_FORMATS_EXAMPLE)
     def every_record_ends_in_exactly_one_table(
         files: list[Upload],
         requests: list[tuple[str, list[tuple[int, Entry]]]],
@@ -413,8 +432,15 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
                 assert int(file["recordsRead"]["N"]) == len(upload.entries), (
                     "each chunk counted once, redelivered or not"
                 )
-                assert wiring.invocations.get("TransformerChunkFunction", 0) >= int(file["chunksTotal"]["N"]) > 1
+                total = int(file["chunksTotal"]["N"])
+                assert wiring.invocations.get("TransformerChunkFunction", 0) >= total >= 1
+                if upload.shape == "ndjson":
+                    assert total > 1, "NDJSON is split by byte range"  # an array of one big item cannot be cut
                 exercised["files read in chunks"] += 1
+                if upload.shape == "array":
+                    exercised["JSON arrays read in chunks"] += 1
+                if upload.compressed:
+                    exercised["gzip files read in chunks"] += 1
 
         if faults.hot_account:
             logged_as_not_written = expected.unwritable
@@ -450,6 +476,8 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
         "dead letters delivered again",
         "entries withdrawn once written",
         "files read in chunks",
+        "JSON arrays read in chunks",
+        "gzip files read in chunks",
     ):
         assert exercised[path] > 0, f"no example exercised {path}: {dict(exercised)}"
 

@@ -1,14 +1,23 @@
-"""A byte range of a big NDJSON file, ingested by its own invocation (ChunkQueue → TransformerChunkFunction)."""
+"""A byte range of a big file, ingested by its own invocation (ChunkQueue → TransformerChunkFunction)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass
+from typing import Literal
+
+from dropshop.ingestion.staging import Staged
+
+# How a chunk's range is read: NDJSON lines starting in it, or a JSON array's items (it begins at a top-level
+# comma's end, as planned by streaming.ArrayCuts).
+Shape = Literal["lines", "items"]
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """The records whose line starts in [start, end) of one upload (the object's ETag pins its content)."""
+    """The records starting in [start, end) of one upload (the object's ETag pins its content), or of its
+    decompressed bytes staged in parts (`staged`: a gzip file; offsets are then into the decompressed stream)."""
 
     file_id: str
     bucket: str
@@ -17,13 +26,20 @@ class Chunk:
     start: int
     end: int
     version_id: str | None = None  # the bucket version the upload's event announced
+    shape: Shape = "lines"
+    staged: Staged | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        fields = asdict(self)
+        if self.staged is None:
+            del fields["staged"]
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, body: str) -> Chunk:
         fields = json.loads(body)
+        staged = fields.get("staged")
+        shape = fields.get("shape", "lines")
         return cls(
             file_id=str(fields["file_id"]),
             bucket=str(fields["bucket"]),
@@ -32,11 +48,17 @@ class Chunk:
             start=int(fields["start"]),
             end=int(fields["end"]),
             version_id=fields.get("version_id"),
+            shape="items" if shape == "items" else "lines",
+            staged=Staged(str(staged["prefix"]), int(staged["part_bytes"]), int(staged["size"])) if staged else None,
         )
 
     def rest_from(self, start: int) -> Chunk:
-        """What is left of this chunk from `start` (a line start within it): handed on as a chunk of its own."""
-        return Chunk(self.file_id, self.bucket, self.key, self.etag, start, self.end, self.version_id)
+        """What is left of this chunk from `start` (a record's start within it): handed on as a chunk of its own."""
+        return dataclasses.replace(self, start=start)
+
+    def part(self, start: int, end: int) -> Chunk:
+        """Another range of the same file, read the same way."""
+        return dataclasses.replace(self, start=start, end=end)
 
 
 def split(size: int, chunk_bytes: int) -> list[tuple[int, int]]:

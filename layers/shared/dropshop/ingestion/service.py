@@ -7,10 +7,12 @@ redelivery or a re-run repeats work without repeating records.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from pydantic import ValidationError
 
@@ -20,17 +22,22 @@ from dropshop.accounts.repository import AccountRepository, SaveOutcome
 from dropshop.files import service as files
 from dropshop.files.model import Ingestion
 from dropshop.ingestion import chunks
-from dropshop.ingestion.chunks import Chunk
+from dropshop.ingestion.chunks import Chunk, Shape
 from dropshop.ingestion.error_log import ErrorLog
 from dropshop.ingestion.messages import MessagePacker, QueueMessage
 from dropshop.ingestion.model import Origin, RecordRef, Rejection
 from dropshop.ingestion.queue import QueueSender
+from dropshop.ingestion.staging import PartsReader, PartWriter
 from dropshop.platform import aws, streaming
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
 
 # Enough of a file's start to tell NDJSON (split into chunks) from a JSON array, gzip or one pretty object.
 HEAD_BYTES = 64 * 1024
+# A gzip file's decompressed bytes are staged in parts of at most this much: the memory the split holds.
+STAGED_PART_BYTES = 8 * 1024 * 1024
+# A file no bigger may be one pretty-printed record (streaming.splits_into_lines): its exact size decides.
+SINGLE_RECORD_FILE_BYTES = streaming.MAX_RECORD_BYTES + streaming.READ_CHUNK_BYTES
 REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
 # The upload a chunk belongs to was replaced or deleted: no retry brings it back, so the chunk fails its file.
 OBJECT_GONE = frozenset({"PreconditionFailed", "NoSuchKey", "NoSuchVersion"})
@@ -98,8 +105,9 @@ def _reason(invalid: ValidationError) -> str:
 def ingest_object(
     *, bucket: str, key: str, etag: str, size: int, uploaded_at: str, version_id: str | None, invocation: str
 ) -> Ingestion | ChunkPlan | None:
-    """Stream one uploaded JSON file (the version the event announces) into WriterQueue, or split a big NDJSON
-    file into chunks for TransformerChunkFunction; None when it is ingested (or handed to chunks) already.
+    """Stream one uploaded JSON file (the version the event announces) into WriterQueue, or plan a big one into
+    chunks for TransformerChunkFunction (NDJSON by byte range, a JSON array on its items' boundaries, a gzip file
+    decompressed once into staged parts); None when it is ingested (or handed to chunks) already.
     `invocation` is the Lambda request id: a retry of a run that died takes its file back."""
     file_id = files.start_ingestion(
         bucket=bucket,
@@ -116,14 +124,34 @@ def ingest_object(
     origin = Origin(kind="file", name=f"s3://{bucket}/{key}", file_id=file_id)
     s3 = aws.client("s3")
     where = files.locator(bucket, key, version_id)
+    whole = Chunk(file_id, bucket, key, etag, 0, size, version_id)
+    config = settings()
     try:  # only the reads: botocore's ClientError is also what SQS and DynamoDB raise
-        in_lines = size > settings().ingest_chunk_bytes and _reads_as_lines(s3, where, etag, size)
-        body = None if in_lines else s3.get_object(**where, IfMatch=etag)["Body"]
+        # A gzip file may hold far more than its size: one named so is looked at whatever its size.
+        big = size > config.ingest_chunk_bytes or key.lower().endswith(".gz")
+        shape = _shape(s3, where, etag, size) if big else None
+        if shape != "gzip" and size <= config.ingest_chunk_bytes:
+            shape = None  # a plain file named .gz, no bigger than a chunk: read whole
+        ranges = None
+        if shape == "lines":
+            ranges = chunks.split(size, config.ingest_chunk_bytes)
+        elif shape == "items" and size <= config.ingest_split_max_bytes:
+            ranges = _array_ranges(s3, where, etag, size)
     except s3.exceptions.ClientError as error:
         files.fail_ingestion(file_id, f"object could not be read: {error}")
         raise
-    if body is None:
-        return _split(Chunk(file_id, bucket, key, etag, 0, size, version_id))
+    if shape == "items" and ranges is None:
+        return _refuse(origin, streaming.UnreadableFile(0, _too_big_to_plan(size)))
+    if shape in ("lines", "items") and ranges is not None:
+        return _split(whole, ranges, shape=shape)
+    # A read failing while a gzip file is staged raises: the run is retried, or replayed once its lease is out.
+    if shape == "gzip" and (plan := _stage(s3, where, whole)):
+        return plan
+    try:
+        body = s3.get_object(**where, IfMatch=etag)["Body"]
+    except s3.exceptions.ClientError as error:
+        files.fail_ingestion(file_id, f"object could not be read: {error}")
+        raise
     sender = QueueSender(aws.client("sqs"), settings().writer_queue_url)
     run = Transformation(origin, sender, _error_log())
     try:
@@ -146,10 +174,65 @@ def ingest_object(
     return run.ingestion
 
 
-def _reads_as_lines(s3: Any, where: dict[str, str], etag: str, size: int) -> bool:
-    """Whether the file's head says NDJSON (split into chunks), not a JSON array, gzip or one pretty object."""
+def _shape(s3: Any, where: dict[str, str], etag: str, size: int) -> Literal["lines", "items", "gzip"] | None:
+    """How a big file is read in chunks, by its head: NDJSON by byte range, a JSON array on its items'
+    boundaries, gzip decompressed once into staged parts; None (one pretty object, not JSON): read whole."""
     with closing(s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]) as head:
-        return streaming.splits_into_lines(head.read(), size)
+        start = head.read()
+    if start.startswith(streaming.GZIP_MAGIC):
+        return "gzip"
+    if streaming.splits_into_lines(start, size):
+        return "lines"
+    return "items" if streaming.splits_into_items(start) else None
+
+
+def _too_big_to_plan(size: int) -> str:
+    limit = settings().ingest_split_max_bytes
+    return (
+        f"the file holds {size:,} bytes: a JSON array or gzip file of more than {limit:,} bytes (decompressed) is "
+        "not read (INGEST_SPLIT_MAX_BYTES, what one invocation plans into chunks in time): send it as plain NDJSON, "
+        "which has no such limit"
+    )
+
+
+def _array_ranges(s3: Any, where: dict[str, str], etag: str, size: int) -> list[tuple[int, int]]:
+    """One pass over a JSON array for its items' boundaries (nothing parsed): chunks of about IngestChunkBytes."""
+    with closing(s3.get_object(**where, IfMatch=etag)["Body"]) as body:
+        cuts = list(streaming.ArrayCuts(body, every=settings().ingest_chunk_bytes))
+    return list(itertools.pairwise([0, *cuts, size]))
+
+
+def _stage(s3: Any, where: dict[str, str], whole: Chunk) -> ChunkPlan | None:
+    """A gzip file bigger than a chunk once decompressed: decompressed once, its bytes staged in parts of the
+    data bucket (staging.py) and its chunks planned on the decompressed stream; None when it is read whole (no
+    bigger than a chunk, up to where it breaks; one pretty object; not JSON: the whole-file reader says why)."""
+    config = settings()
+    with closing(s3.get_object(**where, IfMatch=whole.etag)["Body"]) as body:
+        head, decompressed = streaming.decompressed_head(
+            body, limit=max(config.ingest_chunk_bytes, SINGLE_RECORD_FILE_BYTES)
+        )
+    if decompressed <= config.ingest_chunk_bytes:
+        return None
+    arrays = streaming.splits_into_items(head)
+    if not arrays and not streaming.splits_into_lines(head, decompressed):
+        return None
+    writer = PartWriter(s3, whole.bucket, whole.file_id, min(config.ingest_chunk_bytes, STAGED_PART_BYTES))
+    with closing(s3.get_object(**where, IfMatch=whole.etag)["Body"]) as body:
+        plan = streaming.decompress_for_chunks(
+            body,
+            arrays=arrays,
+            every=config.ingest_chunk_bytes,
+            max_bytes=config.ingest_split_max_bytes,
+            sink=writer.add,
+        )
+    staged = writer.finish()
+    ranges = list(itertools.pairwise([0, *plan.cuts, plan.end])) if plan.end else []
+    return _split(
+        dataclasses.replace(whole, staged=staged),
+        ranges,
+        shape="items" if arrays else "lines",
+        failure=plan.failure,
+    )
 
 
 @dataclass(frozen=True)
@@ -160,20 +243,44 @@ class ChunkPlan:
         return {"chunks": self.chunks}
 
 
-def _split(whole: Chunk) -> ChunkPlan:
+def _split(
+    whole: Chunk,
+    ranges: list[tuple[int, int]],
+    *,
+    shape: Shape = "lines",
+    failure: streaming.UnreadableFile | None = None,
+) -> ChunkPlan:
     """One ChunkQueue message per chunk; the plan (counters at zero) is stored first, so no chunk can be
     counted before it, and the lease goes only once all are sent. A re-run (a retry, or a replay once the
-    lease has run out) sends the same chunks again: their done markers keep each counted once."""
-    ranges = chunks.split(whole.end, settings().ingest_chunk_bytes)
-    files.plan_chunks(whole.file_id, len(ranges))
+    lease has run out) sends the same chunks again: their done markers keep each counted once. A break found
+    while planning (a gzip stream corrupt or too big past its last whole record) is logged once and counted
+    as a chunk of its own that fails the file, so the file ends FAILED, as read whole, once its chunks end."""
+    files.plan_chunks(whole.file_id, len(ranges) + (failure is not None))
+    if failure is not None:
+        origin = Origin(kind="file", name=f"s3://{whole.bucket}/{whole.key}", file_id=whole.file_id)
+        _error_log().record([_break(origin, failure)])
+        _count_chunk(
+            whole.part(failure.position, failure.position), Ingestion(0, 0, 0), rest=None, failure=failure.reason
+        )
     sender = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
-    sender.send(
-        Chunk(whole.file_id, whole.bucket, whole.key, whole.etag, start, end, whole.version_id).to_json()
-        for start, end in ranges
-    )
+    sender.send(dataclasses.replace(whole, start=start, end=end, shape=shape).to_json() for start, end in ranges)
     sender.flush()
     files.hand_to_chunks(whole.file_id)
     return ChunkPlan(len(ranges))
+
+
+def _refuse(origin: Origin, unreadable: streaming.UnreadableFile) -> Ingestion:
+    """A file refused before any record is read: FAILED with the reason, one LogTable entry at its start."""
+    assert origin.file_id is not None
+    _error_log().record([_break(origin, unreadable)])
+    files.fail_ingestion(origin.file_id, unreadable.reason, Ingestion(0, 0, 0))
+    metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
+    return Ingestion(0, 0, 0)
+
+
+def _break(origin: Origin, unreadable: streaming.UnreadableFile) -> Rejection:
+    """The one LogTable entry of a file-level failure, where reading stopped: not a record."""
+    return Rejection.of(RecordRef(origin, unreadable.position), f"file: {unreadable.reason}", "", stage="transformer")
 
 
 def ingest_chunk(chunk: Chunk) -> None:
@@ -182,12 +289,18 @@ def ingest_chunk(chunk: Chunk) -> None:
     file's final status if it was the last. Raises on an outage: the chunk alone comes again."""
     origin = Origin(kind="file", name=f"s3://{chunk.bucket}/{chunk.key}", file_id=chunk.file_id)
     s3 = aws.client("s3")
+    # Lines: from the byte before the range (is a line starting at its start?); items: from its start.
+    offset = chunk.start if chunk.shape == "items" else max(chunk.start - 1, 0)
     try:
-        body = s3.get_object(
-            **files.locator(chunk.bucket, chunk.key, chunk.version_id),
-            IfMatch=chunk.etag,
-            Range=f"bytes={max(chunk.start - 1, 0)}-",
-        )["Body"]
+        body: Any = (
+            PartsReader(s3, chunk.bucket, chunk.staged, offset)
+            if chunk.staged
+            else s3.get_object(
+                **files.locator(chunk.bucket, chunk.key, chunk.version_id),
+                IfMatch=chunk.etag,
+                Range=f"bytes={offset}-",
+            )["Body"]
+        )
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") not in OBJECT_GONE:
             raise
@@ -198,10 +311,10 @@ def ingest_chunk(chunk: Chunk) -> None:
     failure = None
     budget = settings().ingest_chunk_records
     try:
-        lines = streaming.lines_in_range(
+        read = streaming.items_in_range if chunk.shape == "items" else streaming.lines_in_range
+        for line_start, position, record in read(
             body, start=chunk.start, end=chunk.end, max_bytes=settings().ingest_max_bytes, parse=compiled.read
-        )
-        for line_start, position, record in lines:
+        ):
             if run.read == budget:
                 rest = chunk.rest_from(line_start)
                 break
@@ -283,8 +396,7 @@ class Transformation:
     def refuse_rest(self, unreadable: streaming.UnreadableFile) -> None:
         # One LogTable entry where reading stopped, for the file: not a record, so read and rejected stay as
         # they are (read = accepted + rejected counts the records the file had before the break).
-        ref = RecordRef(self._origin, unreadable.position)
-        self._rejections.append(Rejection.of(ref, f"file: {unreadable.reason}", "", stage="transformer"))
+        self._rejections.append(_break(self._origin, unreadable))
 
     def finish(self) -> None:
         self._sender.send(self._packer.flush())

@@ -13,6 +13,10 @@ DEFAULT_INGEST_MAX_BYTES = 1024**3
 # (docs/pipeline.md); one invocation reads at most this many records, then hands the rest of its chunk on.
 DEFAULT_INGEST_CHUNK_BYTES = 32 * 1024**2
 DEFAULT_INGEST_CHUNK_RECORDS = 100_000
+# A JSON array (scanned once for its items' boundaries) or a gzip file (decompressed once into staged parts) is
+# planned into chunks by one Transformer invocation: at most this many bytes (decompressed), what it gets through
+# well within its 900 s at the measured rate (docs/pipeline.md).
+DEFAULT_INGEST_SPLIT_MAX_BYTES = 4 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Settings:
     chunk_queue_url: str
     ingest_chunk_bytes: int
     ingest_chunk_records: int
+    ingest_split_max_bytes: int
     products_table: str
     orders_table: str
     outbox_table: str
@@ -76,6 +81,7 @@ def settings() -> Settings:
         chunk_queue_url=env.get("CHUNK_QUEUE_URL", ""),
         ingest_chunk_bytes=int(env.get("INGEST_CHUNK_BYTES") or DEFAULT_INGEST_CHUNK_BYTES),
         ingest_chunk_records=int(env.get("INGEST_CHUNK_RECORDS") or DEFAULT_INGEST_CHUNK_RECORDS),
+        ingest_split_max_bytes=int(env.get("INGEST_SPLIT_MAX_BYTES") or DEFAULT_INGEST_SPLIT_MAX_BYTES),
         products_table=env.get("PRODUCTS_TABLE", ""),
         orders_table=env.get("ORDERS_TABLE", ""),
         outbox_table=env.get("OUTBOX_TABLE", ""),

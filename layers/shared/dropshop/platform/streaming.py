@@ -23,6 +23,7 @@ import csv
 import gzip
 import math
 import re
+import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -457,7 +458,7 @@ def splits_into_lines(head: bytes, size: int) -> bool:
 
 
 def lines_in_range(
-    stream: IO[bytes],
+    stream: _Readable,
     *,
     start: int,
     end: int,
@@ -471,6 +472,7 @@ def lines_in_range(
     NDJSON line (`parse` as there), so the ranges of any split of a file together yield each of its records
     exactly once."""
     reader = _RangeReader(stream, max_bytes, base=max(start - 1, 0), parse=parse or parse_record)
+    reader.next_position = start  # a break before the first record: where this range begins
     line_start = reader.begin_at(start)
     if line_start is None:
         return
@@ -527,6 +529,24 @@ class _RangeReader(_Reader):
             self.pos = newline + 1
         return self.offset
 
+    def open_array(self) -> bool:
+        """Move past a BOM, whitespace and the array's '[' (and an empty array's ']'): whether items follow."""
+        while len(self.buf) < len(UTF8_BOM) and self._more():
+            pass
+        if self.buf.startswith(UTF8_BOM):
+            self.pos = len(UTF8_BOM)
+        self._skip_space()
+        if self._peek() != ord("["):
+            shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
+            raise UnreadableFile(self.offset, f"not a JSON array: it starts with {shown!r}")
+        self.pos += 1
+        self._skip_space()
+        if self._peek() == ord("]"):
+            self.pos += 1
+            self._expect_end()
+            return False
+        return True
+
     def skip_space(self) -> int | None:
         """Move past whitespace; the file offset of the last newline passed, if any."""
         last = None
@@ -538,6 +558,176 @@ class _RangeReader(_Reader):
             self.pos = end
             if end < len(self.buf) or not self._more():
                 return last
+
+
+# ------------------------------------------------------------------ JSON arrays by byte range
+
+
+class ArrayCuts:
+    """Byte offsets just after a top-level comma of the JSON array `stream` holds (from its first byte), at
+    least `every` bytes apart: where a chunk of it may begin. Items are delimited by the reader's own splitter
+    (strings, escapes and nesting tracked, nothing parsed), so a chunk starting at a cut reads exactly the
+    items the whole-file reader reads, broken ones included. Ends at the array's ']' or where the input ends."""
+
+    def __init__(self, stream: _Readable, *, every: int) -> None:
+        # Nothing is parsed here; the caller bounds the input.
+        self._reader = _RangeReader(stream, max_bytes=sys.maxsize, base=0, parse=parse_record)
+        self._every = every
+        self.whole_to = 0  # the offset up to which items were read whole: where a broken input is cut
+
+    def __iter__(self) -> Iterator[int]:
+        try:
+            yield from self._cuts()
+        except UnreadableFile:  # the array's own end is broken: no more cuts, the last chunk reports it
+            return
+
+    def _cuts(self) -> Iterator[int]:
+        reader = self._reader
+        if not reader.open_array():
+            self.whole_to = reader.offset
+            return
+        last = 0
+        while True:
+            _, closer = reader._array_item()
+            if closer is None:
+                return
+            self.whole_to = reader.offset
+            if closer == ord("]"):
+                return
+            if reader.offset - last >= self._every:
+                last = reader.offset
+                yield last
+
+
+def items_in_range(
+    stream: _Readable,
+    *,
+    start: int,
+    end: int,
+    max_bytes: int = DEFAULT_INGEST_MAX_BYTES,
+    parse: Parse | None = None,
+) -> Iterator[tuple[int, int, object]]:
+    """(item start, position, record) for the items of a JSON array in [start, end), a range from `ArrayCuts`
+    (0, or just after a top-level comma, to the next cut or the file's end); the position is the byte offset
+    of the item's first byte. `stream` holds the file's bytes from `start` on (an S3 ranged GET). The range
+    that ends the file also reads the array's end: an array that breaks off, or data after its ']', raises
+    UnreadableFile as the whole-file reader does."""
+    reader = _RangeReader(stream, max_bytes, base=start, parse=parse or parse_record)
+    reader.next_position = start  # a break before the first record: where this range begins
+    if start == 0 and not reader.open_array():
+        return
+    while reader.offset < end:
+        reader._skip_space()
+        position = reader.next_position = reader.offset
+        item, closer = reader._array_item()
+        if closer is None:
+            raise UnreadableFile(
+                position, f"the JSON array breaks off at the record at byte {position}: the input ends before ']'"
+            )
+        yield position, position, item.record(reader._parse)
+        if closer == ord("]"):
+            reader.next_position = reader.offset
+            reader._expect_end()
+            return
+    reader._skip_space()
+    if reader._peek() is None:  # the file ends after a comma (or its '['): the array breaks off here
+        raise UnreadableFile(
+            reader.offset, f"the JSON array breaks off at byte {reader.offset}: the input ends before ']'"
+        )
+
+
+def splits_into_items(head: bytes) -> bool:
+    """Whether a plain file starting with `head` is a JSON array (read in chunks on its items' boundaries)."""
+    return not head.startswith(GZIP_MAGIC) and head.removeprefix(UTF8_BOM).lstrip().startswith(b"[")
+
+
+# ------------------------------------------------------------------ gzip, decompressed once for chunks
+
+
+@dataclass(frozen=True)
+class Decompressed:
+    """A gzip file decompressed once (its bytes handed to a sink as they came) and planned into chunks of the
+    decompressed stream: they begin at 0 and at each cut, and together cover [0, end)."""
+
+    size: int  # bytes decompressed, all of them handed to the sink
+    cuts: list[int]
+    end: int  # `size`, or where a broken input is cut: after its last whole line or array item
+    failure: UnreadableFile | None  # the break, at `end`: corrupt, truncated, or beyond `max_bytes`
+
+
+def decompressed_head(stream: _Readable, *, limit: int) -> tuple[bytes, int]:
+    """The first READ_CHUNK_BYTES of a gzip stream decompressed, and how many bytes it decompresses to (up to
+    where it breaks, if it is corrupt), counted up to `limit` + 1: nothing more is kept."""
+    gunzip = _Gunzip(stream)
+    head, size = b"", 0
+    try:
+        head = gunzip.read(READ_CHUNK_BYTES)
+        size = len(head)
+        while size <= limit and (more := gunzip.read(READ_CHUNK_BYTES)):
+            size += len(more)
+    except _CorruptCompression:
+        pass
+    return head, size
+
+
+def decompress_for_chunks(
+    stream: _Readable, *, arrays: bool, every: int, max_bytes: int, sink: Callable[[bytes], None]
+) -> Decompressed:
+    """Decompress a gzip stream once, handing every decompressed byte to `sink` in order, and plan the
+    decompressed stream's chunks: NDJSON at every `every` bytes (a chunk reads the lines starting in its range,
+    `lines_in_range`), a JSON array (`arrays`) after top-level commas (`ArrayCuts`, `items_in_range`). A stream
+    that breaks off (corrupt, truncated, beyond `max_bytes`) is planned up to its last whole record, as the
+    whole-file reader reads it up to there, and the break is returned for the file to report once."""
+    teed = _Teed(_Gunzip(stream), sink, max_bytes)
+    cutter = ArrayCuts(teed, every=every) if arrays else None
+    cuts: list[int] = []
+    failure = None
+    try:
+        for cut in cutter or ():
+            cuts.append(cut)
+        while teed.read(READ_CHUNK_BYTES):
+            pass
+    except _CorruptCompression as corrupt:
+        failure = f"the gzip-compressed file is corrupt or truncated: {corrupt}"
+    except UnreadableFile as unreadable:  # beyond max_bytes
+        failure = unreadable.reason
+    whole_to = cutter.whole_to if cutter is not None else teed.lines_end
+    end = teed.size if failure is None else whole_to
+    if cutter is None:
+        cuts = list(range(every, end, every))
+    return Decompressed(
+        size=teed.size,
+        cuts=[cut for cut in cuts if cut < end],
+        end=end,
+        failure=UnreadableFile(end, failure) if failure else None,
+    )
+
+
+class _Teed:
+    """A decompressed stream whose bytes are also handed to a sink, counted, and bounded."""
+
+    def __init__(self, stream: _Readable, sink: Callable[[bytes], None], max_bytes: int) -> None:
+        self._stream = stream
+        self._sink = sink
+        self._max_bytes = max_bytes
+        self.size = 0
+        self.lines_end = 0  # just after the last newline read
+
+    def read(self, size: int, /) -> bytes:
+        data = self._stream.read(size)
+        if self.size + len(data) > self._max_bytes:
+            raise UnreadableFile(
+                self.size,
+                f"the file holds more than {self._max_bytes:,} bytes once decompressed (INGEST_SPLIT_MAX_BYTES): "
+                "nothing after that is read",
+            )
+        newline = data.rfind(b"\n")
+        if newline >= 0:
+            self.lines_end = self.size + newline + 1
+        self.size += len(data)
+        if data:
+            self._sink(data)
+        return data
 
 
 # ------------------------------------------------------------------ CSV

@@ -1,0 +1,96 @@
+"""A gzip file's decompressed bytes, staged in the data bucket in parts, so that chunks can read any byte range
+of them (gzip cannot be entered mid-stream). Parts live under STAGING_PREFIX, which the data bucket's lifecycle
+expires and the file registry ignores; a file's parts are named by its id and their index, so a re-run of the
+split writes the same parts again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dropshop.platform.streaming import READ_CHUNK_BYTES
+
+STAGING_PREFIX = "staging/"
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Where a file's decompressed bytes are: parts of `part_bytes` (the last one shorter), `size` in all."""
+
+    prefix: str
+    part_bytes: int
+    size: int
+
+    @staticmethod
+    def prefix_of(file_id: str) -> str:
+        return f"{STAGING_PREFIX}{file_id}/"
+
+    def part_key(self, index: int) -> str:
+        return f"{self.prefix}{index:08d}"
+
+
+class PartWriter:
+    """A sink for decompressed bytes: every `part_bytes` of them is one PutObject (memory: one part)."""
+
+    def __init__(self, s3: Any, bucket: str, file_id: str, part_bytes: int) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._staged = Staged(Staged.prefix_of(file_id), part_bytes, 0)
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._parts = 0
+        self._size = 0
+
+    def add(self, data: bytes) -> None:
+        self._size += len(data)
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        while self._pending_bytes >= self._staged.part_bytes:
+            joined = b"".join(self._pending)
+            self._put(joined[: self._staged.part_bytes])
+            rest = joined[self._staged.part_bytes :]
+            self._pending, self._pending_bytes = [rest], len(rest)
+
+    def finish(self) -> Staged:
+        if self._pending_bytes:
+            self._put(b"".join(self._pending))
+        self._pending, self._pending_bytes = [], 0
+        return Staged(self._staged.prefix, self._staged.part_bytes, self._size)
+
+    def _put(self, data: bytes) -> None:
+        self._s3.put_object(Bucket=self._bucket, Key=self._staged.part_key(self._parts), Body=data)
+        self._parts += 1
+
+
+class PartsReader:
+    """The staged bytes from `offset` to their end, as one stream: each part a GetObject when reached."""
+
+    def __init__(self, s3: Any, bucket: str, staged: Staged, offset: int) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._staged = staged
+        self._offset = offset
+        self._body: Any = None
+        self._open()  # the first part now: a part gone (expired) is an unreadable chunk, not a failed read
+
+    def _open(self) -> None:
+        if self._body is None and self._offset < self._staged.size:
+            index, within = divmod(self._offset, self._staged.part_bytes)
+            self._body = self._s3.get_object(
+                Bucket=self._bucket, Key=self._staged.part_key(index), Range=f"bytes={within}-"
+            )["Body"]
+
+    def read(self, size: int = READ_CHUNK_BYTES, /) -> bytes:
+        while self._offset < self._staged.size:
+            self._open()
+            data = self._body.read(size)
+            if data:
+                self._offset += len(data)
+                return bytes(data)
+            self.close()  # this part is read: the next one
+        return b""
+
+    def close(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
