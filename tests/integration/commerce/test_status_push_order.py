@@ -33,7 +33,13 @@ from dropshop.realtime import service as realtime
 from dropshop.realtime.model import Connection
 from dropshop.realtime.repository import ConnectionRepository
 from tests.support import container
-from tests.support.faults import PROVISIONED_THROUGHPUT_EXCEEDED, BrokenConnections, DynamoDBWeather, GoneSockets
+from tests.support.faults import (
+    PROVISIONED_THROUGHPUT_EXCEEDED,
+    BrokenConnections,
+    DynamoDBWeather,
+    GoneSockets,
+    RefusedPosts,
+)
 from tests.support.properties import budget
 from tools.local.stack import Stack, provision
 
@@ -206,6 +212,50 @@ def test_a_push_the_network_fails_is_shown_on_redelivery(stack: Stack, error: ty
     assert outage.injected == aws.PUSH_RETRIES["total_max_attempts"] == 2  # botocore retried once, then gave up
     realtime.push_order_status(cancelled)  # SQS's redelivery
     assert shown(stack) == ["CANCELLED"]
+
+
+# API Gateway's own errors: failing or throttling for now (retried by botocore, then by SQS's redelivery), or
+# refusing for good (not retried: the page's next `subscribe` catches up).
+TRANSIENT_REFUSALS = [
+    (500, "InternalServerErrorException"),
+    (503, "ServiceUnavailable"),
+    (429, "LimitExceededException"),
+]
+FINAL_REFUSALS = [(403, "ForbiddenException"), (413, "PayloadTooLargeException"), (400, "BadRequestException")]
+
+
+@pytest.mark.parametrize(("status", "error_type"), TRANSIENT_REFUSALS)
+def test_a_push_api_gateway_fails_or_throttles_is_shown_on_redelivery(
+    stack: Stack, without_botocore_retries: None, status: int, error_type: str
+) -> None:
+    sockets(stack)[SOCKET] = SocketState()
+    (cancelled,) = changes_of(str(uuid.uuid4()), PATHS[2])
+    api = management_api()
+    refusals = RefusedPosts(status, error_type).attach(api)
+    try:
+        with pytest.raises(realtime.PushInterrupted):
+            realtime.push_order_status(cancelled)
+    finally:
+        refusals.detach(api)
+    assert refusals.injected == 1
+    realtime.push_order_status(cancelled)  # SQS's redelivery
+    assert shown(stack) == ["CANCELLED"]
+
+
+@pytest.mark.parametrize(("status", "error_type"), FINAL_REFUSALS)
+def test_a_push_api_gateway_refuses_for_good_is_not_retried(
+    stack: Stack, without_botocore_retries: None, status: int, error_type: str
+) -> None:
+    sockets(stack)[SOCKET] = SocketState()
+    (cancelled,) = changes_of(str(uuid.uuid4()), PATHS[2])
+    api = management_api()
+    refusals = RefusedPosts(status, error_type).attach(api)
+    try:
+        assert realtime.push_order_status(cancelled) == 0  # no PushInterrupted: the message is acknowledged
+    finally:
+        refusals.detach(api)
+    realtime.push_order_status(cancelled)  # a duplicate delivery finds the push complete
+    assert shown(stack) == []
 
 
 def test_a_redelivery_resends_only_to_the_sockets_the_network_failed(

@@ -72,15 +72,15 @@ def subscribe(connection_id: str, request: Subscribe) -> OrderStatusMessage:
 
 
 class PushInterrupted(Exception):
-    """The network failed posts of a change to some sockets: the message comes back (SQS's redelivery of a failed
-    batch item) and is pushed to those sockets."""
+    """The network (or API Gateway, with a 5xx or a throttle) failed posts of a change to some sockets: the message
+    comes back (SQS's redelivery of a failed batch item) and is pushed to those sockets."""
 
 
 def push_order_status(event: DomainEvent) -> int:
     """Send the change to the owner's open sockets and the order's subscribers; sockets that are gone are
-    forgotten. A push API Gateway refuses (throttled, forbidden, too large) is logged and counted, and the page's
-    next `subscribe` catches up; a push the network cut short raises PushInterrupted, so SQS delivers the change
-    again. Returns how many sockets received it.
+    forgotten. A push API Gateway refuses for good (forbidden, too large) is logged and counted, and the page's
+    next `subscribe` catches up; a push the network cut short, or API Gateway failed (5xx) or throttled (429) past
+    botocore's retries, raises PushInterrupted, so SQS delivers the change again. Returns how many sockets received it.
 
     Status changes reach this function out of order (each outbox item is its own stream partition, and SQS runs
     several batches at once) and more than once: a change whose life-cycle stage was pushed already, or overtaken
