@@ -335,7 +335,7 @@ def test_under_network_failures_and_redeliveries_the_newest_change_is_shown_and_
 
 def test_a_stalled_post_gives_up_within_the_push_functions_timeout(stack: Stack) -> None:
     """botocore waits 60 s to connect and 60 s to read by default: one unreachable endpoint would outlive the 30 s
-    function. Two attempts of at most 2 s + 3 s each leave the batch its time."""
+    function. Two attempts of at most 2 s + 3 s each bound one post; the push stops at the deadline (below)."""
     config = management_api().meta.config
     assert (config.connect_timeout, config.read_timeout) == (2, 3)
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
