@@ -294,6 +294,35 @@ class GoneSockets:
 
 
 @dataclass
+class RefusedPosts:
+    """API Gateway answering every post with an error of its own: `status` and `error_type` as the Management API
+    sends them (403 ForbiddenException, 413 PayloadTooLargeException, 429 LimitExceededException, or a 5xx;
+    "PostToConnection", https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/connections-connectionid.html).
+    Handed to botocore at `before-send`, so its retry policy applies to it as to AWS's answer."""
+
+    status: int
+    error_type: str
+    injected: int = 0
+
+    def attach(self, client: Any) -> RefusedPosts:
+        client.meta.events.register("before-send.apigatewaymanagementapi.PostToConnection", self._refuse)
+        return self
+
+    def detach(self, client: Any) -> None:
+        client.meta.events.unregister("before-send.apigatewaymanagementapi.PostToConnection", self._refuse)
+
+    def _refuse(self, request: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        self.injected += 1
+        # moto's stubber sees the request after this handler all the same (botocore emits `before-send` to every
+        # handler and keeps the first answer): emptied, the post changes nothing there, as a refused post on AWS.
+        request.body = b""
+        headers = {"x-amzn-RequestId": "injected", "x-amzn-ErrorType": self.error_type}
+        return AWSResponse(request.url, self.status, headers, _Answer(b'{"message": "injected"}'))
+
+
+@dataclass
 class BrokenConnections:
     """The network between a function and API Gateway failing under a post: botocore raises EndpointConnectionError
     (no connection), ConnectionClosedError (closed before an answer) or ReadTimeoutError (no answer in time), none of

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -18,6 +19,12 @@ class LambdaContext:
     log_group_name: str = "/dropshop/test"
     log_stream_name: str = "2026/11/24/[$LATEST]abc"
 
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
+    # The function's Timeout (template.yaml), counted down from the invocation's start as Lambda counts it; a
+    # context made without one (a test calling a handler) reports 10 s left throughout.
+    timeout_seconds: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        if self.timeout_seconds is None:
+            return 10_000
+        return int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000)

@@ -126,6 +126,8 @@ class Function:
     init_timeout: float = 60.0
     # The template's Timeout, enforced when set: the worker is stopped there, as Lambda stops the invocation.
     timeout: float | None = None
+    # The template's Timeout as the handler's context counts it down (get_remaining_time_in_millis), enforced or not.
+    context_timeout: float = 3.0
     peak_in_flight: int = 0  # the most invocations that ran at once, since the start
     _idle: list[Worker] = field(default_factory=list)
     _workers: set[Worker] = field(default_factory=set)
@@ -241,6 +243,7 @@ class Function:
             "environment": {k: os.environ[k] for k in INHERITED if k in os.environ} | self.environment,
             "path": [str(self.code_dir), str(LAYER), str(ROOT)],
             "log_path": str(self.log_path),
+            "timeout": self.context_timeout,
         }
         try:
             pid, connection = self.zygote.fork(spec)

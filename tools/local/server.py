@@ -258,7 +258,6 @@ class LocalStack:
         for name, resource in self.stack.of_type("AWS::Serverless::Function").items():
             if name in deployment_hooks(self.stack):
                 continue
-            properties = self.stack.template.get("Globals", {}).get("Function", {}) | resource["Properties"]
             environment = self._local_urls(self.stack.environment(name)) | {
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "AWS_ACCESS_KEY_ID": "local",
@@ -278,7 +277,8 @@ class LocalStack:
                 self._zygote,
                 concurrency=concurrency_of(self.stack, name, cap=self.concurrency),
                 log=self.log,
-                timeout=float(properties.get("Timeout", 3)) if self.faults.on("timeouts") else None,
+                timeout=self.stack.timeout(name) if self.faults.on("timeouts") else None,
+                context_timeout=self.stack.timeout(name),
             )
 
     def _warm_up(self, started: float) -> None:

@@ -108,6 +108,11 @@ class Stack:
     def condition(self, name: str) -> bool:
         return bool(self.resolve(self.template["Conditions"][name]))
 
+    def timeout(self, function: str) -> float:
+        """The function's Timeout in seconds (Globals, then its own; Lambda's default is 3)."""
+        properties = self.template.get("Globals", {}).get("Function", {}) | self.resources[function]["Properties"]
+        return float(properties.get("Timeout", 3))
+
     def environment(self, function: str) -> dict[str, str]:
         """The function's environment variables as the template sets them (Globals, then its own)."""
         merged = {

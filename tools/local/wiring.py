@@ -88,7 +88,11 @@ class Wiring:
         if self.invoker:
             options = {"crash_after": crash_after, "request_id": request_id}  # only those set: tests' invokers
             return self.invoker(function, event, **{name: value for name, value in options.items() if value})
-        context = LambdaContext(function_name=function, aws_request_id=request_id or str(uuid.uuid4()))
+        context = LambdaContext(
+            function_name=function,
+            aws_request_id=request_id or str(uuid.uuid4()),
+            timeout_seconds=self.stack.timeout(function),
+        )
         answer = self._handler(function).lambda_handler(event, context)
         if crash_after:
             raise RuntimeError(f"{function} crashed after its side effects")

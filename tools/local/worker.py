@@ -48,7 +48,9 @@ def serve(fd: int, spec: dict[str, Any]) -> None:
         if command not in ("invoke", "invoke-then-crash"):
             return
         try:
-            context = LambdaContext(function_name=spec["name"], aws_request_id=event["requestId"])
+            context = LambdaContext(
+                function_name=spec["name"], aws_request_id=event["requestId"], timeout_seconds=spec["timeout"]
+            )
             answer = handler(event["event"], context)
             if command == "invoke-then-crash":  # the stack's `crashes` fault: dies after its side effects
                 sys.stdout.flush()

@@ -171,6 +171,20 @@ def test_a_keyed_order_whose_idempotency_record_cannot_be_completed_is_still_ans
     assert stock(shop, mug) == 9
 
 
+def test_a_keyed_order_refused_whose_idempotency_record_cannot_be_deleted_is_answered_its_own_refusal(
+    shop: Shop, weather: DynamoDBWeather
+) -> None:
+    """The order is refused (409: not enough stock), then Powertools' delete of its in-progress record is throttled
+    past botocore's retries: the client must get the 409 it has to act on, not a 503 that sends it to retry."""
+    mug = shop.add_product(stock=1)
+    weather.script("DeleteItem", PROVISIONED_THROUGHPUT_EXCEEDED, aws.DYNAMODB_ATTEMPTS, table="Idempotency")
+    line = {"lines": [{"productId": mug, "quantity": 2}]}
+    status, body, _ = answer(shop, "POST", "/orders", line, key="order-3")
+    assert weather.injected == {f"DeleteItem {PROVISIONED_THROUGHPUT_EXCEEDED}": aws.DYNAMODB_ATTEMPTS}
+    assert (status, body["error"], body["field"]) == (409, "conflict", "lines[0].quantity"), body
+    assert stock(shop, mug) == 1
+
+
 def test_an_admins_status_change_that_meets_the_workers_transaction_is_retried_not_a_500(
     shop: Shop, weather: DynamoDBWeather
 ) -> None:

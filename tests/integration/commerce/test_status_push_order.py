@@ -9,9 +9,11 @@ In-process moto: its API Gateway Management API keeps what is posted to a connec
 
 from __future__ import annotations
 
+import importlib
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -33,8 +35,16 @@ from dropshop.realtime import service as realtime
 from dropshop.realtime.model import Connection
 from dropshop.realtime.repository import ConnectionRepository
 from tests.support import container
-from tests.support.faults import PROVISIONED_THROUGHPUT_EXCEEDED, BrokenConnections, DynamoDBWeather, GoneSockets
+from tests.support.events import load_event
+from tests.support.faults import (
+    PROVISIONED_THROUGHPUT_EXCEEDED,
+    BrokenConnections,
+    DynamoDBWeather,
+    GoneSockets,
+    RefusedPosts,
+)
 from tests.support.properties import budget
+from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack, provision
 
 CUSTOMER = "customer-1"
@@ -208,6 +218,50 @@ def test_a_push_the_network_fails_is_shown_on_redelivery(stack: Stack, error: ty
     assert shown(stack) == ["CANCELLED"]
 
 
+# API Gateway's own errors: failing or throttling for now (retried by botocore, then by SQS's redelivery), or
+# refusing for good (not retried: the page's next `subscribe` catches up).
+TRANSIENT_REFUSALS = [
+    (500, "InternalServerErrorException"),
+    (503, "ServiceUnavailable"),
+    (429, "LimitExceededException"),
+]
+FINAL_REFUSALS = [(403, "ForbiddenException"), (413, "PayloadTooLargeException"), (400, "BadRequestException")]
+
+
+@pytest.mark.parametrize(("status", "error_type"), TRANSIENT_REFUSALS)
+def test_a_push_api_gateway_fails_or_throttles_is_shown_on_redelivery(
+    stack: Stack, without_botocore_retries: None, status: int, error_type: str
+) -> None:
+    sockets(stack)[SOCKET] = SocketState()
+    (cancelled,) = changes_of(str(uuid.uuid4()), PATHS[2])
+    api = management_api()
+    refusals = RefusedPosts(status, error_type).attach(api)
+    try:
+        with pytest.raises(realtime.PushInterrupted):
+            realtime.push_order_status(cancelled)
+    finally:
+        refusals.detach(api)
+    assert refusals.injected == 1
+    realtime.push_order_status(cancelled)  # SQS's redelivery
+    assert shown(stack) == ["CANCELLED"]
+
+
+@pytest.mark.parametrize(("status", "error_type"), FINAL_REFUSALS)
+def test_a_push_api_gateway_refuses_for_good_is_not_retried(
+    stack: Stack, without_botocore_retries: None, status: int, error_type: str
+) -> None:
+    sockets(stack)[SOCKET] = SocketState()
+    (cancelled,) = changes_of(str(uuid.uuid4()), PATHS[2])
+    api = management_api()
+    refusals = RefusedPosts(status, error_type).attach(api)
+    try:
+        assert realtime.push_order_status(cancelled) == 0  # no PushInterrupted: the message is acknowledged
+    finally:
+        refusals.detach(api)
+    realtime.push_order_status(cancelled)  # a duplicate delivery finds the push complete
+    assert shown(stack) == []
+
+
 def test_a_redelivery_resends_only_to_the_sockets_the_network_failed(
     stack: Stack, without_botocore_retries: None
 ) -> None:
@@ -281,7 +335,105 @@ def test_under_network_failures_and_redeliveries_the_newest_change_is_shown_and_
 
 def test_a_stalled_post_gives_up_within_the_push_functions_timeout(stack: Stack) -> None:
     """botocore waits 60 s to connect and 60 s to read by default: one unreachable endpoint would outlive the 30 s
-    function. Two attempts of at most 2 s + 3 s each leave the batch its time."""
+    function. Two attempts of at most 2 s + 3 s each bound one post; the push stops at the deadline (below)."""
     config = management_api().meta.config
     assert (config.connect_timeout, config.read_timeout) == (2, 3)
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+
+
+@dataclass
+class StallingContext(LambdaContext):
+    """The push function's context (its Timeout from template.yaml, counted down in real time as Lambda counts it),
+    less what each post the network stalled would have cost had it waited out the client's connect and read timeouts
+    (the fault raises at once). Below zero when a run returns, Lambda would have ended it before."""
+
+    stalls: BrokenConnections | None = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        config = management_api().meta.config
+        stalls = self.stalls.injected if self.stalls else 0
+        return super().get_remaining_time_in_millis() - stalls * (config.connect_timeout + config.read_timeout) * 1000
+
+
+def push_context(stack: Stack, stalls: BrokenConnections | None = None) -> StallingContext:
+    return StallingContext(timeout_seconds=stack.timeout("StatusPushFunction"), stalls=stalls)
+
+
+def sqs_batch(*events: DomainEvent) -> dict[str, Any]:
+    """StatusPushQueue's batch of these changes, as the event source mapping hands it to the function."""
+    (sample,) = load_event("status_push/status-changed", SUB=CUSTOMER)["Records"]
+    return {"Records": [sample | {"messageId": e.id, "body": e.to_json()} for e in events]}
+
+
+def received_orders(stack: Stack, socket: str) -> list[str]:
+    data, decoder, orders = sockets(stack)[socket].data.decode(), json.JSONDecoder(), []
+    while data:
+        message, end = decoder.raw_decode(data)
+        orders.append(message["orderId"])
+        data = data[end:]
+    return sorted(orders)
+
+
+def push_batch(stack: Stack, batch: dict[str, Any], context: LambdaContext) -> list[str]:
+    """The batch through the push function's handler: the ids of the records it reports failed."""
+    app = importlib.import_module("handlers.status_push.app")
+    response = app.lambda_handler(batch, context)
+    return sorted(failure["itemIdentifier"] for failure in response["batchItemFailures"])
+
+
+def cancellation(owner: str) -> DomainEvent:
+    data: dict[str, Any] = {"orderId": str(uuid.uuid4()), "customerId": owner, "status": OrderStatus.CANCELLED}
+    return DomainEvent(type="OrderStatusChanged", source="orders", data=data | {"previous": OrderStatus.PLACED})
+
+
+def test_a_batch_of_ten_changes_each_with_a_stalled_socket_ends_within_the_timeout_and_owes_the_rest(
+    stack: Stack,
+) -> None:
+    """Each change costs a stalled socket's two attempts of 2 s + 3 s: ten outlive the function's 30 s, and a run
+    Lambda ends records nothing it owes. The function stops posting while it can still say so: the records it
+    could not finish, or start, are reported failed, and their redelivery reaches every socket once."""
+    owner, stalled, open_ = "customer-10", "a-stalled", "b-open"
+    open_sockets(owner, stalled, open_)
+    sockets(stack)[stalled], sockets(stack)[open_] = SocketState(), SocketState()
+    changes = [cancellation(owner) for _ in range(10)]
+    api = management_api()
+    outage = BrokenConnections(ReadTimeoutError, {stalled}).attach(api)
+    context = push_context(stack, outage)
+    try:
+        failed = push_batch(stack, sqs_batch(*changes), context)
+    finally:
+        outage.detach(api)
+    left = context.get_remaining_time_in_millis()
+    assert left >= 0, f"the run outlived the function's timeout by {-left} ms"
+    assert failed == sorted(change.id for change in changes)  # none complete: each owes the stalled socket
+    assert outage.injected < 2 * len(changes)  # not every record was started
+    again = [change for change in changes if change.id in failed]
+    assert push_batch(stack, sqs_batch(*again), push_context(stack)) == []  # SQS's redelivery, the network back
+    every_order = sorted(change.data["orderId"] for change in changes)
+    assert (received_orders(stack, stalled), received_orders(stack, open_)) == (every_order, every_order)
+
+
+def test_one_change_with_three_stalled_sockets_ends_within_the_timeout_and_owes_the_sockets_not_tried(
+    stack: Stack,
+) -> None:
+    owner = "customer-11"
+    stalled, reached = {"a-stalled", "c-stalled", "d-stalled"}, {"b-open", "e-open"}
+    open_sockets(owner, *stalled, *reached)
+    for socket in stalled | reached:
+        sockets(stack)[socket] = SocketState()
+    change = cancellation(owner)
+    api = management_api()
+    outage = BrokenConnections(ConnectionClosedError, stalled).attach(api)
+    context = push_context(stack, outage)
+    try:
+        failed = push_batch(stack, sqs_batch(change), context)
+    finally:
+        outage.detach(api)
+    left = context.get_remaining_time_in_millis()
+    assert left >= 0, f"the run outlived the function's timeout by {-left} ms"
+    assert failed == [change.id]
+    assert push_batch(stack, sqs_batch(change), push_context(stack)) == []  # SQS's redelivery, the network back
+    # Each socket shown the change once: the redelivery posted only to the sockets the first run owed.
+    assert {socket: received_orders(stack, socket) for socket in stalled | reached} == {
+        socket: [change.data["orderId"]] for socket in stalled | reached
+    }

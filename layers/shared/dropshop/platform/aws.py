@@ -10,8 +10,17 @@ from dropshop.platform.observability import tracer
 
 # What botocore's standard mode gives DynamoDB in other SDKs too: the first attempt and three retries.
 DYNAMODB_ATTEMPTS = 4
-# A status push: the first post and one retry, so a batch of ten fits the function's timeout even when each stalls.
+# A status post: connected within 2 s, answered within 3 s, tried twice (the first post and one retry).
+PUSH_CONNECT_TIMEOUT, PUSH_READ_TIMEOUT = 2, 3
 PUSH_RETRIES: Any = {"mode": "standard", "total_max_attempts": 2}
+# The longest one post can take, when each attempt stalls: its timeouts, and standard mode's backoff before each
+# retry, at most 2 ** (attempt - 1) s (so 1 s before the second; "Retry behavior",
+# https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). A batch of stalled posts would
+# outlive the push function's 30 s: realtime/service.py stops posting when less than this (and the writes after)
+# is left, and SQS redelivers the rest.
+PUSH_POST_WORST_SECONDS = PUSH_RETRIES["total_max_attempts"] * (PUSH_CONNECT_TIMEOUT + PUSH_READ_TIMEOUT) + sum(
+    2 ** (attempt - 1) for attempt in range(1, PUSH_RETRIES["total_max_attempts"])
+)
 
 
 @cache
@@ -30,7 +39,9 @@ def client(service: str, *, endpoint_url: str | None = None, signature_version: 
     if service == "apigatewaymanagementapi":
         # A post to a socket answers in milliseconds; botocore's 60 s defaults would let one unreachable endpoint
         # outlive the push function's 30 s. A push cut short is resent on redelivery (realtime/service.py).
-        config = config.merge(Config(connect_timeout=2, read_timeout=3, retries=PUSH_RETRIES))
+        config = config.merge(
+            Config(connect_timeout=PUSH_CONNECT_TIMEOUT, read_timeout=PUSH_READ_TIMEOUT, retries=PUSH_RETRIES)
+        )
     return _session().create_client(service, endpoint_url=endpoint_url, config=config)
 
 

@@ -67,7 +67,10 @@ def once(
     """`operation(payload)` at most once per (caller, key): a repeat returns the stored answer, a repeat with a
     different payload is 422, a repeat while the first is still running is 409 (retry shortly), and a store throttled
     past botocore's retries before the operation ran is 503 with Retry-After (the function's own DynamoDB client, so
-    its standard retry mode, does the retries)."""
+    its standard retry mode, does the retries). Once the operation ran, the store's failures no longer decide the
+    answer: its result stands when the record cannot be marked complete, and its own error (a 404, 409, 422...) is
+    raised when the record cannot be deleted after it (Powertools raises IdempotencyPersistenceLayerError for both);
+    a repeat is then 409 until the record's in-progress lease, this run's remaining time, is over."""
     from aws_lambda_powertools.utilities.idempotency import idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
@@ -89,10 +92,15 @@ def once(
         key_prefix=f"{operation.__module__}.{operation.__qualname__}",  # keys of two operations never meet
     )
     def run(request: dict[str, Any]) -> dict[str, Any]:
-        done["result"] = operation(request["payload"])
+        try:
+            done["result"] = operation(request["payload"])
+        except Exception as error:
+            raised.append(error)
+            raise
         return done["result"]
 
     done: dict[str, dict[str, Any]] = {}
+    raised: list[Exception] = []
     try:
         result: dict[str, Any] = run(request={"caller": caller, "key": key, "payload": payload})
     except IdempotencyValidationError:
@@ -105,6 +113,11 @@ def once(
             # which Powertools runs again once the record's in-progress lease, this run's remaining time, is over).
             logger.warning("idempotency record not completed", extra={"error": str(error.__cause__)})
             return done["result"]
+        if raised:
+            # The operation raised, then deleting its record failed: its own error is the answer (a 503 would turn
+            # a 4xx the client must fix into a retry).
+            logger.warning("idempotency record not deleted", extra={"error": str(error.__cause__)})
+            raise raised[0] from None
         code = (
             error.__cause__.response.get("Error", {}).get("Code") if isinstance(error.__cause__, ClientError) else None
         )

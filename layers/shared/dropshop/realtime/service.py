@@ -4,6 +4,7 @@ to its owner's sockets and to the sockets that follow it."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from dropshop.identity import service as identity
 from dropshop.orders import service as orders
@@ -71,23 +72,35 @@ def subscribe(connection_id: str, request: Subscribe) -> OrderStatusMessage:
     )
 
 
+# What the writes after the posts may take (settling the push, forgetting gone sockets: DynamoDB calls that
+# botocore may retry with backoff), kept free of posts so a push cut short still records what it owes.
+SETTLE_SECONDS = 3
+
+
 class PushInterrupted(Exception):
-    """The network failed posts of a change to some sockets: the message comes back (SQS's redelivery of a failed
-    batch item) and is pushed to those sockets."""
+    """The network (or API Gateway, with a 5xx or a throttle) failed posts of a change to some sockets, or the
+    invocation's time ran short before them: the message comes back (SQS's redelivery of a failed batch item) and is
+    pushed to those sockets."""
 
 
-def push_order_status(event: DomainEvent) -> int:
+def push_order_status(event: DomainEvent, *, remaining_ms: Callable[[], int] | None = None) -> int:
     """Send the change to the owner's open sockets and the order's subscribers; sockets that are gone are
-    forgotten. A push API Gateway refuses (throttled, forbidden, too large) is logged and counted, and the page's
-    next `subscribe` catches up; a push the network cut short raises PushInterrupted, so SQS delivers the change
-    again. Returns how many sockets received it.
+    forgotten. A push API Gateway refuses for good (forbidden, too large) is logged and counted, and the page's
+    next `subscribe` catches up; a push the network cut short, or API Gateway failed (5xx) or throttled (429) past
+    botocore's retries, raises PushInterrupted, so SQS delivers the change again. Returns how many sockets received it.
 
     Status changes reach this function out of order (each outbox item is its own stream partition, and SQS runs
     several batches at once) and more than once: a change whose life-cycle stage was pushed already, or overtaken
     by a later one, is dropped, so no socket is shown a status older than one it was pushed. The stage is claimed
     before the posts (so two changes cannot both pass) and the push completed after them: until then, a
     redelivery of the same change pushes it again, to the sockets the failed attempt did not reach when it
-    could record them, to all of them when it was cut off before (a socket may then get the same status twice)."""
+    could record them, to all of them when it was cut off before (a socket may then get the same status twice).
+
+    `remaining_ms` (the Lambda context's get_remaining_time_in_millis) keeps the push within the invocation: a post
+    starts only while its worst case and the writes after it fit in the time left; the sockets not yet posted to are
+    then owed, as if the network had failed them, and a change that cannot start is left for its redelivery."""
+    if not _time_for_a_post(remaining_ms):
+        raise PushInterrupted(f"too little time left to push {event.id}: left for its redelivery")
     order_id, stage = event.data["orderId"], orders.life_cycle_stage(event.data["status"])
     connections, channel = _connections(), _channel()
     # Reading the audience can fail the invocation (a throttle): before the claim, the redelivery pushes the change
@@ -100,8 +113,13 @@ def push_order_status(event: DomainEvent) -> int:
         logger.info("status change older than one pushed", extra={"orderId": order_id, "stage": stage})
         return 0
     message = OrderStatusMessage.from_event(event.data, at=event.occurred_at, stage=stage).to_json()
-    delivered, gone, interrupted = 0, [], set()
-    for connection_id in claim.recipients(audience):
+    delivered, gone, interrupted, untried = 0, [], set(), []
+    recipients = claim.recipients(audience)
+    for index, connection_id in enumerate(recipients):
+        if not _time_for_a_post(remaining_ms):
+            untried = recipients[index:]
+            interrupted.update(untried)
+            break
         outcome = channel.send(connection_id, message)
         if outcome is Delivery.DELIVERED:
             delivered += 1
@@ -123,7 +141,12 @@ def push_order_status(event: DomainEvent) -> int:
     metrics.add_metric(name="StatusPushes", unit=MetricUnit.Count, value=delivered)
     if interrupted:
         raise PushInterrupted(
-            f"the network failed the push of {order_id}'s {event.data['status']} to {len(interrupted)} socket(s)"
+            f"the push of {order_id}'s {event.data['status']} is owed to {len(interrupted)} socket(s),"
+            f" {len(untried)} of them not tried for lack of time"
         )
     logger.info("order status pushed", extra={"orderId": order_id, "sockets": delivered})
     return delivered
+
+
+def _time_for_a_post(remaining_ms: Callable[[], int] | None) -> bool:
+    return remaining_ms is None or remaining_ms() >= (aws.PUSH_POST_WORST_SECONDS + SETTLE_SECONDS) * 1000
