@@ -410,3 +410,34 @@ def test_beyond_the_split_limit_a_gzip_file_keeps_its_records_before_and_is_fail
     assert int(file["recordsRead"]["N"]) == int(file["recordsAccepted"]["N"]) == whole_lines == len(stored(stack))
     breaks = [item for item in log_entries(stack) if item["reason"]["S"].startswith("file: ")]
     assert [int(item["position"]["N"]) for item in breaks] == [_NOISY[: 64 * 1024].rindex(b"\n") + 1]
+
+
+_NOISY_ARRAY = b"[" + _NOISY.rstrip(b"\n").replace(b"\n", b",\n") + b"]"
+_SMALL_NOISY_ARRAY = _NOISY_ARRAY[: _NOISY_ARRAY.index(b"\n", 20_000)].rstrip(b",") + b"]"  # one 64 KiB read
+
+
+@pytest.mark.parametrize(
+    ("data", "limit"),
+    [(_SMALL_NOISY_ARRAY, 1000), (_NOISY_ARRAY, 100_000)],
+    ids=["all-in-the-read-that-crosses-it", "crossed-on-a-later-read"],
+)
+def test_beyond_the_split_limit_a_gzip_json_array_is_failed_with_the_reason_not_left_processing(
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch, data: bytes, limit: int
+) -> None:
+    """The limit is the file's failure, not a broken array's end: crossed by the read that holds the whole file,
+    it left a plan of no chunks (the file PROCESSING for good), crossed later a failure for the wrong reason."""
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", "8192")
+    monkeypatch.setenv("INGEST_SPLIT_MAX_BYTES", str(limit))
+    settings.settings.cache_clear()
+    key = "incoming/huge.json.gz"
+    wiring.upload(key, gzip.compress(data))
+    wiring.drain()
+
+    file = file_entry(stack, key)
+    assert file["status"]["S"] == "FAILED"
+    assert "INGEST_SPLIT_MAX_BYTES" in file["reason"]["S"]
+    assert int(file["chunksDone"]["N"]) == int(file["chunksTotal"]["N"]) >= 1
+    breaks = [item for item in log_entries(stack) if item["reason"]["S"].startswith("file: ")]
+    assert len(breaks) == 1, "the break is logged once"
+    read, accepted = int(file["recordsRead"]["N"]), int(file["recordsAccepted"]["N"])
+    assert read == accepted == len(stored(stack)), "the records whole before the limit, in the accounts table"
