@@ -324,7 +324,9 @@ def ingest_chunk(chunk: Chunk) -> None:
                 break
             run.take(position, record)
     except streaming.UnreadableFile as unreadable:
-        run.refuse_rest(unreadable)
+        # A staged part gone before the first byte of a lines chunk breaks at the byte before it: the break
+        # belongs to this chunk, at its start, not at a position the previous chunk may log.
+        run.refuse_rest(streaming.UnreadableFile(max(unreadable.position, chunk.start), unreadable.reason))
         failure = unreadable.reason
     finally:
         body.close()
