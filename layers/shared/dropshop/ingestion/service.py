@@ -20,14 +20,14 @@ from dropshop.accounts import compiled
 from dropshop.accounts.model import Account
 from dropshop.accounts.repository import AccountRepository, SaveOutcome
 from dropshop.files import service as files
-from dropshop.files.model import Ingestion
+from dropshop.files.model import FileStatus, Ingestion
 from dropshop.ingestion import chunks
 from dropshop.ingestion.chunks import Chunk, Shape
 from dropshop.ingestion.error_log import ErrorLog
 from dropshop.ingestion.messages import MessagePacker, QueueMessage
 from dropshop.ingestion.model import Origin, RecordRef, Rejection
 from dropshop.ingestion.queue import QueueSender
-from dropshop.ingestion.staging import PartsReader, PartWriter
+from dropshop.ingestion.staging import PartsReader, PartWriter, StagedPartGone, remove_parts
 from dropshop.platform import aws, streaming
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
@@ -41,6 +41,7 @@ SINGLE_RECORD_FILE_BYTES = streaming.MAX_RECORD_BYTES + streaming.READ_CHUNK_BYT
 REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
 # The upload a chunk belongs to was replaced or deleted: no retry brings it back, so the chunk fails its file.
 OBJECT_GONE = frozenset({"PreconditionFailed", "NoSuchKey", "NoSuchVersion"})
+ENDED = frozenset({FileStatus.PROCESSED, FileStatus.FAILED})
 
 
 class RecordsNotWritten(Exception):
@@ -323,6 +324,13 @@ def ingest_chunk(chunk: Chunk) -> None:
                 rest = chunk.rest_from(line_start)
                 break
             run.take(position, record)
+    except StagedPartGone as gone:
+        if files.get_file(chunk.file_id).status in ENDED:
+            # A copy delivered again after the file ended and its parts were removed: it was counted before.
+            logger.info("chunk delivered again after its file ended", extra={"fileId": chunk.file_id})
+            return
+        run.refuse_rest(streaming.UnreadableFile(max(gone.position, chunk.start), gone.reason))
+        failure = gone.reason
     except streaming.UnreadableFile as unreadable:
         # A staged part gone before the first byte of a lines chunk breaks at the byte before it: the break
         # belongs to this chunk, at its start, not at a position the previous chunk may log.
@@ -343,6 +351,8 @@ def ingest_chunk(chunk: Chunk) -> None:
 def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, failure: str | None) -> None:
     counted = files.count_chunk(chunk.file_id, chunk.start, ingestion, spawned=int(rest is not None), failure=failure)
     status = files.complete_chunked(chunk.file_id)
+    if status is not None and chunk.staged is not None:  # this call ended the file: its parts are read for good
+        _remove_parts(chunk)
     logger.info(
         "chunk ingested" if counted else "chunk ingested again (counted before)",
         extra={
@@ -355,6 +365,16 @@ def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, fail
             "fileStatus": status,
         },
     )
+
+
+def _remove_parts(chunk: Chunk) -> None:
+    assert chunk.staged is not None
+    try:
+        refused = remove_parts(aws.client("s3"), chunk.bucket, chunk.staged)
+    except aws.client("s3").exceptions.ClientError as error:  # the file has ended: the lifecycle removes them
+        refused = [f"{chunk.staged.prefix}* ({error})"]
+    if refused:
+        logger.warning("staged parts left to the lifecycle rule", extra={"fileId": chunk.file_id, "parts": refused})
 
 
 class Transformation:
