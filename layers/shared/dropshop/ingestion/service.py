@@ -36,8 +36,6 @@ from dropshop.platform.settings import settings
 HEAD_BYTES = 64 * 1024
 # A gzip file's decompressed bytes are staged in parts of at most this much: the memory the split holds.
 STAGED_PART_BYTES = 8 * 1024 * 1024
-# A file no bigger may be one pretty-printed record (streaming.splits_into_lines): its exact size decides.
-SINGLE_RECORD_FILE_BYTES = streaming.MAX_RECORD_BYTES + streaming.READ_CHUNK_BYTES
 REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
 # The upload a chunk belongs to was replaced or deleted: no retry brings it back, so the chunk fails its file.
 OBJECT_GONE = frozenset({"PreconditionFailed", "NoSuchKey", "NoSuchVersion"})
@@ -108,7 +106,7 @@ def ingest_object(
 ) -> Ingestion | ChunkPlan | None:
     """Stream one uploaded JSON file (the version the event announces) into WriterQueue, or plan a big one into
     chunks for TransformerChunkFunction (NDJSON by byte range, a JSON array on its items' boundaries, a gzip file
-    decompressed once into staged parts); None when it is ingested (or handed to chunks) already.
+    decompressed into staged parts); None when it is ingested (or handed to chunks) already.
     `invocation` is the Lambda request id: a retry of a run that died takes its file back."""
     file_id = files.start_ingestion(
         bucket=bucket,
@@ -177,7 +175,7 @@ def ingest_object(
 
 def _shape(s3: Any, where: dict[str, str], etag: str, size: int) -> Literal["lines", "items", "gzip"] | None:
     """How a big file is read in chunks, by its head: NDJSON by byte range, a JSON array on its items'
-    boundaries, gzip decompressed once into staged parts; None (one pretty object, not JSON): read whole."""
+    boundaries, gzip decompressed into staged parts; None (one pretty object, not JSON): read whole."""
     with closing(s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]) as head:
         start = head.read()
     if start.startswith(streaming.GZIP_MAGIC):
@@ -204,13 +202,15 @@ def _array_ranges(s3: Any, where: dict[str, str], etag: str, size: int) -> list[
 
 
 def _stage(s3: Any, where: dict[str, str], whole: Chunk) -> ChunkPlan | Ingestion | None:
-    """A gzip file bigger than a chunk once decompressed: decompressed once, its bytes staged in parts of the
-    data bucket (staging.py) and its chunks planned on the decompressed stream; None when it is read whole (no
-    bigger than a chunk, up to where it breaks; one pretty object; not JSON: the whole-file reader says why)."""
+    """A gzip file bigger than a chunk once decompressed: its bytes staged in parts of the data bucket
+    (staging.py) and its chunks planned on the decompressed stream; None when it is read whole (no bigger than a
+    chunk, up to where it breaks; one pretty object; not JSON: the whole-file reader says why). Its start is
+    decompressed twice: a first pass (nothing kept) stops past max(IngestChunkBytes, SINGLE_RECORD_FILE_BYTES)
+    (32 MiB by default), enough to choose; the second decompresses the whole file into the parts."""
     config = settings()
     with closing(s3.get_object(**where, IfMatch=whole.etag)["Body"]) as body:
         head, decompressed = streaming.decompressed_head(
-            body, limit=max(config.ingest_chunk_bytes, SINGLE_RECORD_FILE_BYTES)
+            body, limit=max(config.ingest_chunk_bytes, streaming.SINGLE_RECORD_FILE_BYTES)
         )
     if decompressed <= config.ingest_chunk_bytes:
         return None
@@ -289,7 +289,8 @@ def _break(origin: Origin, unreadable: streaming.UnreadableFile) -> Rejection:
 
 
 def ingest_chunk(chunk: Chunk) -> None:
-    """Ingest the records whose line starts in the chunk, at most INGEST_CHUNK_RECORDS of them (the rest of
+    """Ingest the records that begin in the chunk's range (NDJSON lines, or JSON array items, starting in it;
+    for gzip, in the staged decompressed bytes), at most INGEST_CHUNK_RECORDS of them (the rest of
     the range is handed on as a chunk of its own), then count the chunk in FilesTable once, and set the
     file's final status if it was the last. Raises on an outage: the chunk alone comes again."""
     origin = Origin(kind="file", name=f"s3://{chunk.bucket}/{chunk.key}", file_id=chunk.file_id)

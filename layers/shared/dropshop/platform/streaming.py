@@ -451,6 +451,10 @@ class _Reader:
 # ------------------------------------------------------------------ NDJSON by byte range
 
 
+# A file no bigger may be one pretty-printed record (splits_into_lines): its first line alone does not decide.
+SINGLE_RECORD_FILE_BYTES = MAX_RECORD_BYTES + READ_CHUNK_BYTES
+
+
 def splits_into_lines(head: bytes, size: int) -> bool:
     """Whether a plain file of `size` bytes starting with `head` is read line by line (NDJSON), so that any
     byte range of it can be read on its own: not gzip, not a JSON array, not a single pretty-printed object
@@ -459,7 +463,7 @@ def splits_into_lines(head: bytes, size: int) -> bool:
     if head.startswith(GZIP_MAGIC) or not text.startswith(b"{"):
         return False
     first_line = text.split(b"\n", 1)[0]
-    return size > MAX_RECORD_BYTES + READ_CHUNK_BYTES or _value_end(first_line, 0) is not None
+    return size > SINGLE_RECORD_FILE_BYTES or _value_end(first_line, 0) is not None
 
 
 def lines_in_range(
