@@ -9,7 +9,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -32,13 +32,12 @@ MAX_EMAIL_LENGTH = 254
 MAX_BALANCE_CENTS = 10**15
 DEFAULT_CURRENCY = "EUR"
 Status = Literal["active", "suspended", "closed"]
-STATUSES = frozenset(get_args(Status))
 # What a version's digest is taken of: json.dumps(record, sort_keys=True) as ever (the stored keys depend on
 # it), with the encoder made once instead of per call.
 _DIGESTED = json.JSONEncoder(sort_keys=True)
 
 
-def lower_text(value: object) -> object:
+def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
@@ -98,7 +97,7 @@ class Account(BaseModel):
     ]
     status: Annotated[
         Status,
-        BeforeValidator(lower_text),
+        BeforeValidator(_lower),
         Field(title="Status", description="`active`, `suspended` or `closed` (any case; stored lower-cased)."),
     ]
     balance_cents: StrictInt = Field(
