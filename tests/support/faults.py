@@ -348,3 +348,29 @@ class BrokenConnections:
         if self.down and (self.connection_ids is None or target in self.connection_ids):
             self.injected += 1
             raise self.error(endpoint_url=request.url, error="injected")
+
+
+@dataclass
+class UnlistableBucket:
+    """S3 as it answers a caller not allowed s3:ListBucket: a GetObject of a missing key is 403 AccessDenied, not
+    404 NoSuchKey (GetObject, "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+    moto answers NoSuchKey whatever the policy, so the answer for `keys` is handed to botocore at `before-send`."""
+
+    keys: set[str]
+
+    def attach(self, client: Any) -> UnlistableBucket:
+        client.meta.events.register("before-send.s3.GetObject", self._denied)
+        return self
+
+    def detach(self, client: Any) -> None:
+        client.meta.events.unregister("before-send.s3.GetObject", self._denied)
+
+    def _denied(self, request: Any, **_: Any) -> Any:
+        from urllib.parse import unquote, urlsplit
+
+        from botocore.awsrequest import AWSResponse
+
+        if not any(unquote(urlsplit(request.url).path).endswith(f"/{key}") for key in self.keys):
+            return None
+        body = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        return AWSResponse(request.url, 403, {"x-amz-request-id": "injected"}, _Answer(body))

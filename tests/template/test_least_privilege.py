@@ -193,8 +193,14 @@ DELETERS = {
     "StatusPushFunction": {"forgets sockets API Gateway reports gone"},
     "WebSocketFunction": {"$disconnect forgets the socket"},
     "WriterFunction": {"BatchWriteItem of account versions and log entries"},
-    "TransformerFunction": {"BatchWriteItem of refused records into LogTable"},
-    "TransformerChunkFunction": {"BatchWriteItem of refused records into LogTable"},
+    "TransformerFunction": {
+        "BatchWriteItem of refused records into LogTable",
+        "deletes a gzip file's staged parts when its plan ends the file",
+    },
+    "TransformerChunkFunction": {
+        "BatchWriteItem of refused records into LogTable",
+        "deletes a gzip file's staged parts when its last chunk ends the file",
+    },
     "ErrorHandlerFunction": {"BatchWriteItem of salvaged records and log entries"},
     "RegistryFunction": {"DynamoDBWritePolicy (BatchWriteItem) on FilesTable, the pipeline's (issue #11)"},
 }
@@ -232,9 +238,25 @@ def test_the_transformer_reads_only_the_ingest_prefix_of_the_data_bucket_by_vers
     s3 = {(a, r) for a, r in effective(function) if a.startswith("s3:")}
     prefix = _key({"Fn::Sub": "${DataBucket.Arn}/${IngestPrefix}*"})
     # GetObject with VersionId needs s3:GetObjectVersion: every event names the version it announces. A gzip
-    # file's decompressed parts: written under staging/ by the Transformer, read there by the chunks, nothing more.
+    # file's decompressed parts: written under staging/ by the Transformer, read there by the chunks, deleted
+    # there by whichever ends the file (the current version only: the lifecycle expires what remains), and no
+    # listing of the bucket (a gone part is AccessDenied, handled as gone).
     staging = _key({"Fn::Sub": "${DataBucket.Arn}/staging/*"})
-    assert s3 == {("s3:GetObject", prefix), ("s3:GetObjectVersion", prefix), (staged, staging)}
+    assert s3 == {
+        ("s3:GetObject", prefix),
+        ("s3:GetObjectVersion", prefix),
+        (staged, staging),
+        ("s3:DeleteObject", staging),
+    }
+
+
+def test_staged_parts_left_behind_expire_with_their_old_versions_and_delete_markers(translated: Template) -> None:
+    """The backstop for parts no chunk deleted (a file that never ended, a delete that failed): the current
+    version after ChunkDLQ's 14 days, a deleted part's noncurrent version after a day, its delete marker then."""
+    rules = translated["Resources"]["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    staging = [r for r in rules if r.get("Prefix") == "staging/" and r["Status"] == "Enabled"]
+    assert any(r.get("ExpirationInDays") == 15 and r.get("NoncurrentVersionExpirationInDays") == 1 for r in staging)
+    assert any(r.get("ExpiredObjectDeleteMarker") is True for r in staging)
 
 
 def test_the_registry_may_read_every_version_of_the_data_buckets_objects() -> None:

@@ -3,6 +3,7 @@ whole-file reader reads it, at a position (the byte offset of its first byte) th
 
 from __future__ import annotations
 
+import gzip
 import io
 import itertools
 import json
@@ -12,9 +13,11 @@ from hypothesis import strategies as st
 
 from dropshop.platform.streaming import (
     MAX_RECORD_BYTES,
+    READ_CHUNK_BYTES,
     UTF8_BOM,
     ArrayCuts,
     UnreadableFile,
+    decompress_for_chunks,
     items_in_range,
     lines_in_range,
     records,
@@ -200,3 +203,40 @@ def test_an_array_that_ends_after_its_bracket_or_a_comma_breaks_off_in_its_last_
     for data in (b" \n[", b"[1,", b"[] trailing", b"[1] 2"):
         assert read_whole(data)[1], data
         assert read_array_split(data, 1)[1] is not None, data
+
+
+# ------------------------------------------------------------------ the split limit (INGEST_SPLIT_MAX_BYTES)
+
+_BIG_ITEM = json.dumps({"id": "acc-1", "name": "x" * 1000}).encode()
+
+
+@given(
+    items=st.integers(1, 150),
+    arrays=st.booleans(),
+    over=st.integers(-(READ_CHUNK_BYTES * 3), READ_CHUNK_BYTES),
+    every=st.sampled_from([1, 4096, 10**9]),
+)
+@example(items=150, arrays=True, over=-100, every=4096)  # crossed on a later read: it ended as a broken array
+@example(items=20, arrays=True, over=-100, every=4096)  # crossed by the one read holding it all: no chunks, no failure
+@budget(60)
+def test_a_stream_beyond_the_split_limit_is_refused_for_that_reason_wherever_the_limit_falls(
+    items: int, arrays: bool, over: int, every: int
+) -> None:
+    """Whether the limit falls before the first read, mid-stream or past the end, a stream bigger than it fails
+    with the limit's reason (never as a broken array, never as a plan of nothing), one no bigger does not."""
+    body = b"[" + b",".join([_BIG_ITEM] * items) + b"]" if arrays else b"\n".join([_BIG_ITEM] * items) + b"\n"
+    limit = max(len(body) + over, 0)
+    handed: list[bytes] = []
+    plan = decompress_for_chunks(
+        io.BytesIO(gzip.compress(body)), arrays=arrays, every=every, max_bytes=limit, sink=handed.append
+    )
+
+    if len(body) > limit:
+        assert plan.failure is not None
+        assert "INGEST_SPLIT_MAX_BYTES" in plan.failure.reason
+        assert plan.end <= limit
+    else:
+        assert plan.failure is None
+        assert plan.end == plan.size == len(body)
+    assert b"".join(handed) == body[: plan.size], "the sink has the bytes read, no more"
+    assert all(0 < cut < plan.end for cut in plan.cuts)

@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dropshop.files import service as files
+from dropshop.ingestion.chunks import Chunk
 from dropshop.platform import aws, settings
 from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, MAX_ATTEMPTS
 from tests.integration.pipeline.conftest import scan
@@ -28,7 +29,7 @@ from tests.integration.pipeline.settled import (
     stored,
     version,
 )
-from tests.support.faults import THROTTLING_ERROR, DynamoDBWeather, Faults
+from tests.support.faults import THROTTLING_ERROR, DynamoDBWeather, Faults, UnlistableBucket
 from tools.local.lambda_context import LambdaContext
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
@@ -344,6 +345,12 @@ def test_json_arrays_and_gzip_files_are_read_in_chunks_out_of_order_and_redelive
     registered = {f["key"]["S"] for f in scan(stack, "FilesTable") if "key" in f}
     assert registered == {key}, "the staged parts are no uploads: the registry leaves them alone"
 
+    assert gzip_parts(stack) == [], "the chunk that ended the file deleted its decompressed parts"
+    run_chunk(stack, wiring, chunks[0])  # a copy delivered again after that: counted before, no break logged
+    wiring.drain()
+    assert file_entry(stack, key)["status"]["S"] == "PROCESSED"
+    assert len(log_entries(stack)) == 1
+
 
 @pytest.mark.parametrize(
     ("key", "data", "reason"),
@@ -410,3 +417,75 @@ def test_beyond_the_split_limit_a_gzip_file_keeps_its_records_before_and_is_fail
     assert int(file["recordsRead"]["N"]) == int(file["recordsAccepted"]["N"]) == whole_lines == len(stored(stack))
     breaks = [item for item in log_entries(stack) if item["reason"]["S"].startswith("file: ")]
     assert [int(item["position"]["N"]) for item in breaks] == [_NOISY[: 64 * 1024].rindex(b"\n") + 1]
+
+
+_NOISY_ARRAY = b"[" + _NOISY.rstrip(b"\n").replace(b"\n", b",\n") + b"]"
+_SMALL_NOISY_ARRAY = _NOISY_ARRAY[: _NOISY_ARRAY.index(b"\n", 20_000)].rstrip(b",") + b"]"  # one 64 KiB read
+
+
+@pytest.mark.parametrize(
+    ("data", "limit"),
+    [(_SMALL_NOISY_ARRAY, 1000), (_NOISY_ARRAY, 100_000)],
+    ids=["all-in-the-read-that-crosses-it", "crossed-on-a-later-read"],
+)
+def test_beyond_the_split_limit_a_gzip_json_array_is_failed_with_the_reason_not_left_processing(
+    stack: Stack, wiring: Wiring, monkeypatch: pytest.MonkeyPatch, data: bytes, limit: int
+) -> None:
+    """The limit is the file's failure, not a broken array's end: crossed by the read that holds the whole file,
+    it left a plan of no chunks (the file PROCESSING for good), crossed later a failure for the wrong reason."""
+    monkeypatch.setenv("INGEST_CHUNK_BYTES", "8192")
+    monkeypatch.setenv("INGEST_SPLIT_MAX_BYTES", str(limit))
+    settings.settings.cache_clear()
+    key = "incoming/huge.json.gz"
+    wiring.upload(key, gzip.compress(data))
+    wiring.drain()
+
+    file = file_entry(stack, key)
+    assert file["status"]["S"] == "FAILED"
+    assert "INGEST_SPLIT_MAX_BYTES" in file["reason"]["S"]
+    assert int(file["chunksDone"]["N"]) == int(file["chunksTotal"]["N"]) >= 1
+    breaks = [item for item in log_entries(stack) if item["reason"]["S"].startswith("file: ")]
+    assert len(breaks) == 1, "the break is logged once"
+    read, accepted = int(file["recordsRead"]["N"]), int(file["recordsAccepted"]["N"])
+    assert read == accepted == len(stored(stack)), "the records whole before the limit, in the accounts table"
+    assert gzip_parts(stack) == [], "whoever ended the file (the plan, or the last chunk) deleted its parts"
+
+
+@pytest.mark.parametrize("gone_as", ["NoSuchKey", "AccessDenied"])
+@pytest.mark.parametrize("part", ["its-first-part", "a-later-part"])
+def test_a_staged_part_gone_fails_its_file_with_the_reason_after_the_records_before_it(
+    stack: Stack, wiring: Wiring, chunking: None, gone_as: str, part: str
+) -> None:
+    """A part expired or deleted before a chunk reads it: S3 answers NoSuchKey (moto, or AWS to a caller allowed
+    s3:ListBucket) or AccessDenied (AWS otherwise: no function may list the bucket). Whether it is the first part
+    the chunk opens or one it reaches mid-chunk, the chunk logs the break once, is counted, and the file ends
+    FAILED with the reason: never a chunk retried into ChunkDLQ, never a file left PROCESSING."""
+    key = "incoming/gone.ndjson.gz"
+    bodies = upload_without_chunks_running(stack, wiring, key, gzip.compress(LINES))
+    chunk = Chunk.from_json(bodies[1])
+    assert chunk.staged is not None
+    first = max(chunk.start - 1, 0) // chunk.staged.part_bytes
+    gone = chunk.staged.part_key(first if part == "its-first-part" else first + 1)
+    assert gone in gzip_parts(stack)
+    stack.client("s3").delete_object(Bucket=stack.physical["DataBucket"], Key=gone)
+    denied = UnlistableBucket({gone}).attach(aws.client("s3")) if gone_as == "AccessDenied" else None
+    try:
+        for body in bodies:
+            run_chunk(stack, wiring, body)
+        wiring.drain()
+    finally:
+        if denied:
+            denied.detach(aws.client("s3"))
+
+    file = file_entry(stack, key)
+    assert file["status"]["S"] == "FAILED"
+    assert f"the staged part {gone} of the decompressed file is gone" in file["reason"]["S"]
+    assert gone_as in file["reason"]["S"]
+    assert int(file["chunksDone"]["N"]) == int(file["chunksTotal"]["N"]) == len(bodies)
+    assert wiring.depth("ChunkQueue") == wiring.depth("ChunkDLQ") == 0
+    breaks = [item for item in log_entries(stack) if item["reason"]["S"].startswith("file: ")]
+    assert breaks, "each chunk that needed the part logs where it stopped (parts and chunks are 40 bytes here)"
+    assert all("is gone" in item["reason"]["S"] for item in breaks)
+    read, accepted, rejected = (int(file[f]["N"]) for f in ("recordsRead", "recordsAccepted", "recordsRejected"))
+    assert read == accepted + rejected == len(stored(stack)) + rejected
+    assert len(log_entries(stack)) == rejected + len(breaks), "each break its own entry, none overwritten"

@@ -20,14 +20,14 @@ from dropshop.accounts import compiled
 from dropshop.accounts.model import Account
 from dropshop.accounts.repository import AccountRepository, SaveOutcome
 from dropshop.files import service as files
-from dropshop.files.model import Ingestion
+from dropshop.files.model import FileStatus, Ingestion
 from dropshop.ingestion import chunks
 from dropshop.ingestion.chunks import Chunk, Shape
 from dropshop.ingestion.error_log import ErrorLog
 from dropshop.ingestion.messages import MessagePacker, QueueMessage
 from dropshop.ingestion.model import Origin, RecordRef, Rejection
 from dropshop.ingestion.queue import QueueSender
-from dropshop.ingestion.staging import PartsReader, PartWriter
+from dropshop.ingestion.staging import PartsReader, PartWriter, StagedPartGone, remove_parts
 from dropshop.platform import aws, streaming
 from dropshop.platform.observability import MetricUnit, logger, metrics
 from dropshop.platform.settings import settings
@@ -36,11 +36,10 @@ from dropshop.platform.settings import settings
 HEAD_BYTES = 64 * 1024
 # A gzip file's decompressed bytes are staged in parts of at most this much: the memory the split holds.
 STAGED_PART_BYTES = 8 * 1024 * 1024
-# A file no bigger may be one pretty-printed record (streaming.splits_into_lines): its exact size decides.
-SINGLE_RECORD_FILE_BYTES = streaming.MAX_RECORD_BYTES + streaming.READ_CHUNK_BYTES
 REJECTION_FLUSH = 25  # one BatchWriteItem's worth: memory stays flat however many records a file refuses
 # The upload a chunk belongs to was replaced or deleted: no retry brings it back, so the chunk fails its file.
 OBJECT_GONE = frozenset({"PreconditionFailed", "NoSuchKey", "NoSuchVersion"})
+ENDED = frozenset({FileStatus.PROCESSED, FileStatus.FAILED})
 
 
 class RecordsNotWritten(Exception):
@@ -107,7 +106,7 @@ def ingest_object(
 ) -> Ingestion | ChunkPlan | None:
     """Stream one uploaded JSON file (the version the event announces) into WriterQueue, or plan a big one into
     chunks for TransformerChunkFunction (NDJSON by byte range, a JSON array on its items' boundaries, a gzip file
-    decompressed once into staged parts); None when it is ingested (or handed to chunks) already.
+    decompressed into staged parts); None when it is ingested (or handed to chunks) already.
     `invocation` is the Lambda request id: a retry of a run that died takes its file back."""
     file_id = files.start_ingestion(
         bucket=bucket,
@@ -176,7 +175,7 @@ def ingest_object(
 
 def _shape(s3: Any, where: dict[str, str], etag: str, size: int) -> Literal["lines", "items", "gzip"] | None:
     """How a big file is read in chunks, by its head: NDJSON by byte range, a JSON array on its items'
-    boundaries, gzip decompressed once into staged parts; None (one pretty object, not JSON): read whole."""
+    boundaries, gzip decompressed into staged parts; None (one pretty object, not JSON): read whole."""
     with closing(s3.get_object(**where, IfMatch=etag, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]) as head:
         start = head.read()
     if start.startswith(streaming.GZIP_MAGIC):
@@ -202,14 +201,16 @@ def _array_ranges(s3: Any, where: dict[str, str], etag: str, size: int) -> list[
     return list(itertools.pairwise([0, *cuts, size]))
 
 
-def _stage(s3: Any, where: dict[str, str], whole: Chunk) -> ChunkPlan | None:
-    """A gzip file bigger than a chunk once decompressed: decompressed once, its bytes staged in parts of the
-    data bucket (staging.py) and its chunks planned on the decompressed stream; None when it is read whole (no
-    bigger than a chunk, up to where it breaks; one pretty object; not JSON: the whole-file reader says why)."""
+def _stage(s3: Any, where: dict[str, str], whole: Chunk) -> ChunkPlan | Ingestion | None:
+    """A gzip file bigger than a chunk once decompressed: its bytes staged in parts of the data bucket
+    (staging.py) and its chunks planned on the decompressed stream; None when it is read whole (no bigger than a
+    chunk, up to where it breaks; one pretty object; not JSON: the whole-file reader says why). Its start is
+    decompressed twice: a first pass (nothing kept) stops past max(IngestChunkBytes, SINGLE_RECORD_FILE_BYTES)
+    (32 MiB by default), enough to choose; the second decompresses the whole file into the parts."""
     config = settings()
     with closing(s3.get_object(**where, IfMatch=whole.etag)["Body"]) as body:
         head, decompressed = streaming.decompressed_head(
-            body, limit=max(config.ingest_chunk_bytes, SINGLE_RECORD_FILE_BYTES)
+            body, limit=max(config.ingest_chunk_bytes, streaming.SINGLE_RECORD_FILE_BYTES)
         )
     if decompressed <= config.ingest_chunk_bytes:
         return None
@@ -249,12 +250,16 @@ def _split(
     *,
     shape: Shape = "lines",
     failure: streaming.UnreadableFile | None = None,
-) -> ChunkPlan:
+) -> ChunkPlan | Ingestion:
     """One ChunkQueue message per chunk; the plan (counters at zero) is stored first, so no chunk can be
     counted before it, and the lease goes only once all are sent. A re-run (a retry, or a replay once the
     lease has run out) sends the same chunks again: their done markers keep each counted once. A break found
     while planning (a gzip stream corrupt or too big past its last whole record) is logged once and counted
-    as a chunk of its own that fails the file, so the file ends FAILED, as read whole, once its chunks end."""
+    as a chunk of its own that fails the file, so the file ends FAILED, as read whole, once its chunks end.
+    A plan of no chunks would leave the file PROCESSING for good: it fails the file instead."""
+    if not ranges and failure is None:
+        origin = Origin(kind="file", name=f"s3://{whole.bucket}/{whole.key}", file_id=whole.file_id)
+        return _refuse(origin, streaming.UnreadableFile(0, "the file was planned into no chunks: nothing was read"))
     files.plan_chunks(whole.file_id, len(ranges) + (failure is not None))
     if failure is not None:
         origin = Origin(kind="file", name=f"s3://{whole.bucket}/{whole.key}", file_id=whole.file_id)
@@ -284,7 +289,8 @@ def _break(origin: Origin, unreadable: streaming.UnreadableFile) -> Rejection:
 
 
 def ingest_chunk(chunk: Chunk) -> None:
-    """Ingest the records whose line starts in the chunk, at most INGEST_CHUNK_RECORDS of them (the rest of
+    """Ingest the records that begin in the chunk's range (NDJSON lines, or JSON array items, starting in it;
+    for gzip, in the staged decompressed bytes), at most INGEST_CHUNK_RECORDS of them (the rest of
     the range is handed on as a chunk of its own), then count the chunk in FilesTable once, and set the
     file's final status if it was the last. Raises on an outage: the chunk alone comes again."""
     origin = Origin(kind="file", name=f"s3://{chunk.bucket}/{chunk.key}", file_id=chunk.file_id)
@@ -319,8 +325,17 @@ def ingest_chunk(chunk: Chunk) -> None:
                 rest = chunk.rest_from(line_start)
                 break
             run.take(position, record)
+    except StagedPartGone as gone:
+        if files.get_file(chunk.file_id).status in ENDED:
+            # A copy delivered again after the file ended and its parts were removed: it was counted before.
+            logger.info("chunk delivered again after its file ended", extra={"fileId": chunk.file_id})
+            return
+        run.refuse_rest(streaming.UnreadableFile(max(gone.position, chunk.start), gone.reason))
+        failure = gone.reason
     except streaming.UnreadableFile as unreadable:
-        run.refuse_rest(unreadable)
+        # A staged part gone before the first byte of a lines chunk breaks at the byte before it: the break
+        # belongs to this chunk, at its start, not at a position the previous chunk may log.
+        run.refuse_rest(streaming.UnreadableFile(max(unreadable.position, chunk.start), unreadable.reason))
         failure = unreadable.reason
     finally:
         body.close()
@@ -337,6 +352,8 @@ def ingest_chunk(chunk: Chunk) -> None:
 def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, failure: str | None) -> None:
     counted = files.count_chunk(chunk.file_id, chunk.start, ingestion, spawned=int(rest is not None), failure=failure)
     status = files.complete_chunked(chunk.file_id)
+    if status is not None and chunk.staged is not None:  # this call ended the file: its parts are read for good
+        _remove_parts(chunk)
     logger.info(
         "chunk ingested" if counted else "chunk ingested again (counted before)",
         extra={
@@ -349,6 +366,16 @@ def _count_chunk(chunk: Chunk, ingestion: Ingestion, *, rest: Chunk | None, fail
             "fileStatus": status,
         },
     )
+
+
+def _remove_parts(chunk: Chunk) -> None:
+    assert chunk.staged is not None
+    try:
+        refused = remove_parts(aws.client("s3"), chunk.bucket, chunk.staged)
+    except aws.client("s3").exceptions.ClientError as error:  # the file has ended: the lifecycle removes them
+        refused = [f"{chunk.staged.prefix}* ({error})"]
+    if refused:
+        logger.warning("staged parts left to the lifecycle rule", extra={"fileId": chunk.file_id, "parts": refused})
 
 
 class Transformation:

@@ -66,6 +66,11 @@ class UnreadableFile(Exception):
         self.reason = reason
 
 
+class SplitLimitExceeded(UnreadableFile):
+    """More bytes than one invocation may plan into chunks (INGEST_SPLIT_MAX_BYTES): the whole file's failure,
+    never taken for a broken end of the input, which a later chunk reports."""
+
+
 @dataclass(frozen=True)
 class UnreadableRecord:
     """Stands in for a record that is not JSON (or too deep, too large): refused on its own, not with its
@@ -446,6 +451,10 @@ class _Reader:
 # ------------------------------------------------------------------ NDJSON by byte range
 
 
+# A file no bigger may be one pretty-printed record (splits_into_lines): its first line alone does not decide.
+SINGLE_RECORD_FILE_BYTES = MAX_RECORD_BYTES + READ_CHUNK_BYTES
+
+
 def splits_into_lines(head: bytes, size: int) -> bool:
     """Whether a plain file of `size` bytes starting with `head` is read line by line (NDJSON), so that any
     byte range of it can be read on its own: not gzip, not a JSON array, not a single pretty-printed object
@@ -454,7 +463,7 @@ def splits_into_lines(head: bytes, size: int) -> bool:
     if head.startswith(GZIP_MAGIC) or not text.startswith(b"{"):
         return False
     first_line = text.split(b"\n", 1)[0]
-    return size > MAX_RECORD_BYTES + READ_CHUNK_BYTES or _value_end(first_line, 0) is not None
+    return size > SINGLE_RECORD_FILE_BYTES or _value_end(first_line, 0) is not None
 
 
 def lines_in_range(
@@ -578,6 +587,8 @@ class ArrayCuts:
     def __iter__(self) -> Iterator[int]:
         try:
             yield from self._cuts()
+        except SplitLimitExceeded:  # the input itself is refused: the caller reports it
+            raise
         except UnreadableFile:  # the array's own end is broken: no more cuts, the last chunk reports it
             return
 
@@ -689,7 +700,7 @@ def decompress_for_chunks(
             pass
     except _CorruptCompression as corrupt:
         failure = f"the gzip-compressed file is corrupt or truncated: {corrupt}"
-    except UnreadableFile as unreadable:  # beyond max_bytes
+    except SplitLimitExceeded as unreadable:
         failure = unreadable.reason
     whole_to = cutter.whole_to if cutter is not None else teed.lines_end
     end = teed.size if failure is None else whole_to
@@ -712,11 +723,13 @@ class _Teed:
         self._max_bytes = max_bytes
         self.size = 0
         self.lines_end = 0  # just after the last newline read
+        self._over = False
 
     def read(self, size: int, /) -> bytes:
-        data = self._stream.read(size)
-        if self.size + len(data) > self._max_bytes:
-            raise UnreadableFile(
+        data = b"" if self._over else self._stream.read(size)
+        if self._over or self.size + len(data) > self._max_bytes:
+            self._over = True  # every later read refuses too: the stream past the limit is never read
+            raise SplitLimitExceeded(
                 self.size,
                 f"the file holds more than {self._max_bytes:,} bytes once decompressed (INGEST_SPLIT_MAX_BYTES): "
                 "nothing after that is read",
