@@ -1,17 +1,13 @@
 """GET /files and GET /files/{fileId}: the file registry, for admins."""
 
-from typing import Annotated
-
 from dropshop.files import service as files
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.platform import aws, contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
-from dropshop.platform.validation import Path, Query
+from dropshop.platform.validation import FileId, Query
 
 app = http.rest_resolver(enable_validation=True)
-# A file's id in a path (the OpenAPI parameter's title and description).
-FileId = Annotated[str, Path(alias="fileId", title="File ID", description="The file's `fileId` in the registry.")]
 # The authorizer verified the caller's token; every request reads FilesTable: build its client during init.
 aws.client("dynamodb")
 

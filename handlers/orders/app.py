@@ -1,7 +1,5 @@
 """The orders' REST routes: customers place and read their own orders; admins read any and move them on."""
 
-from typing import Annotated
-
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.invoicing import service as invoicing
@@ -10,14 +8,9 @@ from dropshop.orders import service as orders
 from dropshop.orders.model import ChangeStatus, Order, OrderPage, OrderStatus, PlaceOrder
 from dropshop.platform import aws, contract, http, idempotency
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
-from dropshop.platform.validation import Header, Path, Query
+from dropshop.platform.validation import Header, OrderId, Query
 
 app = http.rest_resolver(enable_validation=True)
-# An order's id in a path (the OpenAPI parameter's title and description).
-OrderId = Annotated[
-    str,
-    Path(alias="orderId", max_length=64, title="Order ID", description="The order's `orderId`."),
-]
 # Where the document's links find an order id in an answer.
 PLACED_ORDER = "$response.body#/orderId"
 FIRST_ORDER = "$response.body#/items/0/orderId"

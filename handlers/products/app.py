@@ -1,21 +1,14 @@
 """The catalog's REST routes: anyone may browse; admins add, replace and remove products."""
 
-from typing import Annotated
-
 from dropshop.catalog import service as catalog
 from dropshop.catalog.model import Product, ProductDraft, ProductPage
 from dropshop.identity import service as identity
 from dropshop.identity.model import Principal
 from dropshop.platform import aws, contract, http
 from dropshop.platform.observability import correlation_paths, logger, metrics, tracer
-from dropshop.platform.validation import Path, Query
+from dropshop.platform.validation import ProductId, Query
 
 app = http.rest_resolver(enable_validation=True)
-# A product's id in a path (the OpenAPI parameter's title and description).
-ProductId = Annotated[
-    str,
-    Path(alias="productId", max_length=64, title="Product ID", description="The product's `productId`."),
-]
 # Where the document's links find a product id in an answer.
 FIRST_PRODUCT = "$response.body#/items/0/productId"
 ADDED_PRODUCT = "$response.body#/productId"

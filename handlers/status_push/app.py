@@ -4,8 +4,6 @@
 from dropshop.platform.batch import process_event_batch
 
 # isort: split
-from functools import partial
-
 from dropshop.platform import aws
 from dropshop.platform.bus import DomainEvent
 from dropshop.platform.observability import logger, metrics, tracer
@@ -15,13 +13,13 @@ aws.client("dynamodb")  # every change looks up its owner's sockets: build the c
 
 
 @tracer.capture_method
-def push(event: DomainEvent, context) -> None:
+def push(event: DomainEvent, remaining_ms) -> None:
     # Posts stop while the invocation can still record what they owe; unstarted changes fail and come back.
-    realtime.push_order_status(event, remaining_ms=context.get_remaining_time_in_millis)
+    realtime.push_order_status(event, remaining_ms=remaining_ms)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event, context):
-    return process_event_batch(event, context, partial(push, context=context))
+    return process_event_batch(event, context, lambda change: push(change, context.get_remaining_time_in_millis))
