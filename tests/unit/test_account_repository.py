@@ -17,6 +17,7 @@ from dropshop.accounts.model import Account
 from dropshop.accounts.repository import AccountRepository
 from tests.support.dynamodb_semantics import StaleReads
 from tests.support.faults import Faults
+from tests.support.tables import create_declared_table
 
 TABLE = "AccountTable"
 
@@ -25,18 +26,7 @@ TABLE = "AccountTable"
 def dynamodb(aws_session: boto3.session.Session) -> Iterator[Any]:
     with mock_aws():
         client = aws_session.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[
-                {"AttributeName": "accountId", "AttributeType": "S"},
-                {"AttributeName": "version", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "accountId", "KeyType": "HASH"},
-                {"AttributeName": "version", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_declared_table(client, "AccountTable", TABLE)
         yield client
 
 

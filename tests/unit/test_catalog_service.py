@@ -20,28 +20,17 @@ from dropshop.platform import aws
 from dropshop.platform.errors import Conflict, NotFound
 from tests.support import container
 from tests.support.logs import LogLines
-from tools.local.stack import TEMPLATE, load_template
+from tests.support.tables import create_declared_table
 
 PRODUCTS, OUTBOX = "products", "outbox"
 
 
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    resources = load_template(TEMPLATE.read_text())["Resources"]
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
-        for table, logical in ((PRODUCTS, "ProductsTable"), (OUTBOX, "OutboxTable")):
-            declared = resources[logical]["Properties"]
-            indexes = (
-                {"GlobalSecondaryIndexes": declared["GlobalSecondaryIndexes"]} if logical == "ProductsTable" else {}
-            )
-            client.create_table(
-                TableName=table,
-                AttributeDefinitions=declared["AttributeDefinitions"],
-                KeySchema=declared["KeySchema"],
-                BillingMode="PAY_PER_REQUEST",
-                **indexes,
-            )
+        create_declared_table(client, "ProductsTable", PRODUCTS)
+        create_declared_table(client, "OutboxTable", OUTBOX)
         monkeypatch.setenv("PRODUCTS_TABLE", PRODUCTS)
         monkeypatch.setenv("OUTBOX_TABLE", OUTBOX)
         container.cold_start()

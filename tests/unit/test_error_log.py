@@ -21,6 +21,7 @@ from dropshop.ingestion.model import Origin, RecordRef, Rejection
 from tests.support.dynamodb_semantics import StaleReads, enforce_batch_write_limit
 from tests.support.faults import Faults
 from tests.support.properties import budget
+from tests.support.tables import create_declared_table
 
 TABLE = "LogTable"
 FILE = Origin(kind="file", name="s3://data/incoming/a.json", file_id="data/incoming/a.json#etag-1")
@@ -31,12 +32,7 @@ API = Origin(kind="api", name="POST /writer", message_id="m-1", body_digest="d" 
 def dynamodb(aws_session: boto3.session.Session) -> Iterator[Any]:
     with mock_aws():
         client = aws_session.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "entryId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "entryId", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_declared_table(client, "LogTable", TABLE)
         yield client
 
 
