@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from dropshop.accounts import compiled
-from dropshop.accounts.model import MAX_BALANCE_CENTS, Account
+from dropshop.accounts.model import MAX_BALANCE_CENTS, Account, stamp, utc_timestamp
 from dropshop.ingestion import service
 from dropshop.ingestion.model import excerpt
 from dropshop.platform.streaming import UnreadableRecord, parse_record
@@ -244,3 +245,49 @@ def test_a_plain_record_with_any_byte_changed_has_the_same_outcome(record: dict[
 def test_a_key_given_twice_is_refused_naming_it_as_ever() -> None:
     raw = json.dumps(PLAIN)[:-1].encode() + b', "balanceCents": -999}'
     assert outcome(compiled.read(raw))[1][0] == "balanceCents: key 'balanceCents' appears more than once"
+
+
+# ------------------------------------------------------------------ timestamps kept as written
+
+
+def the_models_stamp(text: str) -> str | None:
+    try:
+        return stamp(utc_timestamp(text))
+    except ValueError:
+        return None
+
+
+def kept_or_refused(text: str) -> str | None:
+    try:
+        return compiled.stored_timestamp(text)
+    except ValueError:
+        return None
+
+
+ZONES = st.sampled_from(["Z", "+00:00", "z", "-00:00", "+00:00:00", "+01:00", "", "+0000"])
+FRACTIONS = st.sampled_from(["", ".000000", ".123456", ".5", ".123", ",123456", ".1234567"])
+
+
+@budget(500)
+@given(MOMENTS, FRACTIONS, ZONES, st.data())
+@example(datetime(2026, 11, 24, 12), "", "+00:00", None)
+@example(datetime(2026, 11, 24, 12), ".123456", "Z", None)
+@example(datetime(2026, 11, 24, 12), "", "+00:00", "2026-11-24 12:00:00+00:00")
+def test_a_timestamp_is_stored_as_the_model_stores_it(
+    moment: datetime, fraction: str, zone: str, data: st.DataObject | str | None
+) -> None:
+    text = data if isinstance(data, str) else moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + fraction + zone
+    # Any character changed, mostly where the stored form has a separator (or the hour's first digit: T24:00:00).
+    if isinstance(data, st.DataObject) and data.draw(st.booleans()):
+        at = data.draw(st.sampled_from([4, 7, 10, 11, 13, 16, 19]) | st.integers(0, len(text) - 1))
+        character = data.draw(st.sampled_from(list("0123456789:-T t.,Z+Ⅳ٣")) | st.characters())
+        text = text[:at] + character + text[at + 1 :]
+    assert kept_or_refused(text) == the_models_stamp(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-24T24:00:00+00:00", "2026-11-24T23:59:60Z", "2026-02-29T12:00:00Z", "0000-01-01T00:00:00Z"],
+)
+def test_a_timestamp_the_model_refuses_is_never_kept(text: str) -> None:
+    assert kept_or_refused(text) == the_models_stamp(text) is None

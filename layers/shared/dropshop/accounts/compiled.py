@@ -51,9 +51,12 @@ from dropshop.platform import streaming
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _EMAIL = re.compile(r"[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+")
 _ESCAPED_COLON = b"\\u003"  # \u003a or \u003A (and, harmlessly, the other \u003X escapes)
-# A timestamp written as the record stores it, in UTC: once fromisoformat has found its date and time real, its
-# stored text is its own, without converting and formatting it again (the hour bounded in case a Python accepts 24).
-_UTC_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}(\.[0-9]{6})?(?:Z|\+00:00)")
+# A timestamp written as the record stores it, in UTC, but for its zone (Z or +00:00) and a fraction of 0 or 6
+# digits: by its length, (whether it has the fraction, its zone). fromisoformat reads only ASCII digits between the
+# separators, so once it has found such a text a real moment, the stored text is the text's own digits, without
+# converting and formatting them again.
+_UTC_SHAPES = {20: (False, "Z"), 25: (False, "+00:00"), 27: (True, "Z"), 32: (True, "+00:00")}
+_SEPARATORS = "--T::"  # text[4:17:3] of YYYY-MM-DDTHH:MM:SS
 
 
 class Fields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
@@ -118,11 +121,7 @@ def read(raw: bytes) -> object:
     ):
         return streaming.parse_record(raw)
     try:
-        if utc := _UTC_TEXT.fullmatch(text):
-            datetime.fromisoformat(text)  # a real date and time, else ValueError
-            stored = text[:19] + (utc[1] or ".000000") + "Z"
-        else:
-            stored = stamp(utc_timestamp(text))  # the model's own reading of a timestamp
+        stored = stored_timestamp(text)
     except ValueError:
         return streaming.parse_record(raw)
     if not (_ID.fullmatch(fields.id) and _EMAIL.fullmatch(email)):
@@ -131,6 +130,16 @@ def read(raw: bytes) -> object:
     fields.email = email.lower()
     fields.currency = DEFAULT_CURRENCY if currency is _UNSET else currency.upper()
     return fields
+
+
+def stored_timestamp(text: str) -> str:
+    """`stamp(utc_timestamp(text))`, the model's reading of a timestamp as stored, or its ValueError; a text in
+    UTC already written as stored (but for its zone and fraction) is kept as written once found real."""
+    shape = _UTC_SHAPES.get(len(text))
+    if shape is None or text[4:17:3] != _SEPARATORS or not text.endswith(shape[1]) or shape[0] != (text[19] == "."):
+        return stamp(utc_timestamp(text))
+    datetime.fromisoformat(text)  # a real date and time, else ValueError
+    return text[:26] + "Z" if shape[0] else text[:19] + ".000000Z"
 
 
 def _refused(raw: bytes, fields: Fields) -> object:
