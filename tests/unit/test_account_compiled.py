@@ -273,6 +273,9 @@ FRACTIONS = st.sampled_from(["", ".000000", ".123456", ".5", ".123", ",123456", 
 @example(datetime(2026, 11, 24, 12), "", "+00:00", None)
 @example(datetime(2026, 11, 24, 12), ".123456", "Z", None)
 @example(datetime(2026, 11, 24, 12), "", "+00:00", "2026-11-24 12:00:00+00:00")
+@example(datetime(2026, 11, 24, 12), "", "+00:00", "2026-11-24T12:00:00.12345Z+00:00")
+@example(datetime(2026, 11, 24, 12), "", "+00:00", "2026-11-24T12:00:00.1234+00:00Z")
+@example(datetime(2026, 11, 24, 12), "", "+00:00", "2026-11-24T12:00:00.12345\u0661Z")
 def test_a_timestamp_is_stored_as_the_model_stores_it(
     moment: datetime, fraction: str, zone: str, data: st.DataObject | str | None
 ) -> None:
