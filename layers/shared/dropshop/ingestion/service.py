@@ -502,7 +502,8 @@ def _refused_by_dynamodb(validated: Validated, saved: SaveOutcome, *, stage: str
 def salvage_message(message: QueueMessage) -> None:
     """A dead letter's records end here: written if they are valid and DynamoDB takes them now (a message
     that only met throttling costs nothing), logged with the reason otherwise. Raises only when LogTable
-    itself is unavailable, so the message stays in the DLQ."""
+    itself (or FilesTable, for the note before a file's valid records are logged) is unavailable, so the message
+    stays in the DLQ."""
     origin, records = message.decode()
     validated = validate(origin, records, stage="error-handler")
     accounts = _accounts()
