@@ -36,7 +36,8 @@ def serve_jwks() -> Iterator[JwksHost]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     host.url = f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next poll: its default half second was most of each token test's time.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield host

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from dropshop.identity.tokens import LEEWAY_SECONDS, SEND_THE_ID_TOKEN, TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from tests.support.jwks_server import JwksHost, serve_jwks
+from tests.support.properties import budget
 
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool"
 CLIENT_ID = "web-client"
@@ -129,8 +132,30 @@ def test_a_token_without_aud_that_does_not_claim_access_says_what_is_missing(
     assert refusal(verifier, id_token(signing_key, aud=None)) == 'token is invalid: Token is missing the "aud" claim'
 
 
-def test_token_without_token_use_is_refused(verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey) -> None:
-    assert "token_use" in refusal(verifier, id_token(signing_key, token_use=None))
+def test_a_token_without_groups_or_username_is_a_caller_in_no_group_named_by_their_sub(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    principal = verifier.verify(id_token(signing_key, **{"cognito:groups": None, "cognito:username": None}))
+    assert (principal.user_id, principal.username, principal.groups) == ("0b5e8f0e-user", "0b5e8f0e-user", [])
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "iss", "sub", "token_use"])
+def test_a_token_missing_a_claim_cognito_always_sets_is_refused_naming_it(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey, claim: str
+) -> None:
+    assert (
+        refusal(verifier, id_token(signing_key, **{claim: None}))
+        == f'token is invalid: Token is missing the "{claim}" claim'
+    )
+
+
+@budget(20)
+@given(use=st.text(max_size=12).filter(lambda use: use not in {"id", "access"}))
+@example(use="refresh")
+def test_a_token_for_any_other_use_is_refused(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey, use: str
+) -> None:
+    assert refusal(verifier, id_token(signing_key, token_use=use)) == "an ID token is required"
 
 
 def test_token_signed_by_another_key_under_a_known_kid_is_refused(verifier: TokenVerifier) -> None:
@@ -162,6 +187,7 @@ def test_keys_are_fetched_once_and_refetched_once_when_a_new_kid_appears(
 
 
 def test_unknown_kids_do_not_refetch_the_keys_during_the_cooldown(jwks: JwksHost, verifier: TokenVerifier) -> None:
+    forged = _key()
     for _ in range(5):
-        refusal(verifier, id_token(_key(), kid="made-up"))
+        refusal(verifier, id_token(forged, kid="made-up"))
     assert jwks.fetches == 1
