@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ class JwksHost:
         self.keys: list[dict[str, Any]] = []
         self.fetches = 0
         self.url = ""
+        self.delay = 0.0  # seconds each answer waits: an endpoint too slow to wait for
 
 
 @contextmanager
@@ -24,6 +26,7 @@ def serve_jwks() -> Iterator[JwksHost]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             host.fetches += 1
+            time.sleep(host.delay)
             body = json.dumps({"keys": host.keys}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

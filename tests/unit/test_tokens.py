@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import jwt
 import pytest
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from dropshop.identity.tokens import LEEWAY_SECONDS, SEND_THE_ID_TOKEN, TokenVerifier
+from dropshop.identity.tokens import JWKS_CACHE_SECONDS, LEEWAY_SECONDS, SEND_THE_ID_TOKEN, TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from tests.support.jwks_server import JwksHost, serve_jwks
 from tests.support.properties import budget
@@ -191,3 +192,29 @@ def test_unknown_kids_do_not_refetch_the_keys_during_the_cooldown(jwks: JwksHost
     for _ in range(5):
         refusal(verifier, id_token(forged, kid="made-up"))
     assert jwks.fetches == 1
+
+
+def test_the_keys_are_kept_for_six_hours_then_fetched_again(
+    jwks: JwksHost, verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PyJWT's key cache reads time.monotonic(): its clock is moved on, the tokens' own (exp, iat) is not.
+    later = SimpleNamespace(hours=0.0)
+    clock = SimpleNamespace(monotonic=lambda: time.monotonic() + later.hours * 3600)
+    for module in ("jwt.api_jwk", "jwt.jwk_set_cache", "jwt.jwks_client"):
+        monkeypatch.setattr(f"{module}.time", clock)
+    assert verifier.verify(id_token(signing_key)).username == "jane"
+    later.hours = JWKS_CACHE_SECONDS / 3600 - 0.1
+    assert verifier.verify(id_token(signing_key)).username == "jane"
+    assert jwks.fetches == 1
+    later.hours = JWKS_CACHE_SECONDS / 3600 + 0.1
+    assert verifier.verify(id_token(signing_key)).username == "jane"
+    assert jwks.fetches == 2
+
+
+def test_a_jwks_endpoint_that_does_not_answer_within_five_seconds_is_our_fault_not_the_callers(
+    jwks: JwksHost, verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    # Waited for no longer than 5 s (a 5xx, well inside API Gateway's 29 s), never taken for a bad token (401).
+    jwks.delay = 5.5
+    with pytest.raises(jwt.PyJWKClientConnectionError):
+        verifier.verify(id_token(signing_key))
