@@ -31,8 +31,11 @@ def serve_jwks() -> Iterator[JwksHost]:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped waiting (a delay beyond its timeout): nobody to answer
 
         def log_message(self, *args: object) -> None:
             pass
