@@ -68,7 +68,6 @@ class TokenVerifier:
             user_id=str(claims["sub"]),
             username=str(claims.get("cognito:username") or claims["sub"]),
             groups=[str(g) for g in groups],
-            claims=claims,
         )
 
 
