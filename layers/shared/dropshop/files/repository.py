@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -216,6 +217,30 @@ class FileRepository:
                 continue
             return status
         return None
+
+    def note_valid_records_logged(self, file_id: str) -> None:
+        """Some valid record of the file is being logged (not written, or refused by DynamoDB): a later delivery
+        that writes it must look for its entry. Set before the entries are logged; never removed. A file not
+        registered (no item) is left alone: valid_records_logged answers True for it anyway."""
+        with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"fileId": {"S": file_id}},
+                UpdateExpression="SET validRecordsLogged = :yes",
+                ConditionExpression="attribute_exists(fileId)",
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
+            )
+
+    def valid_records_logged(self, file_id: str) -> bool:
+        """Whether any valid record of the file may have a LogTable entry: False only for a registered file never
+        noted. Strongly consistent: a note set a moment ago by another delivery must count."""
+        item = self._dynamodb.get_item(
+            TableName=self._table,
+            Key={"fileId": {"S": file_id}},
+            ProjectionExpression="fileId, validRecordsLogged",
+            ConsistentRead=True,
+        ).get("Item")
+        return item is None or "validRecordsLogged" in item
 
     def get(self, file_id: str) -> StoredFile | None:
         item = self._dynamodb.get_item(TableName=self._table, Key={"fileId": {"S": file_id}}).get("Item")
