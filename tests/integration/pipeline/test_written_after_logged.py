@@ -207,3 +207,30 @@ def test_a_files_record_logged_as_not_written_and_sent_again_by_a_takeover_run_e
     assert stored(stack) == {version(r) for r in records}
     assert scan(stack, "LogTable") == [], "the records are written: their 'not written' entries must go"
     assert reads == [3], "the file is noted: the Writer reads its records' entries"
+
+
+def test_a_files_record_logged_before_the_note_existed_is_still_withdrawn_when_written(
+    stack: Stack, wiring: Wiring
+) -> None:
+    """A file registered and logged by the release before the note has no `validRecordsLogged` at all: it counts as
+    noted, so its entries are still read and withdrawn, with no backfill before the deploy."""
+    faults = throttle_accounts(stack)
+    sent = transformer_messages(stack)
+    records = upload_records(wiring, "incoming/before-the-note.ndjson", 2)
+    while wiring.poll(mapping(wiring, "WriterFunction")):
+        pass
+    assert wiring.poll(mapping(wiring, "ErrorHandlerFunction")) == 1
+    assert len(logged_as_not_written(stack)) == 2
+    (file,) = scan(stack, "FilesTable")
+    aws.client("dynamodb").update_item(  # as the release before the note left it
+        TableName=stack.physical["FilesTable"],
+        Key={"fileId": file["fileId"]},
+        UpdateExpression="REMOVE validRecordsLogged",
+    )
+    faults.outage = 0
+    (body,) = sent
+
+    pipeline.write_message(QueueMessage(message_id="the-takeover-runs-message", body=body, source="file"))
+
+    assert stored(stack) == {version(r) for r in records}
+    assert scan(stack, "LogTable") == [], "the file may hold entries from before the note: they must be read"
