@@ -208,3 +208,16 @@ def test_an_api_request_is_known_by_the_sha256_of_its_body() -> None:
     assert origin.body_digest == hashlib.sha256(body.encode()).hexdigest()
     assert origin.message_id == "m-12"
     assert origin.file_id is None
+
+
+def test_a_message_is_compact_json_of_its_origin_and_records() -> None:
+    """No byte of the 256 KiB goes to spaces: the message is written as compactly as JSON allows."""
+    records = [{"id": "a", "name": "Zoë"}, {"id": "b"}]
+    packer = MessagePacker(ORIGIN)
+    assert packer.add(0, records[0]) + packer.add(1, records[1]) == []
+    [body] = packer.flush()
+    expected = {
+        "origin": ORIGIN.as_attributes(),
+        "records": [{"position": n, "record": r} for n, r in enumerate(records)],
+    }
+    assert body == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
