@@ -24,6 +24,7 @@ from dropshop.ingestion.chunks import Chunk
 from dropshop.ingestion.messages import QueueMessage
 from dropshop.ingestion.service import ChunkPlan, RecordsNotWritten
 from dropshop.platform import dynamodb
+from dropshop.platform.observability import metrics
 from tests.support import container
 from tests.support.faults import Faults
 from tests.support.tables import create_declared_table
@@ -120,8 +121,19 @@ def pipeline(aws_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
             monkeypatch.setenv(key, value)
         monkeypatch.setattr(dynamodb, "BACKOFF_BASE_SECONDS", 0.0)
         container.cold_start()
+        metrics.clear_metrics()
         yield Pipeline(s3, sqs, ddb, writer, chunk)
+    metrics.clear_metrics()
     container.cold_start()
+
+
+def counted(name: str) -> list[float]:
+    """The values of metric `name` (a Count) the invocation would emit: the alarms and dashboards read them."""
+    emitted = metrics.metric_set.get(name)
+    if emitted is None:
+        return []
+    assert emitted["Unit"] == "Count"
+    return list(emitted["Value"])
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, **variables: int) -> None:
@@ -156,6 +168,7 @@ def test_a_files_valid_records_are_sent_and_its_refusals_logged_each_once(pipeli
     assert logged[4].startswith("record: ")
     stored = file_of(upload)
     assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(4, 2, 2))
+    assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([2.0], [2.0], [])
 
 
 def test_an_event_for_a_file_ingested_already_does_nothing(pipeline: Pipeline) -> None:
@@ -189,6 +202,7 @@ def test_a_file_that_breaks_off_keeps_the_records_before_and_fails_where_it_brok
     assert stored.reason is not None
     assert stored.reason.startswith("the JSON array breaks off at record 2")
     assert stored.ingestion == Ingestion(2, 1, 1)
+    assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([1.0], [1.0], [1.0])
 
 
 def test_an_empty_file_is_processed_with_no_records(pipeline: Pipeline) -> None:
@@ -373,6 +387,7 @@ def test_a_json_array_beyond_what_can_be_planned_is_refused_whole(
     assert "INGEST_SPLIT_MAX_BYTES" in stored.reason
     assert list(pipeline.logged()) == [0]
     assert pipeline.chunks() == []
+    assert counted("FilesFailed") == [1.0]
 
 
 def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
@@ -432,6 +447,7 @@ def test_a_messages_valid_records_are_written_and_its_refused_ones_logged(pipeli
     assert pipeline.accounts() == {"acc-1": 1, "acc-3": 3}
     assert list(pipeline.logged()) == [1]
     assert pipeline.logged()[1].startswith("email: ")
+    assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([2.0], [1.0])
 
 
 def test_records_dynamodb_does_not_take_raise_so_the_message_comes_again(pipeline: Pipeline) -> None:
@@ -447,6 +463,7 @@ def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(p
     faults.attach(service.aws.client("dynamodb"))
     service.salvage_message(message)
     assert pipeline.logged()[0] == "not written after 2 deliveries"
+    assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([0.0], [1.0])
     container.cold_start()
     service.write_message(message)
     assert pipeline.accounts() == {"acc-1": 1}
@@ -457,6 +474,7 @@ def test_a_dead_letter_is_written_when_dynamodb_takes_it_now_and_its_refusals_lo
     service.salvage_message(file_message([account(1), account(2, balanceCents=1.5)], receive_count=3))
     assert pipeline.accounts() == {"acc-1": 1}
     assert list(pipeline.logged()) == [1]
+    assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([1.0], [1.0])
 
 
 def test_a_dead_letter_an_earlier_delivery_wrote_is_not_logged(pipeline: Pipeline) -> None:
