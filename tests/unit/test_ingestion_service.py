@@ -26,7 +26,7 @@ from dropshop.ingestion.service import ChunkPlan, RecordsNotWritten
 from dropshop.platform import dynamodb
 from dropshop.platform.observability import metrics
 from tests.support import container
-from tests.support.faults import Faults
+from tests.support.faults import DynamoDBWeather, Faults
 from tests.support.tables import create_declared_table
 
 BUCKET = "data"
@@ -493,3 +493,27 @@ def test_an_api_dead_letter_is_salvaged_as_its_body_reads(pipeline: Pipeline) ->
     [(position, reason)] = pipeline.logged().items()
     assert position == 1
     assert reason.startswith("id: ")
+
+
+def refuse_the_first_account(pipeline: Pipeline) -> None:
+    """DynamoDB refusing an item for good: BatchWriteItem rejects the whole batch with ValidationException when one
+    item cannot be stored, e.g. beyond 400 KB (API_BatchWriteItem, "the entire batch write operation is rejected");
+    the repository then writes each alone, and the first is refused again."""
+    weather = DynamoDBWeather().script("BatchWriteItem", "ValidationException", times=2)
+    weather.attach(service.aws.client("dynamodb"))
+
+
+def test_a_record_dynamodb_refuses_is_logged_with_why_and_its_neighbours_written(pipeline: Pipeline) -> None:
+    refuse_the_first_account(pipeline)
+    service.write_message(file_message([account(1), account(2)]))
+    assert pipeline.accounts()["acc-2"] == 2
+    assert pipeline.logged() == {0: "AccountTable refused the record: ValidationException: injected"}
+    assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([1.0], [1.0])
+
+
+def test_a_dead_letter_dynamodb_refuses_is_logged_with_why_and_its_neighbours_salvaged(pipeline: Pipeline) -> None:
+    refuse_the_first_account(pipeline)
+    service.salvage_message(file_message([account(1), account(2)], receive_count=2))
+    assert pipeline.accounts()["acc-2"] == 2
+    assert pipeline.logged() == {0: "AccountTable refused the record: ValidationException: injected"}
+    assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([1.0], [1.0])
