@@ -382,9 +382,12 @@ def test_a_json_array_beyond_what_can_be_planned_is_refused_whole(
     assert service.ingest_object(**upload) == Ingestion(0, 0, 0)
     stored = file_of(upload)
     assert stored.status is FileStatus.FAILED
-    assert stored.reason is not None
-    assert stored.reason.startswith(f"the file holds {upload['size']:,} bytes")
-    assert "INGEST_SPLIT_MAX_BYTES" in stored.reason
+    assert stored.reason == (
+        f"the file holds {upload['size']:,} bytes: a JSON array or gzip file of more than 1,000 bytes (decompressed) "
+        "is not read (INGEST_SPLIT_MAX_BYTES, what one invocation plans into chunks in time): send it as plain "
+        "NDJSON, which has no such limit"
+    )
+    assert stored.ingestion == Ingestion(0, 0, 0)
     assert list(pipeline.logged()) == [0]
     assert pipeline.chunks() == []
     assert counted("FilesFailed") == [1.0]
@@ -429,6 +432,45 @@ def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end
     [(position, reason)] = pipeline.logged().items()
     assert reason == f"file: {stored.reason}"
     assert position > 0
+
+
+def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:
+    """Another upload of `key` lands after the use case's first `reads` GetObjects of it: S3 overwrites are
+    atomic, and a later read of the first version's ETag (IfMatch) answers PreconditionFailed."""
+    seen = 0
+
+    def overwrite(params: dict[str, Any], **_: Any) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == reads + 1:
+            pipeline.s3.put_object(Bucket=BUCKET, Key=key, Body=b"[]")
+
+    service.aws.client("s3").meta.events.register("before-call.s3.GetObject", overwrite)
+
+
+ARRAY = json.dumps([account(n) for n in range(20)]).encode()
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "reads"),
+    [
+        ("incoming/big.json", ARRAY, 1),  # after the head: the pass finding the items' boundaries
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 1),  # the first pass
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 2),  # the staging pass
+        ("incoming/big.json.gz", gzip.compress(ARRAY), 1),
+        ("incoming/big.json.gz", gzip.compress(ARRAY), 2),
+    ],
+    ids=["array", "gzip lines, first pass", "gzip lines, staging", "gzip array, first pass", "gzip array, staging"],
+)
+def test_an_upload_replaced_while_it_is_planned_fails_rather_than_planning_other_bytes(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, key: str, body: bytes, reads: int
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    upload = pipeline.upload(key, body)
+    replaced_when_read_again(pipeline, key, reads)
+    with pytest.raises(pipeline.s3.exceptions.ClientError, match="PreconditionFailed"):
+        service.ingest_object(**upload)
+    assert pipeline.chunks() == []
 
 
 # ------------------------------------------------------------------ Writer and ErrorHandler
