@@ -27,6 +27,7 @@ from dropshop.platform import dynamodb
 from dropshop.platform.observability import metrics
 from tests.support import container
 from tests.support.faults import DynamoDBWeather, Faults
+from tests.support.logs import LogLines
 from tests.support.tables import create_declared_table
 
 BUCKET = "data"
@@ -171,12 +172,16 @@ def test_a_files_valid_records_are_sent_and_its_refusals_logged_each_once(pipeli
     assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([2.0], [2.0], [])
 
 
-def test_an_event_for_a_file_ingested_already_does_nothing(pipeline: Pipeline) -> None:
+def test_an_event_for_a_file_ingested_already_does_nothing(pipeline: Pipeline, logs: LogLines) -> None:
     upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1)]))
     service.ingest_object(**upload)
+    [ingested] = logs.with_message("file ingested")
+    assert (ingested["key"], ingested["ingestion"]) == (upload["key"], {"recordsRead": 1, "accepted": 1, "rejected": 0})
     pipeline.sent_records()
     assert service.ingest_object(**upload | {"invocation": "request-2"}) is None
     assert pipeline.sent_records() == []
+    [again] = logs.with_message("file already ingested")
+    assert again["key"] == upload["key"]
 
 
 def test_every_refusal_of_a_file_is_logged_however_many(pipeline: Pipeline) -> None:
@@ -282,7 +287,7 @@ def test_a_big_ndjson_file_is_planned_into_byte_ranges_whose_chunks_end_it(
 
 
 def test_a_redelivered_chunk_is_ingested_again_but_counted_once(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=400)
     upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
@@ -291,13 +296,16 @@ def test_a_redelivered_chunk_is_ingested_again_but_counted_once(
     service.ingest_chunk(chunks[0])
     service.ingest_chunk(chunks[0])
     assert file_of(upload).chunks == ChunkProgress(1, len(chunks))
+    [again] = logs.with_message("chunk ingested again (counted before)")
+    assert (again["start"], again.get("handedOn")) == (0, None)
     for chunk in chunks[1:]:
         service.ingest_chunk(chunk)
     assert file_of(upload).ingestion == Ingestion(10, 10, 0)
+    assert logs.with_message("chunk ingested")[-1]["fileStatus"] == "PROCESSED"
 
 
 def test_a_chunk_reads_at_most_its_record_budget_and_hands_on_the_rest(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=1200, INGEST_CHUNK_RECORDS=3)
     records: list[object] = [account(n) for n in range(10, 20)]  # 10 lines of 160 bytes: 2 chunks
@@ -308,6 +316,16 @@ def test_a_chunk_reads_at_most_its_record_budget_and_hands_on_the_rest(
     service.ingest_chunk(first)
     [rest] = pipeline.chunks()
     assert rest == first.rest_from(3 * line)
+    [counted] = logs.with_message("chunk ingested")
+    assert {key: counted.get(key) for key in ("fileId", "start", "end", "ingestion", "handedOn", "failure")} == {
+        "fileId": first.file_id,
+        "start": 0,
+        "end": 1200,
+        "ingestion": {"recordsRead": 3, "accepted": 3, "rejected": 0},
+        "handedOn": 3 * line,
+        "failure": None,
+    }
+    assert counted.get("fileStatus") is None
     assert [position for position, _ in pipeline.sent_records()] == [0, line, 2 * line]
     assert file_of(upload).chunks == ChunkProgress(1, 3)
     service.ingest_chunk(rest)
@@ -394,7 +412,7 @@ def test_a_json_array_beyond_what_can_be_planned_is_refused_whole(
 
 
 def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=600)
     records: list[object] = [account(n) for n in range(1, 31)]
@@ -411,6 +429,10 @@ def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(30, 30, 0))
     staged = pipeline.s3.list_objects_v2(Bucket=BUCKET, Prefix="staging/").get("Contents", [])
     assert staged == [], "the last chunk removes the staged parts"
+    # A copy of a chunk delivered again once its file has ended finds no parts: it was counted, nothing to do.
+    service.ingest_chunk(chunks[1])
+    assert file_of(upload) == stored
+    assert logs.with_message("chunk delivered again after its file ended")[0]["fileId"] == stored.file_id
 
 
 def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end(
@@ -499,7 +521,9 @@ def test_records_dynamodb_does_not_take_raise_so_the_message_comes_again(pipelin
     assert pipeline.logged() == {}
 
 
-def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(pipeline: Pipeline) -> None:
+def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(
+    pipeline: Pipeline, logs: LogLines
+) -> None:
     message = file_message([account(1)], receive_count=2)
     faults = Faults(outage=10**6, tables={"accounts"})
     faults.attach(service.aws.client("dynamodb"))
@@ -510,13 +534,19 @@ def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(p
     service.write_message(message)
     assert pipeline.accounts() == {"acc-1": 1}
     assert pipeline.logged() == {}
+    [withdrawn] = logs.with_message("entries of records written after all withdrawn")
+    assert withdrawn["withdrawn"] == 1
 
 
-def test_a_dead_letter_is_written_when_dynamodb_takes_it_now_and_its_refusals_logged(pipeline: Pipeline) -> None:
-    service.salvage_message(file_message([account(1), account(2, balanceCents=1.5)], receive_count=3))
+def test_a_dead_letter_is_written_when_dynamodb_takes_it_now_and_its_refusals_logged(
+    pipeline: Pipeline, logs: LogLines
+) -> None:
+    service.salvage_message(file_message([account(1), account(2, balanceCents=1.5)], "m-3", receive_count=3))
     assert pipeline.accounts() == {"acc-1": 1}
     assert list(pipeline.logged()) == [1]
     assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([1.0], [1.0])
+    [settled] = logs.with_message("dead letter settled")
+    assert (settled["messageId"], settled["salvaged"], settled["logged"]) == ("m-3", 1, 1)
 
 
 def test_a_dead_letter_an_earlier_delivery_wrote_is_not_logged(pipeline: Pipeline) -> None:
