@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from dropshop.files.model import ChunkProgress, FileStatus, Ingestion
@@ -95,6 +96,10 @@ class Pipeline:
     def logged(self) -> dict[int, str]:
         """LogTable's entries: position → reason."""
         return {int(item["position"]["N"]): item["reason"]["S"] for item in self.table("log")}
+
+    def entry_at(self, position: int) -> dict[str, Any]:
+        [entry] = [item for item in self.table("log") if item["position"]["N"] == str(position)]
+        return entry
 
     def accounts(self) -> dict[str, int]:
         return {item["accountId"]["S"]: int(item["balanceCents"]["N"]) for item in self.table("accounts")}
@@ -202,6 +207,8 @@ def test_a_file_that_breaks_off_keeps_the_records_before_and_fails_where_it_brok
     logged = pipeline.logged()
     assert logged[1].startswith("status: ")
     assert logged[2].startswith("file: the JSON array breaks off at record 2")
+    # The break is no record: its entry shows none, and says which function found it.
+    assert (pipeline.entry_at(2)["record"], pipeline.entry_at(2)["stage"]) == ({"S": ""}, {"S": "transformer"})
     stored = file_of(upload)
     assert stored.status is FileStatus.FAILED
     assert stored.reason is not None
@@ -589,3 +596,25 @@ def test_a_dead_letter_dynamodb_refuses_is_logged_with_why_and_its_neighbours_sa
     assert pipeline.accounts()["acc-2"] == 2
     assert pipeline.logged() == {0: "AccountTable refused the record: ValidationException: injected"}
     assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([1.0], [1.0])
+
+
+def test_staged_parts_s3_will_not_delete_are_left_to_the_lifecycle_with_a_warning(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
+) -> None:
+    """DeleteObjects refused (AccessDenied: a policy the function's role does not pass) must not fail a file that
+    has ended: the parts expire by the bucket's lifecycle rule, and the warning says which."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(1, 31)])))
+    service.ingest_object(**upload)
+
+    def denied(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "DeleteObjects")
+
+    service.aws.client("s3").meta.events.register("before-call.s3.DeleteObjects", denied)
+    ingest_all(pipeline)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.PROCESSED
+    [warning] = logs.with_message("staged parts left to the lifecycle rule")
+    assert warning["fileId"] == stored.file_id
+    [parts] = warning["parts"]
+    assert parts.startswith(f"staging/{stored.file_id}/* (An error occurred (AccessDenied)")
