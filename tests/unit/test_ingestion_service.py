@@ -18,6 +18,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from dropshop.accounts.model import Account
+from dropshop.accounts.repository import AccountRepository
 from dropshop.files.model import ChunkProgress, FileStatus, Ingestion
 from dropshop.files.model import file_id as file_id_of
 from dropshop.ingestion import service
@@ -518,6 +520,7 @@ def test_a_messages_valid_records_are_written_and_its_refused_ones_logged(pipeli
     assert pipeline.accounts() == {"acc-1": 1, "acc-3": 3}
     assert list(pipeline.logged()) == [1]
     assert pipeline.logged()[1].startswith("email: ")
+    assert pipeline.entry_at(1)["stage"] == {"S": "writer"}
     assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([2.0], [1.0])
 
 
@@ -526,6 +529,7 @@ def test_records_dynamodb_does_not_take_raise_so_the_message_comes_again(pipelin
     with pytest.raises(RecordsNotWritten, match="2 of 2 records not written"):
         service.write_message(file_message([account(1), account(2)]))
     assert pipeline.logged() == {}
+    assert counted("RecordsWritten") == [0.0]
 
 
 def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(
@@ -536,6 +540,9 @@ def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(
     faults.attach(service.aws.client("dynamodb"))
     service.salvage_message(message)
     assert pipeline.logged()[0] == "not written after 2 deliveries"
+    entry = pipeline.entry_at(0)
+    assert entry["stage"] == {"S": "error-handler"}
+    assert json.loads(entry["record"]["S"])["id"] == "acc-1", "the entry shows the record, to fix and send again"
     assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([0.0], [1.0])
     container.cold_start()
     service.write_message(message)
@@ -551,6 +558,7 @@ def test_a_dead_letter_is_written_when_dynamodb_takes_it_now_and_its_refusals_lo
     service.salvage_message(file_message([account(1), account(2, balanceCents=1.5)], "m-3", receive_count=3))
     assert pipeline.accounts() == {"acc-1": 1}
     assert list(pipeline.logged()) == [1]
+    assert pipeline.entry_at(1)["stage"] == {"S": "error-handler"}
     assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([1.0], [1.0])
     [settled] = logs.with_message("dead letter settled")
     assert (settled["messageId"], settled["salvaged"], settled["logged"]) == ("m-3", 1, 1)
@@ -587,6 +595,7 @@ def test_a_record_dynamodb_refuses_is_logged_with_why_and_its_neighbours_written
     service.write_message(file_message([account(1), account(2)]))
     assert pipeline.accounts()["acc-2"] == 2
     assert pipeline.logged() == {0: "AccountTable refused the record: ValidationException: injected"}
+    assert pipeline.entry_at(0)["stage"] == {"S": "writer"}
     assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([1.0], [1.0])
 
 
@@ -595,6 +604,7 @@ def test_a_dead_letter_dynamodb_refuses_is_logged_with_why_and_its_neighbours_sa
     service.salvage_message(file_message([account(1), account(2)], receive_count=2))
     assert pipeline.accounts()["acc-2"] == 2
     assert pipeline.logged() == {0: "AccountTable refused the record: ValidationException: injected"}
+    assert pipeline.entry_at(0)["stage"] == {"S": "error-handler"}
     assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([1.0], [1.0])
 
 
@@ -618,3 +628,33 @@ def test_staged_parts_s3_will_not_delete_are_left_to_the_lifecycle_with_a_warnin
     assert warning["fileId"] == stored.file_id
     [parts] = warning["parts"]
     assert parts.startswith(f"staging/{stored.file_id}/* (An error occurred (AccessDenied)")
+
+
+def test_a_dead_letter_found_written_withdraws_the_entry_an_earlier_salvage_left(pipeline: Pipeline) -> None:
+    """A record an earlier salvage logged "not written", then written by a delivery that read LogTable before that
+    entry existed (so could not withdraw it): salvaged again, it is found in AccountTable and its entry withdrawn,
+    so it ends in one table."""
+    message = file_message([account(1)], receive_count=2)
+    Faults(outage=10**6, tables={"accounts"}).attach(service.aws.client("dynamodb"))
+    service.salvage_message(message)
+    assert list(pipeline.logged()) == [0]
+    [(_, record)] = message.decode()[1]
+    AccountRepository(pipeline.dynamodb, "accounts").save_all([Account.model_validate(record)], source="file")
+
+    service.salvage_message(message)
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert pipeline.logged() == {}
+
+
+def test_a_whole_file_beyond_the_byte_limit_is_failed_for_that_reason(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_MAX_BYTES=1000)
+    upload = pipeline.upload("incoming/long.ndjson", ndjson([account(n) for n in range(10)]))
+    ingestion = service.ingest_object(**upload)
+    assert isinstance(ingestion, Ingestion)
+    assert ingestion.records_read < 10
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("the file holds more than 1,000 bytes once decompressed (INGEST_MAX_BYTES)")
