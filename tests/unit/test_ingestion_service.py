@@ -174,6 +174,7 @@ def test_a_files_valid_records_are_sent_and_its_refusals_logged_each_once(pipeli
     assert set(logged) == {2, 4}
     assert logged[2].startswith("balanceCents: ")
     assert logged[4].startswith("record: ")
+    assert json.loads(pipeline.entry_at(2)["record"]["S"]) == records[1], "the entry shows the refused record"
     stored = file_of(upload)
     assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(4, 2, 2))
     assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([2.0], [2.0], [])
@@ -596,6 +597,7 @@ def test_a_record_dynamodb_refuses_is_logged_with_why_and_its_neighbours_written
     assert pipeline.accounts()["acc-2"] == 2
     assert pipeline.logged() == {0: "AccountTable refused the record: ValidationException: injected"}
     assert pipeline.entry_at(0)["stage"] == {"S": "writer"}
+    assert json.loads(pipeline.entry_at(0)["record"]["S"])["id"] == "acc-1"
     assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([1.0], [1.0])
 
 
@@ -658,3 +660,9 @@ def test_a_whole_file_beyond_the_byte_limit_is_failed_for_that_reason(
     assert stored.status is FileStatus.FAILED
     assert stored.reason is not None
     assert stored.reason.startswith("the file holds more than 1,000 bytes once decompressed (INGEST_MAX_BYTES)")
+
+
+def test_a_record_that_is_not_json_is_logged_with_its_bytes(pipeline: Pipeline) -> None:
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1)]) + b'{"id": oops}\n')
+    assert service.ingest_object(**upload) == Ingestion(2, 1, 1)
+    assert pipeline.entry_at(2)["record"] == {"S": '{"id": oops}'}
