@@ -96,6 +96,7 @@ def dumps(record: dict[str, Any], *, ascii_only: bool, spaced: bool) -> bytes:
 @example(PLAIN, True, True)
 @example(PLAIN | {"name": "Ünïcødé: 名前 😀", "updatedAt": "0001-01-01T00:00:00Z"}, True, False)
 @example(PLAIN | {"updatedAt": "9999-12-31T23:59:59.999999+00:00"}, False, False)
+@example(PLAIN | {"email": "jane:doe@example.com", "name": "Doe: Jane"}, True, True)  # colons in values, no key twice
 def test_a_plain_valid_record_is_read_in_one_pass_as_the_model_reads_it(
     record: dict[str, Any], ascii_only: bool, spaced: bool
 ) -> None:
@@ -216,6 +217,7 @@ OPEN = b'{"id":"a","name":"n","email":"a@b.co","status":"active","balanceCents":
 @example(OPEN + b',"name":"a\\u003ab"}')
 @example(OPEN.replace(b'"n"', b'"\\u0000"') + b"}")
 @example(OPEN.replace(b'"n"', b'" n"') + b"}")
+@example(OPEN.replace(b'"n"', b'"n "') + b"}")
 @example(OPEN + b',"currency":"E R"}')
 @example(OPEN.replace(b":1,", b":true,") + b"}")
 @example(OPEN.replace(b":1,", b':"1",') + b"}")

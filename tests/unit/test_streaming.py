@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from typing import Any
 
 import pytest
@@ -92,6 +93,25 @@ def test_a_corrupt_gzip_stream_breaks_off_after_the_records_before_it() -> None:
     assert "gzip" in unreadable.reason
     assert read
     assert unreadable.position == read[-1][0] + 1
+
+
+GZIPPED_LINES = gzip.compress(b"\n".join(json.dumps({"id": i}).encode() for i in range(20000)))
+
+
+@budget(30)
+@given(cut=st.integers(min_value=30, max_value=len(GZIPPED_LINES) - 9))
+@example(cut=len(GZIPPED_LINES) // 2)
+def test_a_truncated_gzip_stream_yields_every_line_it_holds_whole_before_the_break(cut: int) -> None:
+    """Every record decompressed before a corrupt or truncated gzip stream breaks is read, none lost with the
+    block being decompressed when it broke (GzipFile.read dropped up to 64 KiB of them); the break is at the next
+    line."""
+    available = zlib.decompressobj(wbits=31).decompress(GZIPPED_LINES[:cut])
+    whole_lines = available.count(b"\n")
+    read, unreadable = read_all(GZIPPED_LINES[:cut], step=4096)
+    assert unreadable is not None
+    assert [position for position, _ in read] == list(range(1, whole_lines + 1))
+    # Before its first record the reader does not know the file's shape yet: the break is the file's, at 0.
+    assert unreadable.position == (whole_lines + 1 if whole_lines else 0)
 
 
 def test_a_pretty_printed_object_is_one_record_at_its_first_line() -> None:

@@ -39,7 +39,6 @@ class Chunk:
     def from_json(cls, body: str) -> Chunk:
         fields = json.loads(body)
         staged = fields.get("staged")
-        shape = fields.get("shape", "lines")
         return cls(
             file_id=str(fields["file_id"]),
             bucket=str(fields["bucket"]),
@@ -48,7 +47,7 @@ class Chunk:
             start=int(fields["start"]),
             end=int(fields["end"]),
             version_id=fields.get("version_id"),
-            shape="items" if shape == "items" else "lines",
+            shape="items" if fields.get("shape") == "items" else "lines",  # absent before arrays were chunked
             staged=Staged(str(staged["prefix"]), int(staged["part_bytes"]), int(staged["size"])) if staged else None,
         )
 

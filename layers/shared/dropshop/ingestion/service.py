@@ -278,7 +278,7 @@ def _refuse(origin: Origin, unreadable: streaming.UnreadableFile) -> Ingestion:
     """A file refused before any record is read: FAILED with the reason, one LogTable entry at its start."""
     assert origin.file_id is not None
     _error_log().record([_break(origin, unreadable)])
-    files.fail_ingestion(origin.file_id, unreadable.reason, Ingestion(0, 0, 0))
+    files.fail_ingestion(origin.file_id, unreadable.reason)  # no records read: its counters stay at zero
     metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
     return Ingestion(0, 0, 0)
 

@@ -193,12 +193,27 @@ class _Gunzip:
 
     def __init__(self, stream: _Readable) -> None:
         self._file = gzip.GzipFile(fileobj=cast("IO[bytes]", stream), mode="rb")
+        self._broken: _CorruptCompression | None = None
 
     def read(self, size: int) -> bytes:
-        try:
-            return self._file.read(size)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-            raise _CorruptCompression(str(error) or type(error).__name__) from None
+        """Up to `size` bytes, fewer only at the end. GzipFile.read(size) fills its answer from several blocks and
+        drops those already decompressed when a later one breaks: read block by block (read1), the bytes before
+        a break are returned first and the break raised on the next read."""
+        if self._broken:
+            raise self._broken
+        data = bytearray()
+        while len(data) < size:
+            try:
+                block = self._file.read1(size - len(data))
+            except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+                self._broken = _CorruptCompression(str(error) or type(error).__name__)
+                if not data:
+                    raise self._broken from None
+                break
+            if not block:
+                break
+            data += block
+        return bytes(data)
 
 
 class _Head:

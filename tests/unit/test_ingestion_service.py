@@ -1,0 +1,668 @@
+"""The pipeline's use cases (ingestion/service.py) called directly on moto's in-process AWS: a file's records
+end in WriterQueue or LogTable and the file says how it went; a big file is planned into ChunkQueue messages whose
+chunks, ingested, end the file; a queue message's records end in AccountTable or LogTable; a dead letter is
+salvaged. The integration suite (tests/integration/pipeline) runs the same through the handlers and the template's
+wiring; these are the fast tests mutation testing runs (docs/tests.md)."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from dropshop.accounts.model import Account
+from dropshop.accounts.repository import AccountRepository
+from dropshop.files.model import ChunkProgress, FileStatus, Ingestion
+from dropshop.files.model import file_id as file_id_of
+from dropshop.ingestion import service
+from dropshop.ingestion.chunks import Chunk
+from dropshop.ingestion.messages import QueueMessage
+from dropshop.ingestion.service import ChunkPlan, RecordsNotWritten
+from dropshop.platform import dynamodb
+from dropshop.platform.observability import metrics
+from tests.support import container
+from tests.support.faults import DynamoDBWeather, Faults
+from tests.support.logs import LogLines
+from tests.support.tables import create_declared_table
+
+BUCKET = "data"
+UPLOADED_AT = "2026-12-07T08:00:00Z"
+
+
+def account(number: int, **changes: object) -> dict[str, object]:
+    return {
+        "id": f"acc-{number}",
+        "name": f"Customer {number}",
+        "email": f"c{number}@example.com",
+        "status": "active",
+        "balanceCents": number,
+        "currency": "EUR",
+        "updatedAt": "2026-12-07T08:00:00Z",
+    } | changes
+
+
+@dataclass
+class Pipeline:
+    """The resources the use cases touch, as the template names their variables."""
+
+    s3: Any
+    sqs: Any
+    dynamodb: Any
+    writer_queue: str
+    chunk_queue: str
+
+    def upload(self, key: str, body: bytes) -> dict[str, Any]:
+        put = self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        return {
+            "bucket": BUCKET,
+            "key": key,
+            "etag": put["ETag"],
+            "size": len(body),
+            "uploaded_at": UPLOADED_AT,
+            "version_id": put.get("VersionId"),
+            "invocation": "request-1",
+        }
+
+    def messages(self, queue: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while batch := self.sqs.receive_message(
+            QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"], AttributeNames=["All"]
+        ).get("Messages", []):
+            found += batch
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
+    def sent_records(self) -> list[tuple[int, dict[str, Any]]]:
+        """What reached WriterQueue, as (position, record), each message's `source` attribute "file"."""
+        records = []
+        for message in self.messages(self.writer_queue):
+            assert message["MessageAttributes"]["source"]["StringValue"] == "file"
+            records += [(entry["position"], entry["record"]) for entry in json.loads(message["Body"])["records"]]
+        return records
+
+    def chunks(self) -> list[Chunk]:
+        return sorted((Chunk.from_json(m["Body"]) for m in self.messages(self.chunk_queue)), key=lambda c: c.start)
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        return self.dynamodb.scan(TableName=name)["Items"]
+
+    def logged(self) -> dict[int, str]:
+        """LogTable's entries: position → reason."""
+        return {int(item["position"]["N"]): item["reason"]["S"] for item in self.table("log")}
+
+    def entry_at(self, position: int) -> dict[str, Any]:
+        [entry] = [item for item in self.table("log") if item["position"]["N"] == str(position)]
+        return entry
+
+    def accounts(self) -> dict[str, int]:
+        return {item["accountId"]["S"]: int(item["balanceCents"]["N"]) for item in self.table("accounts")}
+
+
+@pytest.fixture
+def pipeline(aws_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    with mock_aws():
+        ddb = aws_session.client("dynamodb")
+        for logical, name in (("AccountTable", "accounts"), ("LogTable", "log"), ("FilesTable", "files")):
+            create_declared_table(ddb, logical, name)
+        sqs = aws_session.client("sqs")
+        writer = sqs.create_queue(QueueName="writer")["QueueUrl"]
+        chunk = sqs.create_queue(QueueName="chunks")["QueueUrl"]
+        s3 = aws_session.client("s3")
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": aws_session.region_name})
+        environment = {
+            "ACCOUNT_TABLE": "accounts",
+            "LOG_TABLE": "log",
+            "FILES_TABLE": "files",
+            "WRITER_QUEUE_URL": writer,
+            "CHUNK_QUEUE_URL": chunk,
+        }
+        for key, value in environment.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setattr(dynamodb, "BACKOFF_BASE_SECONDS", 0.0)
+        container.cold_start()
+        metrics.clear_metrics()
+        yield Pipeline(s3, sqs, ddb, writer, chunk)
+    metrics.clear_metrics()
+    container.cold_start()
+
+
+def counted(name: str) -> list[float]:
+    """The values of metric `name` (a Count) the invocation would emit: the alarms and dashboards read them."""
+    emitted = metrics.metric_set.get(name)
+    if emitted is None:
+        return []
+    assert emitted["Unit"] == "Count"
+    return list(emitted["Value"])
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, **variables: int) -> None:
+    for key, value in variables.items():
+        monkeypatch.setenv(key, str(value))
+    container.cold_start()
+
+
+def ndjson(records: list[object]) -> bytes:
+    return b"".join(json.dumps(record).encode() + b"\n" for record in records)
+
+
+def file_of(upload: dict[str, Any]) -> Any:
+    return service.files.get_file(file_id_of(upload["bucket"], upload["key"], upload["etag"].strip('"')))
+
+
+# ------------------------------------------------------------------ a file read whole
+
+
+def test_a_files_valid_records_are_sent_and_its_refusals_logged_each_once(pipeline: Pipeline) -> None:
+    records: list[object] = [account(1), account(2, balanceCents="12"), account(3, name=" Ada "), 7]
+    upload = pipeline.upload("incoming/a.ndjson", ndjson(records))
+    assert service.ingest_object(**upload) == Ingestion(4, 2, 2)
+
+    sent = pipeline.sent_records()
+    assert [position for position, _ in sent] == [1, 3]
+    assert sent[0][1] == account(1) | {"updatedAt": "2026-12-07T08:00:00.000000Z"}
+    assert sent[1][1]["name"] == "Ada", "a record the model normalises is sent normalised"
+    logged = pipeline.logged()
+    assert set(logged) == {2, 4}
+    assert logged[2].startswith("balanceCents: ")
+    assert logged[4].startswith("record: ")
+    assert json.loads(pipeline.entry_at(2)["record"]["S"]) == records[1], "the entry shows the refused record"
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(4, 2, 2))
+    assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([2.0], [2.0], [])
+
+
+def test_an_event_for_a_file_ingested_already_does_nothing(pipeline: Pipeline, logs: LogLines) -> None:
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1)]))
+    service.ingest_object(**upload)
+    [ingested] = logs.with_message("file ingested")
+    assert (ingested["key"], ingested["ingestion"]) == (upload["key"], {"recordsRead": 1, "accepted": 1, "rejected": 0})
+    pipeline.sent_records()
+    assert service.ingest_object(**upload | {"invocation": "request-2"}) is None
+    assert pipeline.sent_records() == []
+    [again] = logs.with_message("file already ingested")
+    assert again["key"] == upload["key"]
+
+
+def test_every_refusal_of_a_file_is_logged_however_many(pipeline: Pipeline) -> None:
+    """Refusals are logged in batches as the file is read (REJECTION_FLUSH): none is lost between batches."""
+    records: list[object] = [account(n, status="gone") for n in range(2 * service.REJECTION_FLUSH + 3)]
+    upload = pipeline.upload("incoming/refused.ndjson", ndjson(records))
+    assert service.ingest_object(**upload) == Ingestion(len(records), 0, len(records))
+    assert sorted(pipeline.logged()) == list(range(1, len(records) + 1))
+    assert pipeline.sent_records() == []
+
+
+def test_a_file_that_breaks_off_keeps_the_records_before_and_fails_where_it_broke(pipeline: Pipeline) -> None:
+    body = b"[" + json.dumps(account(1)).encode() + b"," + json.dumps(account(2, status="gone")).encode() + b", {"
+    upload = pipeline.upload("incoming/broken.json", body)
+    assert service.ingest_object(**upload) == Ingestion(2, 1, 1)
+
+    assert [position for position, _ in pipeline.sent_records()] == [0]
+    logged = pipeline.logged()
+    assert logged[1].startswith("status: ")
+    assert logged[2].startswith("file: the JSON array breaks off at record 2")
+    # The break is no record: its entry shows none, and says which function found it.
+    assert (pipeline.entry_at(2)["record"], pipeline.entry_at(2)["stage"]) == ({"S": ""}, {"S": "transformer"})
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("the JSON array breaks off at record 2")
+    assert stored.ingestion == Ingestion(2, 1, 1)
+    assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([1.0], [1.0], [1.0])
+
+
+def test_an_empty_file_is_processed_with_no_records(pipeline: Pipeline) -> None:
+    upload = pipeline.upload("incoming/empty.json", b"[]")
+    assert service.ingest_object(**upload) == Ingestion(0, 0, 0)
+    assert file_of(upload).status is FileStatus.PROCESSED
+
+
+def test_a_file_replaced_before_it_is_read_fails_and_the_event_is_retried(pipeline: Pipeline) -> None:
+    upload = pipeline.upload("incoming/replaced.ndjson", ndjson([account(1)]))
+    pipeline.upload("incoming/replaced.ndjson", ndjson([account(2)]))
+    with pytest.raises(pipeline.s3.exceptions.ClientError):
+        service.ingest_object(**upload)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("object could not be read: ")
+
+
+def test_a_small_gzip_file_is_read_whole(pipeline: Pipeline) -> None:
+    upload = pipeline.upload("incoming/a.ndjson.gz", gzip.compress(ndjson([account(1), account(2)])))
+    assert service.ingest_object(**upload) == Ingestion(2, 2, 0)
+    assert [position for position, _ in pipeline.sent_records()] == [1, 2]
+    assert pipeline.chunks() == []
+
+
+def test_a_plain_file_named_gz_no_bigger_than_a_chunk_is_read_whole(pipeline: Pipeline) -> None:
+    upload = pipeline.upload("incoming/not-really.ndjson.GZ", ndjson([account(1)]))
+    assert service.ingest_object(**upload) == Ingestion(1, 1, 0)
+
+
+# ------------------------------------------------------------------ a file read in chunks
+
+
+def ingest_all(pipeline: Pipeline) -> int:
+    """Ingest the chunks in ChunkQueue, and the rests they hand on, until none is left; how many were ingested."""
+    done = 0
+    while pending := pipeline.chunks():
+        for chunk in pending:
+            service.ingest_chunk(chunk)
+            done += 1
+    return done
+
+
+def test_a_big_ndjson_file_is_planned_into_byte_ranges_whose_chunks_end_it(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=400)
+    records: list[object] = [account(n) if n % 5 else account(n, status="gone") for n in range(1, 21)]
+    body = ndjson(records)
+    upload = pipeline.upload("incoming/big.ndjson", body)
+
+    plan = service.ingest_object(**upload)
+    assert plan == ChunkPlan(-(-len(body) // 400))
+    assert plan.as_dict() == {"chunks": plan.chunks}
+    chunks = pipeline.chunks()
+    assert [(c.start, c.end, c.shape, c.staged) for c in chunks] == [
+        (start, min(start + 400, len(body)), "lines", None) for start in range(0, len(body), 400)
+    ]
+    assert {(c.file_id, c.bucket, c.key, c.etag, c.version_id) for c in chunks} == {
+        (file_of(upload).file_id, BUCKET, upload["key"], upload["etag"], upload["version_id"])
+    }
+    stored = file_of(upload)
+    assert stored.status is FileStatus.PROCESSING
+    assert stored.chunks == ChunkProgress(0, plan.chunks)
+
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    offsets = [0]
+    for record in records[:-1]:
+        offsets.append(offsets[-1] + len(json.dumps(record)) + 1)
+    active = [offset for offset, record in zip(offsets, records, strict=True) if record["status"] == "active"]  # type: ignore[index]
+    assert sorted(position for position, _ in pipeline.sent_records()) == active
+    assert sorted(pipeline.logged()) == sorted(set(offsets) - set(active))
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(20, 16, 4))
+
+
+def test_a_redelivered_chunk_is_ingested_again_but_counted_once(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=400)
+    upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
+    service.ingest_object(**upload)
+    chunks = pipeline.chunks()
+    service.ingest_chunk(chunks[0])
+    service.ingest_chunk(chunks[0])
+    assert file_of(upload).chunks == ChunkProgress(1, len(chunks))
+    [again] = logs.with_message("chunk ingested again (counted before)")
+    assert (again["start"], again.get("handedOn")) == (0, None)
+    for chunk in chunks[1:]:
+        service.ingest_chunk(chunk)
+    assert file_of(upload).ingestion == Ingestion(10, 10, 0)
+    assert logs.with_message("chunk ingested")[-1]["fileStatus"] == "PROCESSED"
+
+
+def test_a_chunk_reads_at_most_its_record_budget_and_hands_on_the_rest(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=1200, INGEST_CHUNK_RECORDS=3)
+    records: list[object] = [account(n) for n in range(10, 20)]  # 10 lines of 160 bytes: 2 chunks
+    line = len(json.dumps(records[0])) + 1
+    upload = pipeline.upload("incoming/big.ndjson", ndjson(records))
+    assert service.ingest_object(**upload) == ChunkPlan(2)
+    first, second = pipeline.chunks()
+    service.ingest_chunk(first)
+    [rest] = pipeline.chunks()
+    assert rest == first.rest_from(3 * line)
+    [counted] = logs.with_message("chunk ingested")
+    assert {key: counted.get(key) for key in ("fileId", "start", "end", "ingestion", "handedOn", "failure")} == {
+        "fileId": first.file_id,
+        "start": 0,
+        "end": 1200,
+        "ingestion": {"recordsRead": 3, "accepted": 3, "rejected": 0},
+        "handedOn": 3 * line,
+        "failure": None,
+    }
+    assert counted.get("fileStatus") is None
+    assert [position for position, _ in pipeline.sent_records()] == [0, line, 2 * line]
+    assert file_of(upload).chunks == ChunkProgress(1, 3)
+    service.ingest_chunk(rest)
+    service.ingest_chunk(second)
+    assert ingest_all(pipeline) == 1  # the rest's rest: the last 2 of the first chunk's 8 records
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(10, 10, 0))
+    assert stored.chunks == ChunkProgress(4, 4)
+
+
+def test_a_chunk_of_an_upload_replaced_meanwhile_fails_its_file(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=400)
+    upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
+    service.ingest_object(**upload)
+    chunks = pipeline.chunks()
+    pipeline.upload("incoming/big.ndjson", b"replaced")
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert "object could not be read: " in stored.reason
+    assert pipeline.sent_records() == []
+
+
+def test_a_chunk_meeting_an_outage_raises_to_come_again(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=400)
+    upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
+    service.ingest_object(**upload)
+    chunks = pipeline.chunks()
+    with pytest.raises(pipeline.s3.exceptions.ClientError):
+        service.ingest_chunk(Chunk.from_json(chunks[0].to_json().replace(BUCKET, "no-such-bucket")))
+    assert file_of(upload).chunks == ChunkProgress(0, len(chunks))
+
+
+def test_a_big_json_array_is_cut_after_its_items_and_each_item_read_once(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    records: list[object] = [account(n) if n % 4 else "broken" for n in range(1, 16)]
+    upload = pipeline.upload("incoming/big.json", json.dumps(records).encode())
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    assert plan.chunks > 1
+    chunks = pipeline.chunks()
+    assert {c.shape for c in chunks} == {"items"}
+    assert chunks[0].start == 0
+    assert chunks[-1].end == upload["size"]
+    assert all(a.end == b.start for a, b in itertools.pairwise(chunks))
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    # In a file read in chunks a record's position is the offset of its first byte: "[" then items and ", ".
+    offsets = [1]
+    for record in records[:-1]:
+        offsets.append(offsets[-1] + len(json.dumps(record)) + 2)
+    sent = pipeline.sent_records()
+    assert [record for _, record in sorted(sent)] == [
+        r | {"updatedAt": "2026-12-07T08:00:00.000000Z"} for r in records if isinstance(r, dict)
+    ]
+    assert sorted(p for p, _ in sent) == [offsets[n] for n in range(15) if (n + 1) % 4]
+    assert sorted(pipeline.logged()) == [offsets[n] for n in (3, 7, 11)]
+    assert file_of(upload).ingestion == Ingestion(15, 12, 3)
+
+
+def test_a_json_array_beyond_what_can_be_planned_is_refused_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500, INGEST_SPLIT_MAX_BYTES=1000)
+    upload = pipeline.upload("incoming/huge.json", json.dumps([account(n) for n in range(20)]).encode())
+    assert service.ingest_object(**upload) == Ingestion(0, 0, 0)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason == (
+        f"the file holds {upload['size']:,} bytes: a JSON array or gzip file of more than 1,000 bytes (decompressed) "
+        "is not read (INGEST_SPLIT_MAX_BYTES, what one invocation plans into chunks in time): send it as plain "
+        "NDJSON, which has no such limit"
+    )
+    assert stored.ingestion == Ingestion(0, 0, 0)
+    assert list(pipeline.logged()) == [0]
+    assert pipeline.chunks() == []
+    assert counted("FilesFailed") == [1.0]
+
+
+def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    records: list[object] = [account(n) for n in range(1, 31)]
+    plain = ndjson(records)
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(plain))
+    plan = service.ingest_object(**upload)
+    assert plan == ChunkPlan(-(-len(plain) // 600))
+    chunks = pipeline.chunks()
+    assert all(c.staged is not None and c.staged.size == len(plain) for c in chunks)
+    assert chunks[-1].end == len(plain)
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(30, 30, 0))
+    staged = pipeline.s3.list_objects_v2(Bucket=BUCKET, Prefix="staging/").get("Contents", [])
+    assert staged == [], "the last chunk removes the staged parts"
+    # A copy of a chunk delivered again once its file has ended finds no parts: it was counted, nothing to do.
+    service.ingest_chunk(chunks[1])
+    assert file_of(upload) == stored
+    assert logs.with_message("chunk delivered again after its file ended")[0]["fileId"] == stored.file_id
+
+
+def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    compressed = gzip.compress(ndjson([account(n) for n in range(1, 31)]))
+    upload = pipeline.upload("incoming/cut.ndjson.gz", compressed[: len(compressed) * 2 // 3])
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    assert file_of(upload).chunks == ChunkProgress(1, plan.chunks + 1), "the break is counted as a chunk"
+    ingest_all(pipeline)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("the gzip-compressed file is corrupt")
+    assert stored.ingestion is not None
+    assert stored.ingestion.accepted > 0 == stored.ingestion.rejected
+    [(position, reason)] = pipeline.logged().items()
+    assert reason == f"file: {stored.reason}"
+    assert position > 0
+
+
+def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:
+    """Another upload of `key` lands after the use case's first `reads` GetObjects of it: S3 overwrites are
+    atomic, and a later read of the first version's ETag (IfMatch) answers PreconditionFailed."""
+    seen = 0
+
+    def overwrite(params: dict[str, Any], **_: Any) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == reads + 1:
+            pipeline.s3.put_object(Bucket=BUCKET, Key=key, Body=b"[]")
+
+    service.aws.client("s3").meta.events.register("before-call.s3.GetObject", overwrite)
+
+
+ARRAY = json.dumps([account(n) for n in range(20)]).encode()
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "reads"),
+    [
+        ("incoming/big.json", ARRAY, 1),  # after the head: the pass finding the items' boundaries
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 1),  # the first pass
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 2),  # the staging pass
+        ("incoming/big.json.gz", gzip.compress(ARRAY), 1),
+        ("incoming/big.json.gz", gzip.compress(ARRAY), 2),
+    ],
+    ids=["array", "gzip lines, first pass", "gzip lines, staging", "gzip array, first pass", "gzip array, staging"],
+)
+def test_an_upload_replaced_while_it_is_planned_fails_rather_than_planning_other_bytes(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, key: str, body: bytes, reads: int
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    upload = pipeline.upload(key, body)
+    replaced_when_read_again(pipeline, key, reads)
+    with pytest.raises(pipeline.s3.exceptions.ClientError, match="PreconditionFailed"):
+        service.ingest_object(**upload)
+    assert pipeline.chunks() == []
+
+
+# ------------------------------------------------------------------ Writer and ErrorHandler
+
+
+def file_message(records: list[object], message_id: str = "m-1", receive_count: int = 1) -> QueueMessage:
+    body = {
+        "origin": {"kind": "file", "name": "s3://data/incoming/a.json", "fileId": "f-1"},
+        "records": [{"position": n, "record": record} for n, record in enumerate(records)],
+    }
+    return QueueMessage(message_id, json.dumps(body), "file", receive_count)
+
+
+def test_a_messages_valid_records_are_written_and_its_refused_ones_logged(pipeline: Pipeline) -> None:
+    service.write_message(file_message([account(1), account(2, email="nope"), account(3)]))
+    assert pipeline.accounts() == {"acc-1": 1, "acc-3": 3}
+    assert list(pipeline.logged()) == [1]
+    assert pipeline.logged()[1].startswith("email: ")
+    assert pipeline.entry_at(1)["stage"] == {"S": "writer"}
+    assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([2.0], [1.0])
+
+
+def test_records_dynamodb_does_not_take_raise_so_the_message_comes_again(pipeline: Pipeline) -> None:
+    Faults(outage=10**6, tables={"accounts"}).attach(service.aws.client("dynamodb"))
+    with pytest.raises(RecordsNotWritten, match="2 of 2 records not written"):
+        service.write_message(file_message([account(1), account(2)]))
+    assert pipeline.logged() == {}
+    assert counted("RecordsWritten") == [0.0]
+
+
+def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(
+    pipeline: Pipeline, logs: LogLines
+) -> None:
+    message = file_message([account(1)], receive_count=2)
+    faults = Faults(outage=10**6, tables={"accounts"})
+    faults.attach(service.aws.client("dynamodb"))
+    service.salvage_message(message)
+    assert pipeline.logged()[0] == "not written after 2 deliveries"
+    entry = pipeline.entry_at(0)
+    assert entry["stage"] == {"S": "error-handler"}
+    assert json.loads(entry["record"]["S"])["id"] == "acc-1", "the entry shows the record, to fix and send again"
+    assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([0.0], [1.0])
+    container.cold_start()
+    service.write_message(message)
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert pipeline.logged() == {}
+    [withdrawn] = logs.with_message("entries of records written after all withdrawn")
+    assert withdrawn["withdrawn"] == 1
+
+
+def test_a_dead_letter_is_written_when_dynamodb_takes_it_now_and_its_refusals_logged(
+    pipeline: Pipeline, logs: LogLines
+) -> None:
+    service.salvage_message(file_message([account(1), account(2, balanceCents=1.5)], "m-3", receive_count=3))
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert list(pipeline.logged()) == [1]
+    assert pipeline.entry_at(1)["stage"] == {"S": "error-handler"}
+    assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([1.0], [1.0])
+    [settled] = logs.with_message("dead letter settled")
+    assert (settled["messageId"], settled["salvaged"], settled["logged"]) == ("m-3", 1, 1)
+
+
+def test_a_dead_letter_an_earlier_delivery_wrote_is_not_logged(pipeline: Pipeline) -> None:
+    message = file_message([account(1)])
+    service.write_message(message)
+    Faults(outage=10**6, tables={"accounts"}).attach(service.aws.client("dynamodb"))
+    service.salvage_message(message)
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert pipeline.logged() == {}
+
+
+def test_an_api_dead_letter_is_salvaged_as_its_body_reads(pipeline: Pipeline) -> None:
+    body = json.dumps([account(1), account(2, id="")])
+    service.salvage_message(QueueMessage("m-2", body, "api", 4))
+    assert pipeline.accounts() == {"acc-1": 1}
+    [(position, reason)] = pipeline.logged().items()
+    assert position == 1
+    assert reason.startswith("id: ")
+
+
+def refuse_the_first_account(pipeline: Pipeline) -> None:
+    """DynamoDB refusing an item for good: BatchWriteItem rejects the whole batch with ValidationException when one
+    item cannot be stored, e.g. beyond 400 KB (API_BatchWriteItem, "the entire batch write operation is rejected");
+    the repository then writes each alone, and the first is refused again."""
+    weather = DynamoDBWeather().script("BatchWriteItem", "ValidationException", times=2)
+    weather.attach(service.aws.client("dynamodb"))
+
+
+def test_a_record_dynamodb_refuses_is_logged_with_why_and_its_neighbours_written(pipeline: Pipeline) -> None:
+    refuse_the_first_account(pipeline)
+    service.write_message(file_message([account(1), account(2)]))
+    assert pipeline.accounts()["acc-2"] == 2
+    assert pipeline.logged() == {0: "AccountTable refused the record: ValidationException: injected"}
+    assert pipeline.entry_at(0)["stage"] == {"S": "writer"}
+    assert json.loads(pipeline.entry_at(0)["record"]["S"])["id"] == "acc-1"
+    assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([1.0], [1.0])
+
+
+def test_a_dead_letter_dynamodb_refuses_is_logged_with_why_and_its_neighbours_salvaged(pipeline: Pipeline) -> None:
+    refuse_the_first_account(pipeline)
+    service.salvage_message(file_message([account(1), account(2)], receive_count=2))
+    assert pipeline.accounts()["acc-2"] == 2
+    assert pipeline.logged() == {0: "AccountTable refused the record: ValidationException: injected"}
+    assert pipeline.entry_at(0)["stage"] == {"S": "error-handler"}
+    assert (counted("RecordsSalvaged"), counted("RecordsLogged")) == ([1.0], [1.0])
+
+
+def test_staged_parts_s3_will_not_delete_are_left_to_the_lifecycle_with_a_warning(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
+) -> None:
+    """DeleteObjects refused (AccessDenied: a policy the function's role does not pass) must not fail a file that
+    has ended: the parts expire by the bucket's lifecycle rule, and the warning says which."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(1, 31)])))
+    service.ingest_object(**upload)
+
+    def denied(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "DeleteObjects")
+
+    service.aws.client("s3").meta.events.register("before-call.s3.DeleteObjects", denied)
+    ingest_all(pipeline)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.PROCESSED
+    [warning] = logs.with_message("staged parts left to the lifecycle rule")
+    assert warning["fileId"] == stored.file_id
+    [parts] = warning["parts"]
+    assert parts.startswith(f"staging/{stored.file_id}/* (An error occurred (AccessDenied)")
+
+
+def test_a_dead_letter_found_written_withdraws_the_entry_an_earlier_salvage_left(pipeline: Pipeline) -> None:
+    """A record an earlier salvage logged "not written", then written by a delivery that read LogTable before that
+    entry existed (so could not withdraw it): salvaged again, it is found in AccountTable and its entry withdrawn,
+    so it ends in one table."""
+    message = file_message([account(1)], receive_count=2)
+    Faults(outage=10**6, tables={"accounts"}).attach(service.aws.client("dynamodb"))
+    service.salvage_message(message)
+    assert list(pipeline.logged()) == [0]
+    [(_, record)] = message.decode()[1]
+    AccountRepository(pipeline.dynamodb, "accounts").save_all([Account.model_validate(record)], source="file")
+
+    service.salvage_message(message)
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert pipeline.logged() == {}
+
+
+def test_a_whole_file_beyond_the_byte_limit_is_failed_for_that_reason(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_MAX_BYTES=1000)
+    upload = pipeline.upload("incoming/long.ndjson", ndjson([account(n) for n in range(10)]))
+    ingestion = service.ingest_object(**upload)
+    assert isinstance(ingestion, Ingestion)
+    assert ingestion.records_read < 10
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("the file holds more than 1,000 bytes once decompressed (INGEST_MAX_BYTES)")
+
+
+def test_a_record_that_is_not_json_is_logged_with_its_bytes(pipeline: Pipeline) -> None:
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1)]) + b'{"id": oops}\n')
+    assert service.ingest_object(**upload) == Ingestion(2, 1, 1)
+    assert pipeline.entry_at(2)["record"] == {"S": '{"id": oops}'}
