@@ -36,6 +36,7 @@ from dropshop.platform.errors import (
     Unprocessable,
 )
 from dropshop.platform.observability import metrics
+from dropshop.platform.pagination import encode_cursor
 from tests.support import container
 from tests.support.faults import TRANSACTION_CONFLICT, TRANSACTION_CONFLICT_EXCEPTION, DynamoDBWeather
 from tests.support.logs import LogLines
@@ -414,7 +415,7 @@ def test_orders_are_listed_newest_first_in_pages_for_their_customer_everyone_or_
     assert listing(JOE, True, 1, status=OrderStatus.CANCELLED) == [[]]
     with pytest.raises(Forbidden) as refused:
         service.list_orders(caller=JANE, may_read_any=False, customer_id=JOE.user_id, limit=5, cursor=None)
-    assert refused.value.field == "customerId"
+    assert (refused.value.field, refused.value.message) == ("customerId", "customers list their own orders only")
 
 
 @pytest.mark.usefixtures("clock")
@@ -433,7 +434,27 @@ def test_a_cursor_is_kept_to_the_listing_it_came_from(dynamodb: Any) -> None:
         assert refused.value.field == "cursor"
 
 
-# ---------------------------------------------------------------- the life cycle
+@pytest.mark.usefixtures("clock")
+def test_a_cursor_of_another_status_or_a_forged_entry_starts_the_listing_over(dynamodb: Any) -> None:
+    """A cursor names its partition (a status, the entry `order`): sent with another, the listing starts over,
+    where DynamoDB would refuse an ExclusiveStartKey outside the query's partition (a 500)."""
+    mug = a_product(stock=50)
+    placed = [service.place_order(an_order((mug, 1)), customer=JANE).order_id for _ in range(3)]
+    for order_id in placed[:2]:
+        service.change_status(order_id, ChangeStatus(status=OrderStatus.CONFIRMED), by=ADMIN_SUB)
+
+    def everyones(limit: int, cursor: str | None, status: OrderStatus | None = None) -> list[str]:
+        page = service.list_orders(caller=JOE, may_read_any=True, status=status, limit=limit, cursor=cursor)
+        return [order.order_id for order in page.items]
+
+    confirmed_cursor = service.list_orders(
+        caller=JOE, may_read_any=True, status=OrderStatus.CONFIRMED, limit=1, cursor=None
+    ).next_cursor
+    assert everyones(1, confirmed_cursor, OrderStatus.PLACED) == [placed[2]]
+    forged = encode_cursor(
+        {"orderId": {"S": placed[1]}, "entry": {"S": "history#x"}, "placedAt": {"S": "2026-12-07T08:00:03.000+00:00"}}
+    )
+    assert everyones(2, forged) == placed[:0:-1]
 
 
 def test_an_allowed_move_is_stored_and_announced_with_who_made_it(
@@ -633,11 +654,12 @@ def invoicing_event(kind: str, order_id: str, number: str) -> DomainEvent:
 
 
 def test_the_invoice_and_credit_note_issued_are_shown_on_their_order_once_whatever_the_redeliveries(
-    dynamodb: Any,
+    dynamodb: Any, logs: LogLines
 ) -> None:
     order = service.place_order(an_order((a_product(), 1)), customer=JANE)
     for event in [invoicing_event(INVOICE_ISSUED, order.order_id, "INV-2026-000001")] * 2:
         service.react(event)
+    assert logs.with_message("invoice for an unknown order") == []
     shown = service.find(order.order_id)
     assert shown is not None
     assert shown.credit_note is None
@@ -645,6 +667,7 @@ def test_the_invoice_and_credit_note_issued_are_shown_on_their_order_once_whatev
     weather = DynamoDBWeather().script("UpdateItem", TRANSACTION_CONFLICT_EXCEPTION).attach(aws.client("dynamodb"))
     service.react(invoicing_event(CREDIT_NOTE_ISSUED, order.order_id, "CN-2026-000001"))
     assert weather.injected == {"UpdateItem TransactionConflictException": 1}
+    assert logs.with_message("credit note for an unknown order") == []
     credited = service.find(order.order_id)
     assert credited is not None
     assert credited.invoice == shown.invoice
