@@ -5,6 +5,7 @@ PDFs, announced once however often their events arrive and whatever races their 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,11 +27,11 @@ from dropshop.orders import service as orders
 from dropshop.orders.model import ChangeStatus, LineRequest, Order, OrderStatus, PlaceOrder
 from dropshop.platform import aws
 from dropshop.platform.bus import DomainEvent
-from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS
+from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, TransactionCancelled
 from dropshop.platform.errors import Conflict, NotFound, ServiceUnavailable
 from dropshop.platform.observability import metrics
 from handlers.invoice.invoice_pdf import render
-from tests.support import cognito, container
+from tests.support import container
 from tests.support.faults import THROTTLING_ERROR, TRANSACTION_CONFLICT, DynamoDBWeather
 from tests.support.logs import LogLines
 from tests.support.properties import budget
@@ -56,14 +57,15 @@ def stack(monkeypatch: pytest.MonkeyPatch, aws_session: boto3.session.Session) -
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": aws_session.region_name})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         idp = aws_session.client("cognito-idp")
-        pool = cognito.create_user_pool(idp)
+        # The pool alone: invoicing reads its users' attributes, never its groups or app clients.
+        pool_id = idp.create_user_pool(PoolName="dropshop-users")["UserPool"]["Id"]
         for name, value in [
             ("PRODUCTS_TABLE", PRODUCTS),
             ("ORDERS_TABLE", ORDERS),
             ("OUTBOX_TABLE", OUTBOX),
             ("INVOICES_TABLE", INVOICES),
             ("INVOICES_BUCKET", BUCKET),
-            ("USER_POOL_ID", pool.pool_id),
+            ("USER_POOL_ID", pool_id),
         ]:
             monkeypatch.setenv(name, value)
         container.cold_start()
@@ -71,7 +73,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, aws_session: boto3.session.Session) -
             price = Price(amount=amount, currency="EUR")
             draft = ProductDraft(name=product, category="kitchen", price=price, stock=500)
             CATALOG[product] = catalog.add_product(draft).product_id
-        yield client, s3, idp, pool
+        yield client, s3, idp, pool_id
     CATALOG.clear()
     container.cold_start()
 
@@ -89,10 +91,10 @@ def s3(stack: Any) -> Any:
 @pytest.fixture
 def jane(stack: Any) -> Principal:
     """A customer in the directory, with the name and e-mail address her invoices carry."""
-    _, _, idp, pool = stack
+    _, _, idp, pool_id = stack
     attributes = {"email": "jane@example.com", "name": "Jane Doe", "email_verified": "true"}
     created = idp.admin_create_user(
-        UserPoolId=pool.pool_id,
+        UserPoolId=pool_id,
         Username="jane",
         UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
         MessageAction="SUPPRESS",
@@ -197,9 +199,16 @@ def test_a_confirmed_order_is_invoiced_once_numbered_stored_as_a_pdf_and_announc
     assert pdf["Metadata"] == {"order-id": order.order_id, "invoice-number": invoice.number}
     (event,) = announced(dynamodb, "InvoiceIssued")
     assert (event["data"]["invoiceNumber"], event["data"]["orderId"]) == (invoice.number, order.order_id)
-    assert emitted["InvoicesIssued"]["Value"] == [1]
-    assert [line["number"] for line in logs.with_message("invoice issued")] == [invoice.number]
-    assert [line["invoiceNumber"] for line in logs.with_message("invoice already issued")] == [invoice.number]
+    assert (emitted["InvoicesIssued"]["Unit"], emitted["InvoicesIssued"]["Value"]) == ("Count", [1])
+    issued = [(line["orderId"], line["number"]) for line in logs.with_message("invoice issued")]
+    assert issued == [(order.order_id, invoice.number)]
+    again = [(line["orderId"], line["invoiceNumber"]) for line in logs.with_message("invoice already issued")]
+    assert again == [(order.order_id, invoice.number)]
+    assert stored(dynamodb, "credit-note") == {}
+    item = stored(dynamodb, "order#")[f"order#{order.order_id}"]
+    assert (item["number"], item["issued"]) == ({"S": invoice.number}, {"BOOL": True})
+    # The stored document, as older items hold it too: the API's field names, its state in `issued` alone.
+    assert json.loads(item["invoice"]["S"]) == invoice.model_dump(mode="json", by_alias=True, exclude={"issued"})
 
 
 @given(picks=st.lists(st.integers(0, 2), min_size=1, max_size=6))
@@ -322,7 +331,13 @@ def test_an_order_cancelled_before_its_invoice_was_numbered_gets_none(
     assert service.issue_invoice(order.order_id, render=render) is None
     assert stored(dynamodb, "") == {}
     assert s3.list_object_versions(Bucket=BUCKET).get("Versions", []) == []
-    assert emitted["InvoicesSkippedForCancelledOrders"]["Value"] == [1]
+    assert (
+        emitted["InvoicesSkippedForCancelledOrders"]["Unit"],
+        emitted["InvoicesSkippedForCancelledOrders"]["Value"],
+    ) == (
+        "Count",
+        [1],
+    )
     assert [line["orderId"] for line in logs.with_message("order cancelled before its invoice was numbered")] == [
         order.order_id
     ]
@@ -379,9 +394,14 @@ def test_a_cancelled_invoiced_order_is_credited_once_in_its_own_series_and_annou
     }
     (event,) = announced(dynamodb, "CreditNoteIssued")
     assert (event["data"]["creditNoteNumber"], event["data"]["invoiceNumber"]) == (note.number, invoice.number)
-    assert emitted["CreditNotesIssued"]["Value"] == [1]
-    assert [line["number"] for line in logs.with_message("credit note issued")] == [note.number]
-    assert len(logs.with_message("credit note already issued")) == 2
+    assert (emitted["CreditNotesIssued"]["Unit"], emitted["CreditNotesIssued"]["Value"]) == ("Count", [1])
+    issued = [(line["orderId"], line["number"]) for line in logs.with_message("credit note issued")]
+    assert issued == [(order.order_id, note.number)]
+    again = [(line["orderId"], line["creditNoteNumber"]) for line in logs.with_message("credit note already issued")]
+    assert again == [(order.order_id, note.number)] * 2
+    item = stored(dynamodb, "credit-note#")[f"credit-note#{order.order_id}"]
+    assert (item["number"], item["issued"]) == ({"S": note.number}, {"BOOL": True})
+    assert json.loads(item["invoice"]["S"]) == note.model_dump(mode="json", by_alias=True, exclude={"issued"})
 
 
 def test_a_redelivery_that_numbers_the_credit_note_meanwhile_leaves_one_credit_note_and_no_gap(
@@ -488,6 +508,7 @@ def test_the_owner_and_an_admin_get_a_short_lived_signed_link_to_each_issued_doc
             assert url.path.endswith(f"/{document.document_key}")
             assert BUCKET in url.netloc + url.path
             assert (query["X-Amz-Expires"], query["X-Amz-Algorithm"]) == (["300"], ["AWS4-HMAC-SHA256"])
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", link.expires_at)  # to the second
             expires = datetime.fromisoformat(link.expires_at)
             soon = datetime.now(UTC) + timedelta(seconds=service.LINK_SECONDS)
             assert timedelta(0) <= soon - expires < timedelta(seconds=5)
@@ -527,3 +548,22 @@ def test_a_document_is_read_strongly_consistent(dynamodb: Any, jane: Principal) 
     service.issue_invoice(order.order_id, render=render)
     assert asked
     assert set(asked) == {True}
+
+
+@pytest.mark.parametrize("step", ["numbering", "issuing"])
+def test_a_transaction_cancelled_for_another_reason_than_its_conditions_raises_and_issues_nothing(
+    dynamodb: Any, s3: Any, jane: Principal, step: str
+) -> None:
+    """A cancellation reason that is neither a condition nor a conflict or throttle (ValidationError: an item too
+    large, say; "Cancellation reason codes" of TransactWriteItems) is no answer about the number or the state:
+    it raises, and the event is retried, rather than read as numbered or issued."""
+    order = an_order(jane)
+    if step == "issuing":
+        document = Invoice.for_order(order, None, year=this_year(), sequence=1, now="2026-12-07T09:00:00.000+00:00")
+        assert InvoiceRepository(dynamodb, INVOICES, OUTBOX).allocate(document) is Allocation.ALLOCATED
+    DynamoDBWeather().script("TransactWriteItems", "ValidationError", table=INVOICES).attach(aws.client("dynamodb"))
+    with pytest.raises(TransactionCancelled):
+        service.issue_invoice(order.order_id, render=render)
+    numbered = InvoiceRepository(dynamodb, INVOICES, OUTBOX).get(Invoice, order.order_id)
+    assert (numbered is not None, announced(dynamodb, "InvoiceIssued")) == (step == "issuing", [])
+    assert numbered is None or not numbered.issued
