@@ -610,14 +610,15 @@ def test_the_history_keeps_each_status_once_with_who_and_when_however_often_even
     service.change_status(order.order_id, ChangeStatus(status=OrderStatus.CANCELLED), by=ADMIN_SUB)
     placed = event_of(dynamodb, "OrderPlaced", order.order_id)
     changed = event_of(dynamodb, "OrderStatusChanged", order.order_id)
-    for event in (changed, placed, changed, placed):  # out of order, each twice
+    for event in (changed, placed, placed, changed, placed):  # out of order, again and again
         service.record_history(event)
     history = service.get_order(order.order_id, caller=JANE, may_read_any=False).history
     assert [(c.status, c.previous, c.by, c.at, c.event_id) for c in history] == [
         (OrderStatus.PLACED, None, JANE.user_id, placed.occurred_at, placed.id),
         (OrderStatus.CANCELLED, OrderStatus.PLACED, ADMIN_SUB, changed.occurred_at, changed.id),
     ]
-    assert [line["eventId"] for line in logs.with_message("history entry already recorded")] == [changed.id, placed.id]
+    redelivered = [line["eventId"] for line in logs.with_message("history entry already recorded")]
+    assert redelivered == [placed.id, changed.id, placed.id]
 
 
 def test_its_customer_sees_who_moved_the_order_as_a_role_never_an_admins_sub(dynamodb: Any) -> None:
