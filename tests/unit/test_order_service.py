@@ -9,6 +9,7 @@ import itertools
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -217,6 +218,20 @@ def test_an_order_is_placed_exactly_when_every_line_is_in_stock_and_takes_exactl
             service.place_order(request, customer=JANE)
         assert refused.value.field == f"lines[{first_short}].quantity"
         assert [stock_of(p) for p in products] == [stock for stock, _ in stocks]
+
+
+def test_an_order_id_taken_already_is_never_overwritten(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    taken = uuid.UUID("0b5e7c1a-3f5d-4a8e-9c61-2d4f8e9a7b10")
+    # A collision of the orders' ids, on purpose (uuid4 never repeats in practice); events keep their own ids.
+    monkeypatch.setattr(service, "uuid", SimpleNamespace(uuid4=lambda: taken))
+    mug = a_product(stock=10)
+    first = service.place_order(an_order((mug, 1)), customer=JANE)
+    with pytest.raises(Conflict):
+        service.place_order(an_order((mug, 2)), customer=JOE)
+    assert same(service.find(str(taken)), first)
+    assert (stock_of(mug), len(announced(dynamodb, "OrderPlaced"))) == (9, 1)
 
 
 def test_an_unknown_product_is_422_naming_its_line(dynamodb: Any) -> None:
