@@ -355,17 +355,21 @@ def test_a_conflict_that_meets_short_stock_is_409_not_a_retry(dynamodb: Any, sle
 
 
 def test_a_retried_request_with_its_idempotency_key_returns_the_first_order_and_reserves_once(dynamodb: Any) -> None:
-    mug = a_product(stock=5)
+    mug = a_product(stock=7)
     first = service.place_order(an_order((mug, 2)), customer=JANE, idempotency_key="k-1")
     again = service.place_order(an_order((mug, 2)), customer=JANE, idempotency_key="k-1")
     assert same(again, first)
-    assert stock_of(mug) == 3
+    assert again.model_dump_json() == first.model_dump_json()  # the replay is the first answer, to the byte
+    assert stock_of(mug) == 5
     assert [item["orderId"]["S"] for item in order_items(dynamodb)] == [first.order_id]
     assert len(announced(dynamodb, "OrderPlaced")) == 1
     # The key is the caller's own: another customer's request under the same key is another order.
     other = service.place_order(an_order((mug, 2)), customer=JOE, idempotency_key="k-1")
-    assert (other.customer_id, stock_of(mug)) == (JOE.user_id, 1)
+    assert (other.customer_id, stock_of(mug)) == (JOE.user_id, 3)
     assert other.order_id != first.order_id
+    # And the key tells a customer's requests apart: the same order again under a new key is a second order.
+    second = service.place_order(an_order((mug, 2)), customer=JANE, idempotency_key="k-2")
+    assert (second.order_id != first.order_id, stock_of(mug)) == (True, 1)
     with pytest.raises(Unprocessable):
         service.place_order(an_order((mug, 1)), customer=JANE, idempotency_key="k-1")
 
