@@ -27,7 +27,7 @@ from dropshop.orders.model import NEXT_STATUSES, ChangeStatus, LineRequest, Orde
 from dropshop.orders.repository import OrderRepository
 from dropshop.platform import aws
 from dropshop.platform.bus import DomainEvent
-from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, TransactionCancelled
+from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, CONFLICT_BACKOFF_MAX_SECONDS, TransactionCancelled
 from dropshop.platform.errors import (
     Conflict,
     Forbidden,
@@ -317,6 +317,7 @@ def test_a_transaction_cancelled_for_a_conflict_or_throttle_is_retried_and_the_o
     order = service.place_order(an_order((mug, 1)), customer=JANE)
     assert weather.injected == {f"TransactWriteItems {code}": service.PLACING_ATTEMPTS + 1}
     assert len(sleeps) == service.PLACING_ATTEMPTS + 1
+    assert all(0 <= wait <= CONFLICT_BACKOFF_MAX_SECONDS for wait in sleeps)  # short jittered waits
     assert (stock_of(mug), [o["orderId"]["S"] for o in order_items(dynamodb)]) == (3, [order.order_id])
 
 
