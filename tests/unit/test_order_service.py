@@ -27,7 +27,12 @@ from dropshop.orders.model import NEXT_STATUSES, ChangeStatus, LineRequest, Orde
 from dropshop.orders.repository import OrderRepository
 from dropshop.platform import aws
 from dropshop.platform.bus import DomainEvent
-from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, CONFLICT_BACKOFF_MAX_SECONDS, TransactionCancelled
+from dropshop.platform.dynamodb import (
+    CONFLICT_ATTEMPTS,
+    CONFLICT_BACKOFF_MAX_SECONDS,
+    RETRY_AFTER_SECONDS,
+    TransactionCancelled,
+)
 from dropshop.platform.errors import (
     Conflict,
     Forbidden,
@@ -329,7 +334,8 @@ def test_conflicts_that_outlast_every_attempt_are_503_with_retry_after_and_nothi
     weather.attach(aws.client("dynamodb"))
     with pytest.raises(ServiceUnavailable) as refused:
         service.place_order(an_order((mug, 1)), customer=JANE)
-    assert "TransactionConflict" in refused.value.message
+    assert refused.value.message == "the store is busy (TransactionConflict); try again shortly"
+    assert refused.value.retry_after == RETRY_AFTER_SECONDS
     assert weather.injected == {"TransactWriteItems TransactionConflict": CONFLICT_ATTEMPTS}
     assert len(sleeps) == CONFLICT_ATTEMPTS - 1
     assert (stock_of(mug), order_items(dynamodb)) == (4, [])
