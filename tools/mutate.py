@@ -16,6 +16,7 @@ lives in `.venv-mutmut`, which sees the project's venv through a .pth file.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -108,6 +109,14 @@ def stage(directory: Path, sources: list[str], tests: list[str], fresh: bool) ->
     if fresh:
         shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
+    # mutmut traces which tests reach which function once, and after that only for new tests: a module mutated for
+    # the first time (`--only` another module of a kept context) would have no test reaching it, all "no tests".
+    # Without the trace mutmut traces everything again; the verdicts, kept per function, stay.
+    traced, stats = directory / "mutants" / "dropshop-sources.json", directory / "mutants" / "mutmut-stats.json"
+    if not (stats.exists() and traced.exists()) or not set(sources) <= set(json.loads(traced.read_text())):
+        stats.unlink(missing_ok=True)
+        traced.parent.mkdir(exist_ok=True)
+        traced.write_text(json.dumps(sources))
     for entry in directory.iterdir():
         if entry.name != "mutants":
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()

@@ -11,15 +11,20 @@
 2. The Transformer alone, in a fresh process against moto's server, on a 1 MB and a `--big-mb` file, the
    big file gzip-compressed, and hostile files (nested 20,000 deep as an array item and as an NDJSON line,
    integers of 5,000 digits and beyond 64 bits, gzip bombs of spaces and of newlines: ~1 MiB that expands to
-   1.1 GiB, past INGEST_MAX_BYTES): peak RSS (VmHWM) after the run minus the peak after init.
+   1.1 GiB, past INGEST_MAX_BYTES): peak RSS (VmHWM) after the run minus the peak after init. A file the
+   Transformer plans into chunks (above INGEST_CHUNK_BYTES; a gzip file decompressed into staged parts) is
+   ingested to its end: each chunk through TransformerChunkFunction's handler, one after another in the same
+   process (a warm container), so the row is the file's ingestion, not its planning.
    Goal: <= 64 MiB over baseline for each, and no more for 100 MB than for the small file: files are
    streamed, never loaded; a bomb is failed in seconds, not read until the timeout.
 3. Big files through the local stack (`make local`'s LocalStack on moto's server, functions in worker
    processes): an NDJSON file of `--chunked-mb` (records padded with a field the pipeline drops, so that
    moto's tables stay small) split into INGEST_CHUNK_BYTES chunks, with 1 and with 4 chunk workers, and the
-   same records gzip-compressed (read in one invocation): wall time from upload to the file's final status
-   and empty queues, peak RSS (VmHWM) of each worker that ran. And on moto in-process, as in 1., the AWS
-   requests per 1,000 records of an NDJSON file split into chunks. Goal: <= 60, as for whole files.
+   same records gzip-compressed (decompressed into staged parts, then in chunks): wall time from upload to the
+   file's final status and empty queues, the load average, peak RSS (VmHWM) of each worker that ran, the
+   functions' AWS requests per 1,000 records (counted by moto's server, tools/local/moto_requests.py), and
+   the peak of moto's S3 bodies on disk. And on moto in-process, as in 1., the AWS requests per 1,000 records
+   of an NDJSON file split into chunks. Goal: <= 60, as for whole files.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -153,19 +159,53 @@ def end_to_end(count: int, *, chunks: int = 0) -> dict[str, float]:
 # ------------------------------------------------------------------ 2. Transformer memory
 
 CHILD = """
-import json, sys
+import hashlib, json, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 def peak_kib():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
 import handlers.transformer.app as app
+import handlers.transformer_chunk.app as chunk_app
+from dropshop.files import service as files
+from dropshop.files.model import file_id
 from dropshop.platform import aws
+from dropshop.platform.s3_events import created_object
+from dropshop.platform.settings import settings
 for service in ("s3", "sqs", "dynamodb"):
     aws.client(service)
 from tools.local.lambda_context import LambdaContext
+event = json.loads(sys.argv[3])
 baseline = peak_kib()
-result = app.lambda_handler(json.loads(sys.argv[3]), LambdaContext(function_name="TransformerFunction"))
+result = app.lambda_handler(event, LambdaContext(function_name="TransformerFunction"))
+chunks = failed = 0
+if "chunks" in result["ingestion"]:
+    # A file planned into chunks (a gzip file staged, a big file split): each chunk as ChunkQueue hands it to
+    # TransformerChunkFunction, one after another in this process, as in one warm container.
+    sqs, queue = aws.client("sqs"), settings().chunk_queue_url
+    while messages := sqs.receive_message(QueueUrl=queue, AttributeNames=["All"]).get("Messages"):
+        (message,) = messages
+        record = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "bench",
+                           "ApproximateFirstReceiveTimestamp": "0"},
+            "messageAttributes": {},
+            "md5OfBody": hashlib.md5(message["Body"].encode()).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:ChunkQueue",
+            "awsRegion": "eu-west-1",
+        }
+        context = LambdaContext(function_name="TransformerChunkFunction")
+        answer = chunk_app.lambda_handler({"Records": [record]}, context)
+        failed += len(answer.get("batchItemFailures", []))
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        chunks += 1
+upload = created_object(event)
+stored = files.get_file(file_id(upload.bucket, upload.key, upload.etag))
+counts = stored.ingestion.as_dict() if stored.ingestion else {"recordsRead": 0, "accepted": 0, "rejected": 0}
+result["ingestion"] = counts | {"status": stored.status.value, "chunks": chunks, "chunksFailed": failed}
 print(json.dumps({"baseline_kib": baseline, "peak_kib": peak_kib(), "result": result}))
 """
 
@@ -211,7 +251,12 @@ def transformer_memory(sizes_mb: list[int]) -> Iterator[dict[str, Any]]:
     _aws_environment()
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as scratch:
         stack = provision(boto3.session.Session(region_name=REGION), endpoint_url=endpoint)
-        env = {**os.environ, **stack.environment("TransformerFunction"), "AWS_ENDPOINT_URL": endpoint}
+        env = {
+            **os.environ,
+            **stack.environment("TransformerChunkFunction"),
+            **stack.environment("TransformerFunction"),
+            "AWS_ENDPOINT_URL": endpoint,
+        }
         env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         wiring = Wiring(stack)
         s3 = stack.client("s3")
@@ -221,13 +266,20 @@ def transformer_memory(sizes_mb: list[int]) -> Iterator[dict[str, Any]]:
             write_json_array(path, target_bytes=size * 1024 * 1024)
             files.append((f"{path.stat().st_size / 2**20:.0f} MB", path))
         files += hostile_files(Path(scratch), files[-1][1])
-        for name, path in files:
+        sqs = stack.client("sqs")
+        for n, (name, path) in enumerate(files):
             key = f"incoming/{path.name}"
             s3.upload_file(str(path), stack.physical["DataBucket"], key)
             event = wiring.object_created_event(stack.physical["DataBucket"], key)
             command = [sys.executable, "-c", CHILD, str(ROOT / "layers" / "shared"), str(ROOT), json.dumps(event)]
+            # Nobody writes in this part: a queue of its own per file, so that the messages of the files before
+            # do not slow moto's SQS, which scans every stored message on each request (FACTS.md).
+            writer_queue = sqs.create_queue(QueueName=f"bench-writer-queue-{n}")["QueueUrl"]
             started = time.perf_counter()
-            child = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+            child = subprocess.run(  # noqa: S603
+                command, env=env | {"WRITER_QUEUE_URL": writer_queue}, capture_output=True, text=True, check=False
+            )
+            sqs.delete_queue(QueueUrl=writer_queue)
             if child.returncode:
                 raise RuntimeError(child.stderr[-3000:])
             measured = json.loads(child.stdout.strip().splitlines()[-1])
@@ -267,6 +319,10 @@ def through_local_stack(path: Path, key: str, *, workers: int, chunk_bytes: int)
             s3, sqs = stack.stack.client("s3"), stack.stack.client("sqs")
             dynamodb = stack.stack.client("dynamodb")
             queues = [stack.stack.physical[q] for q in ("ChunkQueue", "WriterQueue", "WriterDLQ", "ChunkDLQ")]
+            assert stack.launched is not None
+            moto_pid = stack.launched.moto.pid
+            before = _requests(stack.endpoint)
+            spooled = 0
             started = time.perf_counter()
             s3.upload_file(str(path), stack.stack.physical["DataBucket"], key)
             file: dict[str, Any] = {}
@@ -277,6 +333,7 @@ def through_local_stack(path: Path, key: str, *, workers: int, chunk_bytes: int)
                 for name in watched:  # workers retire when idle: their peaks are read while they run
                     for worker in list(stack.functions[name]._workers):
                         peaks[name][worker.pid] = max(peaks[name].get(worker.pid, 0.0), _peak_mib(worker.pid))
+                spooled = max(spooled, _spooled_bytes(moto_pid))
                 items = dynamodb.scan(TableName=stack.stack.physical["FilesTable"])["Items"]
                 found = [i for i in items if i.get("key", {}).get("S") == key]
                 file = found[0] if found else {}
@@ -295,15 +352,56 @@ def through_local_stack(path: Path, key: str, *, workers: int, chunk_bytes: int)
                 if not any(depths):
                     break
             elapsed = time.perf_counter() - started
+            after = _requests(stack.endpoint)
         finally:
             stack.stop()
+    served = {name: n - before.get(name, 0) for name, n in after.items() if n > before.get(name, 0)}
     return {
         "seconds": elapsed,
+        "load": os.getloadavg(),
         "status": file["status"]["S"],
         "records": int(file.get("recordsRead", {}).get("N", 0)),
         "chunks": int(file.get("chunksTotal", {}).get("N", 0)),
         "peak_mib": {name: sorted(by_pid.values()) for name, by_pid in peaks.items()},
+        "function_requests": {name: n for name, n in served.items() if name in FUNCTION_OPERATIONS},
+        "other_requests": {name: n for name, n in served.items() if name not in FUNCTION_OPERATIONS},
+        "spooled_peak_mib": spooled / 2**20,
     }
+
+
+# What the pipeline's functions call; the rest moto serves is the stack's (Lambda's SQS polling, the S3 →
+# EventBridge listing and its HeadObject per version) and the bench's (the upload, its FilesTable scans).
+FUNCTION_OPERATIONS = {
+    "S3.GetObject",
+    "S3.PutObject",
+    "S3.DeleteObjects",
+    "SQS.SendMessageBatch",
+    "DynamoDB.BatchWriteItem",
+    "DynamoDB.BatchGetItem",
+    "DynamoDB.GetItem",
+    "DynamoDB.UpdateItem",
+    "DynamoDB.TransactWriteItems",
+    "DynamoDB.PutItem",
+}
+
+
+def _requests(endpoint: str) -> dict[str, int]:
+    """What the local stack's moto server has answered so far, by operation (tools.local.moto_requests)."""
+    with urllib.request.urlopen(f"{endpoint}/_local/requests", timeout=30) as answer:  # noqa: S310 - our moto
+        counts: dict[str, int] = json.loads(answer.read())
+    return counts
+
+
+def _spooled_bytes(pid: int) -> int:
+    """The bytes of the deleted-but-open temporary files a process holds: moto's S3 bodies on disk."""
+    total = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd).endswith("(deleted)"):
+                total += fd.stat().st_size
+        except OSError:  # closed meanwhile
+            continue
+    return total
 
 
 def _peak_mib(pid: int) -> float:
@@ -357,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunked-mb", type=int, default=64, help="the big NDJSON file of part 3 (0: skip 3)")
     parser.add_argument("--chunk-mb", type=int, default=8, help="IngestChunkBytes for part 3, in MiB")
     parser.add_argument("--only-big-files", action="store_true", help="part 3 alone")
+    parser.add_argument("--only-transformer", action="store_true", help="part 2 alone")
     parser.add_argument(
         "--formats", default="ndjson,gzip", help="part 3's files: ndjson (each --workers), gzip (the most workers)"
     )
@@ -366,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.only_big_files:
         return report_big_files(args)
+    if args.only_transformer:
+        report_transformer(args)
+        return 0
 
     e2e = end_to_end(args.records)
     per_thousand = e2e["function_requests"] * 1000 / e2e["records"]
@@ -377,7 +479,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  event-source polling per 1,000 records (Lambda's own, on AWS): {polling:.1f}")
     print(f"  records per second: {e2e['records'] / e2e['seconds']:,.0f} ({e2e['seconds']:.1f} s)")
 
-    print("\nTransformer alone, fresh process, against moto's server:")
+    report_transformer(args)
+    return report_big_files(args)
+
+
+def report_transformer(args: argparse.Namespace) -> None:
+    print(
+        "\nTransformer alone, fresh process, against moto's server (a file it plans into chunks: then each chunk by "
+        "TransformerChunkFunction's handler, one after another in the same process):"
+    )
     print(
         "| file | size | records read / accepted / rejected | peak RSS over baseline | baseline (after init) | time |"
     )
@@ -385,13 +495,16 @@ def main(argv: list[str] | None = None) -> int:
     for run in transformer_memory([1, args.big_mb]):
         counts = run["ingestion"]
         verdict = "" if run["over_baseline_mib"] <= MEMORY_GOAL_MIB else " OVER"
+        chunks = counts["chunks"]
+        chunked = f"{chunks} chunks, {counts['chunksFailed']} failed" if chunks else "read whole"
+        chunked = f" ({counts['status']}, {chunked})"
         print(
-            f"| {run['file']} | {run['size_mb']:.2f} MB "
+            f"| {run['file']}{chunked} | {run['size_mb']:.2f} MB "
             f"| {counts['recordsRead']:,} / {counts['accepted']:,} / {counts['rejected']:,} "
-            f"| {run['over_baseline_mib']:.1f} MiB{verdict} | {run['baseline_mib']:.0f} MiB | {run['seconds']:.1f} s |"
+            f"| {run['over_baseline_mib']:.1f} MiB{verdict} | {run['baseline_mib']:.0f} MiB | {run['seconds']:.1f} s |",
+            flush=True,
         )
     print(f"(goal: <= {MEMORY_GOAL_MIB} MiB over baseline for every file; {args.big_mb} MB no more than 1 MB needs)")
-    return report_big_files(args)
 
 
 def report_big_files(args: argparse.Namespace) -> int:
@@ -407,15 +520,22 @@ def report_big_files(args: argparse.Namespace) -> int:
         f"\nBig files through the local stack ({PADDING_BYTES:,} bytes of padding a record, "
         f"{args.chunk_mb} MiB chunks):"
     )
-    print("| file | status | records | chunks | wall time | peak RSS of each worker that ran (MiB) |")
-    print("| --- | --- | ---: | ---: | ---: | --- |")
+    print(
+        "| file | status | records | chunks | wall time (load average) | peak RSS of each worker that ran (MiB) "
+        "| function requests per 1,000 records | moto's S3 bodies on disk, peak |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |")
     workers = [int(n) for n in args.workers.split(",")]
     for label, run in big_files(args.chunked_mb, workers, args.chunk_mb, args.formats.split(",")):
         peaks = "; ".join(f"{name}: {', '.join(f'{p:.0f}' for p in mib)}" for name, mib in run["peak_mib"].items())
+        per_thousand = sum(run["function_requests"].values()) * 1000 / max(run["records"], 1)
+        load = ", ".join(f"{n:.1f}" for n in run["load"])
         print(
-            f"| {label} | {run['status']} | {run['records']:,} | {run['chunks']} | {run['seconds']:.0f} s | {peaks} |",
+            f"| {label} | {run['status']} | {run['records']:,} | {run['chunks']} | {run['seconds']:.0f} s ({load}) "
+            f"| {peaks} | {per_thousand:.1f} | {run['spooled_peak_mib']:,.0f} MiB |",
             flush=True,
         )
+        print(f"    function requests: {run['function_requests']}; others: {run['other_requests']}", flush=True)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import jwt
 from samcli.yamlhelper import yaml_parse
 
+# ListUsers' Filter: `name = "value"` (exact) or `name ^= "value"` (prefix).
+FILTER_HEAD = re.compile(r"\s*[\w:]+\s*\^?=\s*")
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 PASSWORD = "Correct-Horse-42"
 
@@ -79,3 +82,34 @@ def sign_up(cognito: Any, pool: UserPool, username: str, *, email: str, name: st
     attributes = cognito.admin_get_user(UserPoolId=pool.pool_id, Username=username)["UserAttributes"]
     sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
     return SignedInUser(username=username, sub=sub, id_token=tokens["IdToken"], groups=tuple(groups))
+
+
+def filter_is_well_formed(expression: str) -> bool:
+    """Whether Cognito parses a ListUsers Filter: one attribute, `=` or `^=`, and a value in quotation marks
+    inside which every quotation mark is escaped with a backslash (a backslash escapes the next character)."""
+    head, quote, value = expression.partition('"')
+    if not quote or not FILTER_HEAD.fullmatch(head):
+        return False
+    escaped = False
+    for position, character in enumerate(value):
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == '"':
+            return position == len(value) - 1
+    return False
+
+
+def refuse_malformed_filters(cognito: Any) -> None:
+    """Make moto's ListUsers refuse a Filter that Cognito refuses: moto takes any filter it can half-read, where the
+    Cognito API reference (ListUsers, Filter) says "Quotation marks within the filter string must be escaped using
+    the backslash (\\) character", and answers a parameter it cannot read with InvalidParameterException
+    (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_ListUsers.html)."""
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        if "Filter" in params and not filter_is_well_formed(params["Filter"]):
+            error = {"Code": "InvalidParameterException", "Message": "Error while parsing filter."}
+            raise cognito.exceptions.InvalidParameterException({"Error": error}, "ListUsers")
+
+    cognito.meta.events.register("provide-client-params.cognito-idp.ListUsers", refuse)

@@ -58,6 +58,19 @@ def test_the_caller_from_passed_claims_is_the_tokens_caller(groups: list[str], s
     assert (principal.user_id, principal.username, principal.groups) == (subject, username, groups)
 
 
+@given(username=claim_values.filter(lambda value: not (isinstance(value, str) and value)))
+@example(username="")
+@example(username=None)
+def test_a_caller_without_a_username_string_is_named_by_their_sub(username: object) -> None:
+    claims: dict[str, object] = {
+        k: v for k, v in authorizer_claims(id_token_claims()).items() if k != "cognito:username"
+    }
+    if username is not None:
+        claims["cognito:username"] = username
+    principal = principal_from_claims(claims)
+    assert (principal.user_id, principal.username) == (claims["sub"], claims["sub"])
+
+
 @given(claims=st.dictionaries(st.text(max_size=20), claim_values, max_size=8))
 def test_the_local_gateway_passes_every_claim_as_a_string(claims: dict[str, object]) -> None:
     passed = authorizer_claims(claims)

@@ -11,6 +11,8 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from hypothesis import example, given
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from dropshop.identity import service
@@ -21,12 +23,16 @@ from dropshop.platform.observability import metrics
 from dropshop.platform.settings import settings
 from tests.support import cognito
 from tests.support.logs import LogLines
+from tests.support.properties import budget
 
 
 @pytest.fixture
 def client(aws_session: boto3.session.Session) -> Iterator[Any]:
+    """moto's Cognito, refusing the ListUsers filters Cognito refuses (moto reads them anyway)."""
     with mock_aws():
-        yield aws_session.client("cognito-idp")
+        cognito_idp = aws_session.client("cognito-idp")
+        cognito.refuse_malformed_filters(cognito_idp)
+        yield cognito_idp
 
 
 @pytest.fixture
@@ -159,6 +165,35 @@ def test_the_contact_is_the_directorys_email_and_name(
     # Not a sub: never quoted into ListUsers' filter, whose syntax it would break (or widen).
     assert service.contact(f'{verified}" or sub ^= "', users) is None
     assert service.contact(f"{verified}\\", users) is None
+
+
+def test_cognito_refuses_a_list_users_filter_with_an_unescaped_quotation_mark(
+    client: Any, pool: cognito.UserPool
+) -> None:
+    # What the lookups below face: Cognito's parse, which moto alone does not apply.
+    for malformed in ('sub = "a" or sub ^= ""', 'sub = "a\\"', "sub = a", 'sub "a"'):
+        with pytest.raises(client.exceptions.InvalidParameterException):
+            client.list_users(UserPoolId=pool.pool_id, Filter=malformed)
+    assert client.list_users(UserPoolId=pool.pool_id, Filter='sub = "a\\"b"')["Users"] == []
+
+
+@pytest.fixture
+def jane(client: Any, pool: cognito.UserPool) -> str:
+    return create(client, pool, "jane", email="jane@example.com", name="Jane Doe")
+
+
+@budget(40)
+@given(suffix=st.text(st.sampled_from('"\\ ^=or') | st.characters(codec="utf-8"), min_size=1, max_size=16))
+@example(suffix='" or sub ^= "')
+@example(suffix='"')
+@example(suffix="\\")
+@example(suffix="\n")  # moto's filter parse refuses a line break too
+def test_a_user_id_finds_its_own_user_or_nobody(users: UserDirectory, jane: str, suffix: str) -> None:
+    """Whatever bytes a user id holds (what an order recorded), the lookup answers, without widening ListUsers'
+    filter (`sub ^= ""` would match everyone) or making Cognito refuse it."""
+    assert service.contact(jane, users) is not None
+    assert service.contact(jane + suffix, users) is None
+    assert service.contact(suffix, users) is None
 
 
 def test_only_a_confirmed_sign_up_joins_the_customer_group(

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -73,3 +74,15 @@ def test_the_trigger_answers_in_the_v2_shape_and_changes_nothing_else_of_the_eve
     # Cognito suppresses the groups when this is empty or null: the request's groups are kept as they came.
     assert details["groupOverrideDetails"] == sent["request"]["groupConfiguration"]
     assert {k: v for k, v in answered.items() if k != "response"} == {k: v for k, v in sent.items() if k != "response"}
+
+
+@pytest.mark.parametrize("response", [None, [], "", {"claimsAndScopeOverrideDetails": None}, "absent"])
+def test_an_event_without_a_usable_response_is_still_scoped(response: object) -> None:
+    # Cognito sends {"claimsAndScopeOverrideDetails": null}; anything else gets an answer too, never a failed sign-in.
+    event = _sample("customer-refreshes")
+    event.pop("response")
+    if response != "absent":
+        event["response"] = response
+    answered = scope_tokens(PreTokenGenerationV2TriggerEvent(event)).raw_event
+    access = answered["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+    assert access == {"scopesToAdd": [], "scopesToSuppress": [PIPELINE_WRITE]}

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from dropshop.identity.tokens import LEEWAY_SECONDS, SEND_THE_ID_TOKEN, TokenVerifier
+from dropshop.identity.tokens import JWKS_CACHE_SECONDS, LEEWAY_SECONDS, SEND_THE_ID_TOKEN, TokenVerifier
 from dropshop.platform.errors import Unauthenticated
 from tests.support.jwks_server import JwksHost, serve_jwks
+from tests.support.properties import budget
 
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool"
 CLIENT_ID = "web-client"
@@ -129,8 +133,30 @@ def test_a_token_without_aud_that_does_not_claim_access_says_what_is_missing(
     assert refusal(verifier, id_token(signing_key, aud=None)) == 'token is invalid: Token is missing the "aud" claim'
 
 
-def test_token_without_token_use_is_refused(verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey) -> None:
-    assert "token_use" in refusal(verifier, id_token(signing_key, token_use=None))
+def test_a_token_without_groups_or_username_is_a_caller_in_no_group_named_by_their_sub(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    principal = verifier.verify(id_token(signing_key, **{"cognito:groups": None, "cognito:username": None}))
+    assert (principal.user_id, principal.username, principal.groups) == ("0b5e8f0e-user", "0b5e8f0e-user", [])
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "iss", "sub", "token_use"])
+def test_a_token_missing_a_claim_cognito_always_sets_is_refused_naming_it(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey, claim: str
+) -> None:
+    assert (
+        refusal(verifier, id_token(signing_key, **{claim: None}))
+        == f'token is invalid: Token is missing the "{claim}" claim'
+    )
+
+
+@budget(20)
+@given(use=st.text(max_size=12).filter(lambda use: use not in {"id", "access"}))
+@example(use="refresh")
+def test_a_token_for_any_other_use_is_refused(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey, use: str
+) -> None:
+    assert refusal(verifier, id_token(signing_key, token_use=use)) == "an ID token is required"
 
 
 def test_token_signed_by_another_key_under_a_known_kid_is_refused(verifier: TokenVerifier) -> None:
@@ -162,6 +188,33 @@ def test_keys_are_fetched_once_and_refetched_once_when_a_new_kid_appears(
 
 
 def test_unknown_kids_do_not_refetch_the_keys_during_the_cooldown(jwks: JwksHost, verifier: TokenVerifier) -> None:
+    forged = _key()
     for _ in range(5):
-        refusal(verifier, id_token(_key(), kid="made-up"))
+        refusal(verifier, id_token(forged, kid="made-up"))
     assert jwks.fetches == 1
+
+
+def test_the_keys_are_kept_for_six_hours_then_fetched_again(
+    jwks: JwksHost, verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PyJWT's key cache reads time.monotonic(): its clock is moved on, the tokens' own (exp, iat) is not.
+    later = SimpleNamespace(hours=0.0)
+    clock = SimpleNamespace(monotonic=lambda: time.monotonic() + later.hours * 3600)
+    for module in ("jwt.api_jwk", "jwt.jwk_set_cache", "jwt.jwks_client"):
+        monkeypatch.setattr(f"{module}.time", clock)
+    assert verifier.verify(id_token(signing_key)).username == "jane"
+    later.hours = JWKS_CACHE_SECONDS / 3600 - 0.1
+    assert verifier.verify(id_token(signing_key)).username == "jane"
+    assert jwks.fetches == 1
+    later.hours = JWKS_CACHE_SECONDS / 3600 + 0.1
+    assert verifier.verify(id_token(signing_key)).username == "jane"
+    assert jwks.fetches == 2
+
+
+def test_a_jwks_endpoint_that_does_not_answer_within_five_seconds_is_our_fault_not_the_callers(
+    jwks: JwksHost, verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    # Waited for no longer than 5 s (a 5xx, well inside API Gateway's 29 s), never taken for a bad token (401).
+    jwks.delay = 5.5
+    with pytest.raises(jwt.PyJWKClientConnectionError):
+        verifier.verify(id_token(signing_key))

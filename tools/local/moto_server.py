@@ -48,6 +48,10 @@ class MotoServer:
         _wait_until_up(self.endpoint, self._process)
         return self.endpoint
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def stop(self) -> None:
         self._process.terminate()
         self._process.wait(timeout=10)
@@ -96,6 +100,8 @@ def serve(argv: list[str]) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from tools.local.moto_s3_bodies import store_bodies_once
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--fd", type=int, required=True, help="a socket already listening on 127.0.0.1:port")
@@ -115,14 +121,17 @@ def serve(argv: list[str]) -> None:
     for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item", "query", "scan"):
         setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
     _tokens_live_as_their_client_says()
+    store_bodies_once()  # big files: each S3 body on disk once, not once per ListObjectVersions
     os.environ["MOTO_PORT"] = str(args.port)  # what moto writes into the URLs it returns (queue URLs)
     # Cognito's pre token generation trigger, which moto lacks, runs the layer's code as the function does.
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
     from tools.local.moto_faults import DynamoDBFaults
+    from tools.local.moto_requests import RequestCounts
     from tools.local.token_trigger import PreTokenGeneration
 
     # DynamoDB's conflicts and throttles, off until the stack turns them on (tools.local.faults).
-    app = DynamoDBFaults(PreTokenGeneration(DomainDispatcherApplication(create_backend_app)))
+    # Every request counted by operation, for the benchmarks (tools.local.moto_requests).
+    app = RequestCounts(DynamoDBFaults(PreTokenGeneration(DomainDispatcherApplication(create_backend_app))))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
     server.serve_forever()
 

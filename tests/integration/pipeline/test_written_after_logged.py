@@ -16,6 +16,7 @@ from typing import Any
 from dropshop.ingestion import service as pipeline
 from dropshop.ingestion.messages import QueueMessage
 from dropshop.platform import aws
+from dropshop.platform.settings import settings
 from tests.integration.pipeline.conftest import scan
 from tests.integration.pipeline.settled import send_like_the_http_api, stored, version
 from tests.integration.pipeline.test_claims import calls_to_dynamodb
@@ -129,3 +130,107 @@ def test_a_delivery_writing_the_record_while_the_error_handler_logs_it_leaves_it
     assert raced, "the ErrorHandler should have logged the record"
     assert stored(stack) == {version(RECORD)}
     assert scan(stack, "LogTable") == []
+
+
+# ------------------------------------------------------------------ a file's records: the file's note
+
+
+def log_table_reads() -> list[int]:
+    """How many keys each BatchGetItem on LogTable asks for, from now on."""
+    reads: list[int] = []
+    table = settings().log_table
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        if table in params["RequestItems"]:
+            reads.append(len(params["RequestItems"][table]["Keys"]))
+
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.BatchGetItem", count)
+    return reads
+
+
+def transformer_messages(stack: Stack) -> list[str]:
+    """The bodies of the WriterQueue messages the Transformer sends from now on."""
+    bodies: list[str] = []
+
+    def keep(params: dict[str, Any], **_: Any) -> None:
+        if params["QueueUrl"] == stack.physical["WriterQueue"]:
+            bodies.extend(entry["MessageBody"] for entry in params["Entries"])
+
+    aws.client("sqs").meta.events.register("provide-client-params.sqs.SendMessageBatch", keep)
+    return bodies
+
+
+def upload_records(wiring: Wiring, key: str, count: int) -> list[dict[str, Any]]:
+    records = [RECORD | {"id": f"acc-{i}"} for i in range(count)]
+    wiring.upload(key, "".join(json.dumps(r) + "\n" for r in records).encode())
+    return records
+
+
+def test_a_files_records_written_read_no_log_entries_while_none_of_its_valid_records_was_logged(
+    stack: Stack, wiring: Wiring
+) -> None:
+    """The Writer's requests: a file whose valid records were never logged has no entry for a written record to
+    withdraw, so the Writer reads the file's note (one GetItem per message) instead of one read unit per record."""
+    reads = log_table_reads()
+    records = upload_records(wiring, "incoming/clean.ndjson", 60)
+    called = calls_to_dynamodb()
+    wiring.drain()
+
+    assert stored(stack) == {version(r) for r in records}
+    assert scan(stack, "LogTable") == []
+    assert reads == [], "no LogTable entry can exist for these records: none should be read"
+    assert called <= {action for action, _ in effective("WriterFunction")}, "moto checks no IAM"
+
+
+def test_a_files_record_logged_as_not_written_and_sent_again_by_a_takeover_run_ends_in_accounts_alone(
+    stack: Stack, wiring: Wiring
+) -> None:
+    """The ErrorHandler notes the file before logging its record as not written; the same record sent again (a
+    Transformer run taking the file over sends its records in new messages) is written once DynamoDB has recovered,
+    and the note makes that Writer look for the entry and withdraw it."""
+    faults = throttle_accounts(stack)
+    sent = transformer_messages(stack)
+    reads = log_table_reads()
+    records = upload_records(wiring, "incoming/throttled.ndjson", 3)
+    while wiring.poll(mapping(wiring, "WriterFunction")):
+        pass
+    called = calls_to_dynamodb()
+    assert wiring.poll(mapping(wiring, "ErrorHandlerFunction")) == 1
+    assert len(logged_as_not_written(stack)) == 3
+    assert called <= {action for action, _ in effective("ErrorHandlerFunction")}, "moto checks no IAM"
+    faults.outage = 0
+    (body,) = sent
+    reads.clear()
+
+    pipeline.write_message(QueueMessage(message_id="the-takeover-runs-message", body=body, source="file"))
+
+    assert stored(stack) == {version(r) for r in records}
+    assert scan(stack, "LogTable") == [], "the records are written: their 'not written' entries must go"
+    assert reads == [3], "the file is noted: the Writer reads its records' entries"
+
+
+def test_a_files_record_logged_before_the_note_existed_is_still_withdrawn_when_written(
+    stack: Stack, wiring: Wiring
+) -> None:
+    """A file registered and logged by the release before the note has no `validRecordsLogged` at all: it counts as
+    noted, so its entries are still read and withdrawn, with no backfill before the deploy."""
+    faults = throttle_accounts(stack)
+    sent = transformer_messages(stack)
+    records = upload_records(wiring, "incoming/before-the-note.ndjson", 2)
+    while wiring.poll(mapping(wiring, "WriterFunction")):
+        pass
+    assert wiring.poll(mapping(wiring, "ErrorHandlerFunction")) == 1
+    assert len(logged_as_not_written(stack)) == 2
+    (file,) = scan(stack, "FilesTable")
+    aws.client("dynamodb").update_item(  # as the release before the note left it
+        TableName=stack.physical["FilesTable"],
+        Key={"fileId": file["fileId"]},
+        UpdateExpression="REMOVE validRecordsLogged",
+    )
+    faults.outage = 0
+    (body,) = sent
+
+    pipeline.write_message(QueueMessage(message_id="the-takeover-runs-message", body=body, source="file"))
+
+    assert stored(stack) == {version(r) for r in records}
+    assert scan(stack, "LogTable") == [], "the file may hold entries from before the note: they must be read"

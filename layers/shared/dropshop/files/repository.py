@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,12 +34,17 @@ class FileRepository:
         optional = {"contentType": file.content_type, "checksum": file.checksum, "recordCount": file.record_count}
         always: dict[str, str | int] = {"listing": LISTING, **{k: v for k, v in optional.items() if v is not None}}
         assignments = [f"#{n} = if_not_exists(#{n}, :{n})" for n in set_once] + [f"#{n} = :{n}" for n in always]
+        # Born un-noted, explicitly: a file registered before the note existed has no attribute, and counts as noted.
+        assignments.append("validRecordsLogged = if_not_exists(validRecordsLogged, :unnoted)")
         self._dynamodb.update_item(
             TableName=self._table,
             Key={"fileId": {"S": file.file_id}},
             UpdateExpression="SET " + ", ".join(assignments),
             ExpressionAttributeNames={f"#{n}": n for n in [*set_once, *always]},
-            ExpressionAttributeValues={f":{n}": _attribute(v) for n, v in {**set_once, **always}.items()},
+            ExpressionAttributeValues={
+                **{f":{n}": _attribute(v) for n, v in {**set_once, **always}.items()},
+                ":unnoted": {"BOOL": False},
+            },
         )
 
     def claim(self, file: StoredFile, *, invocation: str, lease: timedelta) -> Claim:
@@ -216,6 +222,32 @@ class FileRepository:
                 continue
             return status
         return None
+
+    def note_valid_records_logged(self, file_id: str) -> None:
+        """Some valid record of the file is being logged (not written, or refused by DynamoDB): a later delivery
+        that writes it must look for its entry. Set before the entries are logged; never removed. A file not
+        registered (no item) is left alone: valid_records_logged answers True for it anyway."""
+        with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"fileId": {"S": file_id}},
+                UpdateExpression="SET validRecordsLogged = :yes",
+                ConditionExpression="attribute_exists(fileId)",
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
+            )
+
+    def valid_records_logged(self, file_id: str) -> bool:
+        """Whether any valid record of the file may have a LogTable entry: False only for a file registered un-noted
+        and never noted since; True for a file not registered, or registered before the note existed (no attribute:
+        its entries may predate the note). Strongly consistent: a note set a moment ago by another delivery must
+        count."""
+        item = self._dynamodb.get_item(
+            TableName=self._table,
+            Key={"fileId": {"S": file_id}},
+            ProjectionExpression="fileId, validRecordsLogged",
+            ConsistentRead=True,
+        ).get("Item")
+        return item is None or item.get("validRecordsLogged", {"BOOL": True}).get("BOOL") is not False
 
     def get(self, file_id: str) -> StoredFile | None:
         item = self._dynamodb.get_item(TableName=self._table, Key={"fileId": {"S": file_id}}).get("Item")

@@ -126,6 +126,16 @@ def complete_chunked(file_id: str) -> FileStatus | None:
     return status
 
 
+def note_valid_records_logged(file_id: str) -> None:
+    """Before valid records of the file are logged: whoever writes one later must withdraw its entry."""
+    _files().note_valid_records_logged(file_id)
+
+
+def valid_records_logged(file_id: str) -> bool:
+    """Whether a record of the file written now may have an entry to withdraw (True for a file not registered)."""
+    return _files().valid_records_logged(file_id)
+
+
 def get_file(identifier: str) -> StoredFile:
     file = _files().get(identifier)
     if file is None:

@@ -34,7 +34,6 @@ def principal_from_claims(claims: Mapping[str, object]) -> Principal:
         user_id=subject,
         username=username if isinstance(username, str) and username else subject,
         groups=groups_from_claim(claims.get(GROUPS_CLAIM)),
-        claims=dict(claims),
     )
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from dropshop.identity.model import DirectoryUser
+
+# A user's `sub` as Cognito writes it: a UUID in lower case ("User pool attributes", Amazon Cognito developer guide).
+# Any other id names nobody (the filter's `=` matches exactly), so it is never quoted into a ListUsers filter.
+SUB = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class UserDirectory:
@@ -53,7 +58,7 @@ class UserDirectory:
 
     def by_id(self, user_id: str) -> dict[str, str]:
         """The attributes of the user whose `sub` is `user_id` (what orders record), or {} if there is none."""
-        if '"' in user_id or "\\" in user_id:  # a sub is a UUID; anything else cannot be quoted into the filter
+        if not SUB.fullmatch(user_id):  # a quote would break the filter (Cognito refuses it) or widen it (`^=`)
             return {}
         users = self._cognito.list_users(UserPoolId=self._user_pool_id, Filter=f'sub = "{user_id}"', Limit=1)
         found = users.get("Users", [])

@@ -74,10 +74,6 @@ class Principal:
     user_id: str
     username: str
     groups: list[str] = field(default_factory=list)
-    claims: dict[str, object] = field(default_factory=dict)
-
-    def is_in(self, group: str) -> bool:
-        return group in self.groups
 
 
 @dataclass(frozen=True)

@@ -68,13 +68,10 @@ class TokenVerifier:
             user_id=str(claims["sub"]),
             username=str(claims.get("cognito:username") or claims["sub"]),
             groups=[str(g) for g in groups],
-            claims=claims,
         )
 
 
 def _unverified_use(token: str) -> object:
-    """The `token_use` a refused token claims: only to word the refusal, never to admit anything."""
-    try:
-        return jwt.decode(token, options={"verify_signature": False}).get("token_use")
-    except jwt.PyJWTError:
-        return None
+    """The `token_use` a refused token claims: only to word the refusal, never to admit anything. Asked only once
+    the verified decode has read the token and refused its audience, so the token always decodes."""
+    return jwt.decode(token, options={"verify_signature": False}).get("token_use")

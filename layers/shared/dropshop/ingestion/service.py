@@ -445,9 +445,10 @@ def write_message(message: QueueMessage) -> None:
     origin, records = message.decode()
     validated = validate(origin, records, stage="writer")
     saved = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
-    rejections = validated.rejections + _refused_by_dynamodb(validated, saved, stage="writer")
-    _error_log().record(rejections)
-    _withdraw_entries(_written(validated, saved))
+    refused = _refused_by_dynamodb(validated, saved, stage="writer")
+    _log(origin, validated.rejections, valid=refused)
+    rejections = validated.rejections + refused
+    _withdraw_entries(origin, _written(validated, saved))
     written = len(validated.accounts) - len(saved.unwritten) - len(saved.refused)
     metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=written)
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(rejections))
@@ -461,8 +462,23 @@ def _written(validated: Validated, saved: SaveOutcome, *, stored: set[Account] |
     return [ref for ref, account in validated.accounts if account not in failed]
 
 
-def _withdraw_entries(written: list[RecordRef]) -> None:
-    """Exactly one table: a record written after all loses the "not written" entry an earlier delivery logged."""
+def _log(origin: Origin, invalid: list[Rejection], *, valid: list[Rejection]) -> None:
+    """Log refusals. Valid records (not written, or refused by DynamoDB) may be written by a later delivery, which
+    must then withdraw their entries: their file is noted first, before any entry can exist."""
+    if valid and origin.file_id is not None:
+        files.note_valid_records_logged(origin.file_id)
+    _error_log().record(invalid + valid)
+
+
+def _withdraw_entries(origin: Origin, written: list[RecordRef]) -> None:
+    """Exactly one table: a record written after all loses the "not written" entry an earlier delivery logged.
+    Only a valid record can be logged and written both, and its file is noted before its entry is logged (_log):
+    the records of a file never noted have no entry to look for, and cost no read of LogTable (one GetItem of
+    the file instead of one read unit per record). Called after the writes, with strongly consistent reads: of
+    a delivery writing and one logging, the later always sees the earlier (docs/pipeline.md, "Exactly one
+    table"). An API body has no item to note: its records' entries are always read."""
+    if not written or (origin.file_id is not None and not files.valid_records_logged(origin.file_id)):
+        return
     withdrawn = _error_log().withdraw(written)
     if withdrawn:
         logger.info("entries of records written after all withdrawn", extra={"withdrawn": withdrawn})
@@ -486,7 +502,8 @@ def _refused_by_dynamodb(validated: Validated, saved: SaveOutcome, *, stage: str
 def salvage_message(message: QueueMessage) -> None:
     """A dead letter's records end here: written if they are valid and DynamoDB takes them now (a message
     that only met throttling costs nothing), logged with the reason otherwise. Raises only when LogTable
-    itself is unavailable, so the message stays in the DLQ."""
+    itself (or FilesTable, for the note before a file's valid records are logged) is unavailable, so the message
+    stays in the DLQ."""
     origin, records = message.decode()
     validated = validate(origin, records, stage="error-handler")
     accounts = _accounts()
@@ -501,11 +518,11 @@ def salvage_message(message: QueueMessage) -> None:
         if account in unwritten
     ]
     refused = _refused_by_dynamodb(validated, saved, stage="error-handler")
-    _error_log().record(validated.rejections + failed + refused)
+    _log(origin, validated.rejections, valid=failed + refused)
     # Checked again once logged: a delivery that wrote one of these records meanwhile, and read LogTable before
     # this entry existed, left it to this one to withdraw the entry.
     stored |= accounts.stored(list(unwritten))
-    _withdraw_entries(_written(validated, saved, stored=stored))
+    _withdraw_entries(origin, _written(validated, saved, stored=stored))
     not_written = sum(account not in stored for account in unwritten)
     logged = len(validated.rejections) + len(refused) + not_written
     salvaged = len(validated.accounts) - len(refused) - not_written
