@@ -1,7 +1,7 @@
 """CPU benchmark of the pipeline: records per second per core for the Transformer and the Writer, against the floor
 of `json.loads` per line, on the same generated file.
 
-    python -m tools.cpu_bench [--records 100000] [--rounds 3]
+    python -m tools.cpu_bench [--records 100000] [--rounds 3] [--against DIR]
 
 Method (issue 23's): 100,000 generated account records (5 % invalid) as NDJSON and as one JSON array; each path
 runs in a fresh process, only its loop is timed, in CPU time (a shared machine's wall time measures the
@@ -15,6 +15,10 @@ ratios to the floor's median from the same run, so the machine's noise falls on 
   timed is the function's CPU, not the network;
 - **Writer**: the Transformer's messages (packed before the clock starts) through `write_message`: decode,
   validate, AccountTable items (versions), with the DynamoDB client answering at once.
+
+`--against DIR` compares two versions of the code in one run: DIR holds another checkout of the project (say
+`git archive main | tar -x -C DIR`), every path runs on both, interleaved in one shuffled order per round, and every
+ratio is to the median of both trees' floor runs.
 
 Goal (issue 23): the Transformer at >= 100,000 valid records/s per core, <= 2x the floor.
 """
@@ -60,6 +64,11 @@ class _Answering:
 
     def batch_get_item(self, **_: Any) -> dict[str, Any]:  # LogTable holds no entry to withdraw
         return {"Responses": {}, "UnprocessedKeys": {}}
+
+    def get_item(self, *, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # FilesTable: the file registered, none of its valid records ever logged (the common case), so the Writer
+        # looks up the file and skips LogTable's read, as it does on AWS.
+        return {"Item": Key | {"validRecordsLogged": {"BOOL": False}}}
 
 
 Loop = Callable[[], tuple[int, int]]  # what a path's timed loop returns: records read, records found valid
@@ -150,31 +159,40 @@ def _write_files(scratch: Path, count: int) -> tuple[Path, Path]:
     return ndjson, array
 
 
-def measure(count: int, rounds: int, paths: Iterable[str] = PATHS) -> Iterator[tuple[str, float, int, int]]:
-    """(path, median CPU seconds of its loop, records, valid records) per path."""
+def measure(
+    count: int, rounds: int, paths: Iterable[str] = PATHS, trees: Iterable[Path] = (ROOT,)
+) -> Iterator[tuple[Path, str, list[float], int, int]]:
+    """(tree, path, CPU seconds of its loop in each round, records, valid records) per tree and path."""
     with tempfile.TemporaryDirectory() as scratch:
         ndjson, array = _write_files(Path(scratch), count)
-        seconds: dict[str, list[float]] = {path: [] for path in paths}
-        counted: dict[str, tuple[int, int]] = {}
+        seconds: dict[tuple[Path, str], list[float]] = {(tree, path): [] for tree in trees for path in paths}
+        counted: dict[tuple[Path, str], tuple[int, int]] = {}
         order = list(seconds)
         for _ in range(rounds):
             random.shuffle(order)
-            for path in order:
+            for tree, path in order:
                 command = [sys.executable, "-m", "tools.cpu_bench", "--child", path, str(ndjson), str(array)]
-                result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+                result = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False)  # noqa: S603
                 if result.returncode:
                     raise RuntimeError(result.stderr[-3000:])
                 measured = json.loads(result.stdout.strip().splitlines()[-1])
-                seconds[path].append(measured["seconds"])
-                counted[path] = int(measured["records"]), int(measured["valid"])
-        for path in paths:
-            yield path, statistics.median(seconds[path]), *counted[path]
+                seconds[tree, path].append(measured["seconds"])
+                counted[tree, path] = int(measured["records"]), int(measured["valid"])
+        for tree, path in seconds:
+            yield tree, path, seconds[tree, path], *counted[tree, path]
+
+
+def _verdict(path: str, ratio: float, valid_rate: float) -> str:
+    if path != "transformer":
+        return ""
+    return " ok" if ratio <= RATIO_GOAL and valid_rate >= RATE_GOAL else " (over)"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--against", metavar="DIR", help="another checkout of the project, measured in the same run")
     parser.add_argument("--child", nargs=3, metavar=("PATH", "NDJSON", "ARRAY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
@@ -184,18 +202,39 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"CPU path, {args.records:,} records (5 % invalid), fresh process per path, medians of {args.rounds} rounds:")
-    print("| path | records/s per core | valid records/s | x `json.loads` per line |")
-    print("| --- | ---: | ---: | ---: |")
-    results = list(measure(args.records, args.rounds))
-    floor = results[0][1]
-    for path, seconds, count, valid in results:
-        ratio = seconds / floor
-        verdict = ""
-        if path == "transformer":
-            verdict = " ok" if ratio <= RATIO_GOAL and valid / seconds >= RATE_GOAL else " (over)"
-        print(f"| {path} | {count / seconds:,.0f} | {valid / seconds:,.0f} | {ratio:.2f}{verdict} |")
+    if args.against:
+        _compare(args.records, args.rounds, Path(args.against).resolve())
+    else:
+        print("| path | records/s per core | valid records/s | x `json.loads` per line |")
+        print("| --- | ---: | ---: | ---: |")
+        results = list(measure(args.records, args.rounds))
+        floor = statistics.median(results[0][2])
+        for _, path, seconds, count, valid in results:
+            median = statistics.median(seconds)
+            ratio = median / floor
+            verdict = _verdict(path, ratio, valid / median)
+            print(f"| {path} | {count / median:,.0f} | {valid / median:,.0f} | {ratio:.2f}{verdict} |")
     print(f"(goal, the Transformer on NDJSON: >= {RATE_GOAL:,} valid records/s and <= {RATIO_GOAL}x the floor)")
     return 0
+
+
+def _compare(count: int, rounds: int, before: Path) -> None:
+    """Every path on `before` and on this tree in one run; ratios to the median of both trees' floor runs."""
+    print(f"before: {before}; after: {ROOT}")
+    print("| path | before: records/s (valid) | x `json.loads` | after: records/s (valid) | x `json.loads` |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    measured = measure(count, rounds, trees=(before, ROOT))
+    results = {(tree, path): (seconds, records, valid) for tree, path, seconds, records, valid in measured}
+    floor = statistics.median(results[before, "floor"][0] + results[ROOT, "floor"][0])
+    for path in PATHS:
+        cells = []
+        for tree in (before, ROOT):
+            seconds, records, valid = results[tree, path]
+            median = statistics.median(seconds)
+            ratio = median / floor
+            verdict = _verdict(path, ratio, valid / median) if tree == ROOT else ""
+            cells.append(f"{records / median:,.0f} ({valid / median:,.0f}) | {ratio:.2f}{verdict}")
+        print(f"| {path} | {' | '.join(cells)} |")
 
 
 if __name__ == "__main__":

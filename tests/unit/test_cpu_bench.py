@@ -18,3 +18,12 @@ def test_every_path_of_the_cpu_benchmark_runs_and_is_reported() -> None:
     assert ran.returncode == 0, ran.stderr[-3000:]
     table = [line for line in ran.stdout.splitlines() if line.startswith("| ")]
     assert [row.split(" | ")[0].removeprefix("| ") for row in table[2:]] == list(PATHS)  # past the heading rows
+
+
+def test_two_trees_are_measured_side_by_side_in_one_run() -> None:
+    command = [sys.executable, "-m", "tools.cpu_bench", "--records", "200", "--rounds", "1", "--against", str(ROOT)]
+    ran = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)  # noqa: S603
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    rows = [line.split(" | ") for line in ran.stdout.splitlines() if line.startswith("| ")][2:]
+    assert [row[0].removeprefix("| ") for row in rows] == list(PATHS)
+    assert all(len(row) == 5 for row in rows), "each path: its rate and ratio before, then after"

@@ -4,11 +4,13 @@ cost of one `json.loads` instead of a strict parse followed by the pydantic mode
 msgspec decodes a record's bytes into a typed struct in C (types strict: "1" or true is no integer, 1.0 neither;
 unknown fields, nesting, invalid UTF-8 and lone surrogates refused), and the rest of the Account model's rules are
 applied here with the model's own functions and constants (a timestamp already written as stored, in UTC, is
-kept as written once fromisoformat finds it real). This reading only ever *accepts*: whatever it is not
-sure of, it leaves (None) to the reference reading (`streaming.parse_record`, then `Account`), which alone
-refuses a record and says why, so refusals name the same field as ever. Being sure is narrower than the model:
-a record with an unknown field, a value that needs trimming, a status not in lower case, a non-ASCII e-mail
-address or currency, or a key written `account_id`, takes the reference reading (correct, only slower).
+kept as written once fromisoformat finds it real). Whatever this reading is not sure of, it leaves to the reference
+reading (`streaming.parse_record`, then `Account`), so refusals read as ever. It is sure of a plain record the model
+accepts, and of the model's most common refusal, an id or e-mail address of printable ASCII that fails the model's
+pattern in a record otherwise accepted: refused in pydantic's words without the model, the record shown as the
+reference reading reads it. Being sure is narrower than the model: a record with an unknown field, a value that
+needs trimming, a status not in lower case, a non-ASCII e-mail address or currency, any other fault, or a key
+written `account_id`, takes the reference reading (correct, only slower).
 
 What the struct cannot see, a key given twice (msgspec keeps the last), is found by counting: in a flat object
 of known keys every colon outside a string ends a key, so the colons of the bytes less those in the values kept
@@ -16,7 +18,8 @@ equal the keys given only when no key came twice (a `\\u003a` escape, a colon th
 counted on: such a record takes the reference reading).
 
 tests/unit/test_account_compiled.py holds the two readings together: for any bytes the Transformer's outcome is
-the same either way (the same record packed, or the same refusal), and a plain valid record takes the one pass.
+the same either way (the same record packed, or the same refusal in the same words), a plain valid record takes the
+one pass and a plain refusal is read as sure.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import msgspec
 
 from dropshop.accounts.model import (
     DEFAULT_CURRENCY,
+    EMAIL_PATTERN,
+    ID_PATTERN,
     MAX_BALANCE_CENTS,
     MAX_EMAIL_LENGTH,
     MAX_ID_LENGTH,
@@ -46,9 +51,11 @@ from dropshop.platform import streaming
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _EMAIL = re.compile(r"[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+")
 _ESCAPED_COLON = b"\\u003"  # \u003a or \u003A (and, harmlessly, the other \u003X escapes)
-# A timestamp written as the record stores it, in UTC: once fromisoformat has found its date and time real, its
-# stored text is its own, without converting and formatting it again (the hour bounded in case a Python accepts 24).
-_UTC_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}(\.[0-9]{6})?(?:Z|\+00:00)")
+# A timestamp written as the record stores it, in UTC, but for its zone (Z or +00:00) and a fraction of 0 or 6
+# digits: fromisoformat reads only ASCII digits between the separators, so once it has found such a text a real
+# moment, the stored text is the text's own digits, without converting and formatting them again.
+_UTC_ZONES = frozenset({"Z", "+00:00"})
+_SEPARATORS = "--T::"  # text[4:17:3] of YYYY-MM-DDTHH:MM:SS
 
 
 class Fields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
@@ -69,38 +76,44 @@ _DECODER = msgspec.json.Decoder(Fields, strict=True)
 _UNSET = msgspec.UNSET
 
 
-class Normalised:
-    """A record the one-pass reading accepted, already normalised: `Account(...).as_record()` of its bytes, as
-    Fields (msgspec encodes it as that dict)."""
+# How the model refuses a text its pattern does not match, in pydantic's words.
+_ID_REFUSAL = f"id: String should match pattern '{ID_PATTERN}'"
+_EMAIL_REFUSAL = f"email: String should match pattern '{EMAIL_PATTERN}'"
+# Printable ASCII (the space included) neither starting nor ending with a space: text the model's trimming and
+# lower-casing leave as it is for its patterns (lower-casing ASCII moves no "@", "." or space), and on which
+# _ID and _EMAIL say what the model's patterns say.
+_TRIMMED_ASCII = re.compile(r"(?:[!-~](?:[ -~]*[!-~])?)?")
 
-    __slots__ = ("record",)
 
-    def __init__(self, record: Fields) -> None:
+class Refused:
+    """A record the model refuses, as sure as its own reading: why, in the model's words (what the error log keeps),
+    and the record as the reference reading reads it (what the error log shows of it)."""
+
+    __slots__ = ("reason", "record")
+
+    def __init__(self, reason: str, record: object) -> None:
+        self.reason = reason
         self.record = record
 
 
 def read(raw: bytes) -> object:
-    """One record's bytes: Normalised when the one-pass reading accepts them, else as `streaming.parse_record`
-    reads them (a JSON value for the model to validate, or an UnreadableRecord)."""
-    record = normalised(raw)
-    return streaming.parse_record(raw) if record is None else Normalised(record)
-
-
-def normalised(raw: bytes) -> Fields | None:
-    """The normalised record `Account.model_validate(<raw read as strict JSON>).as_record()` gives, or None when
-    this reading is not sure the model accepts it (never a record the model would refuse or normalise otherwise)."""
+    """One record's bytes: its Fields, normalised as `Account(...).as_record()` orders and writes them, when the
+    one-pass reading accepts them; Refused when it is as sure the model refuses them; else as
+    `streaming.parse_record` reads them (a JSON value for the model to validate, or an UnreadableRecord)."""
     try:
         fields = _DECODER.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError):
-        return None
+        return streaming.parse_record(raw)
     name, email, text, currency = fields.name, fields.email, fields.updatedAt, fields.currency
+    keys = 6 if currency is _UNSET else 7
+    colons = raw.count(b":") - text.count(":")
     if (
         # In a flat object of known keys, each colon outside a string ends a key: more colons than keys and
-        # those in the values kept means a key came twice (or a colon is hidden in an escape: not sure).
-        raw.count(b":") - name.count(":") - email.count(":") - text.count(":") != (6 if currency is _UNSET else 7)
-        or _ESCAPED_COLON in raw
-        or not _ID.fullmatch(fields.id)
-        or not _EMAIL.fullmatch(email)
+        # those in the values kept means a key came twice (or a colon is hidden in an escape: not sure). Names
+        # and addresses rarely hold one, so they are counted only then. The backslash, found by memchr, spares
+        # most records the slower search for the escape (bytes.find: `in` costs ten times as much on bytes).
+        (colons != keys and colons - name.count(":") - email.count(":") != keys)
+        or (raw.find(b"\\") >= 0 and raw.find(_ESCAPED_COLON) >= 0)
         or (currency is not _UNSET and not (currency.isascii() and currency.isalpha()))  # ^[A-Za-z]{3}$
         # printable() (the model's check), hence no control or format character, and nothing to trim: the
         # only white space isprintable() lets through is U+0020
@@ -108,15 +121,40 @@ def normalised(raw: bytes) -> Fields | None:
         or name[0] == " "
         or name[-1] == " "
     ):
-        return None
+        return streaming.parse_record(raw)
     try:
-        if utc := _UTC_TEXT.fullmatch(text):
-            datetime.fromisoformat(text)  # a real date and time, else ValueError
-            fields.updatedAt = text[:19] + (utc[1] or ".000000") + "Z"
-        else:
-            fields.updatedAt = stamp(utc_timestamp(text))  # the model's own reading of a timestamp
+        stored = stored_timestamp(text)
     except ValueError:
-        return None
+        return streaming.parse_record(raw)
+    if not (_ID.fullmatch(fields.id) and _EMAIL.fullmatch(email)):
+        return _refused(raw, fields)
+    fields.updatedAt = stored
     fields.email = email.lower()
     fields.currency = DEFAULT_CURRENCY if currency is _UNSET else currency.upper()
     return fields
+
+
+def stored_timestamp(text: str) -> str:
+    """`stamp(utc_timestamp(text))`, the model's reading of a timestamp as stored, or its ValueError; a text in
+    UTC already written as stored (but for its zone and fraction) is kept as written once found real."""
+    zone = text[19:]  # after YYYY-MM-DDTHH:MM:SS: the zone, or a fraction of six digits and the zone
+    if text[4:17:3] == _SEPARATORS and (zone in _UTC_ZONES or (zone[:1] == "." and zone[7:] in _UTC_ZONES)):
+        datetime.fromisoformat(text)  # digits where the stored form has digits, a real date and time, else ValueError
+        return text[:26] + "Z" if zone[0] == "." else text[:19] + ".000000Z"
+    return stamp(utc_timestamp(text))
+
+
+def _refused(raw: bytes, fields: Fields) -> object:
+    """A record whose other fields the model accepts: Refused when its id and e-mail address each pass or are
+    printable ASCII with nothing to trim that fails the pattern (the model's verdict and words, for sure); else
+    the reference reading."""
+    problems = []
+    for value, plain, refusal in ((fields.id, _ID, _ID_REFUSAL), (fields.email, _EMAIL, _EMAIL_REFUSAL)):
+        if plain.fullmatch(value):
+            continue
+        if not _TRIMMED_ASCII.fullmatch(value):  # " a@b.co" is trimmed and accepted, "a\x1c@b.co" refused otherwise
+            return streaming.parse_record(raw)
+        problems.append(refusal)
+    # The record as the reference reading shows it: what msgspec decoded as Fields, with no key twice, it decodes
+    # as the same object as the reference's parser (the properties hold the readings together).
+    return Refused("; ".join(problems), msgspec.json.decode(raw))

@@ -24,13 +24,14 @@ from pydantic import (
 
 from dropshop.platform.model import printable
 
-# The rules' numbers and words, shared with the one-pass reading of a record's bytes (`accounts.compiled`).
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# The rules' numbers, words and patterns, shared with the one-pass reading of a record's bytes (`accounts.compiled`).
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 254
 MAX_BALANCE_CENTS = 10**15
 DEFAULT_CURRENCY = "EUR"
+ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Status = Literal["active", "suspended", "closed"]
 # What a version's digest is taken of: json.dumps(record, sort_keys=True) as ever (the stored keys depend on
 # it), with the encoder made once instead of per call.
@@ -72,7 +73,7 @@ class Account(BaseModel):
     # Titles and descriptions are the JSON schema's (POST /writer's Account in docs/openapi.json): what is enforced.
     account_id: str = Field(
         alias="id",
-        pattern=rf"^[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}$",
+        pattern=ID_PATTERN,
         title="Account ID",
         description="1 to 64 letters, digits, `_` or `-`; the record's key (a newer `updatedAt` replaces it).",
     )
@@ -84,7 +85,7 @@ class Account(BaseModel):
     ]
     email: Annotated[
         str,
-        StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH, pattern=_EMAIL),
+        StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH, pattern=EMAIL_PATTERN),
         AfterValidator(printable),
         Field(
             title="E-mail address",

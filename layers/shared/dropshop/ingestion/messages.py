@@ -75,28 +75,33 @@ class MessagePacker:
     def __init__(self, origin: Origin) -> None:
         head = '{"origin":' + json.dumps(origin.as_attributes(), separators=(",", ":")) + ',"records":['
         self._head = head.encode()
-        self._limit = MESSAGE_LIMIT_BYTES
-        self._entries: list[bytes] = []
-        self._size = 0
+        self._limit = MESSAGE_LIMIT_BYTES - len(b"]}")  # what the message may hold before its end
+        self._message = bytearray(self._head)
 
-    def add(self, position: int, record: object) -> list[str]:
+    def add(self, position: int, record: object) -> tuple[str, ...]:
         """The message made full by this record (a dict, or compiled.Fields), if it no longer fits in the current
         one (else none)."""
-        # msgspec's encoder, in C: the same JSON as json.dumps (UTF-8, not escaped) at a tenth of the cost.
-        entry = _ENCODER.encode({"position": position, "record": record})
-        size = len(entry) + 1
-        full = []
-        if self._entries and len(self._head) + self._size + size + 2 > self._limit:
-            full.append(self._take())
-        self._entries.append(entry)
-        self._size += size
-        return full
+        # msgspec's encoder, in C: the same JSON as json.dumps (UTF-8, not escaped) at a tenth of the cost, written
+        # straight after the entries before it; an entry that does not fit is moved to the next message.
+        message = self._message
+        mark = len(message)
+        first = mark == len(self._head)
+        if not first:
+            message += b","
+        _ENCODER.encode_into({"position": position, "record": record}, message, -1)
+        if first or len(message) <= self._limit:
+            return ()
+        entry = message[mark + 1 :]
+        del message[mark:]
+        self._message = bytearray(self._head) + entry
+        return (self._close(message),)
 
     def flush(self) -> Iterator[str]:
-        if self._entries:
-            yield self._take()
+        if len(self._message) > len(self._head):
+            message, self._message = self._message, bytearray(self._head)
+            yield self._close(message)
 
-    def _take(self) -> str:
-        message = self._head + b",".join(self._entries) + b"]}"
-        self._entries, self._size = [], 0
+    @staticmethod
+    def _close(message: bytearray) -> str:
+        message += b"]}"
         return message.decode()

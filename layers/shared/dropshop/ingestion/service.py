@@ -401,24 +401,30 @@ class Transformation:
         self.finish()
 
     def take(self, position: int, record: object) -> None:
-        """`record` as the reader yields it with `compiled.read`: Normalised, or a value for the model."""
+        """`record` as the reader yields it with `compiled.read`: its normalised Fields, Refused, or a value for
+        the model."""
         self.read += 1
         normalised: object  # what the packer encodes: compiled.Fields, or Account.as_record()'s dict
-        if isinstance(record, compiled.Normalised):
-            normalised = record.record
+        if isinstance(record, compiled.Fields):
+            normalised = record
+        elif isinstance(record, compiled.Refused):
+            self._reject(position, record.reason, record.record)
+            return
         else:
             outcome = _account(record)
             if not isinstance(outcome, Account):
-                self.rejected += 1
-                ref = RecordRef(self._origin, position)
-                self._rejections.append(_refusal(ref, outcome, record, stage="transformer"))
-                if len(self._rejections) >= REJECTION_FLUSH:
-                    self._log_rejections()
+                self._reject(position, outcome, record)
                 return
             normalised = outcome.as_record()
         self.accepted += 1
         if full := self._packer.add(position, normalised):
             self._sender.send(full)
+
+    def _reject(self, position: int, reason: str, record: object) -> None:
+        self.rejected += 1
+        self._rejections.append(_refusal(RecordRef(self._origin, position), reason, record, stage="transformer"))
+        if len(self._rejections) >= REJECTION_FLUSH:
+            self._log_rejections()
 
     def refuse_rest(self, unreadable: streaming.UnreadableFile) -> None:
         # One LogTable entry where reading stopped, for the file: not a record, so read and rejected stay as
