@@ -570,6 +570,42 @@ def test_a_move_whose_transaction_meets_a_conflict_is_sent_again(dynamodb: Any, 
     assert len(announced(dynamodb, "OrderStatusChanged")) == 1
 
 
+def test_a_product_removed_while_its_order_is_cancelled_gets_nothing_back_and_the_order_is_cancelled(
+    dynamodb: Any,
+) -> None:
+    """The release of a product removed after the products were read cancels the transaction: the cancellation
+    reads them again and is made (was an unhandled TransactionCancelled, a 500)."""
+    mug, lamp = a_product("Mug", stock=5), a_product("Lamp", stock=5)
+    order = service.place_order(an_order((mug, 3), (lamp, 2)), customer=JANE)
+    removed = {"TableName": PRODUCTS, "Key": {"productId": {"S": lamp}}}
+    calls = before_transactions(lambda n: dynamodb.delete_item(**removed) if n == 0 else None)
+    cancelled = service.change_status(order.order_id, ChangeStatus(status=OrderStatus.CANCELLED), by=JANE.user_id)
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert same(service.find(order.order_id), cancelled)
+    assert (stock_of(mug), len(calls)) == (5, 2)  # the move the removal cancelled, then the move
+    assert len(announced(dynamodb, "OrderStatusChanged")) == 1
+
+
+def test_a_product_removed_after_every_read_ends_a_cancellation_in_409_and_nothing_moved(dynamodb: Any) -> None:
+    """Another admin removes the product after each read and puts it back before the next (the worst timing):
+    the cancellation gives up after PLACING_ATTEMPTS with a 409, never a 500, and moves nothing."""
+    mug = a_product("Mug", stock=5)
+    order = service.place_order(an_order((mug, 3)), customer=JANE)
+    (item,) = dynamodb.scan(TableName=PRODUCTS)["Items"]
+
+    def put_back(**_: Any) -> None:
+        dynamodb.put_item(TableName=PRODUCTS, Item=item)
+
+    aws.client("dynamodb").meta.events.register("before-call.dynamodb.BatchGetItem", put_back)
+    removed = {"TableName": PRODUCTS, "Key": {"productId": {"S": mug}}}
+    calls = before_transactions(lambda n: dynamodb.delete_item(**removed))
+    with pytest.raises(Conflict) as refused:
+        service.change_status(order.order_id, ChangeStatus(status=OrderStatus.CANCELLED), by=JANE.user_id)
+    assert (refused.value.field, refused.value.message) == ("status", service.PRODUCTS_CHANGED_ON_MOVE)
+    assert same(service.find(order.order_id), order)
+    assert (announced(dynamodb, "OrderStatusChanged"), len(calls)) == ([], service.PLACING_ATTEMPTS)
+
+
 def test_a_move_whose_stock_release_fails_raises_and_writes_nothing(dynamodb: Any) -> None:
     """Only the order's own condition means "changed meanwhile" (False); a stock entry's failure is not the
     order's, and raises."""
