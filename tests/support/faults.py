@@ -214,6 +214,11 @@ class DynamoDBWeather:
         if code is None:
             return None
         self._count(f"{operation} {code}")
+        # In-process moto answers at `before-send` too, and botocore calls every handler before it keeps the first
+        # answer: sent on, the refused request would still be carried out there. Made a read, it changes nothing,
+        # as a refused request changes nothing on AWS (moto's server never receives it: this answer comes first).
+        request.headers["X-Amz-Target"] = "DynamoDB_20120810.ListTables"
+        request.body = b"{}"
         if operation == "TransactWriteItems":
             reasons = [{"Code": "None"} for _ in body["TransactItems"]]
             reasons[0] = {"Code": code, "Message": "injected"}

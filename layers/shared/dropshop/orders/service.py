@@ -36,6 +36,7 @@ from dropshop.platform.settings import settings
 # meanwhile) is re-priced and retried, backing off, this many times at most.
 PLACING_ATTEMPTS = 5
 PRODUCTS_CHANGED = "the products changed while the order was placed; try again"
+PRODUCTS_CHANGED_ON_MOVE = "the order's products changed while its status was changed; try again"
 ORDER_WORKER = "order-worker"
 
 
@@ -155,16 +156,26 @@ def change_status(order_id: str, change: ChangeStatus, *, by: str) -> Order:
 
 
 def _move(current: Order, status: OrderStatus, *, by: str) -> Order:
+    """A cancellation puts stock back into the products still sold; one removed between that read and the
+    transaction cancels it (its release's condition), so the products are read again and the move sent again."""
     order = current.moved_to(status, by=by, now=now_iso())
-    stock_moves = []
-    if status is OrderStatus.CANCELLED:
-        still_sold = catalog.current([line.product_id for line in order.lines])  # removed products get nothing
-        stock_moves = [
-            catalog.release_stock(line.product_id, line.quantity)
-            for line in order.lines
-            if line.product_id in still_sold
-        ]
-    if not _orders().move(order, current.status, stock_moves, order_status_changed(order, current.status)):
+    for _ in range(PLACING_ATTEMPTS):
+        stock_moves = []
+        if status is OrderStatus.CANCELLED:
+            still_sold = catalog.current([line.product_id for line in order.lines])  # removed products get nothing
+            stock_moves = [
+                catalog.release_stock(line.product_id, line.quantity)
+                for line in order.lines
+                if line.product_id in still_sold
+            ]
+        try:
+            moved = _orders().move(order, current.status, stock_moves, order_status_changed(order, current.status))
+        except TransactionCancelled:
+            continue
+        break
+    else:
+        raise Conflict(PRODUCTS_CHANGED_ON_MOVE, field="status")
+    if not moved:
         raise Conflict(f"order {order.order_id} changed meanwhile; reload it", field="status")
     metrics.add_metric(name=f"Orders{status.value.title()}", unit=MetricUnit.Count, value=1)
     logger.info("order status changed", extra={"orderId": order.order_id, "from": current.status, "to": status})
