@@ -34,18 +34,25 @@ class FileRepository:
         optional = {"contentType": file.content_type, "checksum": file.checksum, "recordCount": file.record_count}
         always: dict[str, str | int] = {"listing": LISTING, **{k: v for k, v in optional.items() if v is not None}}
         assignments = [f"#{n} = if_not_exists(#{n}, :{n})" for n in set_once] + [f"#{n} = :{n}" for n in always]
-        # Born un-noted, explicitly: a file registered before the note existed has no attribute, and counts as noted.
-        assignments.append("validRecordsLogged = if_not_exists(validRecordsLogged, :unnoted)")
-        self._dynamodb.update_item(
-            TableName=self._table,
-            Key={"fileId": {"S": file.file_id}},
-            UpdateExpression="SET " + ", ".join(assignments),
-            ExpressionAttributeNames={f"#{n}": n for n in [*set_once, *always]},
-            ExpressionAttributeValues={
-                **{f":{n}": _attribute(v) for n, v in {**set_once, **always}.items()},
-                ":unnoted": {"BOOL": False},
-            },
-        )
+        update = {
+            "TableName": self._table,
+            "Key": {"fileId": {"S": file.file_id}},
+            "ExpressionAttributeNames": {f"#{n}": n for n in [*set_once, *always]},
+        }
+        values = {f":{n}": _attribute(v) for n, v in {**set_once, **always}.items()}
+        # Born un-noted, explicitly, and only at birth: a record made before the note existed has no attribute and
+        # counts as noted (its valid records may have entries), and a later claim or event must not clear that.
+        try:
+            self._dynamodb.update_item(
+                **update,
+                UpdateExpression="SET " + ", ".join([*assignments, "validRecordsLogged = :unnoted"]),
+                ConditionExpression="attribute_not_exists(fileId)",
+                ExpressionAttributeValues=values | {":unnoted": {"BOOL": False}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            self._dynamodb.update_item(
+                **update, UpdateExpression="SET " + ", ".join(assignments), ExpressionAttributeValues=values
+            )
 
     def claim(self, file: StoredFile, *, invocation: str, lease: timedelta) -> Claim:
         """Mark the file PROCESSING for `invocation` (the Lambda request id), unless it is PROCESSED or another
@@ -226,7 +233,9 @@ class FileRepository:
     def note_valid_records_logged(self, file_id: str) -> None:
         """Some valid record of the file is being logged (not written, or refused by DynamoDB): a later delivery
         that writes it must look for its entry. Set before the entries are logged; never removed. A file not
-        registered (no item) is left alone: valid_records_logged answers True for it anyway."""
+        registered (no item) is left alone: valid_records_logged answers True for it. That holds because every
+        message of a file follows its claim, which registers it: a file registered only after its records were
+        logged would be born un-noted over entries that exist."""
         with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
             self._dynamodb.update_item(
                 TableName=self._table,
