@@ -27,7 +27,12 @@ from dropshop.orders import service as orders
 from dropshop.orders.model import ChangeStatus, LineRequest, Order, OrderStatus, PlaceOrder
 from dropshop.platform import aws
 from dropshop.platform.bus import DomainEvent
-from dropshop.platform.dynamodb import CONFLICT_ATTEMPTS, TransactionCancelled
+from dropshop.platform.dynamodb import (
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_MAX_SECONDS,
+    CONFLICT_ATTEMPTS,
+    TransactionCancelled,
+)
 from dropshop.platform.errors import Conflict, NotFound, ServiceUnavailable
 from dropshop.platform.observability import metrics
 from handlers.invoice.invoice_pdf import render
@@ -232,6 +237,20 @@ def test_invoices_of_confirmed_orders_take_consecutive_numbers_one_each_whatever
     assert len(announced(dynamodb, "InvoiceIssued")) == before + len(numbers)
 
 
+def test_a_redelivered_event_finds_its_issued_invoice_or_credit_note_and_writes_nothing(
+    dynamodb: Any, jane: Principal
+) -> None:
+    """An issued document is read back, not allocated again: no transaction, no number asked for."""
+    order = an_order(jane)
+    invoice = service.issue_invoice(order.order_id, render=render)
+    cancel(order)
+    note = service.issue_credit_note(order.order_id, render=render)
+    transactions = on_calls("TransactWriteItems", lambda n, params: None)
+    assert service.issue_invoice(order.order_id, render=render) == invoice
+    assert service.issue_credit_note(order.order_id, render=render) == note
+    assert transactions == [], "a redelivery must not allocate again"
+
+
 def test_another_order_taking_the_number_meanwhile_sends_this_one_to_the_next(
     dynamodb: Any, jane: Principal, sleeps: list[float]
 ) -> None:
@@ -272,6 +291,8 @@ def test_numbers_taken_by_others_at_every_attempt_end_in_a_conflict_and_nothing_
         "no invoice number could be taken; the event will be retried",
     )
     assert (len(calls), len(sleeps)) == (service.ALLOCATION_ATTEMPTS, service.ALLOCATION_ATTEMPTS - 1)
+    ceilings = [min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt) for attempt in range(1, len(calls))]
+    assert all(0 <= wait <= ceiling for wait, ceiling in zip(sleeps, ceilings, strict=True)), "full-jitter backoff"
     assert f"order#{mine.order_id}" not in stored(dynamodb, "order#")
 
 
