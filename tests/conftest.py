@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -73,3 +74,13 @@ def logs() -> Iterator[LogLines]:
         yield LogLines(stream)
     finally:
         handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def emitted() -> Iterator[dict[str, Any]]:
+    """The metrics the function would emit at the end of this invocation: name -> its unit and values."""
+    from dropshop.platform.observability import metrics
+
+    metrics.clear_metrics()
+    yield metrics.metric_set
+    metrics.clear_metrics()

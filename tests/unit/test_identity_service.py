@@ -19,7 +19,6 @@ from dropshop.identity import service
 from dropshop.identity.directory import UserDirectory
 from dropshop.identity.model import Contact, Principal
 from dropshop.platform.errors import Forbidden, Unauthenticated
-from dropshop.platform.observability import metrics
 from dropshop.platform.settings import settings
 from tests.support import cognito
 from tests.support.logs import LogLines
@@ -38,14 +37,6 @@ def client(aws_session: boto3.session.Session) -> Iterator[Any]:
 @pytest.fixture
 def pool(client: Any) -> cognito.UserPool:
     return cognito.create_user_pool(client)
-
-
-@pytest.fixture
-def emitted() -> Iterator[dict[str, Any]]:
-    """The metrics the function would emit at the end of this invocation: name -> its unit and values."""
-    metrics.clear_metrics()
-    yield metrics.metric_set
-    metrics.clear_metrics()
 
 
 def counted(emitted: dict[str, Any], name: str) -> tuple[str, list[float]]:

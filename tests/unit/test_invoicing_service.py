@@ -34,7 +34,6 @@ from dropshop.platform.dynamodb import (
     TransactionCancelled,
 )
 from dropshop.platform.errors import Conflict, NotFound, ServiceUnavailable
-from dropshop.platform.observability import metrics
 from handlers.invoice.invoice_pdf import render
 from tests.support import container
 from tests.support.faults import THROTTLING_ERROR, TRANSACTION_CONFLICT, DynamoDBWeather
@@ -116,13 +115,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waited: list[float] = []
     monkeypatch.setattr(service.time, "sleep", waited.append)
     return waited
-
-
-@pytest.fixture
-def emitted() -> Iterator[dict[str, Any]]:
-    metrics.clear_metrics()
-    yield metrics.metric_set
-    metrics.clear_metrics()
 
 
 def an_order(customer: Principal, *, status: OrderStatus | None = OrderStatus.CONFIRMED) -> Order:

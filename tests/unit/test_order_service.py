@@ -41,7 +41,6 @@ from dropshop.platform.errors import (
     ServiceUnavailable,
     Unprocessable,
 )
-from dropshop.platform.observability import metrics
 from dropshop.platform.pagination import encode_cursor
 from tests.support import container
 from tests.support.faults import TRANSACTION_CONFLICT, TRANSACTION_CONFLICT_EXCEPTION, DynamoDBWeather
@@ -81,13 +80,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waited: list[float] = []
     monkeypatch.setattr(service.time, "sleep", waited.append)
     return waited
-
-
-@pytest.fixture
-def emitted() -> Iterator[dict[str, Any]]:
-    metrics.clear_metrics()
-    yield metrics.metric_set
-    metrics.clear_metrics()
 
 
 @pytest.fixture
