@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -50,6 +51,8 @@ RESULT = re.compile(rf"^\s*(?P<name>{MUTANT}): (?P<status>[\w ]+)$")
 CAUGHT = ("killed", "timeout")
 # What to test again on a kept staging copy: a verdict a new or sharper test may change.
 RETESTED = ("survived", "no tests")
+# Hypothesis' profile for mutants (tests/support/properties.py): ci's examples, and no shrinking of the one that fails.
+HYPOTHESIS = {"HYPOTHESIS_PROFILE": "mutation"}
 
 
 def mutmut() -> Path:
@@ -178,7 +181,8 @@ def run(
     stage(directory, sources, selected, fresh)
     children = [] if workers is None else ["--max-children", str(workers)]
     before = {name for name, status in statuses(listed(binary, directory)).items() if status in RETESTED}
-    subprocess.run([str(binary), "run", *children], cwd=directory, check=True)  # noqa: S603 - mutmut from its venv
+    environment = {**os.environ, **HYPOTHESIS}
+    subprocess.run([str(binary), "run", *children], cwd=directory, env=environment, check=True)  # noqa: S603 - mutmut
     # Still survivors: kept verdicts (a changed function's mutants were tested afresh just now, and got theirs).
     retested = sorted(
         name for name, status in statuses(listed(binary, directory)).items() if status in RETESTED and name in before
@@ -186,7 +190,7 @@ def run(
     if retested:
         print(f"testing again the last run's {len(retested)} survivors and mutants without tests")
         again = [str(binary), "run", *children, *retested]
-        subprocess.run(again, cwd=directory, check=True)  # noqa: S603 - mutmut from its venv
+        subprocess.run(again, cwd=directory, env=environment, check=True)  # noqa: S603 - mutmut from its venv
     return scores(listed(binary, directory))
 
 

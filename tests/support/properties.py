@@ -6,17 +6,19 @@ project modules loaded, not for every selection of tests: Hypothesis also draws 
 loaded modules, so a lone test and the whole suite may try different inputs. A failure in either is a real
 counter-example, not a flake (there is no deadline): keep it as an @example;
 dev: random, five times the examples, with Hypothesis' example database (failures replay first);
-thorough: random and a hundred times the examples, to hunt for counter-examples (keep each one as an @example).
+thorough: random and a hundred times the examples, to hunt for counter-examples (keep each one as an @example);
+mutation: ci's examples without shrinking, for `make mutate` (tools/mutate.py): a mutant needs only the verdict, and
+shrinking the first failing example costs many more runs of the test than finding it.
 """
 
 from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 PROFILE_VARIABLE = "HYPOTHESIS_PROFILE"
-SCALE = {"ci": 1, "dev": 5, "thorough": 100}
+SCALE = {"ci": 1, "mutation": 1, "dev": 5, "thorough": 100}
 # What every profile shares: no deadline (moto's speed is not under test), the blob to reproduce a failure, and
 # fixtures made once per test and reset by the test between examples (the moto stacks).
 SHARED = {
@@ -28,8 +30,10 @@ DEFAULT_EXAMPLES = 100  # Hypothesis' own, for a test that asks for no budget
 
 
 def register_profiles() -> str:
-    """Register ci, dev and thorough and load the one the environment names; its name."""
+    """Register ci, mutation, dev and thorough and load the one the environment names; its name."""
     settings.register_profile("ci", max_examples=DEFAULT_EXAMPLES, derandomize=True, database=None, **SHARED)
+    unshrunk = [phase for phase in Phase if phase not in (Phase.shrink, Phase.explain)]
+    settings.register_profile("mutation", settings.get_profile("ci"), phases=unshrunk)
     for name in ("dev", "thorough"):
         settings.register_profile(name, max_examples=DEFAULT_EXAMPLES * SCALE[name], derandomize=False, **SHARED)
     profile = current_profile()
