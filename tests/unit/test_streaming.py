@@ -444,3 +444,8 @@ def test_the_fast_reading_of_any_bytes_is_always_the_strict_reading(raw: bytes) 
     if deeper_than(raw.strip(), MAX_DEPTH):
         return
     assert same_outcome(parse_record(raw), read_strictly(raw))
+
+
+def test_csv_rows_are_counted_whatever_their_bytes_and_spaces() -> None:
+    assert count_csv_rows(io.BytesIO(b"id,note\n1,\xff\xfe not utf-8\n2,two words\n")) == 2
+    assert count_csv_rows(io.BytesIO(b'"a header\nwith a newline",x\n1,2\n')) == 1
