@@ -200,13 +200,18 @@ def test_an_array_is_cut_only_after_a_top_level_comma() -> None:
     assert [data[:cut].count(b",") for cut in cuts] == [2, 4, 6], "the commas between items, none inside one"
 
 
+def test_a_cut_falls_at_the_first_comma_at_least_every_bytes_from_the_last() -> None:
+    assert list(ArrayCuts(io.BytesIO(b"[1,2,3]"), every=3)) == [3]  # 3 bytes from the start, then 2 and no more
+    assert list(ArrayCuts(io.BytesIO(b"[1,2,3,4,5]"), every=4)) == [5, 9]
+
+
 def test_an_empty_array_has_no_items_and_no_cuts() -> None:
     assert list(ArrayCuts(io.BytesIO(b"[ ]"), every=1)) == []
     assert list(items_in_range(io.BytesIO(b"[ ]"), start=0, end=3)) == []
 
 
 def test_an_array_that_ends_after_its_bracket_or_a_comma_breaks_off_in_its_last_range() -> None:
-    for data in (b" \n[", b"[1,", b"[] trailing", b"[1] 2"):
+    for data in (b" \n[", b"[1,", b"[] trailing", b"[]x", b"[1] 2"):
         assert read_whole(data)[1], data
         assert read_array_split(data, 1)[1] is not None, data
 
@@ -407,3 +412,36 @@ def test_only_an_array_splits_into_items() -> None:
     assert splits_into_items(b"\xef\xbb\xbf \n[{}]")
     assert not splits_into_items(b'{"id": 1}\n')
     assert not splits_into_items(GZIP_MAGIC + b"[")
+
+
+def test_a_range_of_what_is_not_an_array_breaks_where_its_text_starts_showing_it() -> None:
+    unreadable = range_break(b'\xef\xbb\xbf \n{"id": "\xff", "name": "a long name"}', 0, 40)
+    assert unreadable.position == 5
+    assert unreadable.reason == 'not a JSON array: it starts with \'{"id": "\ufffd", "name": \''
+
+
+class Trickle(io.BytesIO):
+    """A stream that hands out one byte per read, as a slow network body may: every byte starts a read."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        return super().read(1)
+
+
+def test_a_range_read_a_byte_at_a_time_finds_its_first_line_as_one_read_whole() -> None:
+    data = b'{"id": "a"}\n{"id": "b"}\n\n{"id": "c"}\n'
+    for start in range(1, len(data)):
+        whole = [(p, r) for _, p, r in lines_in_range(io.BytesIO(data[start - 1 :]), start=start, end=len(data))]
+        trickled = [(p, r) for _, p, r in lines_in_range(Trickle(data[start - 1 :]), start=start, end=len(data))]
+        assert trickled == whole == [(p, r) for p, r in read_split(data, []) if p >= start], start
+
+
+def test_a_range_beyond_max_bytes_breaks_at_its_start_or_at_the_record_under_way() -> None:
+    data = b'{"id": "a"}\n' + b'{"id": "' + b"b" * READ_CHUNK_BYTES + b'"}\n'
+    with pytest.raises(UnreadableFile) as unreadable:
+        list(lines_in_range(io.BytesIO(data[11:]), start=12, end=len(data), max_bytes=10))
+    assert unreadable.value.position == 12
+    read: list[int] = []
+    with pytest.raises(UnreadableFile) as unreadable:
+        read.extend(p for _, p, _ in lines_in_range(Trickle(data), start=0, end=len(data), max_bytes=100))
+    assert read == [0]
+    assert unreadable.value.position == 12
