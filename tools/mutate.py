@@ -51,6 +51,10 @@ RESULT = re.compile(rf"^\s*(?P<name>{MUTANT}): (?P<status>[\w ]+)$")
 CAUGHT = ("killed", "timeout")
 # What to test again on a kept staging copy: a verdict a new or sharper test may change.
 RETESTED = ("survived", "no tests")
+# A mutant's CPU-time limit is (its tests' time + 1 s) * this * 2 (mutmut's rule; its default 15 let each mutant
+# that loops forever cost minutes of CPU, streaming's property tests 5 minutes each). Its tests cost the same CPU
+# however loaded the machine, so 6 times theirs (3 * 2) is ample.
+TIMEOUT_MULTIPLIER = 3.0
 # Hypothesis' profile for mutants (tests/support/properties.py): ci's examples, and no shrinking of the one that fails.
 HYPOTHESIS = {"HYPOTHESIS_PROFILE": "mutation"}
 
@@ -144,6 +148,7 @@ source_paths = {sources!r}
 also_copy = {["dropshop/", *[f"{n}/" if (ROOT / n).is_dir() else n for n in COPIED]]!r}
 pytest_add_cli_args_test_selection = {suites!r}
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-s"]
+timeout_multiplier = {TIMEOUT_MULTIPLIER}
 """
     (directory / "pyproject.toml").write_text(project + configuration)
 
