@@ -539,15 +539,24 @@ def test_a_record_nested_max_depth_levels_is_read_and_one_level_more_is_refused(
     )
 
 
-@pytest.mark.parametrize("shape", ["array", "ndjson"])
+# "opened": NDJSON whose first line opens an object it does not close, which the reader reads ahead (up to
+# MAX_RECORD_BYTES and a read) to tell from one pretty-printed object: the next lines are then read in its buffer.
+@pytest.mark.parametrize("shape", ["array", "ndjson", "opened"])
 def test_a_record_of_max_record_bytes_is_read_and_one_byte_more_is_refused(shape: str) -> None:
     def record(size: int) -> bytes:
         return b'{"x": "' + b"a" * (size - 9) + b'"}'
 
     fits, over = record(MAX_RECORD_BYTES), record(MAX_RECORD_BYTES + 1)
     assert len(fits) == MAX_RECORD_BYTES
-    data = b"[" + fits + b", " + over + b"]" if shape == "array" else fits + b"\n" + over + b"\n"
+    data = {
+        "array": b"[" + fits + b", " + over + b"]",
+        "ndjson": fits + b"\n" + over + b"\n",
+        "opened": b"{\n" + over + b"\n" + fits + b"\n",
+    }[shape]
     read, unreadable = read_all(data, step=65536)
     assert unreadable is None
+    if shape == "opened":
+        assert isinstance(read[0][1], UnreadableRecord)
+        read = read[1:][::-1]
     assert read[0][1] == {"x": "a" * (MAX_RECORD_BYTES - 9)}
     assert read[1][1] == UnreadableRecord(f"the record is larger than {MAX_RECORD_BYTES} bytes", over[:500].decode())
