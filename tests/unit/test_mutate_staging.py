@@ -39,3 +39,43 @@ def test_a_copy_kept_from_before_the_sources_were_recorded_is_traced_again(tmp_p
     mutate.stage(tmp_path, [VAT], TESTS, fresh=False)
 
     assert not stats.exists()
+
+
+VERDICTS = {
+    "dropshop.catalog.vat.x_split__mutmut_1": "killed",
+    "dropshop.catalog.vat.x_split__mutmut_2": "survived",
+    "dropshop.catalog.vat.x_split__mutmut_3": "not checked",
+    "dropshop.catalog.vat.x_split__mutmut_4": "timeout",
+    "dropshop.catalog.vat.x_split__mutmut_5": "no tests",
+    "dropshop.catalog.model.x_price__mutmut_1": "survived",
+    "dropshop.orders.model.x_total__mutmut_1": "not checked",
+}
+
+
+def test_a_kept_copy_tests_again_only_the_mutants_without_a_final_verdict() -> None:
+    named, count = mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=False)
+
+    assert named == [
+        "dropshop.catalog.vat.x_split__mutmut_2",
+        "dropshop.catalog.vat.x_split__mutmut_3",
+        "dropshop.catalog.vat.x_split__mutmut_5",
+    ]
+    assert count == 3
+
+
+def test_a_context_whose_mutants_all_need_testing_is_named_by_pattern() -> None:
+    assert mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=True) == (["dropshop.catalog.vat.*"], 5)
+    assert mutate.to_test(VERDICTS, ["dropshop.orders."], fresh=False) == (["dropshop.orders.*"], 1)
+
+
+def test_a_context_with_every_verdict_final_is_not_run() -> None:
+    done = {name: "killed" for name in VERDICTS}
+
+    assert mutate.to_test(done, ["dropshop.catalog."], fresh=False) == ([], 0)
+
+
+def test_every_context_shares_one_copy_and_other_modules_get_their_own() -> None:
+    assert mutate.shared(["dropshop/catalog/vat.py", "dropshop/platform/json_depth.py", "dropshop/orders/"])
+    assert not mutate.shared(["dropshop/catalog/vat.py", "dropshop/telemetry/service.py"])
+    assert mutate.module_prefix("dropshop/platform/json_depth.py") == "dropshop.platform.json_depth."
+    assert mutate.module_prefix("dropshop/orders/") == "dropshop.orders."
