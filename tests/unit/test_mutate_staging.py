@@ -3,6 +3,7 @@ traced again when a run mutates a module the kept trace never saw (else its muta
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from tools import mutate
@@ -79,3 +80,14 @@ def test_every_context_shares_one_copy_and_other_modules_get_their_own() -> None
     assert not mutate.shared(["dropshop/catalog/vat.py", "dropshop/telemetry/service.py"])
     assert mutate.module_prefix("dropshop/platform/json_depth.py") == "dropshop.platform.json_depth."
     assert mutate.module_prefix("dropshop/orders/") == "dropshop.orders."
+
+
+def test_mutmut_copies_only_the_modules_it_does_not_mutate(tmp_path: Path) -> None:
+    """A module in mutmut's `also_copy` is copied over its mutants on every run, and all mutated again."""
+    mutate.stage(tmp_path, [VAT, "dropshop/orders/"], TESTS, fresh=False)
+
+    copied = tomllib.loads((tmp_path / "pyproject.toml").read_text())["tool"]["mutmut"]["also_copy"]
+
+    assert CURRENCIES in copied
+    assert "dropshop/platform/json_body.py" in copied
+    assert not [path for path in copied if path.startswith(("dropshop/orders/", VAT)) or path == "dropshop/"]
