@@ -91,3 +91,13 @@ def test_mutmut_copies_only_the_modules_it_does_not_mutate(tmp_path: Path) -> No
     assert CURRENCIES in copied
     assert "dropshop/platform/json_body.py" in copied
     assert not [path for path in copied if path.startswith(("dropshop/orders/", VAT)) or path == "dropshop/"]
+
+
+def test_a_context_is_tested_by_the_files_importing_it_not_those_naming_it_in_a_string() -> None:
+    identity = mutate.importers(["dropshop/identity/"])
+
+    assert "tests/unit/test_tokens.py" in identity
+    # Names "dropshop.identity.tokens" to check a handler's imports in a subprocess; runs nothing of it in-process.
+    assert "tests/unit/test_cold_start_imports.py" not in identity
+    # Names mutants of every context in strings.
+    assert "tests/unit/test_mutate_staging.py" not in mutate.importers(list(mutate.CONTEXTS.values()))
