@@ -101,3 +101,20 @@ def test_a_context_is_tested_by_the_files_importing_it_not_those_naming_it_in_a_
     assert "tests/unit/test_cold_start_imports.py" not in identity
     # Names mutants of every context in strings.
     assert "tests/unit/test_mutate_staging.py" not in mutate.importers(list(mutate.CONTEXTS.values()))
+
+
+def test_each_function_keeps_the_traced_tests_of_its_own_contexts_files() -> None:
+    traced = {
+        "dropshop.catalog.vat.x_split": {"tests/unit/test_vat.py::test_a", "tests/unit/test_invoice_pdf.py::test_b"},
+        "dropshop.orders.model.x_total": {"tests/unit/test_vat.py::test_a", "tests/unit/test_order_model.py::test_c"},
+        "dropshop.telemetry.x_other": {"tests/unit/test_vat.py::test_a"},
+    }
+
+    own = {"dropshop.catalog.": ["tests/unit/test_vat.py"], "dropshop.orders.": ["tests/unit/test_order_model.py"]}
+    mutate.narrow(traced, own)
+
+    assert traced == {
+        "dropshop.catalog.vat.x_split": {"tests/unit/test_vat.py::test_a"},
+        "dropshop.orders.model.x_total": {"tests/unit/test_order_model.py::test_c"},
+        "dropshop.telemetry.x_other": {"tests/unit/test_vat.py::test_a"},  # no context of make mutate's: as traced
+    }
