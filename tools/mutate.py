@@ -56,16 +56,16 @@ RESULT = re.compile(rf"^\s*(?P<name>{MUTANT}): (?P<status>[\w ]+)$")
 CAUGHT = ("killed", "timeout")
 # What to test again on a kept staging copy: a verdict a new or sharper test may change, or none yet.
 RETESTED = ("survived", "no tests", "not checked")
-# What mutmut's pytest runs load: Hypothesis' profile without shrinking (tests/support/properties.py), and no
-# plugin that only reports (the cache, the per-test durations mutmut measures itself).
+# What mutmut's pytest runs load: Hypothesis' profile without shrinking (tests/support/properties.py); pytest's
+# cache off, quiet, and `-s` (stage() says why).
 ENVIRONMENT = {"HYPOTHESIS_PROFILE": "mutation"}
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-q", "-s"]
 # mutmut's first steps of `mutmut run` (tools/mutate.py pins mutmut 3.8.1): make every mutant, then trace or load
 # which tests reach which function; run in the staging copy by mutmut's interpreter. It leaves each mutant's verdict
 # as mutmut would (a changed function's mutants are "not checked"), so the runs that follow can name what to test.
-# The trace is of every selected test; a function then keeps only the tests of its context's own test files: a
-# survivor runs every test that reaches its function, and in the trace of all contexts that is up to 74 s of tests
-# for `catalog/vat.py` (the invoice PDF's figures, the orders' life cycle) where its own tests take 1 s.
+# The trace is of every selected test; a function then keeps only the tests of its context's own test files, as
+# when each context had a copy of its own: a survivor runs every test that reaches its function, and a trace of
+# all contexts would add other contexts' tests to it.
 PREPARED = "(mutants and trace)"  # the step PREPARE is, in the table
 PREPARE = """
 import json
