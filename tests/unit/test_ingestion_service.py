@@ -192,6 +192,14 @@ def test_an_event_for_a_file_ingested_already_does_nothing(pipeline: Pipeline, l
     assert again["key"] == upload["key"]
 
 
+def test_a_record_refused_for_several_reasons_is_logged_with_each_field_named(pipeline: Pipeline) -> None:
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1, email="nope", status="gone")]))
+    assert service.ingest_object(**upload) == Ingestion(1, 0, 1)
+    email, status = pipeline.logged()[1].split("; ")
+    assert email.startswith("email: String should match pattern")
+    assert status.startswith("status: Input should be 'active'")
+
+
 def test_every_refusal_of_a_file_is_logged_however_many(pipeline: Pipeline) -> None:
     """Refusals are logged in batches as the file is read (REJECTION_FLUSH): none is lost between batches."""
     records: list[object] = [account(n, status="gone") for n in range(2 * service.REJECTION_FLUSH + 3)]
@@ -347,7 +355,7 @@ def test_a_chunk_reads_at_most_its_record_budget_and_hands_on_the_rest(
 
 
 def test_a_chunk_of_an_upload_replaced_meanwhile_fails_its_file(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=400)
     upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
@@ -361,6 +369,11 @@ def test_a_chunk_of_an_upload_replaced_meanwhile_fails_its_file(
     assert stored.reason is not None
     assert "object could not be read: " in stored.reason
     assert pipeline.sent_records() == []
+    # What the operator reads per chunk: each failed, and why; the last one ended the file.
+    counted_lines = logs.with_message("chunk ingested")
+    assert [line["start"] for line in counted_lines] == [chunk.start for chunk in chunks]
+    assert all(line["failure"].startswith("object could not be read: ") for line in counted_lines)
+    assert counted_lines[-1]["fileStatus"] == "FAILED"
 
 
 def test_a_chunk_meeting_an_outage_raises_to_come_again(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -433,6 +446,10 @@ def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     chunks = pipeline.chunks()
     assert all(c.staged is not None and c.staged.size == len(plain) for c in chunks)
     assert chunks[-1].end == len(plain)
+    # Staged in parts of at most a chunk (so is the memory the split holds), together the decompressed file.
+    parts = pipeline.s3.list_objects_v2(Bucket=BUCKET, Prefix="staging/")["Contents"]
+    assert max(part["Size"] for part in parts) == 600
+    assert sum(part["Size"] for part in parts) == len(plain)
     for chunk in chunks:
         service.ingest_chunk(chunk)
     stored = file_of(upload)
@@ -443,6 +460,71 @@ def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     service.ingest_chunk(chunks[1])
     assert file_of(upload) == stored
     assert logs.with_message("chunk delivered again after its file ended")[0]["fileId"] == stored.file_id
+
+
+@pytest.mark.parametrize(
+    ("shorter_chunk", "planned"), [(0, False), (1, True)], ids=["as big as a chunk", "one byte more than a chunk"]
+)
+def test_a_gzip_file_is_planned_into_chunks_only_when_it_decompresses_to_more_than_one(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, shorter_chunk: int, planned: bool
+) -> None:
+    plain = ndjson([account(n) for n in range(1, 6)])
+    configure(monkeypatch, INGEST_CHUNK_BYTES=len(plain) - shorter_chunk)
+    upload = pipeline.upload("incoming/edge.ndjson.gz", gzip.compress(plain))
+    outcome = service.ingest_object(**upload)
+    if planned:
+        assert outcome == ChunkPlan(2)
+        ingest_all(pipeline)
+    else:
+        assert outcome == Ingestion(5, 5, 0)
+        assert pipeline.chunks() == []
+    assert sorted(position for position, _ in pipeline.sent_records()) == (
+        [plain.index(b'{"id": "acc-%d"' % n) for n in range(1, 6)] if planned else [1, 2, 3, 4, 5]
+    )
+    assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(5, 5, 0))
+
+
+def test_a_big_gzip_json_array_is_staged_and_read_in_chunks_on_its_items(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    records: list[object] = [account(n) if n % 4 else "broken" for n in range(1, 16)]
+    plain = json.dumps(records).encode()
+    upload = pipeline.upload("incoming/big.json.gz", gzip.compress(plain))
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    chunks = pipeline.chunks()
+    assert len(chunks) == plan.chunks > 1
+    assert {c.shape for c in chunks} == {"items"}
+    assert (chunks[0].start, chunks[-1].end) == (0, len(plain))
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    # Positions are offsets into the decompressed stream, as for a plain array read in chunks.
+    offsets = [1]
+    for record in records[:-1]:
+        offsets.append(offsets[-1] + len(json.dumps(record)) + 2)
+    assert sorted(p for p, _ in pipeline.sent_records()) == [offsets[n] for n in range(15) if (n + 1) % 4]
+    assert sorted(pipeline.logged()) == [offsets[n] for n in (3, 7, 11)]
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(15, 12, 3))
+
+
+def test_a_big_gzip_file_whose_first_record_outgrows_the_head_is_still_read_in_chunks(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first line does not end in the first 64 KiB decompressed, so the head alone cannot tell NDJSON from one
+    pretty-printed object: the decompressed size does, past what one record may hold (SINGLE_RECORD_FILE_BYTES), so
+    the file is planned into chunks, not read whole by one invocation."""
+    chunk_bytes = 512 * 1024
+    configure(monkeypatch, INGEST_CHUNK_BYTES=chunk_bytes)
+    padding = "x" * (80 * 1024)  # an unknown key: ignored by the model, so each record stays valid
+    records: list[object] = [account(n, notes=padding) for n in range(16)]
+    plain = ndjson(records)
+    assert len(plain) // len(records) > service.HEAD_BYTES
+    assert len(plain) > service.streaming.SINGLE_RECORD_FILE_BYTES
+    upload = pipeline.upload("incoming/padded.ndjson.gz", gzip.compress(plain))
+    assert service.ingest_object(**upload) == ChunkPlan(-(-len(plain) // chunk_bytes))
+    assert {c.shape for c in pipeline.chunks()} == {"lines"}
 
 
 def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end(
