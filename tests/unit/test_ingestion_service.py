@@ -25,6 +25,7 @@ from dropshop.files.model import file_id as file_id_of
 from dropshop.ingestion import service
 from dropshop.ingestion.chunks import Chunk
 from dropshop.ingestion.messages import QueueMessage
+from dropshop.ingestion.queue import QueueUnavailable
 from dropshop.ingestion.service import ChunkPlan, RecordsNotWritten
 from dropshop.platform import dynamodb
 from dropshop.platform.observability import metrics
@@ -103,8 +104,18 @@ class Pipeline:
         [entry] = [item for item in self.table("log") if item["position"]["N"] == str(position)]
         return entry
 
+    def entries_name(self, upload: dict[str, Any]) -> bool:
+        """Every LogTable entry names the upload it came from, as an operator looks it up: its URL and file id."""
+        named = {"origin": {"S": f"s3://{BUCKET}/{upload['key']}"}, "kind": {"S": "file"}}
+        named["fileId"] = {"S": file_of(upload).file_id}
+        return all({key: item.get(key) for key in named} == named for item in self.table("log"))
+
     def accounts(self) -> dict[str, int]:
         return {item["accountId"]["S"]: int(item["balanceCents"]["N"]) for item in self.table("accounts")}
+
+    def sources(self) -> set[str]:
+        """Where the stored accounts came from (`file` or `api`): AccountTable's `source`."""
+        return {item["source"]["S"] for item in self.table("accounts")}
 
 
 @pytest.fixture
@@ -175,6 +186,7 @@ def test_a_files_valid_records_are_sent_and_its_refusals_logged_each_once(pipeli
     assert logged[2].startswith("balanceCents: ")
     assert logged[4].startswith("record: ")
     assert json.loads(pipeline.entry_at(2)["record"]["S"]) == records[1], "the entry shows the refused record"
+    assert pipeline.entries_name(upload)
     stored = file_of(upload)
     assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(4, 2, 2))
     assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([2.0], [2.0], [])
@@ -226,6 +238,21 @@ def test_a_file_that_breaks_off_keeps_the_records_before_and_fails_where_it_brok
     assert stored.reason.startswith("the JSON array breaks off at record 2")
     assert stored.ingestion == Ingestion(2, 1, 1)
     assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([1.0], [1.0], [1.0])
+
+
+def test_a_file_whose_records_cannot_be_queued_fails_as_interrupted_and_the_event_is_retried(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.sqs.delete_queue(QueueUrl=pipeline.writer_queue)
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1), account(2, status="gone")]))
+    with pytest.raises(QueueUnavailable):
+        service.ingest_object(**upload)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("ingestion interrupted: ")
+    assert "could not be sent to writer" in stored.reason
+    assert stored.ingestion == Ingestion(2, 1, 1), "what was read before the interruption"
 
 
 def test_an_empty_file_is_processed_with_no_records(pipeline: Pipeline) -> None:
@@ -300,6 +327,7 @@ def test_a_big_ndjson_file_is_planned_into_byte_ranges_whose_chunks_end_it(
     active = [offset for offset, record in zip(offsets, records, strict=True) if record["status"] == "active"]  # type: ignore[index]
     assert sorted(position for position, _ in pipeline.sent_records()) == active
     assert sorted(pipeline.logged()) == sorted(set(offsets) - set(active))
+    assert pipeline.entries_name(upload)
     stored = file_of(upload)
     assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(20, 16, 4))
 
@@ -368,6 +396,7 @@ def test_a_chunk_of_an_upload_replaced_meanwhile_fails_its_file(
     assert stored.status is FileStatus.FAILED
     assert stored.reason is not None
     assert "object could not be read: " in stored.reason
+    assert stored.ingestion == Ingestion(0, 0, 0)
     assert pipeline.sent_records() == []
     # What the operator reads per chunk: each failed, and why; the last one ended the file.
     counted_lines = logs.with_message("chunk ingested")
@@ -434,6 +463,36 @@ def test_a_json_array_beyond_what_can_be_planned_is_refused_whole(
     assert counted("FilesFailed") == [1.0]
 
 
+def test_a_json_array_as_big_as_what_can_be_planned_is_planned(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = json.dumps([account(n) for n in range(20)]).encode()
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500, INGEST_SPLIT_MAX_BYTES=len(body))
+    upload = pipeline.upload("incoming/big.json", body)
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    ingest_all(pipeline)
+    assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(20, 20, 0))
+
+
+def test_a_big_json_array_that_breaks_off_fails_in_its_last_chunk_where_it_broke(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    whole = json.dumps([account(n) for n in range(1, 16)]).encode()
+    broken_at = whole.rindex(b'{"id"')  # the last item's first byte
+    upload = pipeline.upload("incoming/broken.json", whole[: broken_at + 20])
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    assert plan.chunks > 1
+    ingest_all(pipeline)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason == f"the JSON array breaks off at the record at byte {broken_at}: the input ends before ']'"
+    assert stored.ingestion == Ingestion(14, 14, 0)
+    assert pipeline.logged() == {broken_at: f"file: {stored.reason}"}
+
+
 def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
@@ -460,6 +519,36 @@ def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     service.ingest_chunk(chunks[1])
     assert file_of(upload) == stored
     assert logs.with_message("chunk delivered again after its file ended")[0]["fileId"] == stored.file_id
+
+
+def test_a_staged_part_gone_before_its_chunks_are_read_fails_the_file_where_it_is_missing(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part expired by the lifecycle rule (a chunk delayed past it) or removed: the chunks that need it cannot be
+    read, so the file fails, each of those chunks logging where it stopped, and the other chunks' records stay."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    records: list[object] = [account(n) for n in range(1, 31)]
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(ndjson(records)))
+    service.ingest_object(**upload)
+    chunks = pipeline.chunks()
+    staged = chunks[0].staged
+    assert staged is not None
+    pipeline.s3.delete_object(Bucket=BUCKET, Key=staged.part_key(2))
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert staged.part_key(2) in stored.reason
+    # Each chunk that needed the part fails where its reading stopped: at the part's first byte, or its own start.
+    assert pipeline.logged() == {2 * 600: f"file: {stored.reason}", 3 * 600: f"file: {stored.reason}"}
+    sent = sorted(p for p, _ in pipeline.sent_records())
+    assert stored.ingestion == Ingestion(len(sent), len(sent), 0)
+    # Lost: the lines that reach into the part, and those of the chunk that begins in it (it reads from the byte
+    # before its start); kept: the lines before the part, and those of the chunks after.
+    ends = list(itertools.accumulate(len(json.dumps(record)) + 1 for record in records))
+    lines = list(zip([0, *ends[:-1]], ends, strict=True))
+    assert sent == [start for start, end in lines if end <= 2 * 600 or start >= 4 * 600]
 
 
 @pytest.mark.parametrize(
@@ -541,11 +630,13 @@ def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end
     assert stored.status is FileStatus.FAILED
     assert stored.reason is not None
     assert stored.reason.startswith("the gzip-compressed file is corrupt")
-    assert stored.ingestion is not None
-    assert stored.ingestion.accepted > 0 == stored.ingestion.rejected
+    sent = len(pipeline.sent_records())
+    assert sent > 0
+    assert stored.ingestion == Ingestion(sent, sent, 0), "the break is no record: only the records before count"
     [(position, reason)] = pipeline.logged().items()
     assert reason == f"file: {stored.reason}"
     assert position > 0
+    assert pipeline.entries_name(upload)
 
 
 def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:
@@ -601,6 +692,7 @@ def file_message(records: list[object], message_id: str = "m-1", receive_count: 
 def test_a_messages_valid_records_are_written_and_its_refused_ones_logged(pipeline: Pipeline) -> None:
     service.write_message(file_message([account(1), account(2, email="nope"), account(3)]))
     assert pipeline.accounts() == {"acc-1": 1, "acc-3": 3}
+    assert pipeline.sources() == {"file"}
     assert list(pipeline.logged()) == [1]
     assert pipeline.logged()[1].startswith("email: ")
     assert pipeline.entry_at(1)["stage"] == {"S": "writer"}
@@ -660,6 +752,7 @@ def test_an_api_dead_letter_is_salvaged_as_its_body_reads(pipeline: Pipeline) ->
     body = json.dumps([account(1), account(2, id="")])
     service.salvage_message(QueueMessage("m-2", body, "api", 4))
     assert pipeline.accounts() == {"acc-1": 1}
+    assert pipeline.sources() == {"api"}
     [(position, reason)] = pipeline.logged().items()
     assert position == 1
     assert reason.startswith("id: ")
