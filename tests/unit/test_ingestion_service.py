@@ -681,9 +681,11 @@ def test_an_upload_replaced_while_it_is_planned_fails_rather_than_planning_other
 # ------------------------------------------------------------------ Writer and ErrorHandler
 
 
-def file_message(records: list[object], message_id: str = "m-1", receive_count: int = 1) -> QueueMessage:
+def file_message(
+    records: list[object], message_id: str = "m-1", receive_count: int = 1, file_id: str = "f-1"
+) -> QueueMessage:
     body = {
-        "origin": {"kind": "file", "name": "s3://data/incoming/a.json", "fileId": "f-1"},
+        "origin": {"kind": "file", "name": "s3://data/incoming/a.json", "fileId": file_id},
         "records": [{"position": n, "record": record} for n, record in enumerate(records)],
     }
     return QueueMessage(message_id, json.dumps(body), "file", receive_count)
@@ -696,6 +698,7 @@ def test_a_messages_valid_records_are_written_and_its_refused_ones_logged(pipeli
     assert list(pipeline.logged()) == [1]
     assert pipeline.logged()[1].startswith("email: ")
     assert pipeline.entry_at(1)["stage"] == {"S": "writer"}
+    assert json.loads(pipeline.entry_at(1)["record"]["S"]) == account(2, email="nope"), "the entry shows the record"
     assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([2.0], [1.0])
 
 
@@ -725,6 +728,48 @@ def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(
     assert pipeline.logged() == {}
     [withdrawn] = logs.with_message("entries of records written after all withdrawn")
     assert withdrawn["withdrawn"] == 1
+
+
+def registered(pipeline: Pipeline) -> str:
+    """The id of a file registered as the Transformer registers every file before any message of it is sent."""
+    upload = pipeline.upload("incoming/registered.ndjson", ndjson([]))
+    service.ingest_object(**upload)
+    return str(file_of(upload).file_id)
+
+
+def test_a_registered_files_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(
+    pipeline: Pipeline,
+) -> None:
+    """The file is noted before its valid record is logged "not written", so the delivery that writes it later
+    looks for the entry (a registered file never noted would not be looked up)."""
+    message = file_message([account(1)], receive_count=2, file_id=registered(pipeline))
+    faults = Faults(outage=10**6, tables={"accounts"})
+    faults.attach(service.aws.client("dynamodb"))
+    service.salvage_message(message)
+    assert list(pipeline.logged()) == [0]
+    container.cold_start()
+    service.write_message(message)
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert pipeline.logged() == {}
+
+
+def test_a_registered_files_records_refused_only_as_invalid_cost_no_read_of_the_log_when_written(
+    pipeline: Pipeline,
+) -> None:
+    """Only a valid record can be logged and written both: a file whose logged records are all invalid is not
+    noted, and the writes of its other records read no LogTable entry (docs/pipeline.md, "Exactly one table")."""
+    file_id = registered(pipeline)
+    reads: list[str] = []
+
+    def read(params: dict[str, Any], **_: Any) -> None:
+        reads.extend(params["RequestItems"])
+
+    service.aws.client("dynamodb").meta.events.register("before-call.dynamodb.BatchGetItem", read)
+    service.write_message(file_message([account(1), account(2, status="gone")], file_id=file_id))
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert list(pipeline.logged()) == [1]
+    assert service.files.valid_records_logged(file_id) is False
+    assert "log" not in reads
 
 
 def test_a_dead_letter_is_written_when_dynamodb_takes_it_now_and_its_refusals_logged(
