@@ -186,6 +186,7 @@ def test_a_files_valid_records_are_sent_and_its_refusals_logged_each_once(pipeli
     assert logged[2].startswith("balanceCents: ")
     assert logged[4].startswith("record: ")
     assert json.loads(pipeline.entry_at(2)["record"]["S"]) == records[1], "the entry shows the refused record"
+    assert {pipeline.entry_at(n)["stage"]["S"] for n in (2, 4)} == {"transformer"}, "which function refused them"
     assert pipeline.entries_name(upload)
     stored = file_of(upload)
     assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(4, 2, 2))
