@@ -506,6 +506,7 @@ def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     chunks = pipeline.chunks()
     assert all(c.staged is not None and c.staged.size == len(plain) for c in chunks)
     assert chunks[-1].end == len(plain)
+    assert {c.shape for c in chunks} == {"lines"}
     # Staged in parts of at most a chunk (so is the memory the split holds), together the decompressed file.
     parts = pipeline.s3.list_objects_v2(Bucket=BUCKET, Prefix="staging/")["Contents"]
     assert max(part["Size"] for part in parts) == 600
@@ -638,6 +639,25 @@ def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end
     assert reason == f"file: {stored.reason}"
     assert position > 0
     assert pipeline.entries_name(upload)
+
+
+def test_a_gzip_file_beyond_the_split_limit_before_its_first_record_fails_at_once_with_no_chunk(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No whole record precedes the limit: the break is the plan's only chunk, so the file ends as it is planned."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600, INGEST_SPLIT_MAX_BYTES=1000)
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(1, 31)])))
+    assert service.ingest_object(**upload) == ChunkPlan(0)
+    assert pipeline.chunks() == []
+    stored = file_of(upload)
+    assert (stored.status, stored.chunks, stored.ingestion) == (
+        FileStatus.FAILED,
+        ChunkProgress(1, 1),
+        Ingestion(0, 0, 0),
+    )
+    assert stored.reason is not None
+    assert stored.reason.startswith("the file holds more than 1,000 bytes once decompressed (INGEST_SPLIT_MAX_BYTES)")
+    assert pipeline.logged() == {0: f"file: {stored.reason}"}
 
 
 def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:

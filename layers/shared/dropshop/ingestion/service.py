@@ -248,7 +248,7 @@ def _split(
     whole: Chunk,
     ranges: list[tuple[int, int]],
     *,
-    shape: Shape = "lines",
+    shape: Shape,
     failure: streaming.UnreadableFile | None = None,
 ) -> ChunkPlan:
     """One ChunkQueue message per chunk; the plan (counters at zero) is stored first, so no chunk can be
