@@ -406,6 +406,25 @@ def test_a_chunk_of_an_upload_replaced_meanwhile_fails_its_file(
     assert counted_lines[-1]["fileStatus"] == "FAILED"
 
 
+def test_in_the_versioned_data_bucket_an_upload_overwritten_meanwhile_is_read_in_the_version_announced(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DataBucket is versioned (template.yaml): the event names the version uploaded, which every read asks for,
+    whole or by chunk, so a later upload of the same key neither fails nor changes this one's ingestion."""
+    pipeline.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    configure(monkeypatch, INGEST_CHUNK_BYTES=400)
+    small = pipeline.upload("incoming/small.ndjson", ndjson([account(1)]))
+    big = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
+    assert small["version_id"] is not None
+    pipeline.upload("incoming/small.ndjson", b"replaced")
+    assert service.ingest_object(**small) == Ingestion(1, 1, 0)
+    plan = service.ingest_object(**big)
+    assert isinstance(plan, ChunkPlan)
+    pipeline.upload("incoming/big.ndjson", b"replaced")
+    assert ingest_all(pipeline) == plan.chunks
+    assert (file_of(big).status, file_of(big).ingestion) == (FileStatus.PROCESSED, Ingestion(10, 10, 0))
+
+
 def test_a_chunk_meeting_an_outage_raises_to_come_again(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=400)
     upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
