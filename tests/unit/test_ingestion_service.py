@@ -425,6 +425,20 @@ def test_in_the_versioned_data_bucket_an_upload_overwritten_meanwhile_is_read_in
     assert (file_of(big).status, file_of(big).ingestion) == (FileStatus.PROCESSED, Ingestion(10, 10, 0))
 
 
+def test_a_chunk_reading_beyond_the_byte_limit_fails_its_file_for_that_reason(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bomb guard INGEST_MAX_BYTES bounds what each chunk reads, as it bounds a file read whole."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=1200, INGEST_MAX_BYTES=1000)
+    upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10, 20)]))
+    assert service.ingest_object(**upload) == ChunkPlan(2)
+    ingest_all(pipeline)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("the file holds more than 1,000 bytes once decompressed (INGEST_MAX_BYTES)")
+
+
 def test_a_chunk_meeting_an_outage_raises_to_come_again(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=400)
     upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
