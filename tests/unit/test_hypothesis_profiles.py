@@ -39,6 +39,7 @@ def seen(test):
         "derandomize": used.derandomize,
         "deadline": used.deadline,
         "shrinks": Phase.shrink in used.phases,
+        "generates": Phase.generate in used.phases,
     }
 
 print(json.dumps({"bare": seen(bare), "budgeted": seen(budgeted)}))
@@ -61,16 +62,17 @@ def settings_under(profile: str | None) -> dict[str, dict[str, object]]:
     [
         (None, 100, 10, True, True),
         ("ci", 100, 10, True, True),
-        ("mutation", 100, 10, True, False),
         ("dev", 500, 50, False, True),
         ("thorough", 10_000, 1_000, False, True),
+        # `make mutate`: ci's examples, a failure not shrunk (only whether a mutant fails counts there).
+        ("mutation", 100, 10, True, False),
     ],
 )
 def test_every_property_test_runs_under_the_profile_the_environment_names(
     profile: str | None, bare: int, budgeted: int, derandomized: bool, shrinks: bool
 ) -> None:
     seen = settings_under(profile)
-    expected = {"derandomize": derandomized, "deadline": None, "shrinks": shrinks}
+    expected = {"derandomize": derandomized, "deadline": None, "shrinks": shrinks, "generates": True}
     assert seen["bare"] == {"examples": bare, **expected}
     assert seen["budgeted"] == {"examples": budgeted, **expected}
 
