@@ -60,6 +60,10 @@ RETESTED = ("survived", "no tests", "not checked")
 # cache off, quiet, and `-s` (stage() says why).
 ENVIRONMENT = {"HYPOTHESIS_PROFILE": "mutation"}
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-q", "-s"]
+# A mutant's CPU-time limit is (its tests' time + 1 s) * this * 2 (mutmut's rule; its default 15 let each mutant
+# that loops forever cost minutes of CPU, streaming's property tests 5 minutes each). Its tests cost the same CPU
+# however loaded the machine, so 6 times theirs (3 * 2) is ample.
+TIMEOUT_MULTIPLIER = 3.0
 # mutmut's first steps of `mutmut run` (tools/mutate.py pins mutmut 3.8.1): make every mutant, then trace or load
 # which tests reach which function; run in the staging copy by mutmut's interpreter. It leaves each mutant's verdict
 # as mutmut would (a changed function's mutants are "not checked"), so the runs that follow can name what to test.
@@ -188,6 +192,7 @@ source_paths = {sources!r}
 also_copy = {[*unmutated(directory, sources), *[f"{n}/" if (ROOT / n).is_dir() else n for n in COPIED]]!r}
 pytest_add_cli_args_test_selection = {suites!r}
 pytest_add_cli_args = {PYTEST_ARGS!r}
+timeout_multiplier = {TIMEOUT_MULTIPLIER}
 """
     (directory / "pyproject.toml").write_text(project + configuration)
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from dropshop.platform.json_depth import deeper_than
 from dropshop.platform.streaming import (
     MAX_DEPTH,
+    MAX_INTEGER_DIGITS,
     MAX_RECORD_BYTES,
     OversizedInteger,
     UnreadableFile,
@@ -201,8 +202,8 @@ RECORDS = b'{"id": 1}\n{"id": 2}\n'
 def test_a_gzip_bomb_of_padding_stops_at_max_bytes_after_the_records_before_it(
     padding: bytes, head: bytes, tail: bytes, before: list[tuple[int, object]], next_position: int
 ) -> None:
-    bomb = gzip_bomb(head, padding, 64 * MIB, tail)
-    assert len(bomb) < 128 * 1024  # small compressed, large expanded
+    bomb = gzip_bomb(head, padding, 8 * MIB, tail)  # eight times the limit: what is past it is never read
+    assert len(bomb) < 16 * 1024  # small compressed, large expanded
     read: list[tuple[int, object]] = []
     with pytest.raises(UnreadableFile) as unreadable:
         read.extend(records(io.BytesIO(bomb), max_bytes=MIB))
@@ -293,9 +294,19 @@ def test_arbitrary_bytes_never_raise_anything_but_unreadable_file(data: bytes, s
     assert len(positions) == len(set(positions)), "every position is reported once"
 
 
+# Small records: the limit is drawn at every byte of the file (the records' contents are the round trip's
+# business), so a few short fields cross each boundary: within a record, between two, at the file's end.
+SHORT_RECORDS = st.lists(
+    st.dictionaries(
+        st.text(max_size=4), st.none() | st.integers() | st.text(max_size=6) | st.lists(st.booleans()), max_size=3
+    ),
+    max_size=5,
+)
+
+
 @budget(150)
 @given(
-    st.lists(st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=3), max_size=8),
+    SHORT_RECORDS,
     st.sampled_from([b"\n", b"\r\n", b" "]),
     st.booleans(),
     st.booleans(),
@@ -434,3 +445,118 @@ def test_the_fast_reading_of_any_bytes_is_always_the_strict_reading(raw: bytes) 
     if deeper_than(raw.strip(), MAX_DEPTH):
         return
     assert same_outcome(parse_record(raw), read_strictly(raw))
+
+
+def test_csv_rows_are_counted_whatever_their_bytes_and_spaces() -> None:
+    assert count_csv_rows(io.BytesIO(b"id,note\n1,\xff\xfe not utf-8\n2,two words\n")) == 2
+    assert count_csv_rows(io.BytesIO(b'"a header\nwith a newline",x\n1,2\n')) == 1
+
+
+# ------------------------------------------------------------------ what each refusal says (the error log's words)
+
+
+def the_break(data: bytes, **options: int) -> tuple[list[tuple[int, object]], tuple[int, str] | None]:
+    read, unreadable = read_all(data, **options)
+    return read, (unreadable.position, unreadable.reason) if unreadable else None
+
+
+def test_each_break_of_a_file_says_what_broke_and_where() -> None:
+    assert the_break(b"\xff\xfe[\x001\x00]\x00") == (
+        [],
+        (0, "the file is UTF-16 text: only UTF-8 is read (save or export it as UTF-8)"),
+    )
+    assert the_break(b"\xfe\xff\x00[\x001\x00]") == (
+        [],
+        (0, "the file is UTF-16 text: only UTF-8 is read (save or export it as UTF-8)"),
+    )
+    assert the_break(b"  id,name,\xff more text here ok\n", step=4096) == (
+        [],
+        (
+            0,
+            "not JSON: it starts with 'id,name,\ufffd more text '; expected a JSON array of records, "
+            "one JSON record per line (NDJSON) or a single JSON object",
+        ),
+    )
+    assert the_break(b"[1] x") == ([(0, 1)], (1, "unexpected data after the JSON array's closing ']': 'x'"))
+    unreadable = read_all(b"[1] x")[1]
+    assert str(unreadable) == unreadable.reason if unreadable else pytest.fail("no break")
+    assert the_break(b"[1, 2") == ([(0, 1)], (1, "the JSON array breaks off at record 1: the input ends before ']'"))
+    assert the_break(b"{}\n" * 10, max_bytes=5) == (
+        [],
+        (0, "the file holds more than 5 bytes once decompressed (INGEST_MAX_BYTES): nothing after that is read"),
+    )
+    assert the_break(gzip.compress(b"{}\n" * 10)[:-12], step=4096) == (
+        [],
+        (
+            0,
+            "the gzip-compressed file is corrupt or truncated: "
+            "Compressed file ended before the end-of-stream marker was reached",
+        ),
+    )
+
+
+def test_each_refused_record_says_why_with_an_excerpt() -> None:
+    read, unreadable = read_all(b'[1,,"\xff",{"a":}, 1]')
+    assert unreadable is None
+    assert read == [
+        (0, 1),
+        (1, UnreadableRecord("the record is empty", "")),
+        (2, UnreadableRecord("the record is not UTF-8 text: invalid start byte at byte 1", '"\ufffd"')),
+        (3, UnreadableRecord("the record is not JSON: Expecting value: line 1 column 6 (char 5)", '{"a":}')),
+        (4, 1),
+    ]
+
+
+def test_an_excerpt_is_the_records_first_500_bytes_read_as_utf8_with_replacement() -> None:
+    raw = b'{"a": "' + "é".encode() * 400 + b"\xff"
+    refused = parse_record(raw)
+    assert isinstance(refused, UnreadableRecord)
+    assert refused.excerpt == raw[:500].decode("utf-8", "replace")
+
+
+def test_an_oversized_integer_says_its_first_digits_and_its_length() -> None:
+    marker = parse_record(b'{"n": -1' + b"0" * 1500 + b"}")
+    assert isinstance(marker, dict)
+    assert str(marker["n"]) == "-1000000000000000000… (an integer of 1502 digits)"
+
+
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_an_integer_of_a_thousand_digits_is_read_and_one_more_is_a_marker(sign: str) -> None:
+    thousand = sign + "9" * MAX_INTEGER_DIGITS
+    assert parse_record(f'{{"n": {thousand}}}'.encode()) == {"n": int(thousand)}
+    # beside a longer one, which sends the record to the standard library's reading
+    record = parse_record(f'{{"n": {thousand}, "m": {thousand}9}}'.encode())
+    assert isinstance(record, dict)
+    assert record["n"] == int(thousand)
+    assert isinstance(record["m"], OversizedInteger)
+
+
+def test_a_record_nested_max_depth_levels_is_read_and_one_level_more_is_refused() -> None:
+    assert parse_record(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is not None
+    assert not isinstance(parse_record(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH), UnreadableRecord)
+    assert parse_record(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1)) == UnreadableRecord(
+        f"the record is nested deeper than {MAX_DEPTH} levels", "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    )
+
+
+# "opened": NDJSON whose first line opens an object it does not close, which the reader reads ahead (up to
+# MAX_RECORD_BYTES and a read) to tell from one pretty-printed object: the next lines are then read in its buffer.
+@pytest.mark.parametrize("shape", ["array", "ndjson", "opened"])
+def test_a_record_of_max_record_bytes_is_read_and_one_byte_more_is_refused(shape: str) -> None:
+    def record(size: int) -> bytes:
+        return b'{"x": "' + b"a" * (size - 9) + b'"}'
+
+    fits, over = record(MAX_RECORD_BYTES), record(MAX_RECORD_BYTES + 1)
+    assert len(fits) == MAX_RECORD_BYTES
+    data = {
+        "array": b"[" + fits + b", " + over + b"]",
+        "ndjson": fits + b"\n" + over + b"\n",
+        "opened": b"{\n" + over + b"\n" + fits + b"\n",
+    }[shape]
+    read, unreadable = read_all(data, step=65536)
+    assert unreadable is None
+    if shape == "opened":
+        assert isinstance(read[0][1], UnreadableRecord)
+        read = read[1:][::-1]
+    assert read[0][1] == {"x": "a" * (MAX_RECORD_BYTES - 9)}
+    assert read[1][1] == UnreadableRecord(f"the record is larger than {MAX_RECORD_BYTES} bytes", over[:500].decode())

@@ -7,17 +7,24 @@ import gzip
 import io
 import itertools
 import json
+import random
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dropshop.platform.streaming import (
+    GZIP_MAGIC,
     MAX_RECORD_BYTES,
     READ_CHUNK_BYTES,
     UTF8_BOM,
     ArrayCuts,
+    Decompressed,
+    SplitLimitExceeded,
     UnreadableFile,
+    _Teed,
     decompress_for_chunks,
+    decompressed_head,
     items_in_range,
     lines_in_range,
     records,
@@ -194,13 +201,18 @@ def test_an_array_is_cut_only_after_a_top_level_comma() -> None:
     assert [data[:cut].count(b",") for cut in cuts] == [2, 4, 6], "the commas between items, none inside one"
 
 
+def test_a_cut_falls_at_the_first_comma_at_least_every_bytes_from_the_last() -> None:
+    assert list(ArrayCuts(io.BytesIO(b"[1,2,3]"), every=3)) == [3]  # 3 bytes from the start, then 2 and no more
+    assert list(ArrayCuts(io.BytesIO(b"[1,2,3,4,5]"), every=4)) == [5, 9]
+
+
 def test_an_empty_array_has_no_items_and_no_cuts() -> None:
     assert list(ArrayCuts(io.BytesIO(b"[ ]"), every=1)) == []
     assert list(items_in_range(io.BytesIO(b"[ ]"), start=0, end=3)) == []
 
 
 def test_an_array_that_ends_after_its_bracket_or_a_comma_breaks_off_in_its_last_range() -> None:
-    for data in (b" \n[", b"[1,", b"[] trailing", b"[1] 2"):
+    for data in (b" \n[", b"[1,", b"[] trailing", b"[]x", b"[1] 2"):
         assert read_whole(data)[1], data
         assert read_array_split(data, 1)[1] is not None, data
 
@@ -240,3 +252,199 @@ def test_a_stream_beyond_the_split_limit_is_refused_for_that_reason_wherever_the
         assert plan.end == plan.size == len(body)
     assert b"".join(handed) == body[: plan.size], "the sink has the bytes read, no more"
     assert all(0 < cut < plan.end for cut in plan.cuts)
+
+
+# ------------------------------------------------------------------ gzip planned into chunks: where each chunk begins
+# and where a broken stream is cut
+
+
+class Reads(io.BytesIO):
+    """A stream that counts how many times it is read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.reads += 1
+        return super().read(size)
+
+
+def plan_of(body: bytes, *, arrays: bool, every: int, max_bytes: int = 1 << 40, cut: int | None = None) -> Decompressed:
+    """The plan of `body` gzip-compressed (its compressed bytes cut at `cut`), and a check that the sink got the
+    bytes the plan counted, in order."""
+    compressed = gzip.compress(body)
+    handed: list[bytes] = []
+    plan = decompress_for_chunks(
+        io.BytesIO(compressed[:cut]), arrays=arrays, every=every, max_bytes=max_bytes, sink=handed.append
+    )
+    assert b"".join(handed) == body[: plan.size]
+    return plan
+
+
+def test_a_whole_ndjson_stream_is_cut_every_so_many_bytes_and_ends_at_its_last_byte() -> None:
+    body = b'{"id": 1}\n' * 10 + b'{"id": "no newline at the end"}'
+    plan = plan_of(body, arrays=False, every=30)
+    assert plan == Decompressed(size=len(body), cuts=list(range(30, len(body), 30)), end=len(body), failure=None)
+
+
+def test_a_whole_array_stream_is_cut_after_top_level_commas_only() -> None:
+    body = b'[{"a": "x,y"}, [1, 2], "s,]", {"b": {"c": 1}}]\n'
+    plan = plan_of(body, arrays=True, every=1)
+    assert plan == Decompressed(
+        size=len(body), cuts=list(ArrayCuts(io.BytesIO(body), every=1)), end=len(body), failure=None
+    )
+    assert [body[cut - 1 : cut] for cut in plan.cuts] == [b","] * 3
+
+
+def test_an_array_planned_as_lines_or_lines_as_an_array_is_not_the_plan() -> None:
+    array = b"[" + b", ".join([b'{"id": 1}'] * 8) + b"]"
+    assert all(array[cut - 1 : cut] == b"," for cut in plan_of(array, arrays=True, every=20).cuts)
+    lines = b'{"id": 1}\n' * 8
+    assert plan_of(lines, arrays=False, every=20).cuts == [20, 40, 60]
+
+
+LINE_64K = b'{"x": "' + b"a" * (READ_CHUNK_BYTES - 9) + b'"}'  # a record of exactly one read of the gzip stream
+
+
+@pytest.mark.parametrize(
+    ("body", "max_bytes"),
+    [
+        # a read holding several newlines: the cut is after its last one
+        (b'{"id": 1}\n' * 20_000, READ_CHUNK_BYTES + 1),
+        # a read that begins with a newline and holds no other: the cut is just after that first byte
+        (LINE_64K + b"\n" + LINE_64K[:-1] + b"\n" + LINE_64K, 2 * READ_CHUNK_BYTES + 1),
+        # no newline read before the limit: nothing is whole
+        (LINE_64K * 3, 2 * READ_CHUNK_BYTES),
+    ],
+    ids=["many-lines", "newline-first", "no-newline"],
+)
+def test_an_ndjson_stream_beyond_the_limit_is_planned_up_to_its_last_whole_line(body: bytes, max_bytes: int) -> None:
+    plan = plan_of(body, arrays=False, every=1000, max_bytes=max_bytes)
+    whole = body.rfind(b"\n", 0, plan.size) + 1
+    assert plan.size <= max_bytes < len(body)
+    assert plan.end == whole
+    assert plan.cuts == list(range(1000, whole, 1000))
+    assert plan.failure is not None
+    assert plan.failure.position == whole
+    assert plan.failure.reason == (
+        f"the file holds more than {max_bytes:,} bytes once decompressed (INGEST_SPLIT_MAX_BYTES): "
+        "nothing after that is read"
+    )
+
+
+def test_a_truncated_gzip_stream_is_planned_up_to_its_last_whole_line_or_item() -> None:
+    lines = b"".join(json.dumps({"id": n}).encode() + b"\n" for n in range(12_000))
+    plan = plan_of(lines, arrays=False, every=50_000, cut=len(gzip.compress(lines)) // 2)
+    assert 0 < plan.end == lines.rfind(b"\n", 0, plan.size) + 1 < plan.size
+    assert plan.failure is not None
+    assert plan.failure.position == plan.end
+    assert plan.failure.reason.startswith("the gzip-compressed file is corrupt or truncated: ")
+
+    array = b"[" + b",".join(json.dumps({"id": n}).encode() for n in range(12_000)) + b"]"
+    truncated = gzip.compress(array)[: len(gzip.compress(array)) // 2]
+    plan = plan_of(array, arrays=True, every=50_000, cut=len(truncated))
+    read_whole_file, broken = read_whole(truncated)
+    assert broken
+    # just after the comma of the last item the whole-file reader reads before the break
+    assert plan.end == list(ArrayCuts(io.BytesIO(array), every=1))[len(read_whole_file) - 1]
+    assert plan.failure is not None
+    assert plan.failure.position == plan.end
+    assert all(0 < cut < plan.end for cut in plan.cuts)
+
+
+def test_the_split_limit_once_crossed_refuses_every_later_read_without_reading_on() -> None:
+    stream = Reads(b"x" * 100)
+    teed = _Teed(stream, [].append, max_bytes=10)
+    with pytest.raises(SplitLimitExceeded):
+        teed.read(64)
+    reads = stream.reads
+    with pytest.raises(SplitLimitExceeded):
+        teed.read(64)
+    assert stream.reads == reads
+
+
+# ------------------------------------------------------------------ gzip's head and decompressed size
+
+
+@pytest.mark.parametrize("extra", [0, 1, READ_CHUNK_BYTES + 5])
+def test_the_decompressed_head_is_the_first_read_and_the_size_is_counted_past_the_limit(extra: int) -> None:
+    limit = READ_CHUNK_BYTES
+    # Incompressible bytes: gzip hands them out in blocks short of a read, which a read fills up to its size, no more.
+    body = random.Random(0).randbytes(limit + extra)  # noqa: S311 - test data, not a secret
+    head, size = decompressed_head(io.BytesIO(gzip.compress(body)), limit=limit)
+    assert head == body[:READ_CHUNK_BYTES]
+    assert (size > limit) == (len(body) > limit), "a stream one byte beyond the limit is counted beyond it"
+    assert size == min(len(body), 2 * READ_CHUNK_BYTES), "counted one read past the limit, no further"
+
+
+def test_the_decompressed_size_of_a_small_stream_is_its_size() -> None:
+    body = b'{"id": 1}\n' * 20_000  # three reads
+    assert decompressed_head(io.BytesIO(gzip.compress(body)), limit=1 << 40) == (body[:READ_CHUNK_BYTES], len(body))
+
+
+def test_the_decompressed_head_of_a_corrupt_stream_is_what_came_before_the_break() -> None:
+    assert decompressed_head(io.BytesIO(GZIP_MAGIC + b"\x08 not deflate at all"), limit=100) == (b"", 0)
+    body = b'{"id": 1}\n' * 30_000
+    compressed = gzip.compress(body)
+    head, size = decompressed_head(io.BytesIO(compressed[: len(compressed) // 2]), limit=1 << 40)
+    assert head == body[:READ_CHUNK_BYTES]
+    assert READ_CHUNK_BYTES <= size < len(body)
+
+
+# ------------------------------------------------------------------ where a range's break is reported
+
+
+def range_break(data: bytes, start: int, end: int, max_bytes: int = 1 << 40) -> UnreadableFile:
+    with pytest.raises(UnreadableFile) as unreadable:
+        list(items_in_range(io.BytesIO(data[start:]), start=start, end=end, max_bytes=max_bytes))
+    return unreadable.value
+
+
+def test_a_range_breaks_at_the_byte_of_the_record_it_could_not_read() -> None:
+    assert range_break(b'[1, {"id"', 0, 9).position == 4  # the item that breaks off
+    assert range_break(b"[1,   ", 3, 6).position == 6  # a range of padding after a comma, then the input ends
+    assert range_break(b"[1,  ", 0, 3).position == 5  # the range's last item, a comma, padding, and the input ends
+    assert range_break(b"[1] 2", 0, 5).position == 3  # data after the array's ']': where the array ended
+    # nothing read yet: the range's own start, whichever range it is
+    assert range_break(b"[1, 2, 3]" + b" " * READ_CHUNK_BYTES, 0, 3, max_bytes=1).position == 0
+    assert range_break(b"[1, 2, 3]" + b" " * READ_CHUNK_BYTES, 3, 6, max_bytes=1).position == 3
+
+
+def test_only_an_array_splits_into_items() -> None:
+    assert splits_into_items(b"\xef\xbb\xbf \n[{}]")
+    assert not splits_into_items(b'{"id": 1}\n')
+    assert not splits_into_items(GZIP_MAGIC + b"[")
+
+
+def test_a_range_of_what_is_not_an_array_breaks_where_its_text_starts_showing_it() -> None:
+    unreadable = range_break(b'\xef\xbb\xbf \n{"id": "\xff", "name": "a long name"}', 0, 40)
+    assert unreadable.position == 5
+    assert unreadable.reason == 'not a JSON array: it starts with \'{"id": "\ufffd", "name": \''
+
+
+class Trickle(io.BytesIO):
+    """A stream that hands out one byte per read, as a slow network body may: every byte starts a read."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        return super().read(1)
+
+
+def test_a_range_read_a_byte_at_a_time_finds_its_first_line_as_one_read_whole() -> None:
+    data = b'{"id": "a"}\n{"id": "b"}\n\n{"id": "c"}\n'
+    for start in range(1, len(data)):
+        whole = [(p, r) for _, p, r in lines_in_range(io.BytesIO(data[start - 1 :]), start=start, end=len(data))]
+        trickled = [(p, r) for _, p, r in lines_in_range(Trickle(data[start - 1 :]), start=start, end=len(data))]
+        assert trickled == whole == [(p, r) for p, r in read_split(data, []) if p >= start], start
+
+
+def test_a_range_beyond_max_bytes_breaks_at_its_start_or_at_the_record_under_way() -> None:
+    data = b'{"id": "a"}\n' + b'{"id": "' + b"b" * READ_CHUNK_BYTES + b'"}\n'
+    with pytest.raises(UnreadableFile) as unreadable:
+        list(lines_in_range(io.BytesIO(data[11:]), start=12, end=len(data), max_bytes=10))
+    assert unreadable.value.position == 12
+    read: list[int] = []
+    with pytest.raises(UnreadableFile) as unreadable:
+        read.extend(p for _, p, _ in lines_in_range(Trickle(data), start=0, end=len(data), max_bytes=100))
+    assert read == [0]
+    assert unreadable.value.position == 12
