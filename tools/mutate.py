@@ -4,7 +4,8 @@ mutmut names a mutant after its module's path from the directory it runs in, so 
 the layer's package `dropshop` sits at the top, as on Lambda's path. Every context shares one copy
 (`.mutate/all/`): mutmut traces the unit tests that import any context once ("stats"), not once per context, and
 then each context is one `mutmut run` of that context's mutants, so its wall time and CPU seconds are its own
-(printed per context). `--tests` stages a copy of its own (`.mutate/<context>/`) against just those tests.
+(printed per context). `--tests`, or a module outside the contexts, stages a copy of its own
+(`.mutate/<context>/`).
 
 A copy is kept between runs: mutmut keeps the verdict of every mutant whose function is unchanged, so a second run
 tests only new or changed functions and the last run's survivors (a test added since may kill them). mutmut 3.8
@@ -54,17 +55,16 @@ MUTANT = r"(?P<module>dropshop\.[\w.]+?)\.x\w*__mutmut_\d+"
 RESULT = re.compile(rf"^\s*(?P<name>{MUTANT}): (?P<status>[\w ]+)$")
 # mutmut's statuses that count as caught: a failing test, or a mutant that made the tests run past their timeout.
 CAUGHT = ("killed", "timeout")
-# What to test again on a kept staging copy: a verdict a new or sharper test may change, or none yet.
-RETESTED = ("survived", "no tests", "not checked")
 # What mutmut's pytest runs load: Hypothesis' profile without shrinking (tests/support/properties.py); pytest's
 # cache off, quiet, and `-s` (stage() says why).
 ENVIRONMENT = {"HYPOTHESIS_PROFILE": "mutation"}
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-q", "-s"]
-# A mutant's CPU-time limit is (its tests' time + 1 s) * this * 2 (mutmut's rule; its default 15 let each mutant
-# that loops forever cost minutes of CPU, streaming's property tests 5 minutes each). Its tests cost the same CPU
-# however loaded the machine, so 6 times theirs (3 * 2) is ample.
-TIMEOUT_MULTIPLIER = 3.0
-# mutmut's first steps of `mutmut run` (tools/mutate.py pins mutmut 3.8.1): make every mutant, then trace or load
+# mutmut stops a mutant after (its tests' traced wall time + 1 s) * this of wall time, or twice that of CPU time
+# (mutmut 3.8.1's workers/isolation.py); a mutant stopped so counts as caught. Wall time is the binding limit, and it
+# grows with the machine's load: 6 leaves room for a mutant tested at 6 times the load of the trace's, where
+# mutmut's 15 let each mutant that loops forever cost minutes (streaming's property tests 5 minutes each).
+TIMEOUT_MULTIPLIER = 6.0
+# mutmut's first steps of `mutmut run` (requirements-mutmut.txt pins 3.8.1): make every mutant, then trace or load
 # which tests reach which function; run in the staging copy by mutmut's interpreter. It leaves each mutant's verdict
 # as mutmut would (a changed function's mutants are "not checked"), so the runs that follow can name what to test.
 # The trace is of every selected test; a function then keeps only the tests of its context's own test files, as
@@ -110,9 +110,12 @@ def mutmut() -> Path:
     binary = VENV / "bin" / "mutmut"
     if not binary.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)  # noqa: S603 - our interpreter
-        pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)]
-        subprocess.run(pip, check=True)  # noqa: S603 - pip from the venv just made
     site = next((VENV / "lib").glob("python3*/site-packages"))
+    # PREPARE calls mutmut's internals, so a venv made for another pin is brought to this one.
+    pinned = re.search(r"^mutmut==(\S+)", REQUIREMENTS.read_text(), re.MULTILINE)
+    if pinned is None or not (site / f"mutmut-{pinned[1]}.dist-info").is_dir():
+        pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)]
+        subprocess.run(pip, check=True)  # noqa: S603 - pip from the venv made for make mutate
     project = f"{Path(sysconfig.get_paths()['purelib']).resolve()}\n"
     pth = site / "project-venv.pth"
     if not pth.exists() or pth.read_text() != project:
@@ -173,6 +176,10 @@ def stage(directory: Path, sources: list[str], tests: list[str], fresh: bool) ->
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "layers" / "shared" / "dropshop", directory / "dropshop", ignore=ignore)
+    unchanged = unmutated(directory, sources)
+    # mutmut copies each `also_copy` file with a bare `shutil.copy2` (utils/file_utils.py), which needs the folder.
+    for path in unchanged:
+        (directory / "mutants" / path).parent.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
@@ -189,7 +196,7 @@ def stage(directory: Path, sources: list[str], tests: list[str], fresh: bool) ->
     configuration = f"""
 [tool.mutmut]
 source_paths = {sources!r}
-also_copy = {[*unmutated(directory, sources), *[f"{n}/" if (ROOT / n).is_dir() else n for n in COPIED]]!r}
+also_copy = {[*unchanged, *[f"{n}/" if (ROOT / n).is_dir() else n for n in COPIED]]!r}
 pytest_add_cli_args_test_selection = {suites!r}
 pytest_add_cli_args = {PYTEST_ARGS!r}
 timeout_multiplier = {TIMEOUT_MULTIPLIER}
@@ -261,7 +268,9 @@ def to_test(kept: dict[str, str], prefixes: list[str], fresh: bool) -> tuple[lis
     it is given by name or pattern, verdict or not; naming many costs it a pattern match per mutant and name, so all
     of them go by pattern."""
     names = sorted(name for name in kept if name.startswith(tuple(prefixes)))
-    untested = names if fresh else [name for name in names if kept[name] in RETESTED]
+    # Anything but caught is tested again: a survivor a new test may kill, "not checked", or a run cut short
+    # ("check was interrupted by user", "segfault" for a worker the kernel killed, "suspicious").
+    untested = names if fresh else [name for name in names if kept[name] not in CAUGHT]
     if untested == names and names:
         return [f"{prefix}*" for prefix in prefixes], len(names)
     return untested, len(untested)
@@ -351,7 +360,7 @@ def table(found: dict[str, Counter[str]], took: dict[str, tuple[float, float]]) 
             f" {counts['no tests']:8} {caught / total:6.0%}{spent(context)}"
         )
     wall, cpu = sum(w for w, _ in took.values()), sum(c for _, c in took.values())
-    lines.append(f"{'total':22} {'':7} {'':6} {'':7} {'':8} {'':8} {'':6} {wall / 60:8.1f} {cpu:7.0f}")
+    lines.append(f"{'steps':22} {'':7} {'':6} {'':7} {'':8} {'':8} {'':6} {wall / 60:8.1f} {cpu:7.0f}")
     return "\n".join(lines)
 
 

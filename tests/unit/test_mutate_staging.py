@@ -50,6 +50,8 @@ VERDICTS = {
     "dropshop.catalog.vat.x_split__mutmut_5": "no tests",
     "dropshop.catalog.model.x_price__mutmut_1": "survived",
     "dropshop.orders.model.x_total__mutmut_1": "not checked",
+    "dropshop.catalog.vat.x_split__mutmut_6": "check was interrupted by user",
+    "dropshop.catalog.vat.x_split__mutmut_7": "segfault",
 }
 
 
@@ -60,12 +62,14 @@ def test_a_kept_copy_tests_again_only_the_mutants_without_a_final_verdict() -> N
         "dropshop.catalog.vat.x_split__mutmut_2",
         "dropshop.catalog.vat.x_split__mutmut_3",
         "dropshop.catalog.vat.x_split__mutmut_5",
+        "dropshop.catalog.vat.x_split__mutmut_6",
+        "dropshop.catalog.vat.x_split__mutmut_7",
     ]
-    assert count == 3
+    assert count == 5
 
 
 def test_a_context_whose_mutants_all_need_testing_is_named_by_pattern() -> None:
-    assert mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=True) == (["dropshop.catalog.vat.*"], 5)
+    assert mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=True) == (["dropshop.catalog.vat.*"], 7)
     assert mutate.to_test(VERDICTS, ["dropshop.orders."], fresh=False) == (["dropshop.orders.*"], 1)
 
 
@@ -91,6 +95,18 @@ def test_mutmut_copies_only_the_modules_it_does_not_mutate(tmp_path: Path) -> No
     assert CURRENCIES in copied
     assert "dropshop/platform/json_body.py" in copied
     assert not [path for path in copied if path.startswith(("dropshop/orders/", VAT)) or path == "dropshop/"]
+
+
+def test_a_fresh_copy_has_the_folder_of_every_file_mutmut_copies_as_it_is(tmp_path: Path) -> None:
+    """mutmut copies each `also_copy` file with a bare `shutil.copy2` (its utils/file_utils.py), and makes folders
+    only for the modules it mutates: a package with nothing mutated (`dropshop/realtime/`) needs its folder."""
+    mutate.stage(tmp_path, [VAT], TESTS, fresh=True)
+
+    copied = tomllib.loads((tmp_path / "pyproject.toml").read_text())["tool"]["mutmut"]["also_copy"]
+    files = [path for path in copied if path.startswith("dropshop/")]
+
+    assert any(path.startswith("dropshop/realtime/") for path in files)
+    assert [path for path in files if not (tmp_path / "mutants" / path).parent.is_dir()] == []
 
 
 def test_a_context_is_tested_by_the_files_importing_it_not_those_naming_it_in_a_string() -> None:
