@@ -289,6 +289,7 @@ class _Reader:
         # Where a break is reported: just after the last whole record (its newline or comma) or at the start,
         # where a chunk planned on the same bytes ends (decompress_for_chunks).
         self.next_position = base
+        self.line_start = base  # reading NDJSON: where the line of the record last read starts
         self._max_bytes = max_bytes
         self._bytes_read = 0
 
@@ -359,7 +360,10 @@ class _Reader:
                 yield from self.items(sys.maxsize)
         elif first == ord("{"):
             self.next_position = line_start or 0
-            yield from self._object_or_lines()
+            if (single := self._single_object()) is not None:
+                yield single
+                return
+            yield from self.lines(sys.maxsize)
         else:
             shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
             raise UnreadableFile(
@@ -388,17 +392,18 @@ class _Reader:
         """(position, record) for the array's items starting before `end`, the cursor being at an item (or the
         whitespace before it). Past the last item, the array's end is read: an array that breaks off, or data
         after its ']', raises UnreadableFile."""
-        while self.offset < end:
+        parse = self._parse
+        while self._base + self.pos < end:
             if self.pos >= len(self.buf) or self.buf[self.pos] in _WHITESPACE:
                 self._skip_space()
-            position = self.offset
+            position = self._base + self.pos
             item, closer = self._array_item()
             if closer is None:
                 raise UnreadableFile(
                     position, f"the JSON array breaks off at the record at byte {position}: the input ends before ']'"
                 )
-            self.next_position = self.offset
-            yield position, item.record(self._parse)
+            self.next_position = self._base + self.pos
+            yield position, item.record(parse)
             if closer == ord("]"):
                 self._expect_end()
                 return
@@ -464,9 +469,9 @@ class _Reader:
             elif byte in CLOSERS:
                 depth = max(depth - 1, 0)
 
-    def _object_or_lines(self) -> Iterator[tuple[int, object]]:
-        """A single (pretty-printed) JSON object, or NDJSON: an object that its first line does not close,
-        with nothing but whitespace after it, is one record; anything else is read line by line."""
+    def _single_object(self) -> tuple[int, object] | None:
+        """The file's one record if it is a single (pretty-printed) JSON object: an object that its first line
+        does not close, with nothing but whitespace after it; None if it is read line by line (NDJSON)."""
         position = self.offset
         while (newline := self.buf.find(b"\n", self.pos)) < 0 and len(self.buf) - self.pos <= MAX_RECORD_BYTES:
             if not self._more():
@@ -476,10 +481,8 @@ class _Reader:
                 pass
             end = _value_end(self.buf, self.pos)
             if self.eof and end is not None and not self.buf[end:].strip():
-                yield position, self._parse(self.buf[self.pos : end])
-                return
-        for _, position, record in self.lines(sys.maxsize):
-            yield position, record
+                return position, self._parse(self.buf[self.pos : end])
+        return None
 
     def begin_at(self, start: int) -> bool:
         """Move to the first line starting at or after `start` (past a BOM on the file's first line), where a
@@ -500,24 +503,33 @@ class _Reader:
         self.next_position = self.offset
         return True
 
-    def lines(self, end: int) -> Iterator[tuple[int, int, object]]:
-        """(line start, position, record) for the NDJSON lines starting before `end`, the cursor being at a line's
-        start (`next_position`)."""
+    def lines(self, end: int) -> Iterator[tuple[int, object]]:
+        """(position, record) for the NDJSON lines starting before `end`, the cursor being at a line's start
+        (`next_position`); `line_start` is where the line of the record last yielded starts. `next_position` is
+        kept only before a read that may break: a line whole in the buffer, as most are, costs no bookkeeping."""
+        parse = self._parse
+        line_start = self.next_position
         while True:
-            if self.pos >= len(self.buf) or self.buf[self.pos] in _WHITESPACE:
+            buf, pos = self.buf, self.pos
+            if pos >= len(buf) or buf[pos] in _WHITESPACE:
+                self.next_position = line_start
                 self._skip_space(lines=True)  # blank lines and leading whitespace in one go
-            line_start = self.next_position
-            if line_start >= end or self.pos >= len(self.buf):
+                line_start = self.next_position
+                buf, pos = self.buf, self.pos
+            if line_start >= end or pos >= len(buf):
                 return
-            position = self.offset
-            newline = self.buf.find(b"\n", self.pos, self.pos + MAX_RECORD_BYTES + 1)
-            if newline >= 0:  # the whole line is in the buffer, as most are: read in place, nothing gathered
-                raw, self.pos = self.buf[self.pos : newline], newline + 1
-                record = self._parse(raw)
+            self.line_start = line_start
+            newline = buf.find(b"\n", pos, pos + MAX_RECORD_BYTES + 1)
+            if newline >= 0:  # the whole line is in the buffer: read in place, nothing gathered
+                self.pos = newline + 1
+                line_start = self._base + self.pos
+                yield self._base + pos, parse(buf[pos:newline])
             else:
-                record = self._line().record(self._parse)
-            self.next_position = self.offset
-            yield line_start, position, record
+                self.next_position = line_start
+                position = self._base + pos
+                item = self._line()
+                line_start = self.offset
+                yield position, item.record(parse)
 
     def _line(self) -> _Item:
         collected = _Collected()
@@ -568,7 +580,8 @@ def lines_in_range(
     reader = _Reader(stream, max_bytes, base=max(start - 1, 0), parse=parse or parse_record)
     reader.next_position = start  # a break before the first record: where this range begins
     if reader.begin_at(start):
-        yield from reader.lines(end)
+        for position, record in reader.lines(end):
+            yield reader.line_start, position, record
 
 
 # ------------------------------------------------------------------ JSON arrays by byte range
