@@ -201,11 +201,16 @@ def bodies(draw: st.DrawFn) -> tuple[str, list[tuple[int, Entry]]]:
         items: list[Any] = record
     else:
         items = draw(st.lists(st.one_of(RECORDS, BROKEN), max_size=5))
-    entries = [as_entry(item) for item in items]
+    return array_body([as_entry(item) for item in items])
+
+
+def array_body(entries: list[Entry]) -> tuple[str, list[tuple[int, Entry]]]:
+    """A POST /writer body holding `entries` as a JSON array, and each one's position: the byte offset of its
+    first byte in the body's UTF-8 bytes, as the Writer reads them."""
     texts = [e.raw.decode("latin-1") for e in entries]
     positioned, offset = [], len(b"[")
     for text, entry in zip(texts, entries, strict=True):
-        raw = text.encode("utf-8", "surrogatepass")  # the body's bytes, as the Writer reads them
+        raw = text.encode("utf-8", "surrogatepass")
         positioned.append((offset + len(raw) - len(raw.lstrip()), entry))
         offset += len(raw) + len(b", ")
     return "[" + ", ".join(texts) + "]", positioned
@@ -302,7 +307,6 @@ _POISON = [
     as_entry(_ADA | {"updatedAt": 1764000000}),
 ]
 _NEWER, _OLDER = (as_entry(_ADA | {"updatedAt": t}) for t in ("2026-11-24T12:00:00Z", "0999-06-01T00:00:00Z"))
-_BODY = "[" + ", ".join(e.raw.decode() for e in [_OLDER, *_POISON[1:]]) + "]"
 
 
 # Many valid records of every account, HOT's among them: a file of several messages, batches of several entries.
@@ -315,7 +319,7 @@ _EXAMPLE = {
         Upload([_NEWER, *_POISON], "ndjson", newline=b"\r\n", blank_lines=2, bom=True, compressed=True),
         Upload([as_entry(_ADA | {"balanceCents": 2**64}), _OLDER, *_MANY], "array"),
     ],
-    "requests": [(_BODY, list(enumerate([_OLDER, *_POISON[1:]])))] * 2,
+    "requests": [array_body([_OLDER, *_POISON[1:]])] * 2,
     "faults": Faulty(
         dynamodb_rate=0.2,
         sqs_rate=0.3,
