@@ -1,12 +1,15 @@
 """`make mutate`: mutmut over the domain contexts against the fast suites, and each context's score.
 
-mutmut names a mutant after its module's path from the directory it runs in, so each context runs in a staging
-copy of its own (`.mutate/<context>/`) where the layer's package `dropshop` sits at the top, as on Lambda's path.
-A context is tested against the unit tests that import it, not all of `tests/unit`: mutmut's stats and clean runs
-then cost that context's tests only. The staging copy is kept between runs: mutmut keeps the verdict of every
-mutant whose function is unchanged, so a second run tests only new or changed functions and re-tests the last
-run's survivors (a test added since may kill them). mutmut 3.8 needs a newer click than SAM CLI allows, so it
-lives in `.venv-mutmut`, which sees the project's venv through a .pth file.
+mutmut names a mutant after its module's path from the directory it runs in, so it runs in a staging copy where
+the layer's package `dropshop` sits at the top, as on Lambda's path. Every context shares one copy
+(`.mutate/all/`): mutmut traces the unit tests that import any context once ("stats"), not once per context, and
+then each context is one `mutmut run` of that context's mutants, so its wall time and CPU seconds are its own
+(printed per context). `--tests` stages a copy of its own (`.mutate/<context>/`) against just those tests.
+
+A copy is kept between runs: mutmut keeps the verdict of every mutant whose function is unchanged, so a second run
+tests only new or changed functions and the last run's survivors (a test added since may kill them). mutmut 3.8
+needs a newer click than SAM CLI allows, so it lives in `.venv-mutmut`, which sees the project's venv through a
+.pth file.
 
     python -m tools.mutate                                   # every context (docs/tests.md: how long)
     python -m tools.mutate --contexts identity platform.json_depth
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -28,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ROOT / ".mutate"
+SHARED = STAGES / "all"  # the one copy every context shares, unless a run names its own tests
 VENV = ROOT / ".venv-mutmut"
 REQUIREMENTS = ROOT / "requirements-mutmut.txt"
 # The domain contexts, platform's body guard and streaming (issue #24), by the name their staging copy has.
@@ -48,8 +54,48 @@ MUTANT = r"(?P<module>dropshop\.[\w.]+?)\.x\w*__mutmut_\d+"
 RESULT = re.compile(rf"^\s*(?P<name>{MUTANT}): (?P<status>[\w ]+)$")
 # mutmut's statuses that count as caught: a failing test, or a mutant that made the tests run past their timeout.
 CAUGHT = ("killed", "timeout")
-# What to test again on a kept staging copy: a verdict a new or sharper test may change.
-RETESTED = ("survived", "no tests")
+# What to test again on a kept staging copy: a verdict a new or sharper test may change, or none yet.
+RETESTED = ("survived", "no tests", "not checked")
+# What mutmut's pytest runs load: Hypothesis' profile without shrinking (tests/support/properties.py); pytest's
+# cache off, quiet, and `-s` (stage() says why).
+ENVIRONMENT = {"HYPOTHESIS_PROFILE": "mutation"}
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-q", "-s"]
+# mutmut's first steps of `mutmut run` (tools/mutate.py pins mutmut 3.8.1): make every mutant, then trace or load
+# which tests reach which function; run in the staging copy by mutmut's interpreter. It leaves each mutant's verdict
+# as mutmut would (a changed function's mutants are "not checked"), so the runs that follow can name what to test.
+# The trace is of every selected test; a function then keeps only the tests of its context's own test files, as
+# when each context had a copy of its own: a survivor runs every test that reaches its function, and a trace of
+# all contexts would add other contexts' tests to it.
+PREPARED = "(mutants and trace)"  # the step PREPARE is, in the table
+PREPARE = """
+import json
+import os
+import sys
+from mutmut.__main__ import (
+    collect_or_load_stats, copy_also_copy_files, copy_src_dir, create_mutants, setup_source_paths,
+    store_lines_covered_by_tests,
+)
+from mutmut.mutation.trampoline import set_mutant_under_test
+from mutmut.workers.isolation import get_mutant_runner
+
+os.makedirs("mutants", exist_ok=True)
+set_mutant_under_test("mutant_generation")
+copy_src_dir()
+copy_also_copy_files()
+setup_source_paths()
+store_lines_covered_by_tests()
+create_mutants(1)
+collect_or_load_stats(get_mutant_runner(1), apply_config_invalidation=True)
+
+from mutmut.state import state
+from mutmut.stats import save_stats
+
+sys.path.insert(0, sys.argv[2])
+from tools.mutate import narrow
+
+narrow(state().tests_by_mangled_function_name, json.loads(sys.argv[1]))
+save_stats()
+"""
 
 
 def mutmut() -> Path:
@@ -82,9 +128,10 @@ def importers(sources: list[str], suites: list[str] = FAST_SUITES) -> list[str]:
     patterns = []
     for context in sorted({context_of(source) for source in sources}):
         package, _, module = f"dropshop.{context}".rpartition(".")
-        patterns.append(rf"\b{re.escape(package)}\.{module}\b")
-        patterns.append(rf"from {re.escape(package)} import (\([^)]*|[^\n]*)\b{module}\b")
-    imports = re.compile("|".join(patterns))
+        patterns.append(rf"^\s*(?:from|import) {re.escape(package)}\.{module}\b")
+        patterns.append(rf"^\s*from {re.escape(package)} import (\([^)]*|[^\n]*)\b{module}\b")
+    # Import statements only: a test that names a module in a string (a mutant's name, a path) does not test it.
+    imports = re.compile("|".join(patterns), re.MULTILINE)
     found = {
         str(path.relative_to(ROOT))
         for suite in suites
@@ -138,11 +185,31 @@ def stage(directory: Path, sources: list[str], tests: list[str], fresh: bool) ->
     configuration = f"""
 [tool.mutmut]
 source_paths = {sources!r}
-also_copy = {["dropshop/", *[f"{n}/" if (ROOT / n).is_dir() else n for n in COPIED]]!r}
+also_copy = {[*unmutated(directory, sources), *[f"{n}/" if (ROOT / n).is_dir() else n for n in COPIED]]!r}
 pytest_add_cli_args_test_selection = {suites!r}
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-s"]
+pytest_add_cli_args = {PYTEST_ARGS!r}
 """
     (directory / "pyproject.toml").write_text(project + configuration)
+
+
+def narrow(tests_by_function: dict[str, set[str]], own: dict[str, list[str]]) -> None:
+    """Leave each traced function (`dropshop.catalog.vat.x_split`) the tests (`tests/unit/test_vat.py::test_x`) of
+    its own context's test files: `own`, the files by the start of the functions' names."""
+    for function, tests in tests_by_function.items():
+        files = next((files for prefix, files in own.items() if function.startswith(prefix)), None)
+        if files is not None:
+            tests.difference_update({test for test in tests if test.partition("::")[0] not in files})
+
+
+def unmutated(directory: Path, sources: list[str]) -> list[str]:
+    """The staged layer's files outside `sources`, which mutmut is told to copy as they are. Not all of `dropshop/`:
+    mutmut copies those over its mutants on every run, and then mutates every module again (minutes for them all)."""
+    mutated = tuple(sources)  # a directory's path ends with "/"
+    return sorted(
+        str(path.relative_to(directory))
+        for path in (directory / "dropshop").rglob("*")
+        if path.is_file() and not str(path.relative_to(directory)).startswith(mutated)
+    )
 
 
 def statuses(results: str) -> dict[str, str]:
@@ -167,43 +234,119 @@ def listed(binary: Path, directory: Path) -> str:
     ).stdout
 
 
+def module_prefix(source: str) -> str:
+    """The start of every mutant's name in `source` (a module, or a directory of modules, from dropshop/)."""
+    return source.removesuffix(".py").rstrip("/").replace("/", ".") + "."
+
+
+def shared(sources: list[str]) -> bool:
+    """Whether every one of `sources` lies in a context of the shared staging copy."""
+    return all(any(source.startswith(path) for path in CONTEXTS.values()) for source in sources)
+
+
+def children_cpu() -> float:
+    """CPU seconds of every finished child process so far (mutmut, and the workers it forked and waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def to_test(kept: dict[str, str], prefixes: list[str], fresh: bool) -> tuple[list[str], int]:
+    """What to name to `mutmut run` for the mutants starting with `prefixes`, given each mutant's `kept` status,
+    and how many mutants that is: those without a final verdict (all of them if `fresh`). mutmut tests every mutant
+    it is given by name or pattern, verdict or not; naming many costs it a pattern match per mutant and name, so all
+    of them go by pattern."""
+    names = sorted(name for name in kept if name.startswith(tuple(prefixes)))
+    untested = names if fresh else [name for name in names if kept[name] in RETESTED]
+    if untested == names and names:
+        return [f"{prefix}*" for prefix in prefixes], len(names)
+    return untested, len(untested)
+
+
+class Took:
+    """A step's wall time and CPU seconds (its child processes'), measured from construction to `done`."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.monotonic(), children_cpu()
+
+    def done(self) -> tuple[float, float]:
+        return time.monotonic() - self.wall, children_cpu() - self.cpu
+
+
 def run(
-    sources: list[str], tests: list[str] | None = None, workers: int | None = None, fresh: bool = False
+    sources: list[str],
+    tests: list[str] | None = None,
+    workers: int | None = None,
+    fresh: bool = False,
+    took: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, Counter[str]]:
-    """Mutate `sources` (one context's) in its staging copy against `tests` (by default the unit tests importing
-    the context); the last run's survivors are tested again."""
+    """Mutate `sources` against `tests` (by default in the shared copy, against the unit tests importing any
+    context), one `mutmut run` per context; mutants with a verdict kept from an earlier run are not tested again,
+    unless `fresh`, but survivors are. `took` gets each step's wall time and CPU seconds."""
+    took = {} if took is None else took
     binary = mutmut()
-    directory = STAGES / context_of(sources[0])
-    selected = tests or importers(sources)
-    stage(directory, sources, selected, fresh)
-    children = [] if workers is None else ["--max-children", str(workers)]
-    before = {name for name, status in statuses(listed(binary, directory)).items() if status in RETESTED}
-    subprocess.run([str(binary), "run", *children], cwd=directory, check=True)  # noqa: S603 - mutmut from its venv
-    # Still survivors: kept verdicts (a changed function's mutants were tested afresh just now, and got theirs).
-    retested = sorted(
-        name for name, status in statuses(listed(binary, directory)).items() if status in RETESTED and name in before
-    )
-    if retested:
-        print(f"testing again the last run's {len(retested)} survivors and mutants without tests")
-        again = [str(binary), "run", *children, *retested]
-        subprocess.run(again, cwd=directory, check=True)  # noqa: S603 - mutmut from its venv
-    return scores(listed(binary, directory))
+    if tests is None and shared(sources):
+        directory, staged = SHARED, list(CONTEXTS.values())
+        # A fresh run of some contexts tests their mutants again; only a fresh run of all forgets the copy.
+        forget = fresh and {module_prefix(s) for s in sources} == {module_prefix(s) for s in staged}
+    else:
+        directory, staged, forget = STAGES / context_of(sources[0]), sources, fresh
+    stage(directory, staged, tests or importers(staged), forget)
+    environment = os.environ | ENVIRONMENT
+    step = Took()
+    python = binary.with_name("python")
+    own = {module_prefix(source): importers([source]) for source in staged} if tests is None else {}
+    prepare = [str(python), "-c", PREPARE, json.dumps(own), str(ROOT)]
+    subprocess.run(prepare, cwd=directory, check=True, env=environment)  # noqa: S603 - mutmut's interpreter
+    wall, cpu = step.done()
+    before = took.get(PREPARED, (0.0, 0.0))
+    took[PREPARED] = (before[0] + wall, before[1] + cpu)
+    kept = statuses(listed(binary, directory))
+    groups: dict[str, list[str]] = {}
+    for source in sources:
+        groups.setdefault(context_of(source), []).append(module_prefix(source))
+    for context, prefixes in groups.items():
+        named, count = to_test(kept, prefixes, fresh)
+        if not named:
+            continue
+        print(f"{context}: testing {count} mutants", flush=True)
+        step = Took()
+        children = [] if workers is None else ["--max-children", str(workers)]
+        mutate = [str(binary), "run", *children, *named]
+        # One context's failure (a clean run too slow for a test's own timeout on a busy machine) is reported, and
+        # the other contexts still run.
+        if subprocess.run(mutate, cwd=directory, env=environment).returncode:  # noqa: S603 - mutmut from its venv
+            print(f"{context}: mutmut failed, see above; its mutants not tested are 'not checked'", flush=True)
+        took[context] = step.done()
+    mutated = tuple(module_prefix(source) for source in sources)
+    found = scores(listed(binary, directory))
+    return {module: counts for module, counts in found.items() if f"{module}.".startswith(mutated)}
 
 
-def table(found: dict[str, Counter[str]], seconds: dict[str, float]) -> str:
-    """Each context's counts and score: caught (killed or timed out) of all its mutants."""
+def table(found: dict[str, Counter[str]], took: dict[str, tuple[float, float]]) -> str:
+    """Each context's counts and score (caught, killed or timed out, of all its mutants), and what each step of
+    this run took: wall minutes and CPU seconds (the shared trace is paid once, by the first step)."""
     by_context: dict[str, Counter[str]] = {}
     for module, counts in found.items():
         by_context.setdefault(context_of(module), Counter()).update(counts)
-    lines = [f"{'context':22} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'no tests':>8} {'score':>6}"]
+    lines = [
+        f"{'context':22} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'no tests':>8} {'score':>6}"
+        f" {'wall min':>8} {'CPU s':>7}"
+    ]
+
+    def spent(step: str) -> str:
+        return f" {took[step][0] / 60:8.1f} {took[step][1]:7.0f}" if step in took else ""
+
+    if PREPARED in took:
+        lines.append(f"{PREPARED:22} {'':7} {'':6} {'':7} {'':8} {'':8} {'':6}{spent(PREPARED)}")
     for context, counts in sorted(by_context.items()):
         total = sum(counts.values())
         caught = sum(counts[status] for status in CAUGHT)
-        took = f"  ({seconds[context] / 60:.1f} min)" if context in seconds else ""
         lines.append(
             f"{context:22} {total:7} {counts['killed']:6} {counts['timeout']:7} {counts['survived']:8}"
-            f" {counts['no tests']:8} {caught / total:6.0%}{took}"
+            f" {counts['no tests']:8} {caught / total:6.0%}{spent(context)}"
         )
+    wall, cpu = sum(w for w, _ in took.values()), sum(c for _, c in took.values())
+    lines.append(f"{'total':22} {'':7} {'':6} {'':7} {'':8} {'':8} {'':6} {wall / 60:8.1f} {cpu:7.0f}")
     return "\n".join(lines)
 
 
@@ -213,19 +356,20 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--only", nargs="+", help="source paths (from dropshop/) to mutate, instead of contexts")
     parser.add_argument("--tests", nargs="+", help="the tests that must kill the mutants (default: the importers)")
     parser.add_argument("--max-children", type=int, help="mutants tested at once (mutmut's default: one per core)")
-    parser.add_argument("--fresh", action="store_true", help="forget the kept verdicts and test every mutant")
+    parser.add_argument("--fresh", action="store_true", help="test every mutant again, forgetting kept verdicts")
     args = parser.parse_args(argv)
-    groups: dict[str, list[str]] = {}
-    for source in args.only or [CONTEXTS[name] for name in args.contexts]:
-        groups.setdefault(context_of(source), []).append(source)
-    found: dict[str, Counter[str]] = {}
-    seconds: dict[str, float] = {}
-    for context, sources in groups.items():
-        started = time.monotonic()
-        found.update(run(sources, args.tests, args.max_children, args.fresh))
-        seconds[context] = time.monotonic() - started
-        print(table(found, seconds), flush=True)
-    print(f"survivors: (cd {STAGES.relative_to(ROOT)}/<context> && ../../{VENV.relative_to(ROOT)}/bin/mutmut results)")
+    sources = args.only or [CONTEXTS[name] for name in args.contexts]
+    took: dict[str, tuple[float, float]] = {}
+    if args.tests or not shared(sources):
+        found: dict[str, Counter[str]] = {}
+        for context in dict.fromkeys(context_of(source) for source in sources):
+            own = [source for source in sources if context_of(source) == context]
+            found.update(run(own, args.tests, args.max_children, args.fresh, took))
+    else:
+        found = run(sources, None, args.max_children, args.fresh, took)
+    print(table(found, took), flush=True)
+    stage = (SHARED if not args.tests and shared(sources) else STAGES / "<context>").relative_to(ROOT)
+    print(f"survivors: (cd {stage} && ../../{VENV.relative_to(ROOT)}/bin/mutmut results)")
 
 
 if __name__ == "__main__":

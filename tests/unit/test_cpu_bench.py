@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.cpu_bench import PATHS
+from tools.cpu_bench import FLOOR, PATHS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,3 +27,12 @@ def test_two_trees_are_measured_side_by_side_in_one_run() -> None:
     rows = [line.split(" | ") for line in ran.stdout.splitlines() if line.startswith("| ")][2:]
     assert [row[0].removeprefix("| ") for row in rows] == list(PATHS)
     assert all(len(row) == 5 for row in rows), "each path: its rate and ratio before, then after"
+
+
+def test_only_the_paths_asked_for_are_measured_beside_the_floor() -> None:
+    command = [sys.executable, "-m", "tools.cpu_bench", "--records", "200", "--rounds", "2", "--only", "transformer"]
+    ran = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)  # noqa: S603
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    rows = [line.split(" | ") for line in ran.stdout.splitlines() if line.startswith("| ")][2:]
+    assert [row[0].removeprefix("| ") for row in rows] == [FLOOR, "transformer"]
+    assert "load average" in ran.stdout.splitlines()[-1], "the run ends with the load it ran under"

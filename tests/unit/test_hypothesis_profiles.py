@@ -18,7 +18,7 @@ CONFIGURATION = TESTS / "support" / "properties.py"
 
 PROBE = """
 import json
-from hypothesis import given, settings, strategies as st
+from hypothesis import Phase, given, settings, strategies as st
 from tests.support.properties import budget, register_profiles
 
 register_profiles()
@@ -34,7 +34,13 @@ def budgeted(number):
 
 def seen(test):
     used = test._hypothesis_internal_use_settings
-    return {"examples": used.max_examples, "derandomize": used.derandomize, "deadline": used.deadline}
+    return {
+        "examples": used.max_examples,
+        "derandomize": used.derandomize,
+        "deadline": used.deadline,
+        "shrinks": Phase.shrink in used.phases,
+        "generates": Phase.generate in used.phases,
+    }
 
 print(json.dumps({"bare": seen(bare), "budgeted": seen(budgeted)}))
 """
@@ -52,15 +58,23 @@ def settings_under(profile: str | None) -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.parametrize(
-    ("profile", "bare", "budgeted", "derandomized"),
-    [(None, 100, 10, True), ("ci", 100, 10, True), ("dev", 500, 50, False), ("thorough", 10_000, 1_000, False)],
+    ("profile", "bare", "budgeted", "derandomized", "shrinks"),
+    [
+        (None, 100, 10, True, True),
+        ("ci", 100, 10, True, True),
+        ("dev", 500, 50, False, True),
+        ("thorough", 10_000, 1_000, False, True),
+        # `make mutate`: ci's examples, a failure not shrunk (only whether a mutant fails counts there).
+        ("mutation", 100, 10, True, False),
+    ],
 )
 def test_every_property_test_runs_under_the_profile_the_environment_names(
-    profile: str | None, bare: int, budgeted: int, derandomized: bool
+    profile: str | None, bare: int, budgeted: int, derandomized: bool, shrinks: bool
 ) -> None:
     seen = settings_under(profile)
-    assert seen["bare"] == {"examples": bare, "derandomize": derandomized, "deadline": None}
-    assert seen["budgeted"] == {"examples": budgeted, "derandomize": derandomized, "deadline": None}
+    expected = {"derandomize": derandomized, "deadline": None, "shrinks": shrinks, "generates": True}
+    assert seen["bare"] == {"examples": bare, **expected}
+    assert seen["budgeted"] == {"examples": budgeted, **expected}
 
 
 def hypothesis_settings_made_in(path: Path) -> list[int]:

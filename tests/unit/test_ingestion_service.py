@@ -25,6 +25,7 @@ from dropshop.files.model import file_id as file_id_of
 from dropshop.ingestion import service
 from dropshop.ingestion.chunks import Chunk
 from dropshop.ingestion.messages import QueueMessage
+from dropshop.ingestion.queue import QueueUnavailable
 from dropshop.ingestion.service import ChunkPlan, RecordsNotWritten
 from dropshop.platform import dynamodb
 from dropshop.platform.observability import metrics
@@ -104,8 +105,18 @@ class Pipeline:
         [entry] = [item for item in self.table("log") if item["position"]["N"] == str(position)]
         return entry
 
+    def entries_name(self, upload: dict[str, Any]) -> bool:
+        """Every LogTable entry names the upload it came from, as an operator looks it up: its URL and file id."""
+        named = {"origin": {"S": f"s3://{BUCKET}/{upload['key']}"}, "kind": {"S": "file"}}
+        named["fileId"] = {"S": file_of(upload).file_id}
+        return all({key: item.get(key) for key in named} == named for item in self.table("log"))
+
     def accounts(self) -> dict[str, int]:
         return {item["accountId"]["S"]: int(item["balanceCents"]["N"]) for item in self.table("accounts")}
+
+    def sources(self) -> set[str]:
+        """Where the stored accounts came from (`file` or `api`): AccountTable's `source`."""
+        return {item["source"]["S"] for item in self.table("accounts")}
 
 
 @pytest.fixture
@@ -178,6 +189,10 @@ def test_a_files_valid_records_are_sent_and_its_refusals_logged_each_once(pipeli
     assert logged[second].startswith("balanceCents: ")
     assert logged[fourth].startswith("record: ")
     assert json.loads(pipeline.entry_at(second)["record"]["S"]) == records[1], "the entry shows the refused record"
+    assert {pipeline.entry_at(n)["stage"]["S"] for n in (second, fourth)} == {"transformer"}, (
+        "which function refused them"
+    )
+    assert pipeline.entries_name(upload)
     stored = file_of(upload)
     assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(4, 2, 2))
     assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([2.0], [2.0], [])
@@ -193,6 +208,14 @@ def test_an_event_for_a_file_ingested_already_does_nothing(pipeline: Pipeline, l
     assert pipeline.sent_records() == []
     [again] = logs.with_message("file already ingested")
     assert again["key"] == upload["key"]
+
+
+def test_a_record_refused_for_several_reasons_is_logged_with_each_field_named(pipeline: Pipeline) -> None:
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1, email="nope", status="gone")]))
+    assert service.ingest_object(**upload) == Ingestion(1, 0, 1)
+    email, status = pipeline.logged()[0].split("; ")
+    assert email.startswith("email: String should match pattern")
+    assert status.startswith("status: Input should be 'active'")
 
 
 def test_every_refusal_of_a_file_is_logged_however_many(pipeline: Pipeline) -> None:
@@ -223,6 +246,21 @@ def test_a_file_that_breaks_off_keeps_the_records_before_and_fails_where_it_brok
     assert stored.reason.startswith(f"the JSON array breaks off at the record at byte {broken}")
     assert stored.ingestion == Ingestion(2, 1, 1)
     assert (counted("RecordsAccepted"), counted("RecordsRejected"), counted("FilesFailed")) == ([1.0], [1.0], [1.0])
+
+
+def test_a_file_whose_records_cannot_be_queued_fails_as_interrupted_and_the_event_is_retried(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.sqs.delete_queue(QueueUrl=pipeline.writer_queue)
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1), account(2, status="gone")]))
+    with pytest.raises(QueueUnavailable):
+        service.ingest_object(**upload)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("ingestion interrupted: ")
+    assert "could not be sent to writer" in stored.reason
+    assert stored.ingestion == Ingestion(2, 1, 1), "what was read before the interruption"
 
 
 def test_an_empty_file_is_processed_with_no_records(pipeline: Pipeline) -> None:
@@ -298,6 +336,7 @@ def test_a_big_ndjson_file_is_planned_into_byte_ranges_whose_chunks_end_it(
     active = [offset for offset, record in zip(offsets, records, strict=True) if record["status"] == "active"]  # type: ignore[index]
     assert sorted(position for position, _ in pipeline.sent_records()) == active
     assert sorted(pipeline.logged()) == sorted(set(offsets) - set(active))
+    assert pipeline.entries_name(upload)
     stored = file_of(upload)
     assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(20, 16, 4))
 
@@ -353,7 +392,7 @@ def test_a_chunk_reads_at_most_its_record_budget_and_hands_on_the_rest(
 
 
 def test_a_chunk_of_an_upload_replaced_meanwhile_fails_its_file(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=400)
     upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
@@ -366,7 +405,46 @@ def test_a_chunk_of_an_upload_replaced_meanwhile_fails_its_file(
     assert stored.status is FileStatus.FAILED
     assert stored.reason is not None
     assert "object could not be read: " in stored.reason
+    assert stored.ingestion == Ingestion(0, 0, 0)
     assert pipeline.sent_records() == []
+    # What the operator reads per chunk: each failed, and why; the last one ended the file.
+    counted_lines = logs.with_message("chunk ingested")
+    assert [line["start"] for line in counted_lines] == [chunk.start for chunk in chunks]
+    assert all(line["failure"].startswith("object could not be read: ") for line in counted_lines)
+    assert counted_lines[-1]["fileStatus"] == "FAILED"
+
+
+def test_in_the_versioned_data_bucket_an_upload_overwritten_meanwhile_is_read_in_the_version_announced(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DataBucket is versioned (template.yaml): the event names the version uploaded, which every read asks for,
+    whole or by chunk, so a later upload of the same key neither fails nor changes this one's ingestion."""
+    pipeline.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    configure(monkeypatch, INGEST_CHUNK_BYTES=400)
+    small = pipeline.upload("incoming/small.ndjson", ndjson([account(1)]))
+    big = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10)]))
+    assert small["version_id"] is not None
+    pipeline.upload("incoming/small.ndjson", b"replaced")
+    assert service.ingest_object(**small) == Ingestion(1, 1, 0)
+    plan = service.ingest_object(**big)
+    assert isinstance(plan, ChunkPlan)
+    pipeline.upload("incoming/big.ndjson", b"replaced")
+    assert ingest_all(pipeline) == plan.chunks
+    assert (file_of(big).status, file_of(big).ingestion) == (FileStatus.PROCESSED, Ingestion(10, 10, 0))
+
+
+def test_a_chunk_reading_beyond_the_byte_limit_fails_its_file_for_that_reason(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bomb guard INGEST_MAX_BYTES bounds what each chunk reads, as it bounds a file read whole."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=1200, INGEST_MAX_BYTES=1000)
+    upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(10, 20)]))
+    assert service.ingest_object(**upload) == ChunkPlan(2)
+    ingest_all(pipeline)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("the file holds more than 1,000 bytes once decompressed (INGEST_MAX_BYTES)")
 
 
 def test_a_chunk_meeting_an_outage_raises_to_come_again(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -427,6 +505,36 @@ def test_a_json_array_beyond_what_can_be_planned_is_refused_whole(
     assert counted("FilesFailed") == [1.0]
 
 
+def test_a_json_array_as_big_as_what_can_be_planned_is_planned(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = json.dumps([account(n) for n in range(20)]).encode()
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500, INGEST_SPLIT_MAX_BYTES=len(body))
+    upload = pipeline.upload("incoming/big.json", body)
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    ingest_all(pipeline)
+    assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(20, 20, 0))
+
+
+def test_a_big_json_array_that_breaks_off_fails_in_its_last_chunk_where_it_broke(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    whole = json.dumps([account(n) for n in range(1, 16)]).encode()
+    broken_at = whole.rindex(b'{"id"')  # the last item's first byte
+    upload = pipeline.upload("incoming/broken.json", whole[: broken_at + 20])
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    assert plan.chunks > 1
+    ingest_all(pipeline)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason == f"the JSON array breaks off at the record at byte {broken_at}: the input ends before ']'"
+    assert stored.ingestion == Ingestion(14, 14, 0)
+    assert pipeline.logged() == {broken_at: f"file: {stored.reason}"}
+
+
 def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
@@ -439,6 +547,11 @@ def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     chunks = pipeline.chunks()
     assert all(c.staged is not None and c.staged.size == len(plain) for c in chunks)
     assert chunks[-1].end == len(plain)
+    assert {c.shape for c in chunks} == {"lines"}
+    # Staged in parts of at most a chunk (so is the memory the split holds), together the decompressed file.
+    parts = pipeline.s3.list_objects_v2(Bucket=BUCKET, Prefix="staging/")["Contents"]
+    assert max(part["Size"] for part in parts) == 600
+    assert sum(part["Size"] for part in parts) == len(plain)
     for chunk in chunks:
         service.ingest_chunk(chunk)
     stored = file_of(upload)
@@ -449,6 +562,101 @@ def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     service.ingest_chunk(chunks[1])
     assert file_of(upload) == stored
     assert logs.with_message("chunk delivered again after its file ended")[0]["fileId"] == stored.file_id
+
+
+def test_a_staged_part_gone_before_its_chunks_are_read_fails_the_file_where_it_is_missing(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part expired by the lifecycle rule (a chunk delayed past it) or removed: the chunks that need it cannot be
+    read, so the file fails, each of those chunks logging where it stopped, and the other chunks' records stay."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    records: list[object] = [account(n) for n in range(1, 31)]
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(ndjson(records)))
+    service.ingest_object(**upload)
+    chunks = pipeline.chunks()
+    staged = chunks[0].staged
+    assert staged is not None
+    pipeline.s3.delete_object(Bucket=BUCKET, Key=staged.part_key(2))
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert staged.part_key(2) in stored.reason
+    # Each chunk that needed the part fails where its reading stopped: at the part's first byte, or its own start.
+    assert pipeline.logged() == {2 * 600: f"file: {stored.reason}", 3 * 600: f"file: {stored.reason}"}
+    sent = sorted(p for p, _ in pipeline.sent_records())
+    assert stored.ingestion == Ingestion(len(sent), len(sent), 0)
+    # Lost: the lines that reach into the part, and those of the chunk that begins in it (it reads from the byte
+    # before its start); kept: the lines before the part, and those of the chunks after.
+    ends = list(itertools.accumulate(len(json.dumps(record)) + 1 for record in records))
+    lines = list(zip([0, *ends[:-1]], ends, strict=True))
+    assert sent == [start for start, end in lines if end <= 2 * 600 or start >= 4 * 600]
+
+
+@pytest.mark.parametrize(
+    ("shorter_chunk", "planned"), [(0, False), (1, True)], ids=["as big as a chunk", "one byte more than a chunk"]
+)
+def test_a_gzip_file_is_planned_into_chunks_only_when_it_decompresses_to_more_than_one(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, shorter_chunk: int, planned: bool
+) -> None:
+    plain = ndjson([account(n) for n in range(1, 6)])
+    configure(monkeypatch, INGEST_CHUNK_BYTES=len(plain) - shorter_chunk)
+    upload = pipeline.upload("incoming/edge.ndjson.gz", gzip.compress(plain))
+    outcome = service.ingest_object(**upload)
+    if planned:
+        assert outcome == ChunkPlan(2)
+        ingest_all(pipeline)
+    else:
+        assert outcome == Ingestion(5, 5, 0)
+        assert pipeline.chunks() == []
+    assert sorted(position for position, _ in pipeline.sent_records()) == line_positions(plain), (
+        "the same positions planned or read whole"
+    )
+    assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(5, 5, 0))
+
+
+def test_a_big_gzip_json_array_is_staged_and_read_in_chunks_on_its_items(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    records: list[object] = [account(n) if n % 4 else "broken" for n in range(1, 16)]
+    plain = json.dumps(records).encode()
+    upload = pipeline.upload("incoming/big.json.gz", gzip.compress(plain))
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    chunks = pipeline.chunks()
+    assert len(chunks) == plan.chunks > 1
+    assert {c.shape for c in chunks} == {"items"}
+    assert (chunks[0].start, chunks[-1].end) == (0, len(plain))
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    # Positions are offsets into the decompressed stream, as for a plain array read in chunks.
+    offsets = [1]
+    for record in records[:-1]:
+        offsets.append(offsets[-1] + len(json.dumps(record)) + 2)
+    assert sorted(p for p, _ in pipeline.sent_records()) == [offsets[n] for n in range(15) if (n + 1) % 4]
+    assert sorted(pipeline.logged()) == [offsets[n] for n in (3, 7, 11)]
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(15, 12, 3))
+
+
+def test_a_big_gzip_file_whose_first_record_outgrows_the_head_is_still_read_in_chunks(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first line does not end in the first 64 KiB decompressed, so the head alone cannot tell NDJSON from one
+    pretty-printed object: the decompressed size does, past what one record may hold (SINGLE_RECORD_FILE_BYTES), so
+    the file is planned into chunks, not read whole by one invocation."""
+    chunk_bytes = 512 * 1024
+    configure(monkeypatch, INGEST_CHUNK_BYTES=chunk_bytes)
+    padding = "x" * (80 * 1024)  # an unknown key: ignored by the model, so each record stays valid
+    records: list[object] = [account(n, notes=padding) for n in range(16)]
+    plain = ndjson(records)
+    assert len(plain) // len(records) > service.HEAD_BYTES
+    assert len(plain) > service.streaming.SINGLE_RECORD_FILE_BYTES
+    upload = pipeline.upload("incoming/padded.ndjson.gz", gzip.compress(plain))
+    assert service.ingest_object(**upload) == ChunkPlan(-(-len(plain) // chunk_bytes))
+    assert {c.shape for c in pipeline.chunks()} == {"lines"}
 
 
 def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end(
@@ -465,11 +673,32 @@ def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end
     assert stored.status is FileStatus.FAILED
     assert stored.reason is not None
     assert stored.reason.startswith("the gzip-compressed file is corrupt")
-    assert stored.ingestion is not None
-    assert stored.ingestion.accepted > 0 == stored.ingestion.rejected
+    sent = len(pipeline.sent_records())
+    assert sent > 0
+    assert stored.ingestion == Ingestion(sent, sent, 0), "the break is no record: only the records before count"
     [(position, reason)] = pipeline.logged().items()
     assert reason == f"file: {stored.reason}"
     assert position > 0
+    assert pipeline.entries_name(upload)
+
+
+def test_a_gzip_file_beyond_the_split_limit_before_its_first_record_fails_at_once_with_no_chunk(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No whole record precedes the limit: the break is the plan's only chunk, so the file ends as it is planned."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600, INGEST_SPLIT_MAX_BYTES=1000)
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(1, 31)])))
+    assert service.ingest_object(**upload) == ChunkPlan(0)
+    assert pipeline.chunks() == []
+    stored = file_of(upload)
+    assert (stored.status, stored.chunks, stored.ingestion) == (
+        FileStatus.FAILED,
+        ChunkProgress(1, 1),
+        Ingestion(0, 0, 0),
+    )
+    assert stored.reason is not None
+    assert stored.reason.startswith("the file holds more than 1,000 bytes once decompressed (INGEST_SPLIT_MAX_BYTES)")
+    assert pipeline.logged() == {0: f"file: {stored.reason}"}
 
 
 def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:
@@ -514,9 +743,11 @@ def test_an_upload_replaced_while_it_is_planned_fails_rather_than_planning_other
 # ------------------------------------------------------------------ Writer and ErrorHandler
 
 
-def file_message(records: list[object], message_id: str = "m-1", receive_count: int = 1) -> QueueMessage:
+def file_message(
+    records: list[object], message_id: str = "m-1", receive_count: int = 1, file_id: str = "f-1"
+) -> QueueMessage:
     body = {
-        "origin": {"kind": "file", "name": "s3://data/incoming/a.json", "fileId": "f-1"},
+        "origin": {"kind": "file", "name": "s3://data/incoming/a.json", "fileId": file_id},
         "records": [{"position": n, "record": record} for n, record in enumerate(records)],
     }
     return QueueMessage(message_id, json.dumps(body), "file", receive_count)
@@ -525,9 +756,11 @@ def file_message(records: list[object], message_id: str = "m-1", receive_count: 
 def test_a_messages_valid_records_are_written_and_its_refused_ones_logged(pipeline: Pipeline) -> None:
     service.write_message(file_message([account(1), account(2, email="nope"), account(3)]))
     assert pipeline.accounts() == {"acc-1": 1, "acc-3": 3}
+    assert pipeline.sources() == {"file"}
     assert list(pipeline.logged()) == [1]
     assert pipeline.logged()[1].startswith("email: ")
     assert pipeline.entry_at(1)["stage"] == {"S": "writer"}
+    assert json.loads(pipeline.entry_at(1)["record"]["S"]) == account(2, email="nope"), "the entry shows the record"
     assert (counted("RecordsWritten"), counted("RecordsRejected")) == ([2.0], [1.0])
 
 
@@ -559,6 +792,48 @@ def test_a_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(
     assert withdrawn["withdrawn"] == 1
 
 
+def registered(pipeline: Pipeline) -> str:
+    """The id of a file registered as the Transformer registers every file before any message of it is sent."""
+    upload = pipeline.upload("incoming/registered.ndjson", ndjson([]))
+    service.ingest_object(**upload)
+    return str(file_of(upload).file_id)
+
+
+def test_a_registered_files_record_written_after_all_loses_the_entry_an_earlier_delivery_logged(
+    pipeline: Pipeline,
+) -> None:
+    """The file is noted before its valid record is logged "not written", so the delivery that writes it later
+    looks for the entry (a registered file never noted would not be looked up)."""
+    message = file_message([account(1)], receive_count=2, file_id=registered(pipeline))
+    faults = Faults(outage=10**6, tables={"accounts"})
+    faults.attach(service.aws.client("dynamodb"))
+    service.salvage_message(message)
+    assert list(pipeline.logged()) == [0]
+    container.cold_start()
+    service.write_message(message)
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert pipeline.logged() == {}
+
+
+def test_a_registered_files_records_refused_only_as_invalid_cost_no_read_of_the_log_when_written(
+    pipeline: Pipeline,
+) -> None:
+    """Only a valid record can be logged and written both: a file whose logged records are all invalid is not
+    noted, and the writes of its other records read no LogTable entry (docs/pipeline.md, "Exactly one table")."""
+    file_id = registered(pipeline)
+    reads: list[str] = []
+
+    def read(params: dict[str, Any], **_: Any) -> None:
+        reads.extend(params["RequestItems"])
+
+    service.aws.client("dynamodb").meta.events.register("before-call.dynamodb.BatchGetItem", read)
+    service.write_message(file_message([account(1), account(2, status="gone")], file_id=file_id))
+    assert pipeline.accounts() == {"acc-1": 1}
+    assert list(pipeline.logged()) == [1]
+    assert service.files.valid_records_logged(file_id) is False
+    assert "log" not in reads
+
+
 def test_a_dead_letter_is_written_when_dynamodb_takes_it_now_and_its_refusals_logged(
     pipeline: Pipeline, logs: LogLines
 ) -> None:
@@ -584,6 +859,7 @@ def test_an_api_dead_letter_is_salvaged_as_its_body_reads(pipeline: Pipeline) ->
     records = [account(1), account(2, id="")]
     service.salvage_message(QueueMessage("m-2", json.dumps(records), "api", 4))
     assert pipeline.accounts() == {"acc-1": 1}
+    assert pipeline.sources() == {"api"}
     [(position, reason)] = pipeline.logged().items()
     assert position == array_positions(records)[1]
     assert reason.startswith("id: ")

@@ -3,6 +3,7 @@ traced again when a run mutates a module the kept trace never saw (else its muta
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from tools import mutate
@@ -39,3 +40,81 @@ def test_a_copy_kept_from_before_the_sources_were_recorded_is_traced_again(tmp_p
     mutate.stage(tmp_path, [VAT], TESTS, fresh=False)
 
     assert not stats.exists()
+
+
+VERDICTS = {
+    "dropshop.catalog.vat.x_split__mutmut_1": "killed",
+    "dropshop.catalog.vat.x_split__mutmut_2": "survived",
+    "dropshop.catalog.vat.x_split__mutmut_3": "not checked",
+    "dropshop.catalog.vat.x_split__mutmut_4": "timeout",
+    "dropshop.catalog.vat.x_split__mutmut_5": "no tests",
+    "dropshop.catalog.model.x_price__mutmut_1": "survived",
+    "dropshop.orders.model.x_total__mutmut_1": "not checked",
+}
+
+
+def test_a_kept_copy_tests_again_only_the_mutants_without_a_final_verdict() -> None:
+    named, count = mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=False)
+
+    assert named == [
+        "dropshop.catalog.vat.x_split__mutmut_2",
+        "dropshop.catalog.vat.x_split__mutmut_3",
+        "dropshop.catalog.vat.x_split__mutmut_5",
+    ]
+    assert count == 3
+
+
+def test_a_context_whose_mutants_all_need_testing_is_named_by_pattern() -> None:
+    assert mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=True) == (["dropshop.catalog.vat.*"], 5)
+    assert mutate.to_test(VERDICTS, ["dropshop.orders."], fresh=False) == (["dropshop.orders.*"], 1)
+
+
+def test_a_context_with_every_verdict_final_is_not_run() -> None:
+    done = {name: "killed" for name in VERDICTS}
+
+    assert mutate.to_test(done, ["dropshop.catalog."], fresh=False) == ([], 0)
+
+
+def test_every_context_shares_one_copy_and_other_modules_get_their_own() -> None:
+    assert mutate.shared(["dropshop/catalog/vat.py", "dropshop/platform/json_depth.py", "dropshop/orders/"])
+    assert not mutate.shared(["dropshop/catalog/vat.py", "dropshop/telemetry/service.py"])
+    assert mutate.module_prefix("dropshop/platform/json_depth.py") == "dropshop.platform.json_depth."
+    assert mutate.module_prefix("dropshop/orders/") == "dropshop.orders."
+
+
+def test_mutmut_copies_only_the_modules_it_does_not_mutate(tmp_path: Path) -> None:
+    """A module in mutmut's `also_copy` is copied over its mutants on every run, and all mutated again."""
+    mutate.stage(tmp_path, [VAT, "dropshop/orders/"], TESTS, fresh=False)
+
+    copied = tomllib.loads((tmp_path / "pyproject.toml").read_text())["tool"]["mutmut"]["also_copy"]
+
+    assert CURRENCIES in copied
+    assert "dropshop/platform/json_body.py" in copied
+    assert not [path for path in copied if path.startswith(("dropshop/orders/", VAT)) or path == "dropshop/"]
+
+
+def test_a_context_is_tested_by_the_files_importing_it_not_those_naming_it_in_a_string() -> None:
+    identity = mutate.importers(["dropshop/identity/"])
+
+    assert "tests/unit/test_tokens.py" in identity
+    # Names "dropshop.identity.tokens" to check a handler's imports in a subprocess; runs nothing of it in-process.
+    assert "tests/unit/test_cold_start_imports.py" not in identity
+    # Names mutants of every context in strings.
+    assert "tests/unit/test_mutate_staging.py" not in mutate.importers(list(mutate.CONTEXTS.values()))
+
+
+def test_each_function_keeps_the_traced_tests_of_its_own_contexts_files() -> None:
+    traced = {
+        "dropshop.catalog.vat.x_split": {"tests/unit/test_vat.py::test_a", "tests/unit/test_invoice_pdf.py::test_b"},
+        "dropshop.orders.model.x_total": {"tests/unit/test_vat.py::test_a", "tests/unit/test_order_model.py::test_c"},
+        "dropshop.telemetry.x_other": {"tests/unit/test_vat.py::test_a"},
+    }
+
+    own = {"dropshop.catalog.": ["tests/unit/test_vat.py"], "dropshop.orders.": ["tests/unit/test_order_model.py"]}
+    mutate.narrow(traced, own)
+
+    assert traced == {
+        "dropshop.catalog.vat.x_split": {"tests/unit/test_vat.py::test_a"},
+        "dropshop.orders.model.x_total": {"tests/unit/test_order_model.py::test_c"},
+        "dropshop.telemetry.x_other": {"tests/unit/test_vat.py::test_a"},  # no context of make mutate's: as traced
+    }

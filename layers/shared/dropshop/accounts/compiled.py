@@ -50,6 +50,9 @@ from dropshop.platform import streaming
 # the one address whose lower case is the same in Rust and Python.
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _EMAIL = re.compile(r"[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+")
+# Both at once, on the id and the address joined by a newline (which neither pattern lets through, so the newline
+# is where one ends and the other begins): one search instead of two for every valid record.
+_ID_AND_EMAIL = re.compile(f"{_ID.pattern}\n{_EMAIL.pattern}")
 _ESCAPED_COLON = b"\\u003"  # \u003a or \u003A (and, harmlessly, the other \u003X escapes)
 # A timestamp written as the record stores it, in UTC, but for its zone (Z or +00:00) and a fraction of 0 or 6
 # digits: fromisoformat reads only ASCII digits between the separators, so once it has found such a text a real
@@ -126,7 +129,7 @@ def read(raw: bytes) -> object:
         stored = stored_timestamp(text)
     except ValueError:
         return streaming.parse_record(raw)
-    if not (_ID.fullmatch(fields.id) and _EMAIL.fullmatch(email)):
+    if not _ID_AND_EMAIL.fullmatch(f"{fields.id}\n{email}"):
         return _refused(raw, fields)
     fields.updatedAt = stored
     fields.email = email.lower()

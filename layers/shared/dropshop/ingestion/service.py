@@ -201,7 +201,7 @@ def _array_ranges(s3: Any, where: dict[str, str], etag: str, size: int) -> list[
     return list(itertools.pairwise([0, *cuts, size]))
 
 
-def _stage(s3: Any, where: dict[str, str], whole: Chunk) -> ChunkPlan | Ingestion | None:
+def _stage(s3: Any, where: dict[str, str], whole: Chunk) -> ChunkPlan | None:
     """A gzip file bigger than a chunk once decompressed: its bytes staged in parts of the data bucket
     (staging.py) and its chunks planned on the decompressed stream; None when it is read whole (no bigger than a
     chunk, up to where it breaks; one pretty object; not JSON: the whole-file reader says why). Its start is
@@ -248,18 +248,15 @@ def _split(
     whole: Chunk,
     ranges: list[tuple[int, int]],
     *,
-    shape: Shape = "lines",
+    shape: Shape,
     failure: streaming.UnreadableFile | None = None,
-) -> ChunkPlan | Ingestion:
+) -> ChunkPlan:
     """One ChunkQueue message per chunk; the plan (counters at zero) is stored first, so no chunk can be
     counted before it, and the lease goes only once all are sent. A re-run (a retry, or a replay once the
     lease has run out) sends the same chunks again: their done markers keep each counted once. A break found
     while planning (a gzip stream corrupt or too big past its last whole record) is logged once and counted
     as a chunk of its own that fails the file, so the file ends FAILED, as read whole, once its chunks end.
-    A plan of no chunks would leave the file PROCESSING for good: it fails the file instead."""
-    if not ranges and failure is None:
-        origin = Origin(kind="file", name=f"s3://{whole.bucket}/{whole.key}", file_id=whole.file_id)
-        return _refuse(origin, streaming.UnreadableFile(0, "the file was planned into no chunks: nothing was read"))
+    Every plan has a chunk to end its file: a range (a file bigger than a chunk, read to its end) or the break."""
     files.plan_chunks(whole.file_id, len(ranges) + (failure is not None))
     if failure is not None:
         origin = Origin(kind="file", name=f"s3://{whole.bucket}/{whole.key}", file_id=whole.file_id)
