@@ -114,7 +114,11 @@ def test_an_uploaded_file_flows_to_the_account_table(local: LocalStack, api: Cli
         Bucket=local.stack.physical["DataBucket"], Key="incoming/e2e.ndjson", Body=records
     )
     eventually(lambda: any(i["accountId"]["S"] == "acc-e2e-1" for i in scan(local, "AccountTable")))
-    eventually(lambda: any(e["origin"]["S"].endswith("incoming/e2e.ndjson") for e in scan(local, "LogTable")))
+    refused = eventually(
+        lambda: [e for e in scan(local, "LogTable") if e["origin"]["S"].endswith("incoming/e2e.ndjson")]
+    )
+    # Its position: the byte offset of the record's first byte in the file (docs/pipeline.md, "Positions").
+    assert [int(e["position"]["N"]) for e in refused] == [records.index(b'{"id": "acc-e2e-2"')]
 
 
 def test_post_writer_goes_through_sqs_to_the_writer(local: LocalStack, api: Client, machine_token: str) -> None:

@@ -45,18 +45,20 @@ def test_a_thousand_records_travel_in_one_full_size_message() -> None:
     assert len(pack(1000)) == 1
 
 
-def test_an_api_message_holds_one_record_or_an_array() -> None:
+def test_an_api_message_holds_one_record_or_an_array_or_ndjson_each_at_its_byte_offset() -> None:
     body = json.dumps({"id": "a"})
     origin, single = QueueMessage("m-1", body, "api").decode()
     assert (origin.kind, origin.name, origin.message_id) == ("api", "POST /writer", "m-1")
-    assert single == [(1, {"id": "a"})]
+    assert single == [(0, {"id": "a"})]
     _, several = QueueMessage("m-2", json.dumps([{"id": "a"}, {"id": "b"}]), "api").decode()
-    assert several == [(0, {"id": "a"}), (1, {"id": "b"})]
+    assert several == [(1, {"id": "a"}), (14, {"id": "b"})]
+    _, lines = QueueMessage("m-3", '{"id": "a"}\r\n\n  {"id": "é"}\n', "api").decode()
+    assert lines == [(0, {"id": "a"}), (16, {"id": "é"})], "as a file's NDJSON: bytes of UTF-8, CRLF and blanks"
 
 
 def test_an_api_body_that_is_not_json_becomes_one_refusable_record() -> None:
     _, [(position, record)] = QueueMessage("m-3", "{oops", "api").decode()
-    assert position == 1
+    assert position == 0
     assert isinstance(record, UnreadableRecord)
     assert record.excerpt == "{oops"
     _, [(position, record)] = QueueMessage("m-4", "oops", "api").decode()
@@ -177,7 +179,7 @@ def test_a_message_without_a_source_is_an_api_request(attributes: dict[str, Any]
 def test_a_file_message_missing_part_of_the_packing_is_read_as_a_body_not_raised(payload: dict[str, Any]) -> None:
     origin, records = QueueMessage("m-9", json.dumps(payload), "file").decode()
     assert origin.kind == "api"
-    assert records == [(1, payload)]
+    assert records == [(0, payload)]
 
 
 def test_a_body_that_breaks_off_is_refused_with_its_first_bytes_as_the_excerpt() -> None:
@@ -190,7 +192,7 @@ def test_a_body_that_breaks_off_is_refused_with_its_first_bytes_as_the_excerpt()
     # The first EXCERPT_BYTES bytes, a character cut in two shown as U+FFFD rather than failing the message.
     assert record.excerpt == raw[: streaming.EXCERPT_BYTES].decode("utf-8", "replace")
     assert record.excerpt.endswith("\ufffd")
-    assert position == 1
+    assert position == len(raw) - 1, "the broken record's first byte"
 
 
 def test_a_body_with_an_unpaired_surrogate_is_refused_not_raised() -> None:
@@ -198,7 +200,7 @@ def test_a_body_with_an_unpaired_surrogate_is_refused_not_raised() -> None:
     body = '{"id": "a", "name": "\ud800"}'
     origin, [(position, record)] = QueueMessage("m-11", body, "api").decode()
     assert isinstance(record, UnreadableRecord)
-    assert position == 1
+    assert position == 0
     assert origin.body_digest == hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -89,11 +89,9 @@ def test_any_split_yields_each_record_once_as_the_whole_file_reads_it(
     every_byte = read_split(data, list(range(len(data))))
 
     # The same records at the same positions, whatever the split.
-    assert comparable(split) == comparable(single_range) == comparable(every_byte)
-    assert [r for _, r in comparable(split)] == [r for _, r in comparable(whole)]
-    for (offset, _), (line, _) in zip(split, whole, strict=True):
+    assert comparable(split) == comparable(single_range) == comparable(every_byte) == comparable(whole)
+    for offset, _ in split:
         assert data[offset : offset + 1].strip(), "a position is the record's first byte"
-        assert data.count(b"\n", 0, offset) + 1 == line, "on the line the whole-file reader numbers it by"
 
 
 def test_a_record_straddling_a_boundary_belongs_to_the_range_its_line_starts_in() -> None:
@@ -187,8 +185,7 @@ def test_any_array_plan_yields_each_item_once_as_the_whole_file_reads_it(
     split, failure = read_array_split(data, every)
     single, single_failure = read_array_split(data, len(data) + 1)
 
-    assert comparable(split) == comparable(single), "the same records at the same positions whatever the plan"
-    assert [r for _, r in comparable(split)] == [r for _, r in comparable(whole)]
+    assert comparable(split) == comparable(single) == comparable(whole), "the same records at the same positions"
     assert (failure is not None) == (single_failure is not None) == whole_broken
     for offset, _ in split:
         assert data[offset : offset + 1].strip(), "a position is the item's first byte"

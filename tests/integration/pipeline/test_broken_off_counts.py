@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tests.integration.pipeline.records import BREAKAGES, FILE_ONLY_BREAKAGES, Sample, samples
 from tests.integration.pipeline.settled import file_entry, file_origin, refusals, stored
 from tests.integration.pipeline.test_properties import UPLOADS, reset
+from tests.support.positions import array_positions
 from tests.support.properties import budget
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
@@ -20,8 +21,8 @@ TRAILERS = st.sampled_from([b" junk", b"]", b"[1]", b"\x00", b", {}"])
 
 
 @st.composite
-def broken_off_files(draw: st.DrawFn) -> tuple[bytes, list[Sample]]:
-    """A JSON array's bytes that break off, and the records complete before the break."""
+def broken_off_files(draw: st.DrawFn) -> tuple[bytes, list[Sample], int]:
+    """A JSON array's bytes that break off, the records complete before the break, and the break's position."""
     records = samples(
         draw(st.integers(1, 12)),
         invalid_share=draw(st.sampled_from([0.0, 0.3, 1.0])),
@@ -30,23 +31,26 @@ def broken_off_files(draw: st.DrawFn) -> tuple[bytes, list[Sample]]:
         breakages=BREAKAGES + FILE_ONLY_BREAKAGES,
     )
     items = [json.dumps(s.record).encode() for s in records]
-    if draw(st.booleans()):  # data after the closing bracket: every record was read
-        return b"[" + b", ".join(items) + b"]" + draw(TRAILERS), records
-    # Cut within record `broken` (anywhere from before its first byte to just before its comma or bracket).
+    if draw(st.booleans()):  # data after the closing bracket: every record was read; the break is after it
+        whole = b"[" + b", ".join(items) + b"]"
+        return whole + draw(TRAILERS), records, len(whole)
+    # Cut within record `broken` (anywhere from before its first byte to just before its comma or bracket): the
+    # break is at its first byte.
     broken = draw(st.integers(0, len(items) - 1))
     cut = draw(st.integers(0, len(items[broken])))
-    return b"[" + b"".join(item + b", " for item in items[:broken]) + items[broken][:cut], records[:broken]
+    before = b"[" + b"".join(item + b", " for item in items[:broken])
+    return before + items[broken][:cut], records[:broken], len(before)
 
 
 @budget(examples=12)
 @given(file=broken_off_files())
-@example(file=(b'[{"id": "acc-1"}, {"id": "acc-2", "na', [Sample({"id": "acc-1"}, valid=False)]))
-@example(file=(b"[", []))
+@example(file=(b'[{"id": "acc-1"}, {"id": "acc-2", "na', [Sample({"id": "acc-1"}, valid=False)], 18))
+@example(file=(b"[", [], 1))
 def test_a_broken_off_file_counts_only_the_records_before_the_break(
-    stack: Stack, wiring: Wiring, file: tuple[bytes, list[Sample]]
+    stack: Stack, wiring: Wiring, file: tuple[bytes, list[Sample], int]
 ) -> None:
     reset(stack, wiring)
-    data, complete = file
+    data, complete, break_at = file
     key = f"incoming/broken-off-{next(UPLOADS)}.json"
     wiring.upload(key, data)
     wiring.drain()
@@ -59,6 +63,7 @@ def test_a_broken_off_file_counts_only_the_records_before_the_break(
     assert rejected == sum(1 for s in complete if not s.valid)
     # LogTable: each refused record, plus the one entry where reading stopped.
     logged = {position for origin, position in refusals(stack) if origin == file_origin(stack, key)}
-    refused_positions = {i for i, s in enumerate(complete) if not s.valid}
-    assert logged == refused_positions | {len(complete)}
+    positions = array_positions([s.record for s in complete])
+    refused_positions = {p for p, s in zip(positions, complete, strict=True) if not s.valid}
+    assert logged == refused_positions | {break_at}
     assert stored(stack) == {s.key for s in complete if s.valid}

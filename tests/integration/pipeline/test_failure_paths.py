@@ -9,6 +9,7 @@ from dropshop.platform import aws
 from tests.integration.pipeline.conftest import scan
 from tests.integration.pipeline.records import json_array, samples
 from tests.support.faults import Faults
+from tests.support.positions import array_positions
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
 
@@ -89,14 +90,16 @@ def test_a_message_that_only_met_throttling_costs_no_record(stack: Stack, wiring
 
 def test_records_that_cannot_be_written_are_logged_with_the_reason(stack: Stack, wiring: Wiring) -> None:
     Faults(outage=10**6, tables={stack.physical["AccountTable"]}).attach(aws.client("dynamodb"))
-    message_id = send_api(stack, [ACCOUNT | {"updatedAt": "2026-11-24T12:00:00Z"}, {"id": "broken"}])
+    records = [ACCOUNT | {"updatedAt": "2026-11-24T12:00:00Z"}, {"id": "broken"}]
+    message_id = send_api(stack, records)
     wiring.drain()
 
     assert scan(stack, "AccountTable") == []
     entries = {int(e["position"]["N"]): e for e in scan(stack, "LogTable")}
-    assert set(entries) == {0, 1}
-    assert entries[0]["reason"]["S"] == "not written after 2 deliveries"
-    assert "name: Field required" in entries[1]["reason"]["S"]
+    valid, broken = array_positions(records)
+    assert set(entries) == {valid, broken}
+    assert entries[valid]["reason"]["S"] == "not written after 2 deliveries"
+    assert "name: Field required" in entries[broken]["reason"]["S"]
     assert all(e["messageId"]["S"] == message_id for e in entries.values())
 
 

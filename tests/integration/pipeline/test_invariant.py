@@ -22,6 +22,7 @@ from tests.integration.pipeline.records import (
 )
 from tests.integration.pipeline.settled import API_ORIGIN, body_digest, send_like_the_http_api
 from tests.support.faults import Faults
+from tests.support.positions import array_positions, line_positions
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
 
@@ -52,8 +53,10 @@ def test_every_record_ends_in_exactly_one_table_through_faults_and_redeliveries(
     # What should be where, by each record's identity at entry: (origin, position) or (API, request body). A
     # request sent twice is one request (a client's retry), logged once.
     entered: dict[tuple[str, str], Sample] = {}
-    entered |= {(f"s3://{bucket}/incoming/accounts a.json", str(i)): s for i, s in enumerate(array_file)}
-    entered |= {(f"s3://{bucket}/incoming/accounts-b.ndjson", str(n)): s for n, s in enumerate(ndjson_file, start=1)}
+    in_array = zip(array_positions([s.record for s in array_file]), array_file, strict=True)
+    in_lines = zip(line_positions(ndjson(ndjson_file)), ndjson_file, strict=True)
+    entered |= {(f"s3://{bucket}/incoming/accounts a.json", str(position)): s for position, s in in_array}
+    entered |= {(f"s3://{bucket}/incoming/accounts-b.ndjson", str(position)): s for position, s in in_lines}
     entered |= {(API_ORIGIN, body_digest(json.dumps(s.record))): s for s in api_records}
     entered[(API_ORIGIN, body_digest("{this is not json"))] = Sample("{this is not json", valid=False)
 

@@ -142,19 +142,12 @@ class Upload:
     def data(self) -> bytes:
         return gzip.compress(self.body()) if self.compressed else self.body()
 
-    def positions(self, chunk_bytes: int | None = None) -> list[int]:
-        if self.chunked(chunk_bytes):
-            return self.offsets()  # split into chunks: a record's position is the byte offset of its first byte
-        if self.shape == "array":
-            return list(range(len(self.entries)))
-        return [self.blank_lines + n for n in range(1, len(self.entries) + 1)]
-
     def chunked(self, chunk_bytes: int | None) -> bool:
         """Read in chunks: a plain file above the chunk size, a gzip file (named .gz) above it decompressed."""
         return chunk_bytes is not None and len(self.body()) > chunk_bytes
 
-    def offsets(self) -> list[int]:
-        """Each record's first byte in the (decompressed) file."""
+    def positions(self) -> list[int]:
+        """Each record's first byte in the (decompressed) file: its position, read whole or in chunks."""
         if self.shape == "array":
             offset, separator = (3 if self.bom else 0) + 1, len(self.ITEM_SEPARATOR)
         else:
@@ -185,31 +178,42 @@ def uploads(draw: st.DrawFn) -> Upload:
 
 @st.composite
 def bodies(draw: st.DrawFn) -> tuple[str, list[tuple[int, Entry]]]:
-    """A POST /writer body and the (position, entry) pairs the Writer must settle: one record (position 1,
-    its line), an array of records (positions from 0), or text that is no JSON record at all."""
+    """A POST /writer body and the (position, entry) pairs the Writer must settle: one record, an array of
+    records, or text that is no JSON record at all; a position is the byte offset of the record's first byte."""
     kind = draw(st.sampled_from(["record", "array", "text"]))
     if kind == "text":
         return draw(
             st.sampled_from(
                 [
-                    ("{this is not json", [(1, Entry(b"{this is not json"))]),
+                    ("{this is not json", [(0, Entry(b"{this is not json"))]),
                     ("not json", [(0, Entry(b"not json"))]),
                     ("42", [(0, Entry(b"42"))]),
-                    ('{"id": "acc-1"}\n{"id": ', [(1, Entry(b"", {"id": "acc-1"})), (2, Entry(b""))]),
+                    ('{"id": "acc-1"}\n{"id": ', [(0, Entry(b"", {"id": "acc-1"})), (16, Entry(b""))]),
                 ]
             )
         )
     if kind == "record":
         record = draw(RECORDS)
         if isinstance(record, dict):
-            return json.dumps(record), [(1, as_entry(record))]
+            return json.dumps(record), [(0, as_entry(record))]
         if not isinstance(record, list):
             return json.dumps(record), [(0, Entry(json.dumps(record).encode()))]
         items: list[Any] = record
     else:
         items = draw(st.lists(st.one_of(RECORDS, BROKEN), max_size=5))
-    entries = [as_entry(item) for item in items]
-    return "[" + ", ".join(e.raw.decode("latin-1") for e in entries) + "]", list(enumerate(entries))
+    return array_body([as_entry(item) for item in items])
+
+
+def array_body(entries: list[Entry]) -> tuple[str, list[tuple[int, Entry]]]:
+    """A POST /writer body holding `entries` as a JSON array, and each one's position: the byte offset of its
+    first byte in the body's UTF-8 bytes, as the Writer reads them."""
+    texts = [e.raw.decode("latin-1") for e in entries]
+    positioned, offset = [], len(b"[")
+    for text, entry in zip(texts, entries, strict=True):
+        raw = text.encode("utf-8", "surrogatepass")
+        positioned.append((offset + len(raw) - len(raw.lstrip()), entry))
+        offset += len(raw) + len(b", ")
+    return "[" + ", ".join(texts) + "]", positioned
 
 
 @dataclass(frozen=True)
@@ -303,7 +307,6 @@ _POISON = [
     as_entry(_ADA | {"updatedAt": 1764000000}),
 ]
 _NEWER, _OLDER = (as_entry(_ADA | {"updatedAt": t}) for t in ("2026-11-24T12:00:00Z", "0999-06-01T00:00:00Z"))
-_BODY = "[" + ", ".join(e.raw.decode() for e in [_OLDER, *_POISON[1:]]) + "]"
 
 
 # Many valid records of every account, HOT's among them: a file of several messages, batches of several entries.
@@ -316,7 +319,7 @@ _EXAMPLE = {
         Upload([_NEWER, *_POISON], "ndjson", newline=b"\r\n", blank_lines=2, bom=True, compressed=True),
         Upload([as_entry(_ADA | {"balanceCents": 2**64}), _OLDER, *_MANY], "array"),
     ],
-    "requests": [(_BODY, list(enumerate([_OLDER, *_POISON[1:]])))] * 2,
+    "requests": [array_body([_OLDER, *_POISON[1:]])] * 2,
     "faults": Faulty(
         dynamodb_rate=0.2,
         sqs_rate=0.3,
@@ -413,7 +416,7 @@ def test_every_record_ends_in_exactly_one_table_whatever_arrives(
                 for function, result in wiring.deliver(wiring.object_created_event(stack.physical["DataBucket"], key)):
                     if function == "TransformerFunction" and result["ingestion"] == "already ingested":
                         exercised["duplicate S3 events ignored"] += 1
-            for position, entry in zip(upload.positions(chunk_bytes), upload.entries, strict=True):
+            for position, entry in zip(upload.positions(), upload.entries, strict=True):
                 expected.add((file_origin(stack, key), position), entry, hot_account=faults.hot_account)
         for body, entries in requests:
             send_like_the_http_api(stack, body)

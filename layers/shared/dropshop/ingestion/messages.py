@@ -50,8 +50,9 @@ class QueueMessage:
         return self._api_records()
 
     def _api_records(self) -> tuple[Origin, list[tuple[int, object]]]:
-        """A POST /writer body, read as the Transformer reads a file: one record (position 1, its line), a
-        JSON array of records (positions from 0) or NDJSON; each unreadable record refused on its own."""
+        """A POST /writer body, read as the Transformer reads a file: one record, a JSON array of records or
+        NDJSON, each at the byte offset of its first byte in the body (UTF-8); each unreadable record refused on
+        its own."""
         body = self.body.encode("utf-8", "surrogatepass")
         origin = Origin(
             kind="api",

@@ -102,18 +102,29 @@ Parse = Callable[[bytes], object]  # one record's bytes (at most MAX_RECORD_BYTE
 def records(
     stream: IO[bytes], *, max_bytes: int = DEFAULT_INGEST_MAX_BYTES, parse: Parse | None = None
 ) -> Iterator[tuple[int, object]]:
-    """(position, record) pairs: the index (from 0) in a JSON array, the line number (from 1) in NDJSON or
-    of a single JSON object's first line. A leading UTF-8 byte order mark is skipped; gzip-compressed input
-    (by its magic bytes) is decompressed as it streams. Beyond `max_bytes` read (decompressed), the file is
-    unreadable from the record under way. Each record's bytes are read by `parse_record`, or by `parse` (a
-    reading that falls back to it: the Transformer's, see `accounts.compiled`)."""
-    reader = _Reader(stream, max_bytes, parse=parse or parse_record)
+    """(position, record) pairs, the position being the byte offset of the record's first byte in the file
+    (a BOM counts; in a gzip file, in its decompressed bytes), whatever the shape: an NDJSON line, a JSON
+    array's item, a single JSON object. This is the one-chunk case of `lines_in_range` and `items_in_range`,
+    so a record has the same position read whole or in chunks of any size. A leading UTF-8 byte order mark is
+    skipped; gzip-compressed input (by its magic bytes) is decompressed as it streams. Beyond `max_bytes` read
+    (decompressed), the file is unreadable from the record under way. Each record's bytes are read by
+    `parse_record`, or by `parse` (a reading that falls back to it: the Transformer's, see `accounts.compiled`)."""
+    reader = _Reader(_decompressed(stream), max_bytes, base=0, parse=parse or parse_record)
     try:
-        yield from reader.records()
+        yield from reader.whole()
     except _CorruptCompression as corrupt:
         raise UnreadableFile(
             reader.next_position, f"the gzip-compressed file is corrupt or truncated: {corrupt}"
         ) from None
+
+
+def _decompressed(stream: _Readable) -> _Readable:
+    """The stream, decompressed as it is read if it starts with gzip's magic bytes."""
+    head = b""
+    while len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
+        head += chunk
+    plain = _Head(head, stream)
+    return _Gunzip(plain) if head.startswith(GZIP_MAGIC) else plain
 
 
 def parse_record(raw: bytes) -> object:
@@ -265,20 +276,26 @@ class _Collected:
 
 
 class _Reader:
-    def __init__(self, stream: _Readable, max_bytes: int, *, parse: Parse, detect_gzip: bool = True) -> None:
+    """Records read from plain bytes, each byte's file offset known: `base` is the offset of the stream's first
+    byte (a byte range of a file, an S3 ranged GET, starts past 0)."""
+
+    def __init__(self, stream: _Readable, max_bytes: int, *, base: int, parse: Parse) -> None:
+        self._stream = stream
         self._parse = parse
-        head = b""
-        while detect_gzip and len(head) < len(GZIP_MAGIC) and (chunk := stream.read(READ_CHUNK_BYTES)):
-            head += chunk
-        self._stream: _Readable = _Head(head, stream)
-        if head.startswith(GZIP_MAGIC):
-            self._stream = _Gunzip(self._stream)
         self.buf = b""
         self.pos = 0
+        self._base = base  # the file offset of buf[0]
         self.eof = False
-        self.next_position = 0  # the position the next record will have: where a break is reported
+        # Where a break is reported: just after the last whole record (its newline or comma) or at the start,
+        # where a chunk planned on the same bytes ends (decompress_for_chunks).
+        self.next_position = base
+        self.line_start = base  # reading NDJSON: where the line of the record last read starts
         self._max_bytes = max_bytes
         self._bytes_read = 0
+
+    @property
+    def offset(self) -> int:
+        return self._base + self.pos
 
     # ------------------------------------------------------------ bytes
 
@@ -297,41 +314,56 @@ class _Reader:
                 f"the file holds more than {self._max_bytes:,} bytes once decompressed (INGEST_MAX_BYTES): "
                 "nothing after that is read",
             )
+        self._base += self.pos
         self.buf = self.buf[self.pos :] + chunk
         self.pos = 0
         return True
 
-    def _skip_space(self) -> int:
-        """Move past whitespace; the number of newlines passed."""
-        newlines = 0
+    def _skip_bom(self) -> None:
+        """Move past a UTF-8 byte order mark at the file's start (once: a second call does nothing)."""
+        while self.offset == 0 and len(self.buf) < len(UTF8_BOM) and self._more():
+            pass
+        if self.offset == 0 and self.buf.startswith(UTF8_BOM):
+            self.pos = len(UTF8_BOM)
+
+    def _skip_space(self, *, lines: bool = False) -> int | None:
+        """Move past whitespace; the file offset just after the last newline passed, if any. Reading `lines`,
+        that is where the next line starts, and where a break is reported from each newline on."""
+        passed = None
         while True:
             end = cast("re.Match[bytes]", _SPACE.match(self.buf, self.pos)).end()
-            newlines += self.buf.count(b"\n", self.pos, end)
+            newline = self.buf.rfind(b"\n", self.pos, end)
+            if newline >= 0:
+                passed = self._base + newline + 1
+                if lines:
+                    self.next_position = passed
             self.pos = end
             if end < len(self.buf) or not self._more():
-                return newlines
+                return passed
 
     def _peek(self) -> int | None:
         return self.buf[self.pos] if self.pos < len(self.buf) else None
 
     # ------------------------------------------------------------ shapes
 
-    def records(self) -> Iterator[tuple[int, object]]:
-        while len(self.buf) < len(UTF8_BOM) and self._more():
-            pass
-        if self.buf.startswith(UTF8_BOM):
-            self.pos = len(UTF8_BOM)
-        elif self.buf.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    def whole(self) -> Iterator[tuple[int, object]]:
+        """A whole file's records: a JSON array's items, a single (pretty-printed) object, or NDJSON lines."""
+        self._skip_bom()
+        if self.buf.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise UnreadableFile(0, "the file is UTF-16 text: only UTF-8 is read (save or export it as UTF-8)")
-        line = 1 + self._skip_space()
+        line_start = self._skip_space()
         first = self._peek()
         if first is None:
             return
         if first == ord("["):
-            self.pos += 1
-            yield from self._array()
+            if self.open_array():
+                yield from self.items(sys.maxsize)
         elif first == ord("{"):
-            yield from self._object_or_lines(line)
+            self.next_position = line_start or 0
+            if (single := self._single_object()) is not None:
+                yield single
+                return
+            yield from self.lines(sys.maxsize)
         else:
             shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
             raise UnreadableFile(
@@ -340,23 +372,46 @@ class _Reader:
                 "one JSON record per line (NDJSON) or a single JSON object",
             )
 
-    def _array(self) -> Iterator[tuple[int, object]]:
+    def open_array(self) -> bool:
+        """Move past a BOM, whitespace and the array's '[' (and an empty array's ']'): whether items follow."""
+        self._skip_bom()
+        self._skip_space()
+        if self._peek() != ord("["):
+            shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
+            raise UnreadableFile(self.offset, f"not a JSON array: it starts with {shown!r}")
+        self.pos += 1
         self._skip_space()
         if self._peek() == ord("]"):
             self.pos += 1
+            self.next_position = self.offset
             self._expect_end()
-            return
-        index = 0
-        while True:
+            return False
+        return True
+
+    def items(self, end: int) -> Iterator[tuple[int, object]]:
+        """(position, record) for the array's items starting before `end`, the cursor being at an item (or the
+        whitespace before it). Past the last item, the array's end is read: an array that breaks off, or data
+        after its ']', raises UnreadableFile."""
+        parse = self._parse
+        while self._base + self.pos < end:
+            if self.pos >= len(self.buf) or self.buf[self.pos] in _WHITESPACE:
+                self._skip_space()
+            position = self._base + self.pos
             item, closer = self._array_item()
             if closer is None:
-                raise UnreadableFile(index, f"the JSON array breaks off at record {index}: the input ends before ']'")
-            yield index, item.record(self._parse)
-            index += 1
-            self.next_position = index
+                raise UnreadableFile(
+                    position, f"the JSON array breaks off at the record at byte {position}: the input ends before ']'"
+                )
+            self.next_position = self._base + self.pos
+            yield position, item.record(parse)
             if closer == ord("]"):
                 self._expect_end()
                 return
+        self._skip_space()
+        if self._peek() is None:  # the file ends after a comma: the array breaks off here
+            raise UnreadableFile(
+                self.offset, f"the JSON array breaks off at byte {self.offset}: the input ends before ']'"
+            )
 
     def _expect_end(self) -> None:
         self._skip_space()
@@ -414,10 +469,10 @@ class _Reader:
             elif byte in CLOSERS:
                 depth = max(depth - 1, 0)
 
-    def _object_or_lines(self, line: int) -> Iterator[tuple[int, object]]:
-        """A single (pretty-printed) JSON object, or NDJSON: an object that its first line does not close,
-        with nothing but whitespace after it, is one record; anything else is read line by line."""
-        self.next_position = line
+    def _single_object(self) -> tuple[int, object] | None:
+        """The file's one record if it is a single (pretty-printed) JSON object: an object that its first line
+        does not close, with nothing but whitespace after it; None if it is read line by line (NDJSON)."""
+        position = self.offset
         while (newline := self.buf.find(b"\n", self.pos)) < 0 and len(self.buf) - self.pos <= MAX_RECORD_BYTES:
             if not self._more():
                 break
@@ -426,29 +481,57 @@ class _Reader:
                 pass
             end = _value_end(self.buf, self.pos)
             if self.eof and end is not None and not self.buf[end:].strip():
-                self.next_position = line
-                yield line, self._parse(self.buf[self.pos : end])
-                return
-        yield from self._lines(line)
+                return position, self._parse(self.buf[self.pos : end])
+        return None
 
-    def _lines(self, line: int) -> Iterator[tuple[int, object]]:
+    def begin_at(self, start: int) -> bool:
+        """Move to the first line starting at or after `start` (past a BOM on the file's first line), where a
+        break is reported from now on: whether there is one."""
+        if start == 0:
+            self._skip_bom()
+            self.next_position = 0
+            return True
+        if not self._more():
+            return False
+        self.pos = 1
+        if self.buf[0] != ord("\n"):  # a line begun before `start` is not ours
+            while (newline := self.buf.find(b"\n", self.pos)) < 0:
+                self.pos = len(self.buf)
+                if not self._more():
+                    return False
+            self.pos = newline + 1
+        self.next_position = self.offset
+        return True
+
+    def lines(self, end: int) -> Iterator[tuple[int, object]]:
+        """(position, record) for the NDJSON lines starting before `end`, the cursor being at a line's start
+        (`next_position`); `line_start` is where the line of the record last yielded starts. `next_position` is
+        kept only before a read that may break: a line whole in the buffer, as most are, costs no bookkeeping."""
+        parse = self._parse
+        line_start = self.next_position
         while True:
-            self.next_position = line  # a break among blank lines is reported at the first line not yet read
-            if self.pos >= len(self.buf) or self.buf[self.pos] in _WHITESPACE:
-                line += self._skip_space()  # blank lines and leading whitespace in one go, counted
-                self.next_position = line
-            newline = self.buf.find(b"\n", self.pos, self.pos + MAX_RECORD_BYTES + 1)
-            if newline >= 0:  # the whole line is in the buffer, as most are: read in place, nothing gathered
-                raw, self.pos = self.buf[self.pos : newline], newline + 1
-                yield line, self._parse(raw)
+            buf, pos = self.buf, self.pos
+            if pos >= len(buf) or buf[pos] in _WHITESPACE:
+                self.next_position = line_start
+                self._skip_space(lines=True)  # blank lines and leading whitespace in one go
+                line_start = self.next_position
+                buf, pos = self.buf, self.pos
+            if line_start >= end or pos >= len(buf):
+                return
+            self.line_start = line_start
+            newline = buf.find(b"\n", pos, pos + MAX_RECORD_BYTES + 1)
+            if newline >= 0:  # the whole line is in the buffer: read in place, nothing gathered
+                self.pos = newline + 1
+                line_start = self._base + self.pos
+                yield self._base + pos, parse(buf[pos:newline])
             else:
-                read = self._line()
-                if read is None:
-                    return
-                yield line, read.record(self._parse)
-            line += 1
+                self.next_position = line_start
+                position = self._base + pos
+                item = self._line()
+                line_start = self.offset
+                yield position, item.record(parse)
 
-    def _line(self) -> _Item | None:
+    def _line(self) -> _Item:
         collected = _Collected()
         while True:
             newline = self.buf.find(b"\n", self.pos)
@@ -459,8 +542,7 @@ class _Reader:
             collected.add(self.buf[self.pos :])
             self.pos = len(self.buf)
             if not self._more():
-                item = collected.item()
-                return item if item.raw else None
+                return collected.item()
 
 
 # ------------------------------------------------------------------ NDJSON by byte range
@@ -494,94 +576,12 @@ def lines_in_range(
     from max(start - 1, 0) to its end (an S3 ranged GET): the byte before `start` says whether a line starts
     there, and the last record is read to its newline past `end`. Each record is read as `records` reads an
     NDJSON line (`parse` as there), so the ranges of any split of a file together yield each of its records
-    exactly once."""
-    reader = _RangeReader(stream, max_bytes, base=max(start - 1, 0), parse=parse or parse_record)
+    exactly once, at the position `records` gives it."""
+    reader = _Reader(stream, max_bytes, base=max(start - 1, 0), parse=parse or parse_record)
     reader.next_position = start  # a break before the first record: where this range begins
-    line_start = reader.begin_at(start)
-    if line_start is None:
-        return
-    while True:
-        newline = reader.skip_space()
-        if newline is not None:
-            line_start = newline + 1
-        if line_start >= end or reader._peek() is None:
-            return
-        position = reader.offset
-        reader.next_position = position
-        item = reader._line()
-        if item is None:
-            return
-        yield line_start, position, item.record(reader._parse)
-        line_start = reader.offset
-
-
-class _RangeReader(_Reader):
-    """A plain byte range (never gzip: its bytes may begin with anything) that knows each byte's file offset."""
-
-    def __init__(self, stream: _Readable, max_bytes: int, *, base: int, parse: Parse) -> None:
-        super().__init__(stream, max_bytes, parse=parse, detect_gzip=False)
-        self._base = base  # the file offset of buf[0]
-
-    @property
-    def offset(self) -> int:
-        return self._base + self.pos
-
-    def _more(self) -> bool:
-        dropped = self.pos
-        if not super()._more():
-            return False
-        self._base += dropped
-        return True
-
-    def begin_at(self, start: int) -> int | None:
-        """Move to the first line starting at or after `start` (past a BOM on the file's first line): the
-        offset where that line starts, None if there is none."""
-        if start == 0:
-            while len(self.buf) < len(UTF8_BOM) and self._more():
-                pass
-            if self.buf.startswith(UTF8_BOM):
-                self.pos = len(UTF8_BOM)
-            return 0
-        if not self._more():
-            return None
-        self.pos = 1
-        if self.buf[0] != ord("\n"):  # a line begun before `start` is not ours
-            while (newline := self.buf.find(b"\n", self.pos)) < 0:
-                self.pos = len(self.buf)
-                if not self._more():
-                    return None
-            self.pos = newline + 1
-        return self.offset
-
-    def open_array(self) -> bool:
-        """Move past a BOM, whitespace and the array's '[' (and an empty array's ']'): whether items follow."""
-        while len(self.buf) < len(UTF8_BOM) and self._more():
-            pass
-        if self.buf.startswith(UTF8_BOM):
-            self.pos = len(UTF8_BOM)
-        self._skip_space()
-        if self._peek() != ord("["):
-            shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
-            raise UnreadableFile(self.offset, f"not a JSON array: it starts with {shown!r}")
-        self.pos += 1
-        self._skip_space()
-        if self._peek() == ord("]"):
-            self.pos += 1
-            self._expect_end()
-            return False
-        return True
-
-    def skip_space(self) -> int | None:
-        """Move past whitespace; the file offset of the last newline passed, if any."""
-        last = None
-        while True:
-            end = cast("re.Match[bytes]", _SPACE.match(self.buf, self.pos)).end()
-            newline = self.buf.rfind(b"\n", self.pos, end)
-            if newline >= 0:
-                last = self._base + newline
-            self.pos = end
-            if end < len(self.buf) or not self._more():
-                return last
+    if reader.begin_at(start):
+        for position, record in reader.lines(end):
+            yield reader.line_start, position, record
 
 
 # ------------------------------------------------------------------ JSON arrays by byte range
@@ -595,7 +595,7 @@ class ArrayCuts:
 
     def __init__(self, stream: _Readable, *, every: int) -> None:
         # Nothing is parsed here; the caller bounds the input.
-        self._reader = _RangeReader(stream, max_bytes=sys.maxsize, base=0, parse=parse_record)
+        self._reader = _Reader(stream, max_bytes=sys.maxsize, base=0, parse=parse_record)
         self._every = every
         self.whole_to = 0  # the offset up to which items were read whole: where a broken input is cut
 
@@ -622,6 +622,9 @@ class ArrayCuts:
                 return
             if reader.offset - last >= self._every:
                 last = reader.offset
+                reader._skip_space()
+                if reader._peek() is None:  # the array breaks off after this comma: one range reports it, once
+                    return
                 yield last
 
 
@@ -635,31 +638,14 @@ def items_in_range(
 ) -> Iterator[tuple[int, int, object]]:
     """(item start, position, record) for the items of a JSON array in [start, end), a range from `ArrayCuts`
     (0, or just after a top-level comma, to the next cut or the file's end); the position is the byte offset
-    of the item's first byte. `stream` holds the file's bytes from `start` on (an S3 ranged GET). The range
-    that ends the file also reads the array's end: an array that breaks off, or data after its ']', raises
-    UnreadableFile as the whole-file reader does."""
-    reader = _RangeReader(stream, max_bytes, base=start, parse=parse or parse_record)
-    reader.next_position = start  # a break before the first record: where this range begins
+    of the item's first byte, as `records` gives it. `stream` holds the file's bytes from `start` on (an S3
+    ranged GET). The range that ends the file also reads the array's end: an array that breaks off, or data
+    after its ']', raises UnreadableFile as the whole-file reader does."""
+    reader = _Reader(stream, max_bytes, base=start, parse=parse or parse_record)
     if start == 0 and not reader.open_array():
         return
-    while reader.offset < end:
-        reader._skip_space()
-        position = reader.next_position = reader.offset
-        item, closer = reader._array_item()
-        if closer is None:
-            raise UnreadableFile(
-                position, f"the JSON array breaks off at the record at byte {position}: the input ends before ']'"
-            )
-        yield position, position, item.record(reader._parse)
-        if closer == ord("]"):
-            reader.next_position = reader.offset
-            reader._expect_end()
-            return
-    reader._skip_space()
-    if reader._peek() is None:  # the file ends after a comma (or its '['): the array breaks off here
-        raise UnreadableFile(
-            reader.offset, f"the JSON array breaks off at byte {reader.offset}: the input ends before ']'"
-        )
+    for position, record in reader.items(end):
+        yield position, position, record
 
 
 def splits_into_items(head: bytes) -> bool:
