@@ -388,10 +388,10 @@ class _Reader:
             return False
         return True
 
-    def items(self, end: int) -> Iterator[tuple[int, object]]:
+    def items(self, end: int, *, reads_end: bool = True) -> Iterator[tuple[int, object]]:
         """(position, record) for the array's items starting before `end`, the cursor being at an item (or the
-        whitespace before it). Past the last item, the array's end is read: an array that breaks off, or data
-        after its ']', raises UnreadableFile."""
+        whitespace before it). Past the last item, the array's end is read (unless not `reads_end`): an array
+        that breaks off, or data after its ']', raises UnreadableFile."""
         parse = self._parse
         while self._base + self.pos < end:
             if self.pos >= len(self.buf) or self.buf[self.pos] in _WHITESPACE:
@@ -405,8 +405,11 @@ class _Reader:
             self.next_position = self._base + self.pos
             yield position, item.record(parse)
             if closer == ord("]"):
-                self._expect_end()
+                if reads_end:
+                    self._expect_end()
                 return
+        if not reads_end:
+            return
         self._skip_space()
         if self._peek() is None:  # the file ends after a comma: the array breaks off here
             raise UnreadableFile(
@@ -635,16 +638,18 @@ def items_in_range(
     end: int,
     max_bytes: int = DEFAULT_INGEST_MAX_BYTES,
     parse: Parse | None = None,
+    reads_end: bool = True,
 ) -> Iterator[tuple[int, int, object]]:
     """(item start, position, record) for the items of a JSON array in [start, end), a range from `ArrayCuts`
     (0, or just after a top-level comma, to the next cut or the file's end); the position is the byte offset
     of the item's first byte, as `records` gives it. `stream` holds the file's bytes from `start` on (an S3
     ranged GET). The range that ends the file also reads the array's end: an array that breaks off, or data
-    after its ']', raises UnreadableFile as the whole-file reader does."""
+    after its ']', raises UnreadableFile as the whole-file reader does. Not `reads_end` (the last range of a
+    plan that broke off, `Decompressed.failure`, which reports the break), nothing past `end` is read."""
     reader = _Reader(stream, max_bytes, base=start, parse=parse or parse_record)
     if start == 0 and not reader.open_array():
         return
-    for position, record in reader.items(end):
+    for position, record in reader.items(end, reads_end=reads_end):
         yield position, position, record
 
 
