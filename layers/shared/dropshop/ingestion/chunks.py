@@ -35,6 +35,8 @@ class Chunk:
         fields = asdict(self)
         if self.staged is None:
             del fields["staged"]
+        if self.reads_end:  # as every message before planned breaks were kept apart: only `false` is written
+            del fields["reads_end"]
         return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
@@ -51,7 +53,7 @@ class Chunk:
             version_id=fields.get("version_id"),
             shape="items" if fields.get("shape") == "items" else "lines",  # absent before arrays were chunked
             staged=Staged(str(staged["prefix"]), int(staged["part_bytes"]), int(staged["size"])) if staged else None,
-            reads_end=bool(fields.get("reads_end", True)),  # absent before planned breaks were kept apart
+            reads_end=fields.get("reads_end") is not False,
         )
 
     def rest_from(self, start: int) -> Chunk:
