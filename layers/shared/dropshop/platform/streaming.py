@@ -394,10 +394,7 @@ class _Reader:
         that breaks off, or data after its ']', raises UnreadableFile."""
         parse = self._parse
         while self._base + self.pos < end:
-            if self.pos >= len(self.buf) or self.buf[self.pos] in _WHITESPACE:
-                self._skip_space()
-            position = self._base + self.pos
-            item, closer = self._array_item()
+            position, item, closer = self._array_item()
             if closer is None:
                 raise UnreadableFile(
                     position, f"the JSON array breaks off at the record at byte {position}: the input ends before ']'"
@@ -422,16 +419,18 @@ class _Reader:
             shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
             raise UnreadableFile(self.next_position, f"unexpected data after the JSON array's closing ']': {shown!r}")
 
-    def _array_item(self) -> tuple[_Item, int | None]:
-        """The next item's bytes and the byte that closed it (',' or ']'), None if the input ended first."""
+    def _array_item(self) -> tuple[int, _Item, int | None]:
+        """The next item's position (its first byte), its bytes and the byte that closed it (',' or ']'), None
+        if the input ended first."""
         self._skip_space()  # padding before an item is not part of it, however long
+        position = self._base + self.pos
         if len(self.buf) - self.pos < LOOKAHEAD_BYTES:
             self._more()
         flat = _FLAT_ITEM.match(self.buf, self.pos)
         if flat and (flat.end() < len(self.buf) or self.eof):
             self.pos = flat.end()
-            return _Item(self.buf[flat.start() : flat.end() - 1], oversized=False), self.buf[flat.end() - 1]
-        return self._scan_item()
+            return position, _Item(self.buf[flat.start() : flat.end() - 1], oversized=False), self.buf[flat.end() - 1]
+        return position, *self._scan_item()
 
     def _scan_item(self) -> tuple[_Item, int | None]:
         collected = _Collected()
@@ -617,7 +616,7 @@ class ArrayCuts:
             return
         last = 0
         while True:
-            _, closer = reader._array_item()
+            _, _, closer = reader._array_item()
             if closer is None:
                 return
             self.whole_to = reader.offset
