@@ -181,6 +181,13 @@ def _excerpt(raw: bytes) -> str:
     return raw[:EXCERPT_BYTES].decode("utf-8", "replace")
 
 
+def _breaks_off(position: int, *, at_record: bool) -> str:
+    """Why an array ending before its ']' is unreadable from `position`: a record cut short there, or only its
+    end (the input ends after a comma), whether the array is read whole or in chunks."""
+    where = f"the record at byte {position}" if at_record else f"byte {position}"
+    return f"the JSON array breaks off at {where}: the input ends before ']'"
+
+
 def _value_end(raw: bytes, start: int) -> int | None:
     """Where the JSON value opened at `start` closes (brackets outside strings balance), None if it does not."""
     depth = 0
@@ -396,9 +403,7 @@ class _Reader:
         while self._base + self.pos < end:
             position, item, closer = self._array_item()
             if closer is None:
-                raise UnreadableFile(
-                    position, f"the JSON array breaks off at the record at byte {position}: the input ends before ']'"
-                )
+                raise UnreadableFile(position, _breaks_off(position, at_record=bool(item.raw)))
             self.next_position = self._base + self.pos
             yield position, item.record(parse)
             if closer == ord("]"):
@@ -409,9 +414,7 @@ class _Reader:
             return
         self._skip_space()
         if self._peek() is None:  # the file ends after a comma: the array breaks off here
-            raise UnreadableFile(
-                self.offset, f"the JSON array breaks off at byte {self.offset}: the input ends before ']'"
-            )
+            raise UnreadableFile(self.offset, _breaks_off(self.offset, at_record=False))
 
     def _expect_end(self) -> None:
         self._skip_space()
