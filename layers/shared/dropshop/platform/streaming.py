@@ -514,26 +514,32 @@ class _Reader:
         kept only before a read that may break: a line whole in the buffer, as most are, costs no bookkeeping."""
         parse = self._parse
         line_start = self.next_position
+        # The buffer, the cursor and the buffer's file offset as locals, handed back to the reader only around
+        # a read (nothing else moves it between two records): a line whole in the buffer costs no attribute.
+        buf, pos, base = self.buf, self.pos, self._base
         while True:
-            buf, pos = self.buf, self.pos
             if pos >= len(buf) or buf[pos] in _WHITESPACE:
-                self.next_position = line_start
+                self.pos, self.next_position = pos, line_start
                 self._skip_space(lines=True)  # blank lines and leading whitespace in one go
                 line_start = self.next_position
-                buf, pos = self.buf, self.pos
-            if line_start >= end or pos >= len(buf):
+                buf, pos, base = self.buf, self.pos, self._base
+                if pos >= len(buf):
+                    return
+            if line_start >= end:
+                self.pos = pos
                 return
             self.line_start = line_start
             newline = buf.find(b"\n", pos, pos + MAX_RECORD_BYTES + 1)
             if newline >= 0:  # the whole line is in the buffer: read in place, nothing gathered
-                self.pos = newline + 1
-                line_start = self._base + self.pos
-                yield self._base + pos, parse(buf[pos:newline])
+                line_start = base + newline + 1
+                yield base + pos, parse(buf[pos:newline])
+                pos = newline + 1
             else:
-                self.next_position = line_start
-                position = self._base + pos
+                self.pos, self.next_position = pos, line_start
                 item = self._line()
-                line_start = self.offset
+                position = base + pos
+                buf, pos, base = self.buf, self.pos, self._base
+                line_start = base + pos
                 yield position, item.record(parse)
 
     def _line(self) -> _Item:
