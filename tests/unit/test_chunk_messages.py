@@ -27,6 +27,7 @@ any_chunk = st.builds(
     version_id=st.none() | texts,
     shape=st.sampled_from(["lines", "items"]),
     staged=st.none() | staged,
+    reads_end=st.booleans(),
 )
 
 
@@ -44,6 +45,9 @@ def test_a_message_is_one_compact_json_object_naming_its_fields_as_the_queue_car
     assert (fields["start"], fields["end"], fields["shape"]) == (chunk.start, chunk.end, chunk.shape)
     # A plain file's chunk carries no `staged` at all: the message of a file read from its upload stays small.
     assert ("staged" in fields) == (chunk.staged is not None)
+    # Only the last chunk of an array whose plan broke off says so: every other message is as before.
+    assert fields.get("reads_end", True) is chunk.reads_end
+    assert ("reads_end" in fields) == (not chunk.reads_end)
 
 
 def test_a_message_is_written_without_spaces() -> None:

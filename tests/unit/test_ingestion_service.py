@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -680,6 +681,47 @@ def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end
     assert reason == f"file: {stored.reason}"
     assert position > 0
     assert pipeline.entries_name(upload)
+
+
+def gzip_cut_after(plain: bytes) -> bytes:
+    """`plain` gzip-compressed, the stream ending after it without gzip's end: truncated exactly there."""
+    compressor = zlib.compressobj(wbits=31)
+    return compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+ITEMS = json.dumps([account(n) for n in range(1, 31)]).encode()[:-1] + b","  # not closed: a comma ends them
+BIG_ITEMS = json.dumps([account(n, notes="x" * 20_000) for n in range(5)]).encode()[:-1] + b","
+
+
+@pytest.mark.parametrize(
+    ("compressed", "position", "reason"),
+    [
+        # Past INGEST_SPLIT_MAX_BYTES in the whitespace after a comma: the last chunk read the staged whitespace
+        # to its end and logged a second break there.
+        (gzip.compress(ITEMS + b" " * 500_000 + b"]"), len(ITEMS), "the file holds more than 200,000 bytes"),
+        # Truncated just after a comma, its items bigger than the reader's 16 KiB read-ahead: the last chunk
+        # logged its own break at the plan's, replacing the plan's reason in LogTable.
+        (gzip_cut_after(BIG_ITEMS), len(BIG_ITEMS), "the gzip-compressed file is corrupt or truncated"),
+    ],
+    ids=["split limit in whitespace", "truncated after a comma"],
+)
+def test_a_big_gzip_json_array_planned_with_a_break_logs_it_once(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, compressed: bytes, position: int, reason: str
+) -> None:
+    """The plan logs the break after the last whole item; the last chunk ends there and reads no further."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600, INGEST_SPLIT_MAX_BYTES=200_000)
+    upload = pipeline.upload("incoming/broken.json.gz", compressed)
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    assert plan.chunks > 1
+    ingest_all(pipeline)
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith(reason)
+    assert pipeline.logged() == {position: f"file: {stored.reason}"}
+    sent = len(pipeline.sent_records())
+    assert stored.ingestion == Ingestion(sent, sent, 0)
 
 
 def test_a_gzip_file_beyond_the_split_limit_before_its_first_record_fails_at_once_with_no_chunk(

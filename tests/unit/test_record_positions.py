@@ -9,6 +9,7 @@ import gzip
 import io
 import itertools
 import json
+import zlib
 
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -61,7 +62,7 @@ def read_chunked(data: bytes, every: int) -> Outcomes:
             io.BytesIO(data), arrays=arrays, every=every, max_bytes=1 << 30, sink=staged.extend
         )
         ranges = list(itertools.pairwise([0, *plan.cuts, plan.end])) if plan.end else []
-        read = _read_ranges(bytes(staged), ranges, arrays=arrays)
+        read = _read_ranges(bytes(staged), ranges, arrays=arrays, reads_end=plan.failure is None)
         if plan.failure is not None:
             assert plan.failure.position not in read
             read[plan.failure.position] = BREAK
@@ -74,12 +75,14 @@ def read_chunked(data: bytes, every: int) -> Outcomes:
     return _read_ranges(data, chunks.split(len(data), every), arrays=False)
 
 
-def _read_ranges(data: bytes, ranges: list[tuple[int, int]], *, arrays: bool) -> Outcomes:
+def _read_ranges(data: bytes, ranges: list[tuple[int, int]], *, arrays: bool, reads_end: bool = True) -> Outcomes:
+    """Each range's records; an array's last range reads the array's end unless the plan reports its break."""
     read: Outcomes = {}
-    for start, end in ranges:  # each chunk on its own, as its invocation reads it from an S3 ranged GET
+    for n, (start, end) in enumerate(ranges):  # each chunk on its own, as its invocation reads it from an S3 ranged GET
         try:
             if arrays:
-                found = items_in_range(io.BytesIO(data[start:]), start=start, end=end)
+                last = n == len(ranges) - 1
+                found = items_in_range(io.BytesIO(data[start:]), start=start, end=end, reads_end=reads_end or not last)
             else:
                 found = lines_in_range(io.BytesIO(data[max(start - 1, 0) :]), start=start, end=end)
             for _, position, record in found:
@@ -90,6 +93,13 @@ def _read_ranges(data: bytes, ranges: list[tuple[int, int]], *, arrays: bool) ->
             assert position not in read
             read[position] = BREAK
     return read
+
+
+def gzip_cut_after(plain: bytes) -> bytes:
+    """`plain` gzip-compressed, the stream ending after it without gzip's end: truncated exactly there (its items
+    longer than the reader's read-ahead, LOOKAHEAD_BYTES, the plan breaks just after the last comma)."""
+    compressor = zlib.compressobj(wbits=31)
+    return compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
 RECORDS = st.one_of(
@@ -148,6 +158,8 @@ def files(draw: st.DrawFn) -> bytes:
 @example(data=gzip.compress(b'{"id": "first"}\r\n{"id": 2}\r\n', mtime=0), every=5)
 @example(data=gzip.compress(b'[{"id": "first"},\n  {"id": 2}\n,\n  {"id": 3}]', mtime=0)[:-12], every=1)
 @example(data=b'[{"id": "first"}, ', every=1)  # no cut after the last comma: one chunk reports the break
+@example(data=gzip_cut_after(b"[" + b", ".join([b'{"id": "%s"}' % (b"x" * 20_000)] * 3) + b", "), every=1)
+@example(data=gzip_cut_after(b'[{"id": "first"}, {"id": 2},' + b" " * 100_000), every=1)
 @budget(300)
 def test_a_record_has_the_same_position_read_whole_or_in_chunks_of_any_size(data: bytes, every: int) -> None:
     whole = read_whole(data)

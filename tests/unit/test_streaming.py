@@ -496,10 +496,13 @@ def test_each_break_of_a_file_says_what_broke_and_where() -> None:
             "one JSON record per line (NDJSON) or a single JSON object",
         ),
     )
-    assert the_break(b"[1] x") == ([(0, 1)], (1, "unexpected data after the JSON array's closing ']': 'x'"))
+    assert the_break(b"[1] x") == ([(1, 1)], (3, "unexpected data after the JSON array's closing ']': 'x'"))
     unreadable = read_all(b"[1] x")[1]
     assert str(unreadable) == unreadable.reason if unreadable else pytest.fail("no break")
-    assert the_break(b"[1, 2") == ([(0, 1)], (1, "the JSON array breaks off at record 1: the input ends before ']'"))
+    assert the_break(b"[1, 2") == (
+        [(1, 1)],
+        (4, "the JSON array breaks off at the record at byte 4: the input ends before ']'"),
+    )
     assert the_break(b"{}\n" * 10, max_bytes=5) == (
         [],
         (0, "the file holds more than 5 bytes once decompressed (INGEST_MAX_BYTES): nothing after that is read"),
@@ -518,11 +521,11 @@ def test_each_refused_record_says_why_with_an_excerpt() -> None:
     read, unreadable = read_all(b'[1,,"\xff",{"a":}, 1]')
     assert unreadable is None
     assert read == [
-        (0, 1),
-        (1, UnreadableRecord("the record is empty", "")),
-        (2, UnreadableRecord("the record is not UTF-8 text: invalid start byte at byte 1", '"\ufffd"')),
-        (3, UnreadableRecord("the record is not JSON: Expecting value: line 1 column 6 (char 5)", '{"a":}')),
-        (4, 1),
+        (1, 1),
+        (3, UnreadableRecord("the record is empty", "")),
+        (4, UnreadableRecord("the record is not UTF-8 text: invalid start byte at byte 1", '"\ufffd"')),
+        (8, UnreadableRecord("the record is not JSON: Expecting value: line 1 column 6 (char 5)", '{"a":}')),
+        (16, 1),
     ]
 
 

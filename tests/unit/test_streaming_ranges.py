@@ -408,6 +408,27 @@ def test_a_range_breaks_at_the_byte_of_the_record_it_could_not_read() -> None:
     assert range_break(b"[1, 2, 3]" + b" " * READ_CHUNK_BYTES, 3, 6, max_bytes=1).position == 3
 
 
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'[{"a":1},', "the JSON array breaks off at byte 9: the input ends before ']'"),
+        (b'[{"a":1},  \n', "the JSON array breaks off at byte 12: the input ends before ']'"),
+        (b'[{"a":1}, {"b"', "the JSON array breaks off at the record at byte 10: the input ends before ']'"),
+    ],
+)
+def test_an_array_that_breaks_off_says_so_in_the_same_words_read_whole_or_in_a_range(data: bytes, reason: str) -> None:
+    """Only a record cut short is named: after a comma and nothing else, no record begins."""
+    with pytest.raises(UnreadableFile) as whole:
+        list(records(io.BytesIO(data)))
+    assert whole.value.reason == reason
+    cut = data.index(b",") + 1
+    for start, end in ((0, len(data)), (cut, len(data))):  # one range, or a cut after the comma
+        assert (range_break(data, start, end).position, range_break(data, start, end).reason) == (
+            whole.value.position,
+            reason,
+        ), (start, end)
+
+
 def test_only_an_array_splits_into_items() -> None:
     assert splits_into_items(b"\xef\xbb\xbf \n[{}]")
     assert not splits_into_items(b'{"id": 1}\n')

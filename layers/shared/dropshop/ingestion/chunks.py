@@ -28,11 +28,15 @@ class Chunk:
     version_id: str | None = None  # the bucket version the upload's event announced
     shape: Shape = "lines"
     staged: Staged | None = None
+    # The array's last range reads past its end to the array's ']', unless its plan broke off and logs the break.
+    reads_end: bool = True
 
     def to_json(self) -> str:
         fields = asdict(self)
         if self.staged is None:
             del fields["staged"]
+        if self.reads_end:  # as every message before planned breaks were kept apart: only `false` is written
+            del fields["reads_end"]
         return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
@@ -49,6 +53,7 @@ class Chunk:
             version_id=fields.get("version_id"),
             shape="items" if fields.get("shape") == "items" else "lines",  # absent before arrays were chunked
             staged=Staged(str(staged["prefix"]), int(staged["part_bytes"]), int(staged["size"])) if staged else None,
+            reads_end=fields.get("reads_end") is not False,
         )
 
     def rest_from(self, start: int) -> Chunk:

@@ -265,7 +265,11 @@ def _split(
             whole.part(failure.position, failure.position), Ingestion(0, 0, 0), rest=None, failure=failure.reason
         )
     sender = QueueSender(aws.client("sqs"), settings().chunk_queue_url)
-    sender.send(dataclasses.replace(whole, start=start, end=end, shape=shape).to_json() for start, end in ranges)
+    last = len(ranges) - 1  # its end-of-array check would log the break a second time, or another one there
+    sender.send(
+        dataclasses.replace(whole, start=start, end=end, shape=shape, reads_end=failure is None or n < last).to_json()
+        for n, (start, end) in enumerate(ranges)
+    )
     sender.flush()
     files.hand_to_chunks(whole.file_id)
     return ChunkPlan(len(ranges))
@@ -314,10 +318,13 @@ def ingest_chunk(chunk: Chunk) -> None:
     failure = None
     budget = settings().ingest_chunk_records
     try:
-        read = streaming.items_in_range if chunk.shape == "items" else streaming.lines_in_range
-        for line_start, position, record in read(
-            body, start=chunk.start, end=chunk.end, max_bytes=settings().ingest_max_bytes, parse=compiled.read
-        ):
+        bounds = {"start": chunk.start, "end": chunk.end, "max_bytes": settings().ingest_max_bytes}
+        found = (
+            streaming.items_in_range(body, **bounds, parse=compiled.read, reads_end=chunk.reads_end)
+            if chunk.shape == "items"
+            else streaming.lines_in_range(body, **bounds, parse=compiled.read)
+        )
+        for line_start, position, record in found:
             if run.read == budget:
                 rest = chunk.rest_from(line_start)
                 break

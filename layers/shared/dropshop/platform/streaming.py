@@ -181,6 +181,13 @@ def _excerpt(raw: bytes) -> str:
     return raw[:EXCERPT_BYTES].decode("utf-8", "replace")
 
 
+def _breaks_off(position: int, *, at_record: bool) -> str:
+    """Why an array ending before its ']' is unreadable from `position`: a record cut short there, or only its
+    end (the input ends after a comma), whether the array is read whole or in chunks."""
+    where = f"the record at byte {position}" if at_record else f"byte {position}"
+    return f"the JSON array breaks off at {where}: the input ends before ']'"
+
+
 def _value_end(raw: bytes, start: int) -> int | None:
     """Where the JSON value opened at `start` closes (brackets outside strings balance), None if it does not."""
     depth = 0
@@ -388,30 +395,26 @@ class _Reader:
             return False
         return True
 
-    def items(self, end: int) -> Iterator[tuple[int, object]]:
+    def items(self, end: int, *, reads_end: bool = True) -> Iterator[tuple[int, object]]:
         """(position, record) for the array's items starting before `end`, the cursor being at an item (or the
-        whitespace before it). Past the last item, the array's end is read: an array that breaks off, or data
-        after its ']', raises UnreadableFile."""
+        whitespace before it). Past the last item, the array's end is read (unless not `reads_end`): an array
+        that breaks off, or data after its ']', raises UnreadableFile."""
         parse = self._parse
         while self._base + self.pos < end:
-            if self.pos >= len(self.buf) or self.buf[self.pos] in _WHITESPACE:
-                self._skip_space()
-            position = self._base + self.pos
-            item, closer = self._array_item()
+            position, item, closer = self._array_item()
             if closer is None:
-                raise UnreadableFile(
-                    position, f"the JSON array breaks off at the record at byte {position}: the input ends before ']'"
-                )
+                raise UnreadableFile(position, _breaks_off(position, at_record=bool(item.raw)))
             self.next_position = self._base + self.pos
             yield position, item.record(parse)
             if closer == ord("]"):
-                self._expect_end()
+                if reads_end:
+                    self._expect_end()
                 return
+        if not reads_end:
+            return
         self._skip_space()
         if self._peek() is None:  # the file ends after a comma: the array breaks off here
-            raise UnreadableFile(
-                self.offset, f"the JSON array breaks off at byte {self.offset}: the input ends before ']'"
-            )
+            raise UnreadableFile(self.offset, _breaks_off(self.offset, at_record=False))
 
     def _expect_end(self) -> None:
         self._skip_space()
@@ -419,16 +422,18 @@ class _Reader:
             shown = self.buf[self.pos : self.pos + 20].decode("utf-8", "replace")
             raise UnreadableFile(self.next_position, f"unexpected data after the JSON array's closing ']': {shown!r}")
 
-    def _array_item(self) -> tuple[_Item, int | None]:
-        """The next item's bytes and the byte that closed it (',' or ']'), None if the input ended first."""
+    def _array_item(self) -> tuple[int, _Item, int | None]:
+        """The next item's position (its first byte), its bytes and the byte that closed it (',' or ']'), None
+        if the input ended first."""
         self._skip_space()  # padding before an item is not part of it, however long
+        position = self._base + self.pos
         if len(self.buf) - self.pos < LOOKAHEAD_BYTES:
             self._more()
         flat = _FLAT_ITEM.match(self.buf, self.pos)
         if flat and (flat.end() < len(self.buf) or self.eof):
             self.pos = flat.end()
-            return _Item(self.buf[flat.start() : flat.end() - 1], oversized=False), self.buf[flat.end() - 1]
-        return self._scan_item()
+            return position, _Item(self.buf[flat.start() : flat.end() - 1], oversized=False), self.buf[flat.end() - 1]
+        return position, *self._scan_item()
 
     def _scan_item(self) -> tuple[_Item, int | None]:
         collected = _Collected()
@@ -509,26 +514,32 @@ class _Reader:
         kept only before a read that may break: a line whole in the buffer, as most are, costs no bookkeeping."""
         parse = self._parse
         line_start = self.next_position
+        # The buffer, the cursor and the buffer's file offset as locals, handed back to the reader only around
+        # a read (nothing else moves it between two records): a line whole in the buffer costs no attribute.
+        buf, pos, base = self.buf, self.pos, self._base
         while True:
-            buf, pos = self.buf, self.pos
             if pos >= len(buf) or buf[pos] in _WHITESPACE:
-                self.next_position = line_start
+                self.pos, self.next_position = pos, line_start
                 self._skip_space(lines=True)  # blank lines and leading whitespace in one go
                 line_start = self.next_position
-                buf, pos = self.buf, self.pos
-            if line_start >= end or pos >= len(buf):
+                buf, pos, base = self.buf, self.pos, self._base
+                if pos >= len(buf):
+                    return
+            if line_start >= end:
+                self.pos = pos
                 return
             self.line_start = line_start
             newline = buf.find(b"\n", pos, pos + MAX_RECORD_BYTES + 1)
             if newline >= 0:  # the whole line is in the buffer: read in place, nothing gathered
-                self.pos = newline + 1
-                line_start = self._base + self.pos
-                yield self._base + pos, parse(buf[pos:newline])
+                line_start = base + newline + 1
+                yield base + pos, parse(buf[pos:newline])
+                pos = newline + 1
             else:
-                self.next_position = line_start
-                position = self._base + pos
+                self.pos, self.next_position = pos, line_start
                 item = self._line()
-                line_start = self.offset
+                position = base + pos
+                buf, pos, base = self.buf, self.pos, self._base
+                line_start = base + pos
                 yield position, item.record(parse)
 
     def _line(self) -> _Item:
@@ -614,7 +625,7 @@ class ArrayCuts:
             return
         last = 0
         while True:
-            _, closer = reader._array_item()
+            _, _, closer = reader._array_item()
             if closer is None:
                 return
             self.whole_to = reader.offset
@@ -635,16 +646,18 @@ def items_in_range(
     end: int,
     max_bytes: int = DEFAULT_INGEST_MAX_BYTES,
     parse: Parse | None = None,
+    reads_end: bool = True,
 ) -> Iterator[tuple[int, int, object]]:
     """(item start, position, record) for the items of a JSON array in [start, end), a range from `ArrayCuts`
     (0, or just after a top-level comma, to the next cut or the file's end); the position is the byte offset
     of the item's first byte, as `records` gives it. `stream` holds the file's bytes from `start` on (an S3
     ranged GET). The range that ends the file also reads the array's end: an array that breaks off, or data
-    after its ']', raises UnreadableFile as the whole-file reader does."""
+    after its ']', raises UnreadableFile as the whole-file reader does. Not `reads_end` (the last range of a
+    plan that broke off, `Decompressed.failure`, which reports the break), nothing past `end` is read."""
     reader = _Reader(stream, max_bytes, base=start, parse=parse or parse_record)
     if start == 0 and not reader.open_array():
         return
-    for position, record in reader.items(end):
+    for position, record in reader.items(end, reads_end=reads_end):
         yield position, position, record
 
 
