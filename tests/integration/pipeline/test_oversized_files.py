@@ -10,6 +10,7 @@ import pytest
 
 from dropshop.platform import settings
 from tests.integration.pipeline.settled import file_entry, file_origin, ndjson, refusals, stored, version
+from tests.support.positions import array_positions, line_positions
 from tools.bombs import gzip_bomb
 from tools.local.stack import Stack
 from tools.local.wiring import Wiring
@@ -24,6 +25,7 @@ VALID: dict[str, Any] = {
     "updatedAt": "2026-11-24T12:00:00Z",
 }
 BEFORE, INVALID, AFTER = VALID | {"id": "acc-before"}, VALID | {"email": "nope"}, VALID | {"id": "acc-after"}
+NDJSON_HEAD, ARRAY_HEAD = ndjson(BEFORE, INVALID), json.dumps([BEFORE, INVALID]).encode()[:-1] + b","
 
 
 @pytest.fixture
@@ -41,8 +43,10 @@ def max_bytes(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
 @pytest.mark.parametrize(
     ("key", "head", "padding", "tail", "invalid_at", "break_at"),
     [
-        ("incoming/bomb.ndjson.gz", ndjson(BEFORE, INVALID), b"\n", ndjson(AFTER), 2, 3),
-        ("incoming/bomb.json.gz", json.dumps([BEFORE, INVALID]).encode()[:-1] + b",", b" ", b"{}]", 1, 2),
+        # The break is logged just after the last whole line or item within INGEST_MAX_BYTES: every padding line
+        # is whole, and the array's spaces follow its last item's comma.
+        ("incoming/bomb.ndjson.gz", NDJSON_HEAD, b"\n", ndjson(AFTER), line_positions(NDJSON_HEAD)[1], MAX_BYTES),
+        ("incoming/bomb.json.gz", ARRAY_HEAD, b" ", b"{}]", array_positions([BEFORE, INVALID])[1], len(ARRAY_HEAD)),
     ],
     ids=["ndjson-of-newlines", "array-of-spaces"],
 )
