@@ -307,6 +307,16 @@ def ingest_all(pipeline: Pipeline) -> int:
     return done
 
 
+def ingest_in_chunks(pipeline: Pipeline, key: str, body: bytes) -> Any:
+    """Upload `body`, see it planned into more than one chunk, ingest them all: its stored file."""
+    upload = pipeline.upload(key, body)
+    plan = service.ingest_object(**upload)
+    assert isinstance(plan, ChunkPlan)
+    assert plan.chunks > 1
+    ingest_all(pipeline)
+    return file_of(upload)
+
+
 def test_a_big_ndjson_file_is_planned_into_byte_ranges_whose_chunks_end_it(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -524,12 +534,7 @@ def test_a_big_json_array_that_breaks_off_fails_in_its_last_chunk_where_it_broke
     configure(monkeypatch, INGEST_CHUNK_BYTES=500)
     whole = json.dumps([account(n) for n in range(1, 16)]).encode()
     broken_at = whole.rindex(b'{"id"')  # the last item's first byte
-    upload = pipeline.upload("incoming/broken.json", whole[: broken_at + 20])
-    plan = service.ingest_object(**upload)
-    assert isinstance(plan, ChunkPlan)
-    assert plan.chunks > 1
-    ingest_all(pipeline)
-    stored = file_of(upload)
+    stored = ingest_in_chunks(pipeline, "incoming/broken.json", whole[: broken_at + 20])
     assert stored.status is FileStatus.FAILED
     assert stored.reason == f"the JSON array breaks off at the record at byte {broken_at}: the input ends before ']'"
     assert stored.ingestion == Ingestion(14, 14, 0)
@@ -710,12 +715,7 @@ def test_a_big_gzip_json_array_planned_with_a_break_logs_it_once(
 ) -> None:
     """The plan logs the break after the last whole item; the last chunk ends there and reads no further."""
     configure(monkeypatch, INGEST_CHUNK_BYTES=600, INGEST_SPLIT_MAX_BYTES=200_000)
-    upload = pipeline.upload("incoming/broken.json.gz", compressed)
-    plan = service.ingest_object(**upload)
-    assert isinstance(plan, ChunkPlan)
-    assert plan.chunks > 1
-    ingest_all(pipeline)
-    stored = file_of(upload)
+    stored = ingest_in_chunks(pipeline, "incoming/broken.json.gz", compressed)
     assert stored.status is FileStatus.FAILED
     assert stored.reason is not None
     assert stored.reason.startswith(reason)
