@@ -412,7 +412,7 @@ class Transformation:
         if isinstance(record, compiled.Fields):
             normalised = record
         elif isinstance(record, compiled.Refused):
-            self._reject(position, record.reason, record.record)
+            self._reject(position, record.reason, record.excerpt)
             return
         else:
             outcome = _account(record)
