@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from dropshop.ingestion.model import RecordRef, Rejection
+from dropshop.ingestion.model import RecordRef, Rejection, timestamp
 from dropshop.platform.dynamodb import BATCH_WRITE_LIMIT, Item, batch_get, batch_put, chunked
 
 
@@ -22,7 +21,7 @@ class ErrorLog:
     def record(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:
             return
-        logged_at = datetime.now(UTC).isoformat()
+        logged_at = timestamp()
         outcome = batch_put(self._dynamodb, self._table, (self._item(r, logged_at) for r in rejections))
         # Entries are bounded and escaped (Rejection.of), so a refused one is a fault of ours, not of the data:
         # the message must not be acknowledged either way.

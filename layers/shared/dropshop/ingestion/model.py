@@ -47,17 +47,24 @@ class RecordRef:
         return hashlib.sha256(f"{origin.kind}|{anchor}|{self.position}".encode()).hexdigest()[:32]
 
 
+def timestamp() -> str:
+    """Now, as LogTable writes its times: ISO 8601 in UTC."""
+    return datetime.now(UTC).isoformat()
+
+
 @dataclass(frozen=True)
 class Rejection:
     ref: RecordRef
     reason: str
     excerpt: str
     stage: str  # which function refused it: transformer, writer, error-handler
+    # When that function took the record up: the start of the Transformer's run over its file or chunk, of the
+    # Writer's or ErrorHandler's handling of its message (one clock reading for all its refusals, not one each).
     received_at: str
 
     @classmethod
-    def of(cls, ref: RecordRef, reason: str, record: object, *, stage: str) -> Rejection:
-        return cls(ref, storable(reason, REASON_CHARS), excerpt(record), stage, datetime.now(UTC).isoformat())
+    def of(cls, ref: RecordRef, reason: str, record: object, *, stage: str, received_at: str) -> Rejection:
+        return cls(ref, storable(reason, REASON_CHARS), excerpt(record), stage, received_at)
 
 
 def excerpt(record: object) -> str:
