@@ -8,6 +8,8 @@ import reprlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
+
 EXCERPT_CHARS = 2000
 REASON_CHARS = 1000
 # json.dumps(record, default=str, ensure_ascii=False), its encoder made once instead of per refusal.
@@ -32,8 +34,10 @@ class Origin:
         return {k: v for k, v in {"kind": self.kind, "name": self.name, "fileId": self.file_id}.items() if v}
 
 
-@dataclass(frozen=True)
-class RecordRef:
+# A record's reference and its refusal are made per record (RecordRef for every record the Writer reads, both for
+# every refusal): frozen msgspec structs, built in C, cost a tenth of a frozen dataclass's __init__ (~0.2 us against
+# ~1.9 us for five fields), with the same equality, hash and immutability.
+class RecordRef(msgspec.Struct, frozen=True):
     origin: Origin
     position: int
 
@@ -52,8 +56,7 @@ def timestamp() -> str:
     return datetime.now(UTC).isoformat()
 
 
-@dataclass(frozen=True)
-class Rejection:
+class Rejection(msgspec.Struct, frozen=True):
     ref: RecordRef
     reason: str
     excerpt: str
