@@ -294,6 +294,37 @@ def test_a_plain_file_named_gz_no_bigger_than_a_chunk_is_read_whole(pipeline: Pi
     assert service.ingest_object(**upload) == Ingestion(1, 1, 0)
 
 
+@pytest.mark.parametrize("key", ["incoming/edge.ndjson", "incoming/not-really.ndjson.gz"])
+def test_a_plain_file_exactly_as_big_as_a_chunk_is_read_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """A chunk is planned only for a file bigger than IngestChunkBytes: one of exactly that size is one invocation's
+    read, whatever its name says."""
+    body = ndjson([account(1), account(2)])
+    configure(monkeypatch, INGEST_CHUNK_BYTES=len(body))
+    upload = pipeline.upload(key, body)
+    assert service.ingest_object(**upload) == Ingestion(2, 2, 0)
+    assert pipeline.chunks() == []
+    assert [position for position, _ in pipeline.sent_records()] == line_positions(body)
+
+
+def test_a_files_valid_records_beyond_one_queue_message_are_sent_in_several_each_once(pipeline: Pipeline) -> None:
+    """Records are packed densely, up to SQS's 256 KiB per message: a file holding more valid records than one
+    message takes is sent in several, each record in exactly one of them, each message's in the file's order."""
+    records: list[object] = [account(n, name="N" * 200, email=f"{'e' * 200}{n}@example.com") for n in range(1000)]
+    body = ndjson(records)
+    upload = pipeline.upload("incoming/many.ndjson", body)
+    assert service.ingest_object(**upload) == Ingestion(1000, 1000, 0)
+    messages = pipeline.messages(pipeline.writer_queue)
+    assert len(messages) > 1
+    assert all(len(message["Body"].encode()) <= 256 * 1024 for message in messages)
+    packed = [[entry["position"] for entry in json.loads(message["Body"])["records"]] for message in messages]
+    assert all(positions == sorted(positions) for positions in packed)
+    sent = [entry for message in messages for entry in json.loads(message["Body"])["records"]]
+    assert sorted(entry["position"] for entry in sent) == line_positions(body)
+    assert sorted(entry["record"]["id"] for entry in sent) == sorted(f"acc-{n}" for n in range(1000))
+
+
 # ------------------------------------------------------------------ a file read in chunks
 
 
@@ -600,6 +631,35 @@ def test_a_staged_part_gone_before_its_chunks_are_read_fails_the_file_where_it_i
     assert sent == [start for start, end in lines if end <= 2 * 600 or start >= 4 * 600]
 
 
+def test_a_staged_part_s3_cannot_serve_now_raises_so_the_chunk_comes_again(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not gone, only unavailable: S3 answers 503 SlowDown or 500 InternalError and asks to retry ("Error
+    responses", https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). The chunk raises and is not
+    counted, so its message comes again, and once S3 serves the part the file ends as if nothing happened."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(1, 31)])))
+    service.ingest_object(**upload)
+    chunks = pipeline.chunks()
+    outage = True
+
+    def slow_down(params: dict[str, Any], **_: Any) -> None:
+        if outage and params["Key"].startswith("staging/"):
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your request rate."}}, "GetObject")
+
+    service.aws.client("s3").meta.events.register("provide-client-params.s3.GetObject", slow_down)
+    with pytest.raises(ClientError, match="SlowDown"):
+        service.ingest_chunk(chunks[0])
+    stored = file_of(upload)
+    assert (stored.status, stored.chunks) == (FileStatus.PROCESSING, ChunkProgress(0, len(chunks)))
+    assert pipeline.logged() == {}
+    outage = False
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(30, 30, 0))
+
+
 @pytest.mark.parametrize(
     ("shorter_chunk", "planned"), [(0, False), (1, True)], ids=["as big as a chunk", "one byte more than a chunk"]
 )
@@ -620,6 +680,34 @@ def test_a_gzip_file_is_planned_into_chunks_only_when_it_decompresses_to_more_th
         "the same positions planned or read whole"
     )
     assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(5, 5, 0))
+
+
+def test_a_big_gzip_file_of_one_pretty_printed_record_is_read_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decompressed beyond a chunk, but neither an array nor NDJSON: one record, which no chunk can begin inside."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=100)
+    plain = json.dumps(account(1), indent=2).encode()
+    assert len(plain) > 100
+    upload = pipeline.upload("incoming/pretty.json.gz", gzip.compress(plain))
+    assert service.ingest_object(**upload) == Ingestion(1, 1, 0)
+    assert pipeline.chunks() == []
+    assert [position for position, _ in pipeline.sent_records()] == [0]
+    assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(1, 1, 0))
+    assert pipeline.s3.list_objects_v2(Bucket=BUCKET, Prefix="staging/").get("Contents", []) == [], "nothing staged"
+
+
+def test_a_big_gzip_file_that_is_not_json_fails_whole_for_why_the_reader_refuses_it(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=100)
+    upload = pipeline.upload("incoming/words.ndjson.gz", gzip.compress(b"not json at all " * 20))
+    assert service.ingest_object(**upload) == Ingestion(0, 0, 0)
+    assert pipeline.chunks() == []
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert list(pipeline.logged()) == [0]
+    assert pipeline.logged()[0] == f"file: {stored.reason}"
 
 
 def test_a_big_gzip_json_array_is_staged_and_read_in_chunks_on_its_items(
