@@ -348,6 +348,62 @@ def ingest_in_chunks(pipeline: Pipeline, key: str, body: bytes) -> Any:
     return file_of(upload)
 
 
+def test_a_file_is_registered_as_its_upload_event_announced_it(pipeline: Pipeline) -> None:
+    """FilesTable's entry (what GET /files shows) holds the upload: where, which version and bytes, how big, when."""
+    pipeline.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1)]))
+    service.ingest_object(**upload)
+    stored = file_of(upload)
+    assert (stored.bucket, stored.key, stored.etag) == (BUCKET, upload["key"], upload["etag"].strip('"'))
+    assert (stored.size, stored.uploaded_at, stored.version_id) == (upload["size"], UPLOADED_AT, upload["version_id"])
+    assert stored.version_id is not None
+
+
+def test_a_big_file_of_one_pretty_printed_record_is_read_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bigger than a chunk, but its first line does not close a record, in a file too small to hold more than one:
+    no chunk could begin inside it."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=100)
+    body = json.dumps(account(1), indent=2).encode()
+    upload = pipeline.upload("incoming/pretty.json", body)
+    assert service.ingest_object(**upload) == Ingestion(1, 1, 0)
+    assert pipeline.chunks() == []
+    assert [position for position, _ in pipeline.sent_records()] == [0]
+
+
+def first_record_of(size: int) -> dict[str, object]:
+    """A valid record whose JSON is `size` bytes long (an unknown key pads it: the model ignores it)."""
+    record = account(0, notes="")
+    record["notes"] = "x" * (size - len(json.dumps(record)))
+    assert len(json.dumps(record)) == size
+    return record
+
+
+@pytest.mark.parametrize(
+    ("first_bytes", "planned"),
+    [(service.HEAD_BYTES, True), (service.HEAD_BYTES + 1, False)],
+    ids=["first record within the head", "first record a byte longer"],
+)
+def test_a_big_ndjson_file_is_planned_only_when_its_first_record_ends_in_the_head(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, first_bytes: int, planned: bool
+) -> None:
+    """HEAD_BYTES of a file's start tell NDJSON from one pretty-printed object: a first record that ends past them
+    cannot be told from one, so the file (too small to hold more than one record of that size at most) is read
+    whole. Either way every record ends in WriterQueue once."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=32 * 1024)
+    body = ndjson([first_record_of(first_bytes), *(account(n) for n in range(1, 21))])
+    upload = pipeline.upload("incoming/long-first.ndjson", body)
+    outcome = service.ingest_object(**upload)
+    if planned:
+        assert outcome == ChunkPlan(-(-len(body) // (32 * 1024)))
+        ingest_all(pipeline)
+    else:
+        assert outcome == Ingestion(21, 21, 0)
+    assert sorted(position for position, _ in pipeline.sent_records()) == line_positions(body)
+    assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(21, 21, 0))
+
+
 def test_a_big_ndjson_file_is_planned_into_byte_ranges_whose_chunks_end_it(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -831,8 +887,8 @@ def test_a_gzip_file_beyond_the_split_limit_before_its_first_record_fails_at_onc
     assert pipeline.logged() == {0: f"file: {stored.reason}"}
 
 
-def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:
-    """Another upload of `key` lands after the use case's first `reads` GetObjects of it: S3 overwrites are
+def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int, by: bytes = b"[]") -> None:
+    """Another upload of `key` (`by`) lands after the use case's first `reads` GetObjects of it: S3 overwrites are
     atomic, and a later read of the first version's ETag (IfMatch) answers PreconditionFailed."""
     seen = 0
 
@@ -840,7 +896,7 @@ def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:
         nonlocal seen
         seen += 1
         if seen == reads + 1:
-            pipeline.s3.put_object(Bucket=BUCKET, Key=key, Body=b"[]")
+            pipeline.s3.put_object(Bucket=BUCKET, Key=key, Body=by)
 
     service.aws.client("s3").meta.events.register("before-call.s3.GetObject", overwrite)
 
@@ -849,25 +905,50 @@ ARRAY = json.dumps([account(n) for n in range(20)]).encode()
 
 
 @pytest.mark.parametrize(
-    ("key", "body", "reads"),
+    ("key", "body", "reads", "failed"),
     [
-        ("incoming/big.json", ARRAY, 1),  # after the head: the pass finding the items' boundaries
-        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 1),  # the first pass
-        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 2),  # the staging pass
-        ("incoming/big.json.gz", gzip.compress(ARRAY), 1),
-        ("incoming/big.json.gz", gzip.compress(ARRAY), 2),
+        ("incoming/big.json", ARRAY, 1, True),  # after the head: the pass finding the items' boundaries
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 1, False),  # first pass
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 2, False),  # staging
+        ("incoming/big.json.gz", gzip.compress(ARRAY), 1, False),
+        ("incoming/big.json.gz", gzip.compress(ARRAY), 2, False),
     ],
     ids=["array", "gzip lines, first pass", "gzip lines, staging", "gzip array, first pass", "gzip array, staging"],
 )
 def test_an_upload_replaced_while_it_is_planned_fails_rather_than_planning_other_bytes(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, key: str, body: bytes, reads: int
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, key: str, body: bytes, reads: int, failed: bool
 ) -> None:
+    """A plain file's reads fail it at once; a read failing while a gzip file is staged leaves it to the run's
+    retry (or to a replay once its lease is out), which fails it the same way."""
     configure(monkeypatch, INGEST_CHUNK_BYTES=500)
     upload = pipeline.upload(key, body)
     replaced_when_read_again(pipeline, key, reads)
     with pytest.raises(pipeline.s3.exceptions.ClientError, match="PreconditionFailed"):
         service.ingest_object(**upload)
     assert pipeline.chunks() == []
+    stored = file_of(upload)
+    assert stored.status is (FileStatus.FAILED if failed else FileStatus.PROCESSING)
+    if failed:
+        assert stored.reason is not None
+        assert stored.reason.startswith("object could not be read: ")
+        assert "PreconditionFailed" in stored.reason
+
+
+def test_a_big_ndjson_upload_replaced_before_it_is_looked_at_fails_with_no_chunk(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replaced by other NDJSON before its head is read: the head is read in the version the event announced too
+    (IfMatch), so no chunk is planned from another upload's bytes."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(20)]))
+    replaced_when_read_again(pipeline, "incoming/big.ndjson", 0, by=ndjson([account(n) for n in range(30)]))
+    with pytest.raises(pipeline.s3.exceptions.ClientError, match="PreconditionFailed"):
+        service.ingest_object(**upload)
+    assert pipeline.chunks() == []
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("object could not be read: ")
 
 
 # ------------------------------------------------------------------ Writer and ErrorHandler
