@@ -810,7 +810,7 @@ def test_a_big_gzip_file_whose_first_record_outgrows_the_head_is_still_read_in_c
 
 
 def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=600)
     compressed = gzip.compress(ndjson([account(n) for n in range(1, 31)]))
@@ -830,6 +830,10 @@ def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end
     assert reason == f"file: {stored.reason}"
     assert position > 0
     assert pipeline.entries_name(upload)
+    # What the operator reads of the break's own chunk: an empty range where the plan broke off, and why.
+    [broken] = [line for line in logs.with_message("chunk ingested") if line.get("failure")]
+    assert (broken["start"], broken["end"], broken["failure"]) == (position, position, stored.reason)
+    assert broken["ingestion"] == {"recordsRead": 0, "accepted": 0, "rejected": 0}
 
 
 def gzip_cut_after(plain: bytes) -> bytes:
