@@ -628,6 +628,29 @@ def test_a_big_json_array_that_breaks_off_fails_in_its_last_chunk_where_it_broke
     assert pipeline.logged() == {broken_at: f"file: {stored.reason}"}
 
 
+@pytest.mark.parametrize(
+    "ending",
+    [b"] and more", b","],
+    ids=["data after the closing bracket", "ends after a comma"],
+)
+def test_a_big_json_array_that_ends_wrong_after_its_last_item_fails_in_chunks_as_read_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, ending: bytes
+) -> None:
+    """The range that ends the file reads the array's end too: what follows the last item fails the file, at the
+    same position and for the same reason as when the file is read whole."""
+    body = json.dumps([account(n) for n in range(1, 16)]).encode()[:-1] + ending
+    whole = pipeline.upload("incoming/whole.json", body)
+    assert service.ingest_object(**whole) == Ingestion(15, 15, 0)
+    read_whole = (file_of(whole).status, file_of(whole).reason, pipeline.logged())
+    for entry in pipeline.table("log"):
+        pipeline.dynamodb.delete_item(TableName="log", Key={"entryId": entry["entryId"]})
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    stored = ingest_in_chunks(pipeline, "incoming/chunked.json", body)
+    assert read_whole[0] is FileStatus.FAILED
+    assert (stored.status, stored.reason, stored.ingestion) == (FileStatus.FAILED, read_whole[1], Ingestion(15, 15, 0))
+    assert pipeline.logged() == read_whole[2]
+
+
 def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
