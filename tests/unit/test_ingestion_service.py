@@ -270,6 +270,20 @@ def test_an_empty_file_is_processed_with_no_records(pipeline: Pipeline) -> None:
     assert file_of(upload).status is FileStatus.PROCESSED
 
 
+@pytest.mark.parametrize("key", ["incoming/empty.ndjson", "incoming/empty.ndjson.gz"])
+def test_an_empty_upload_is_processed_with_no_records_whatever_its_name(pipeline: Pipeline, key: str) -> None:
+    """Not even a gzip header: an empty file named .gz is as empty as any other. Its head cannot be read by range:
+    S3 answers a ranged GET of an empty object 416 InvalidRange ("Error responses",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html; RFC 9110, 416 Range Not Satisfiable), as
+    moto does, which failed the file and raised for Lambda to retry in vain."""
+    upload = pipeline.upload(key, b"")
+    assert service.ingest_object(**upload) == Ingestion(0, 0, 0)
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(0, 0, 0))
+    assert stored.reason == "the file holds no records (it is empty, or an empty JSON array)"
+    assert pipeline.logged() == {}
+
+
 def test_a_file_replaced_before_it_is_read_fails_and_the_event_is_retried(pipeline: Pipeline) -> None:
     upload = pipeline.upload("incoming/replaced.ndjson", ndjson([account(1)]))
     pipeline.upload("incoming/replaced.ndjson", ndjson([account(2)]))
