@@ -8,13 +8,15 @@ then each context is one `mutmut run` of that context's mutants, so its wall tim
 (`.mutate/<context>/`).
 
 A copy is kept between runs: mutmut keeps the verdict of every mutant whose function is unchanged, so a second run
-tests only new or changed functions and the last run's survivors (a test added since may kill them). A survivor
-shown equivalent by reasoning (docs/tests.md says why) is listed in `tools/equivalent_mutants.toml` with a short hash
-of its diff: a listed mutant whose diff still matches is not run, fresh or not, and counts as "equivalent (listed)".
-A renumbered or changed mutant no longer matches (its name or its diff differs), so it is tested again and the run
-says the listing is stale. mutmut 3.8
-needs a newer click than SAM CLI allows, so it lives in `.venv-mutmut`, which sees the project's venv through a
-.pth file.
+tests only new or changed functions and the last run's survivors (a test added since may kill them).
+
+A survivor shown equivalent by reasoning (docs/tests.md says why) is listed in `tools/equivalent_mutants.toml` with a
+short hash of its diff as `mutmut show NAME` prints it: a listed mutant whose diff still matches is not run, fresh or
+not, and counts as "equivalent (listed)". A renumbered or changed mutant no longer matches (its name or its diff
+differs), so it is tested again and the run says the listing is stale.
+
+mutmut 3.8 needs a newer click than SAM CLI allows, so it lives in `.venv-mutmut`, which sees the project's venv
+through a .pth file.
 
     python -m tools.mutate                                   # every context (docs/tests.md: how long)
     python -m tools.mutate --contexts identity platform.json_depth
@@ -296,7 +298,9 @@ def equivalents(python: Path, directory: Path, kept: dict[str, str], prefixes: t
     diffs: dict[str, str] = {}
     if present:
         shown = [str(python), "-c", DIFFS, json.dumps(present)]
-        answer = subprocess.run(shown, cwd=directory, check=True, capture_output=True, text=True)  # noqa: S603
+        answer = subprocess.run(  # noqa: S603 - mutmut's interpreter
+            shown, cwd=directory, check=True, capture_output=True, text=True
+        )
         diffs = json.loads(answer.stdout)
     matching = {name for name in present if diff_hash(diffs[name]) == listing[name]}
     for name in ours:
