@@ -694,6 +694,12 @@ def test_a_refusal_with_no_field_to_name_names_the_record(record: bytes, reason:
 PRETTY = b'{\n  "x": "%s"\n}'
 
 
+@pytest.mark.parametrize("step", [1, 2, 3, 64])
+def test_a_pretty_printed_object_is_one_record_whatever_bytes_each_read_holds(step: int) -> None:
+    data = b'\xef\xbb\xbf  {"id": 1,\n  "tags": ["a", "}"]\n}\n\n'
+    assert list(records(Trickle(data, step))) == [(5, {"id": 1, "tags": ["a", "}"]})]
+
+
 def test_a_pretty_printed_object_of_max_record_bytes_is_one_record() -> None:
     data = PRETTY % (b"a" * (MAX_RECORD_BYTES - len(PRETTY % b"")))
     assert len(data) == MAX_RECORD_BYTES
