@@ -8,9 +8,15 @@ then each context is one `mutmut run` of that context's mutants, so its wall tim
 (`.mutate/<context>/`).
 
 A copy is kept between runs: mutmut keeps the verdict of every mutant whose function is unchanged, so a second run
-tests only new or changed functions and the last run's survivors (a test added since may kill them). mutmut 3.8
-needs a newer click than SAM CLI allows, so it lives in `.venv-mutmut`, which sees the project's venv through a
-.pth file.
+tests only new or changed functions and the last run's survivors (a test added since may kill them).
+
+A survivor shown equivalent by reasoning (docs/tests.md says why) is listed in `tools/equivalent_mutants.toml` with a
+short hash of its diff as `mutmut show NAME` prints it: a listed mutant whose diff still matches is not run, fresh or
+not, and counts as "equivalent (listed)". A renumbered or changed mutant no longer matches (its name or its diff
+differs), so it is tested again and the run says the listing is stale.
+
+mutmut 3.8 needs a newer click than SAM CLI allows, so it lives in `.venv-mutmut`, which sees the project's venv
+through a .pth file.
 
     python -m tools.mutate                                   # every context (docs/tests.md: how long)
     python -m tools.mutate --contexts identity platform.json_depth
@@ -20,6 +26,7 @@ needs a newer click than SAM CLI allows, so it lives in `.venv-mutmut`, which se
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -29,6 +36,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -55,6 +63,8 @@ MUTANT = r"(?P<module>dropshop\.[\w.]+?)\.x\w*__mutmut_\d+"
 RESULT = re.compile(rf"^\s*(?P<name>{MUTANT}): (?P<status>[\w ]+)$")
 # mutmut's statuses that count as caught: a failing test, or a mutant that made the tests run past their timeout.
 CAUGHT = ("killed", "timeout")
+EQUIVALENTS = ROOT / "tools" / "equivalent_mutants.toml"
+EQUIVALENT = "equivalent (listed)"  # the status of a listed equivalent whose diff matches: not run
 # What mutmut's pytest runs load: Hypothesis' profile without shrinking (tests/support/properties.py); pytest's
 # cache off, quiet, and `-s` (stage() says why).
 ENVIRONMENT = {"HYPOTHESIS_PROFILE": "mutation"}
@@ -99,6 +109,17 @@ from tools.mutate import narrow
 
 narrow(state().tests_by_mangled_function_name, json.loads(sys.argv[1]))
 save_stats()
+"""
+
+
+# Each mutant's diff as `mutmut show NAME` prints it after its first line; run in the staging copy by mutmut's
+# interpreter, with the names as JSON.
+DIFFS = """
+import json
+import sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+print(json.dumps({name: get_diff_for_mutant(name) for name in json.loads(sys.argv[1])}))
 """
 
 
@@ -229,10 +250,10 @@ def statuses(results: str) -> dict[str, str]:
     return {match["name"]: match["status"].strip() for line in results.splitlines() if (match := RESULT.match(line))}
 
 
-def scores(results: str) -> dict[str, Counter[str]]:
-    """Mutants by module and status, from `mutmut results --all true`."""
+def scores(status_by_name: dict[str, str]) -> dict[str, Counter[str]]:
+    """Mutants by module and status."""
     found: dict[str, Counter[str]] = {}
-    for name, status in statuses(results).items():
+    for name, status in status_by_name.items():
         module = re.sub(r"\.x\w*__mutmut_\d+$", "", name)
         found.setdefault(module, Counter())[status] += 1
     return found
@@ -262,15 +283,43 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def to_test(kept: dict[str, str], prefixes: list[str], fresh: bool) -> tuple[list[str], int]:
+def diff_hash(diff: str) -> str:
+    """The short hash `tools/equivalent_mutants.toml` lists of a mutant's diff: that of what `mutmut show NAME`
+    prints after its first line, `mutmut show NAME | tail -n +2 | sha256sum | cut -c1-12`."""
+    return hashlib.sha256(f"{diff}\n".encode()).hexdigest()[:12]
+
+
+def equivalents(python: Path, directory: Path, kept: dict[str, str], prefixes: tuple[str, ...]) -> set[str]:
+    """The listed equivalent mutants starting with `prefixes` whose diff in the staging copy is still the listed one.
+    A listed mutant missing from `kept`, or with another diff, is stale: it is said, and tested as any other."""
+    listing = {entry["name"]: entry["diff"] for entry in tomllib.loads(EQUIVALENTS.read_text())["equivalent"]}
+    ours = sorted(name for name in listing if name.startswith(prefixes))
+    present = [name for name in ours if name in kept]
+    diffs: dict[str, str] = {}
+    if present:
+        shown = [str(python), "-c", DIFFS, json.dumps(present)]
+        answer = subprocess.run(  # noqa: S603 - mutmut's interpreter
+            shown, cwd=directory, check=True, capture_output=True, text=True
+        )
+        diffs = json.loads(answer.stdout)
+    matching = {name for name in present if diff_hash(diffs[name]) == listing[name]}
+    for name in ours:
+        if name not in matching:
+            change = "its diff changed" if name in present else "no such mutant"
+            print(f"{name}: stale listing in {EQUIVALENTS.relative_to(ROOT)} ({change}): tested again", flush=True)
+    return matching
+
+
+def to_test(kept: dict[str, str], prefixes: list[str], fresh: bool, equivalent: set[str]) -> tuple[list[str], int]:
     """What to name to `mutmut run` for the mutants starting with `prefixes`, given each mutant's `kept` status,
-    and how many mutants that is: those without a final verdict (all of them if `fresh`). mutmut tests every mutant
-    it is given by name or pattern, verdict or not; naming many costs it a pattern match per mutant and name, so all
-    of them go by pattern."""
+    and how many mutants that is: those without a final verdict (all of them if `fresh`), but the `equivalent` ones
+    listed. mutmut tests every mutant it is given by name or pattern, verdict or not; naming many costs it a pattern
+    match per mutant and name, so when all of them need testing they go by pattern."""
     names = sorted(name for name in kept if name.startswith(tuple(prefixes)))
+    testable = [name for name in names if name not in equivalent]
     # Anything but caught is tested again: a survivor a new test may kill, "not checked", or a run cut short
     # ("check was interrupted by user", "segfault" for a worker the kernel killed, "suspicious").
-    untested = names if fresh else [name for name in names if kept[name] not in CAUGHT]
+    untested = testable if fresh else [name for name in testable if kept[name] not in CAUGHT]
     if untested == names and names:
         return [f"{prefix}*" for prefix in prefixes], len(names)
     return untested, len(untested)
@@ -315,11 +364,13 @@ def run(
     before = took.get(PREPARED, (0.0, 0.0))
     took[PREPARED] = (before[0] + wall, before[1] + cpu)
     kept = statuses(listed(binary, directory))
+    mutated = tuple(module_prefix(source) for source in sources)
+    equivalent = equivalents(python, directory, kept, mutated)
     groups: dict[str, list[str]] = {}
     for source in sources:
         groups.setdefault(context_of(source), []).append(module_prefix(source))
     for context, prefixes in groups.items():
-        named, count = to_test(kept, prefixes, fresh)
+        named, count = to_test(kept, prefixes, fresh, equivalent)
         if not named:
             continue
         print(f"{context}: testing {count} mutants", flush=True)
@@ -331,36 +382,39 @@ def run(
         if subprocess.run(mutate, cwd=directory, env=environment).returncode:  # noqa: S603 - mutmut from its venv
             print(f"{context}: mutmut failed, see above; its mutants not tested are 'not checked'", flush=True)
         took[context] = step.done()
-    mutated = tuple(module_prefix(source) for source in sources)
-    found = scores(listed(binary, directory))
+    found = scores(statuses(listed(binary, directory)) | dict.fromkeys(equivalent, EQUIVALENT))
     return {module: counts for module, counts in found.items() if f"{module}.".startswith(mutated)}
 
 
 def table(found: dict[str, Counter[str]], took: dict[str, tuple[float, float]]) -> str:
-    """Each context's counts and score (caught, killed or timed out, of all its mutants), and what each step of
-    this run took: wall minutes and CPU seconds (the shared trace is paid once, by the first step)."""
+    """Each context's counts and scores (caught, killed or timed out, of all its mutants, and of those not listed
+    equivalent), and what each step of this run took: wall minutes and CPU seconds (the shared trace is paid once,
+    by the first step)."""
     by_context: dict[str, Counter[str]] = {}
     for module, counts in found.items():
         by_context.setdefault(context_of(module), Counter()).update(counts)
     lines = [
-        f"{'context':22} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'no tests':>8} {'score':>6}"
-        f" {'wall min':>8} {'CPU s':>7}"
+        f"{'context':22} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'no tests':>8} {EQUIVALENT:>19}"
+        f" {'score':>6} {'of the rest':>11} {'wall min':>8} {'CPU s':>7}"
     ]
+    blank = f"{'':22} {'':7} {'':6} {'':7} {'':8} {'':8} {'':19} {'':6} {'':11}"
 
     def spent(step: str) -> str:
         return f" {took[step][0] / 60:8.1f} {took[step][1]:7.0f}" if step in took else ""
 
     if PREPARED in took:
-        lines.append(f"{PREPARED:22} {'':7} {'':6} {'':7} {'':8} {'':8} {'':6}{spent(PREPARED)}")
+        lines.append(f"{PREPARED:22}{blank[22:]}{spent(PREPARED)}")
     for context, counts in sorted(by_context.items()):
         total = sum(counts.values())
         caught = sum(counts[status] for status in CAUGHT)
+        rest = total - counts[EQUIVALENT]
         lines.append(
             f"{context:22} {total:7} {counts['killed']:6} {counts['timeout']:7} {counts['survived']:8}"
-            f" {counts['no tests']:8} {caught / total:6.0%}{spent(context)}"
+            f" {counts['no tests']:8} {counts[EQUIVALENT]:19} {caught / total:6.0%}"
+            f" {f'{caught / rest:.0%}' if rest else '-':>11}{spent(context)}"
         )
     wall, cpu = sum(w for w, _ in took.values()), sum(c for _, c in took.values())
-    lines.append(f"{'steps':22} {'':7} {'':6} {'':7} {'':8} {'':8} {'':6} {wall / 60:8.1f} {cpu:7.0f}")
+    lines.append(f"{'steps':22}{blank[22:]} {wall / 60:8.1f} {cpu:7.0f}")
     return "\n".join(lines)
 
 

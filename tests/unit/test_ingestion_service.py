@@ -300,6 +300,20 @@ def test_an_empty_file_is_processed_with_no_records(pipeline: Pipeline) -> None:
     assert file_of(upload).status is FileStatus.PROCESSED
 
 
+@pytest.mark.parametrize("key", ["incoming/empty.ndjson", "incoming/empty.ndjson.gz"])
+def test_an_empty_upload_is_processed_with_no_records_whatever_its_name(pipeline: Pipeline, key: str) -> None:
+    """Not even a gzip header: an empty file named .gz is as empty as any other. Its head cannot be read by range:
+    S3 answers a ranged GET of an empty object 416 InvalidRange ("Error responses",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html; RFC 9110, 416 Range Not Satisfiable), as
+    moto does, which failed the file and raised for Lambda to retry in vain."""
+    upload = pipeline.upload(key, b"")
+    assert service.ingest_object(**upload) == Ingestion(0, 0, 0)
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(0, 0, 0))
+    assert stored.reason == "the file holds no records (it is empty, or an empty JSON array)"
+    assert pipeline.logged() == {}
+
+
 def test_a_file_replaced_before_it_is_read_fails_and_the_event_is_retried(pipeline: Pipeline) -> None:
     upload = pipeline.upload("incoming/replaced.ndjson", ndjson([account(1)]))
     pipeline.upload("incoming/replaced.ndjson", ndjson([account(2)]))
@@ -324,6 +338,37 @@ def test_a_plain_file_named_gz_no_bigger_than_a_chunk_is_read_whole(pipeline: Pi
     assert service.ingest_object(**upload) == Ingestion(1, 1, 0)
 
 
+@pytest.mark.parametrize("key", ["incoming/edge.ndjson", "incoming/not-really.ndjson.gz"])
+def test_a_plain_file_exactly_as_big_as_a_chunk_is_read_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """A chunk is planned only for a file bigger than IngestChunkBytes: one of exactly that size is one invocation's
+    read, whatever its name says."""
+    body = ndjson([account(1), account(2)])
+    configure(monkeypatch, INGEST_CHUNK_BYTES=len(body))
+    upload = pipeline.upload(key, body)
+    assert service.ingest_object(**upload) == Ingestion(2, 2, 0)
+    assert pipeline.chunks() == []
+    assert [position for position, _ in pipeline.sent_records()] == line_positions(body)
+
+
+def test_a_files_valid_records_beyond_one_queue_message_are_sent_in_several_each_once(pipeline: Pipeline) -> None:
+    """Records are packed densely, up to SQS's 256 KiB per message: a file holding more valid records than one
+    message takes is sent in several, each record in exactly one of them, each message's in the file's order."""
+    records: list[object] = [account(n, name="N" * 200, email=f"{'e' * 200}{n}@example.com") for n in range(1000)]
+    body = ndjson(records)
+    upload = pipeline.upload("incoming/many.ndjson", body)
+    assert service.ingest_object(**upload) == Ingestion(1000, 1000, 0)
+    messages = pipeline.messages(pipeline.writer_queue)
+    assert len(messages) > 1
+    assert all(len(message["Body"].encode()) <= 256 * 1024 for message in messages)
+    packed = [[entry["position"] for entry in json.loads(message["Body"])["records"]] for message in messages]
+    assert all(positions == sorted(positions) for positions in packed)
+    sent = [entry for message in messages for entry in json.loads(message["Body"])["records"]]
+    assert sorted(entry["position"] for entry in sent) == line_positions(body)
+    assert sorted(entry["record"]["id"] for entry in sent) == sorted(f"acc-{n}" for n in range(1000))
+
+
 # ------------------------------------------------------------------ a file read in chunks
 
 
@@ -345,6 +390,62 @@ def ingest_in_chunks(pipeline: Pipeline, key: str, body: bytes) -> Any:
     assert plan.chunks > 1
     ingest_all(pipeline)
     return file_of(upload)
+
+
+def test_a_file_is_registered_as_its_upload_event_announced_it(pipeline: Pipeline) -> None:
+    """FilesTable's entry (what GET /files shows) holds the upload: where, which version and bytes, how big, when."""
+    pipeline.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    upload = pipeline.upload("incoming/a.ndjson", ndjson([account(1)]))
+    service.ingest_object(**upload)
+    stored = file_of(upload)
+    assert (stored.bucket, stored.key, stored.etag) == (BUCKET, upload["key"], upload["etag"].strip('"'))
+    assert (stored.size, stored.uploaded_at, stored.version_id) == (upload["size"], UPLOADED_AT, upload["version_id"])
+    assert stored.version_id is not None
+
+
+def test_a_big_file_of_one_pretty_printed_record_is_read_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bigger than a chunk, but its first line does not close a record, in a file too small to hold more than one:
+    no chunk could begin inside it."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=100)
+    body = json.dumps(account(1), indent=2).encode()
+    upload = pipeline.upload("incoming/pretty.json", body)
+    assert service.ingest_object(**upload) == Ingestion(1, 1, 0)
+    assert pipeline.chunks() == []
+    assert [position for position, _ in pipeline.sent_records()] == [0]
+
+
+def first_record_of(size: int) -> dict[str, object]:
+    """A valid record whose JSON is `size` bytes long (an unknown key pads it: the model ignores it)."""
+    record = account(0, notes="")
+    record["notes"] = "x" * (size - len(json.dumps(record)))
+    assert len(json.dumps(record)) == size
+    return record
+
+
+@pytest.mark.parametrize(
+    ("first_bytes", "planned"),
+    [(service.HEAD_BYTES, True), (service.HEAD_BYTES + 1, False)],
+    ids=["first record within the head", "first record a byte longer"],
+)
+def test_a_big_ndjson_file_is_planned_only_when_its_first_record_ends_in_the_head(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, first_bytes: int, planned: bool
+) -> None:
+    """HEAD_BYTES of a file's start tell NDJSON from one pretty-printed object: a first record that ends past them
+    cannot be told from one, so the file (too small to hold more than one record of that size at most) is read
+    whole. Either way every record ends in WriterQueue once."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=32 * 1024)
+    body = ndjson([first_record_of(first_bytes), *(account(n) for n in range(1, 21))])
+    upload = pipeline.upload("incoming/long-first.ndjson", body)
+    outcome = service.ingest_object(**upload)
+    if planned:
+        assert outcome == ChunkPlan(-(-len(body) // (32 * 1024)))
+        ingest_all(pipeline)
+    else:
+        assert outcome == Ingestion(21, 21, 0)
+    assert sorted(position for position, _ in pipeline.sent_records()) == line_positions(body)
+    assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(21, 21, 0))
 
 
 def test_a_big_ndjson_file_is_planned_into_byte_ranges_whose_chunks_end_it(
@@ -571,6 +672,29 @@ def test_a_big_json_array_that_breaks_off_fails_in_its_last_chunk_where_it_broke
     assert pipeline.logged() == {broken_at: f"file: {stored.reason}"}
 
 
+@pytest.mark.parametrize(
+    "ending",
+    [b"] and more", b","],
+    ids=["data after the closing bracket", "ends after a comma"],
+)
+def test_a_big_json_array_that_ends_wrong_after_its_last_item_fails_in_chunks_as_read_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, ending: bytes
+) -> None:
+    """The range that ends the file reads the array's end too: what follows the last item fails the file, at the
+    same position and for the same reason as when the file is read whole."""
+    body = json.dumps([account(n) for n in range(1, 16)]).encode()[:-1] + ending
+    whole = pipeline.upload("incoming/whole.json", body)
+    assert service.ingest_object(**whole) == Ingestion(15, 15, 0)
+    read_whole = (file_of(whole).status, file_of(whole).reason, pipeline.logged())
+    for entry in pipeline.table("log"):
+        pipeline.dynamodb.delete_item(TableName="log", Key={"entryId": entry["entryId"]})
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    stored = ingest_in_chunks(pipeline, "incoming/chunked.json", body)
+    assert read_whole[0] is FileStatus.FAILED
+    assert (stored.status, stored.reason, stored.ingestion) == (FileStatus.FAILED, read_whole[1], Ingestion(15, 15, 0))
+    assert pipeline.logged() == read_whole[2]
+
+
 def test_a_big_gzip_file_is_staged_decompressed_and_read_in_chunks(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
@@ -630,6 +754,35 @@ def test_a_staged_part_gone_before_its_chunks_are_read_fails_the_file_where_it_i
     assert sent == [start for start, end in lines if end <= 2 * 600 or start >= 4 * 600]
 
 
+def test_a_staged_part_s3_cannot_serve_now_raises_so_the_chunk_comes_again(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not gone, only unavailable: S3 answers 503 SlowDown or 500 InternalError and asks to retry ("Error
+    responses", https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). The chunk raises and is not
+    counted, so its message comes again, and once S3 serves the part the file ends as if nothing happened."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=600)
+    upload = pipeline.upload("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(1, 31)])))
+    service.ingest_object(**upload)
+    chunks = pipeline.chunks()
+    outage = True
+
+    def slow_down(params: dict[str, Any], **_: Any) -> None:
+        if outage and params["Key"].startswith("staging/"):
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your request rate."}}, "GetObject")
+
+    service.aws.client("s3").meta.events.register("provide-client-params.s3.GetObject", slow_down)
+    with pytest.raises(ClientError, match="SlowDown"):
+        service.ingest_chunk(chunks[0])
+    stored = file_of(upload)
+    assert (stored.status, stored.chunks) == (FileStatus.PROCESSING, ChunkProgress(0, len(chunks)))
+    assert pipeline.logged() == {}
+    outage = False
+    for chunk in chunks:
+        service.ingest_chunk(chunk)
+    stored = file_of(upload)
+    assert (stored.status, stored.ingestion) == (FileStatus.PROCESSED, Ingestion(30, 30, 0))
+
+
 @pytest.mark.parametrize(
     ("shorter_chunk", "planned"), [(0, False), (1, True)], ids=["as big as a chunk", "one byte more than a chunk"]
 )
@@ -650,6 +803,34 @@ def test_a_gzip_file_is_planned_into_chunks_only_when_it_decompresses_to_more_th
         "the same positions planned or read whole"
     )
     assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(5, 5, 0))
+
+
+def test_a_big_gzip_file_of_one_pretty_printed_record_is_read_whole(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decompressed beyond a chunk, but neither an array nor NDJSON: one record, which no chunk can begin inside."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=100)
+    plain = json.dumps(account(1), indent=2).encode()
+    assert len(plain) > 100
+    upload = pipeline.upload("incoming/pretty.json.gz", gzip.compress(plain))
+    assert service.ingest_object(**upload) == Ingestion(1, 1, 0)
+    assert pipeline.chunks() == []
+    assert [position for position, _ in pipeline.sent_records()] == [0]
+    assert (file_of(upload).status, file_of(upload).ingestion) == (FileStatus.PROCESSED, Ingestion(1, 1, 0))
+    assert pipeline.s3.list_objects_v2(Bucket=BUCKET, Prefix="staging/").get("Contents", []) == [], "nothing staged"
+
+
+def test_a_big_gzip_file_that_is_not_json_fails_whole_for_why_the_reader_refuses_it(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, INGEST_CHUNK_BYTES=100)
+    upload = pipeline.upload("incoming/words.ndjson.gz", gzip.compress(b"not json at all " * 20))
+    assert service.ingest_object(**upload) == Ingestion(0, 0, 0)
+    assert pipeline.chunks() == []
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert list(pipeline.logged()) == [0]
+    assert pipeline.logged()[0] == f"file: {stored.reason}"
 
 
 def test_a_big_gzip_json_array_is_staged_and_read_in_chunks_on_its_items(
@@ -696,7 +877,7 @@ def test_a_big_gzip_file_whose_first_record_outgrows_the_head_is_still_read_in_c
 
 
 def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, logs: LogLines
 ) -> None:
     configure(monkeypatch, INGEST_CHUNK_BYTES=600)
     compressed = gzip.compress(ndjson([account(n) for n in range(1, 31)]))
@@ -716,6 +897,10 @@ def test_a_gzip_file_that_breaks_after_its_first_chunk_fails_once_its_chunks_end
     assert reason == f"file: {stored.reason}"
     assert position > 0
     assert pipeline.entries_name(upload)
+    # What the operator reads of the break's own chunk: an empty range where the plan broke off, and why.
+    [broken] = [line for line in logs.with_message("chunk ingested") if line.get("failure")]
+    assert (broken["start"], broken["end"], broken["failure"]) == (position, position, stored.reason)
+    assert broken["ingestion"] == {"recordsRead": 0, "accepted": 0, "rejected": 0}
 
 
 def gzip_cut_after(plain: bytes) -> bytes:
@@ -773,8 +958,8 @@ def test_a_gzip_file_beyond_the_split_limit_before_its_first_record_fails_at_onc
     assert pipeline.logged() == {0: f"file: {stored.reason}"}
 
 
-def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:
-    """Another upload of `key` lands after the use case's first `reads` GetObjects of it: S3 overwrites are
+def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int, by: bytes = b"[]") -> None:
+    """Another upload of `key` (`by`) lands after the use case's first `reads` GetObjects of it: S3 overwrites are
     atomic, and a later read of the first version's ETag (IfMatch) answers PreconditionFailed."""
     seen = 0
 
@@ -782,7 +967,7 @@ def replaced_when_read_again(pipeline: Pipeline, key: str, reads: int) -> None:
         nonlocal seen
         seen += 1
         if seen == reads + 1:
-            pipeline.s3.put_object(Bucket=BUCKET, Key=key, Body=b"[]")
+            pipeline.s3.put_object(Bucket=BUCKET, Key=key, Body=by)
 
     service.aws.client("s3").meta.events.register("before-call.s3.GetObject", overwrite)
 
@@ -791,25 +976,50 @@ ARRAY = json.dumps([account(n) for n in range(20)]).encode()
 
 
 @pytest.mark.parametrize(
-    ("key", "body", "reads"),
+    ("key", "body", "reads", "failed"),
     [
-        ("incoming/big.json", ARRAY, 1),  # after the head: the pass finding the items' boundaries
-        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 1),  # the first pass
-        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 2),  # the staging pass
-        ("incoming/big.json.gz", gzip.compress(ARRAY), 1),
-        ("incoming/big.json.gz", gzip.compress(ARRAY), 2),
+        ("incoming/big.json", ARRAY, 1, True),  # after the head: the pass finding the items' boundaries
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 1, False),  # first pass
+        ("incoming/big.ndjson.gz", gzip.compress(ndjson([account(n) for n in range(20)])), 2, False),  # staging
+        ("incoming/big.json.gz", gzip.compress(ARRAY), 1, False),
+        ("incoming/big.json.gz", gzip.compress(ARRAY), 2, False),
     ],
     ids=["array", "gzip lines, first pass", "gzip lines, staging", "gzip array, first pass", "gzip array, staging"],
 )
 def test_an_upload_replaced_while_it_is_planned_fails_rather_than_planning_other_bytes(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, key: str, body: bytes, reads: int
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, key: str, body: bytes, reads: int, failed: bool
 ) -> None:
+    """A plain file's reads fail it at once; a read failing while a gzip file is staged leaves it to the run's
+    retry (or to a replay once its lease is out), which fails it the same way."""
     configure(monkeypatch, INGEST_CHUNK_BYTES=500)
     upload = pipeline.upload(key, body)
     replaced_when_read_again(pipeline, key, reads)
     with pytest.raises(pipeline.s3.exceptions.ClientError, match="PreconditionFailed"):
         service.ingest_object(**upload)
     assert pipeline.chunks() == []
+    stored = file_of(upload)
+    assert stored.status is (FileStatus.FAILED if failed else FileStatus.PROCESSING)
+    if failed:
+        assert stored.reason is not None
+        assert stored.reason.startswith("object could not be read: ")
+        assert "PreconditionFailed" in stored.reason
+
+
+def test_a_big_ndjson_upload_replaced_before_it_is_looked_at_fails_with_no_chunk(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replaced by other NDJSON before its head is read: the head is read in the version the event announced too
+    (IfMatch), so no chunk is planned from another upload's bytes."""
+    configure(monkeypatch, INGEST_CHUNK_BYTES=500)
+    upload = pipeline.upload("incoming/big.ndjson", ndjson([account(n) for n in range(20)]))
+    replaced_when_read_again(pipeline, "incoming/big.ndjson", 0, by=ndjson([account(n) for n in range(30)]))
+    with pytest.raises(pipeline.s3.exceptions.ClientError, match="PreconditionFailed"):
+        service.ingest_object(**upload)
+    assert pipeline.chunks() == []
+    stored = file_of(upload)
+    assert stored.status is FileStatus.FAILED
+    assert stored.reason is not None
+    assert stored.reason.startswith("object could not be read: ")
 
 
 # ------------------------------------------------------------------ Writer and ErrorHandler

@@ -3,6 +3,7 @@ traced again when a run mutates a module the kept trace never saw (else its muta
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -56,7 +57,7 @@ VERDICTS = {
 
 
 def test_a_kept_copy_tests_again_only_the_mutants_without_a_final_verdict() -> None:
-    named, count = mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=False)
+    named, count = mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=False, equivalent=set())
 
     assert named == [
         "dropshop.catalog.vat.x_split__mutmut_2",
@@ -69,14 +70,42 @@ def test_a_kept_copy_tests_again_only_the_mutants_without_a_final_verdict() -> N
 
 
 def test_a_context_whose_mutants_all_need_testing_is_named_by_pattern() -> None:
-    assert mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=True) == (["dropshop.catalog.vat.*"], 7)
-    assert mutate.to_test(VERDICTS, ["dropshop.orders."], fresh=False) == (["dropshop.orders.*"], 1)
+    by_pattern = (["dropshop.catalog.vat.*"], 7)
+    assert mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=True, equivalent=set()) == by_pattern
+    assert mutate.to_test(VERDICTS, ["dropshop.orders."], fresh=False, equivalent=set()) == (["dropshop.orders.*"], 1)
+
+
+def test_a_listed_equivalent_is_not_named_fresh_or_kept() -> None:
+    equivalent = {"dropshop.catalog.vat.x_split__mutmut_2", "dropshop.catalog.vat.x_split__mutmut_3"}
+
+    fresh, count = mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=True, equivalent=equivalent)
+    assert fresh == sorted(
+        name for name in VERDICTS if name.startswith("dropshop.catalog.vat.") and name not in equivalent
+    )
+    assert count == 5
+    kept, count = mutate.to_test(VERDICTS, ["dropshop.catalog.vat."], fresh=False, equivalent=equivalent)
+    assert kept == [
+        "dropshop.catalog.vat.x_split__mutmut_5",
+        "dropshop.catalog.vat.x_split__mutmut_6",
+        "dropshop.catalog.vat.x_split__mutmut_7",
+    ]
+    assert count == 3
+
+
+def test_every_listed_equivalent_has_a_hash_of_its_diff_and_a_reason() -> None:
+    listing = tomllib.loads(mutate.EQUIVALENTS.read_text())["equivalent"]
+
+    assert len({entry["name"] for entry in listing}) == len(listing)
+    for entry in listing:
+        assert mutate.context_of(entry["name"]) in mutate.CONTEXTS, entry
+        assert re.fullmatch("[0-9a-f]{12}", entry["diff"]), entry
+        assert entry["reason"].strip(), entry
 
 
 def test_a_context_with_every_verdict_final_is_not_run() -> None:
     done = {name: "killed" for name in VERDICTS}
 
-    assert mutate.to_test(done, ["dropshop.catalog."], fresh=False) == ([], 0)
+    assert mutate.to_test(done, ["dropshop.catalog."], fresh=False, equivalent=set()) == ([], 0)
 
 
 def test_every_context_shares_one_copy_and_other_modules_get_their_own() -> None:

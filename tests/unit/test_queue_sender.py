@@ -134,3 +134,15 @@ def test_messages_that_cannot_be_sent_fail_the_run(sqs: Any) -> None:
     assert len(waits) == MAX_ATTEMPTS - 1
     assert sender.messages_sent == 0
     assert received(sqs, url) == []
+
+
+def test_messages_sent_by_the_last_attempt_do_not_fail_the_run(sqs: Any) -> None:
+    url = new_queue(sqs)
+    Faults(outage=MAX_ATTEMPTS - 1).attach(sqs)  # throttled until the last attempt, which goes through
+    waits: list[float] = []
+    sender = QueueSender(sqs, url, sleep=waits.append)
+    sender.send(["a", "b"])
+    sender.flush()
+    assert len(waits) == MAX_ATTEMPTS - 1
+    assert sender.messages_sent == 2
+    assert sorted(body for body, _ in received(sqs, url)) == ["a", "b"]

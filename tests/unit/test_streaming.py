@@ -6,6 +6,7 @@ import gzip
 import io
 import itertools
 import json
+import struct
 import zlib
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from dropshop.platform.json_depth import deeper_than
 from dropshop.platform.streaming import (
+    GZIP_MAGIC,
     MAX_DEPTH,
     MAX_INTEGER_DIGITS,
     MAX_RECORD_BYTES,
@@ -23,6 +25,7 @@ from dropshop.platform.streaming import (
     UnreadableRecord,
     _parse_strictly,
     count_csv_rows,
+    decompress_for_chunks,
     parse_record,
     records,
 )
@@ -582,3 +585,178 @@ def test_a_record_of_max_record_bytes_is_read_and_one_byte_more_is_refused(shape
         read = read[1:][::-1]
     assert read[0][1] == {"x": "a" * (MAX_RECORD_BYTES - 9)}
     assert read[1][1] == UnreadableRecord(f"the record is larger than {MAX_RECORD_BYTES} bytes", over[:500].decode())
+
+
+# ------------------------------------------------------------------ boundaries: the read sizes, the limits, the edges
+
+
+class Pieces(io.RawIOBase):
+    """A stream whose first reads hand out `first` bytes each (one size a read), then whole reads: a record may
+    begin a few bytes before a read ends, wherever the network cuts."""
+
+    def __init__(self, data: bytes, first: list[int]) -> None:
+        self._data = io.BytesIO(data)
+        self._first = list(first)
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        return self._data.read(self._first.pop(0) if self._first else size)
+
+    def readable(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("shape", ["array", "ndjson"])
+@pytest.mark.parametrize("first", [[1], [3, 5], [2, 1, 1, 600]])
+def test_an_oversized_records_excerpt_is_its_first_500_bytes_whatever_the_reads(shape: str, first: list[int]) -> None:
+    """The bytes kept of a record over the limit are its first EXCERPT_BYTES, joined as they came, however few
+    bytes each of the reads that began it held."""
+    huge = b'{"x": "' + "é".encode() * MAX_RECORD_BYTES + b'"}'
+    lead = b"[" if shape == "array" else b""
+    data = lead + huge + (b', {"id": 2}]' if shape == "array" else b'\n{"id": 2}\n')
+    read = list(records(Pieces(data, [len(lead) + n if i == 0 else n for i, n in enumerate(first)])))
+    assert read == [
+        (
+            len(lead),
+            UnreadableRecord(
+                f"the record is larger than {MAX_RECORD_BYTES} bytes", huge[:500].decode("utf-8", "replace")
+            ),
+        ),
+        (data.index(b'{"id": 2}'), {"id": 2}),
+    ]
+
+
+@pytest.mark.parametrize("step", [1, 7, 4096, 1 << 20])
+@pytest.mark.parametrize(
+    "plain",
+    [b'{"id": 1}\n{"id": 2}\n', b'[{"id": 1}, {"id": 2}]', b'\xef\xbb\xbf\n{\n  "id": 1\n}\n'],
+    ids=["ndjson", "array", "pretty"],
+)
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_file_of_exactly_max_bytes_is_read_whole_and_one_byte_more_is_not(
+    plain: bytes, step: int, compress: bool
+) -> None:
+    """`max_bytes` counts every byte read (decompressed), whatever the reads: a file of exactly that many is read
+    whole, one of a byte more breaks off."""
+    stored = gzip.compress(plain) if compress else plain
+    whole, _ = read_all(stored, step)
+    assert read_all(stored, step, max_bytes=len(plain)) == (whole, None)
+    _, unreadable = read_all(stored, step, max_bytes=len(plain) - 1)
+    assert unreadable is not None
+    assert f"more than {len(plain) - 1:,} bytes once decompressed" in unreadable.reason
+
+
+@pytest.mark.parametrize(
+    ("lead", "line_start"), [(b"", 0), (b"\r\n \n", 4), (b"\xef\xbb\xbf", 0), (b"\xef\xbb\xbf  \n", 6)]
+)
+def test_a_break_within_the_first_record_is_at_the_start_of_its_line(lead: bytes, line_start: int) -> None:
+    """Before the first record is read, a break (past `max_bytes`, a gzip stream cut short) is reported at the
+    start of that record's line: 0, or just after the blank lines before it, where the chunked plan of the same
+    bytes ends (decompress_for_chunks: after the last newline read)."""
+    first = b'{"id": 1, "name": "' + b"n" * 40
+    data = lead + first + b'"}\n{"id": 2}\n'
+    reason = f"the file holds more than {len(lead) + 4:,} bytes once decompressed (INGEST_MAX_BYTES): "
+    assert the_break(data, step=2, max_bytes=len(lead) + 4) == ([], (line_start, reason + "nothing after that is read"))
+
+    compressor = zlib.compressobj(wbits=31)
+    cut_short = compressor.compress(lead + first[:10]) + compressor.flush(zlib.Z_SYNC_FLUSH)  # no gzip end
+    read, unreadable = read_all(cut_short, step=4096)
+    assert read == []
+    assert unreadable is not None
+    assert (unreadable.position, unreadable.reason.split(":")[0]) == (
+        line_start,
+        "the gzip-compressed file is corrupt or truncated",
+    )
+    plan = decompress_for_chunks(io.BytesIO(cut_short), arrays=False, every=1000, max_bytes=1 << 20, sink=len)
+    assert plan.failure is not None
+    assert plan.end == plan.failure.position == (line_start if b"\n" in lead else 0)
+
+
+def test_data_after_an_arrays_end_is_shown_by_its_first_20_bytes_read_as_utf8_with_replacement() -> None:
+    trailing = b"\xff" + b"x" * 30
+    reason = f"unexpected data after the JSON array's closing ']': {(trailing[:20].decode('utf-8', 'replace'))!r}"
+    assert the_break(b"[1] " + trailing, step=4096) == ([(1, 1)], (3, reason))
+    assert the_break(b"[]\n" + trailing, step=4096) == ([], (2, reason)), "an empty array ends just after its ']'"
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (b"[NaN]", "record: NaN is not a JSON number"),
+        (b"-Infinity", "record: -Infinity is not a JSON number"),
+        (b'{"":1,"":2}', "record: key '' appears more than once"),
+    ],
+)
+def test_a_refusal_with_no_field_to_name_names_the_record(record: bytes, reason: str) -> None:
+    assert parse_record(record) == UnreadableRecord(reason, record.decode())
+
+
+# A pretty-printed object is read ahead up to MAX_RECORD_BYTES and a read to find where it closes.
+PRETTY = b'{\n  "x": "%s"\n}'
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 64])
+def test_a_pretty_printed_object_is_one_record_whatever_bytes_each_read_holds(step: int) -> None:
+    data = b'\xef\xbb\xbf  {"id": 1,\n  "tags": ["a", "}"]\n}\n\n'
+    assert list(records(Trickle(data, step))) == [(5, {"id": 1, "tags": ["a", "}"]})]
+
+
+def test_a_pretty_printed_object_of_max_record_bytes_is_one_record() -> None:
+    data = PRETTY % (b"a" * (MAX_RECORD_BYTES - len(PRETTY % b"")))
+    assert len(data) == MAX_RECORD_BYTES
+    assert list(records(io.BytesIO(data))) == [(0, {"x": "a" * (MAX_RECORD_BYTES - len(PRETTY % b""))})]
+
+
+def test_an_object_followed_by_more_than_max_record_bytes_of_padding_is_read_as_lines_to_the_last_record() -> None:
+    """Past the read-ahead, an object its first line does not close is no single record: the file is read
+    line by line (the object's lines each refused), and the records after the padding are read, never dropped."""
+    data = PRETTY % b"a" + b" " * (2 * MAX_RECORD_BYTES) + b'\n{"id": 2}\n'
+    read = list(records(io.BytesIO(data)))
+    assert [position for position, record in read if isinstance(record, UnreadableRecord)] == [0, 4, 13]
+    assert read[-1] == (data.index(b'{"id": 2}'), {"id": 2})
+
+
+def gzip_with_header(body: bytes, *, extra: bytes | None, name: bytes | None, comment: bytes | None) -> bytes:
+    """`body` gzip-compressed with the optional header fields of RFC 1952 (FEXTRA, FNAME, FCOMMENT, FHCRC)."""
+    flags = (4 if extra is not None else 0) | (8 if name is not None else 0) | (16 if comment is not None else 0) | 2
+    header = GZIP_MAGIC + b"\x08" + bytes([flags]) + b"\0\0\0\0\0\xff"
+    if extra is not None:
+        header += struct.pack("<H", len(extra)) + extra
+    header += (name + b"\0" if name is not None else b"") + (comment + b"\0" if comment is not None else b"")
+    header += struct.pack("<H", zlib.crc32(header) & 0xFFFF)
+    deflate = zlib.compressobj(wbits=-15)
+    return header + deflate.compress(body) + deflate.flush() + struct.pack("<II", zlib.crc32(body), len(body))
+
+
+@pytest.mark.parametrize("extra", [None, b"", b"AB\x02\x00hi"])
+@pytest.mark.parametrize(("name", "comment"), [(None, None), (b"accounts.json", b"exported")])
+def test_a_gzip_file_is_read_whatever_optional_fields_its_header_holds(
+    extra: bytes | None, name: bytes | None, comment: bytes | None
+) -> None:
+    body = b'[{"id": 1}, {"id": 2}]'
+    compressed = gzip_with_header(body, extra=extra, name=name, comment=comment)
+    assert gzip.decompress(compressed) == body
+    assert list(records(io.BytesIO(compressed))) == [(1, {"id": 1}), (12, {"id": 2})]
+
+
+# Strings full of what delimits an item (quotes, escapes, brackets, commas), nested: the items' splitter must
+# track strings and escapes to find each item's end, read whole or a few bytes at a time.
+TRICKY_TEXT = st.text(alphabet='",[]{}\\ a\n\u00e9', max_size=8)
+TRICKY_VALUES = st.recursive(
+    st.none() | st.integers() | TRICKY_TEXT,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(TRICKY_TEXT, children, max_size=3),
+    max_leaves=8,
+)
+
+
+@budget(100)
+@given(st.lists(TRICKY_VALUES, max_size=6), st.integers(min_value=1, max_value=16), st.booleans())
+@example([["\\", '",'], {"a": '\\"]'}], 1, True)
+@example([{"\\\\": ['"']}, "]"], 3, False)
+def test_items_with_quotes_escapes_and_brackets_in_their_strings_are_read_whole_in_reads_of_any_size(
+    items: list[Any], step: int, ascii_only: bool
+) -> None:
+    data = json.dumps(items, ensure_ascii=ascii_only).encode()
+    offsets = itertools.accumulate(
+        (len(json.dumps(item, ensure_ascii=ascii_only).encode()) + len(", ") for item in items), initial=1
+    )
+    assert read_all(data, step) == (list(zip(offsets, items, strict=False)), None)

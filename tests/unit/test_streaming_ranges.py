@@ -227,6 +227,8 @@ _BIG_ITEM = json.dumps({"id": "acc-1", "name": "x" * 1000}).encode()
 )
 @example(items=150, arrays=True, over=-100, every=4096)  # crossed on a later read: it ended as a broken array
 @example(items=20, arrays=True, over=-100, every=4096)  # crossed by the one read holding it all: no chunks, no failure
+@example(items=20, arrays=True, over=0, every=4096)  # exactly the limit: planned whole
+@example(items=20, arrays=False, over=0, every=4096)
 @budget(60)
 def test_a_stream_beyond_the_split_limit_is_refused_for_that_reason_wherever_the_limit_falls(
     items: int, arrays: bool, over: int, every: int
@@ -466,3 +468,87 @@ def test_a_range_beyond_max_bytes_breaks_at_its_start_or_at_the_record_under_way
         read.extend(p for _, p, _ in lines_in_range(Trickle(data), start=0, end=len(data), max_bytes=100))
     assert read == [0]
     assert unreadable.value.position == 12
+
+
+# ------------------------------------------------------------------ a range's line starts, whatever the reads
+
+
+class Stepped(io.BytesIO):
+    """A stream that hands out at most `step` bytes per read: a read may end anywhere, a newline included."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        super().__init__(data)
+        self._step = step
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        return super().read(self._step if size is None or size < 0 else min(size, self._step))
+
+
+@given(
+    lines=st.lists(LINES, min_size=1, max_size=10),
+    newline=st.sampled_from([b"\n", b"\r\n", b"\n \n", b"\n\n"]),
+    bom=st.booleans(),
+    cuts=st.lists(st.integers(0, 600), max_size=6),
+    step=st.integers(1, 40),
+)
+# a read that ends just before the newline ending a run of blank space: the line starts after that newline
+@example(lines=[b"", b'{"b":2}'], newline=b"\n \n", bom=False, cuts=[17, 18], step=17)
+@example(lines=[b"", b'{"b":2}'], newline=b"\n", bom=False, cuts=[], step=15)
+@budget(100)
+def test_each_record_of_a_range_comes_with_its_line_start_and_the_range_holding_it_whatever_the_reads(
+    lines: list[bytes], newline: bytes, bom: bool, cuts: list[int], step: int
+) -> None:
+    """The line start of a record is just after the last newline before it (0 on the file's first line): the
+    range whose [start, end) holds it reads the record, and a chunk handed on from it (ingest_chunk's rest)
+    reads that record first, then the rest, whatever bytes each read of the stream returns."""
+    first, *others = (line.replace(b"\n", b" ") for line in lines)
+    data = (UTF8_BOM if bom else b"") + newline.join([b'{"id": "first"}' + first, *others]) + b"\n"
+    assert splits_into_lines(data, len(data))
+    whole = list(records(io.BytesIO(data)))
+    bounds = [0, *sorted({c for c in cuts if 0 < c < len(data)}), len(data)]
+    found: list[tuple[int, object]] = []
+    for start, end in itertools.pairwise(bounds):
+        for line_start, position, record in lines_in_range(
+            Stepped(data[max(start - 1, 0) :], step), start=start, end=end
+        ):
+            assert line_start == data.rfind(b"\n", 0, position) + 1
+            assert start <= line_start < end
+            found.append((position, record))
+            rest = [
+                (p, r)
+                for _, p, r in lines_in_range(
+                    Stepped(data[max(line_start - 1, 0) :], step), start=line_start, end=len(data)
+                )
+            ]
+            assert comparable(rest) == comparable([(p, r) for p, r in whole if p >= position])
+    assert comparable(found) == comparable(whole)
+
+
+def test_a_range_starting_at_or_past_the_files_end_has_no_records() -> None:
+    data = b'{"id": 1}\n'
+    assert list(lines_in_range(io.BytesIO(data[len(data) - 1 :]), start=len(data), end=len(data) + 10)) == []
+    assert list(lines_in_range(io.BytesIO(b""), start=len(data) + 1, end=len(data) + 10)) == []
+
+
+def test_a_range_that_does_not_read_the_arrays_end_stops_at_its_items() -> None:
+    """Not `reads_end` (a plan that broke off reports the break itself): the range yields its items and reads
+    nothing after them, whatever follows; a record cut short within the range still breaks it."""
+    for data in (b"[1, 2] trailing", b"[1, 2,"):
+        found = [(p, r) for _, p, r in items_in_range(io.BytesIO(data), start=0, end=len(data), reads_end=False)]
+        assert found == [(1, 1), (4, 2)], data
+        with pytest.raises(UnreadableFile):
+            list(items_in_range(io.BytesIO(data), start=0, end=len(data)))
+    with pytest.raises(UnreadableFile) as unreadable:
+        list(items_in_range(io.BytesIO(b'[1, {"id"'), start=0, end=9, reads_end=False))
+    assert unreadable.value.position == 4
+
+
+@pytest.mark.parametrize("arrays", [False, True])
+def test_a_gzip_stream_broken_before_its_first_byte_plans_nothing(arrays: bool) -> None:
+    plan = decompress_for_chunks(
+        io.BytesIO(GZIP_MAGIC + b"\x08 not deflate at all"), arrays=arrays, every=1, max_bytes=1 << 20, sink=len
+    )
+    assert (plan.size, plan.cuts, plan.end) == (0, [], 0)
+    assert plan.failure is not None
+    assert plan.failure.position == 0
+    assert plan.failure.reason.startswith("the gzip-compressed file is corrupt or truncated: ")

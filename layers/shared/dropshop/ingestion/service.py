@@ -126,8 +126,9 @@ def ingest_object(
     whole = Chunk(file_id, bucket, key, etag, 0, size, version_id)
     config = settings()
     try:  # only the reads: botocore's ClientError is also what SQS and DynamoDB raise
-        # A gzip file may hold far more than its size: one named so is looked at whatever its size.
-        big = size > config.ingest_chunk_bytes or key.lower().endswith(".gz")
+        # A gzip file may hold far more than its size: one named so is looked at whatever its size. An empty one
+        # has no head to look at: S3 answers any range of an empty object 416 InvalidRange.
+        big = size > config.ingest_chunk_bytes or (size > 0 and key.lower().endswith(".gz"))
         shape = _shape(s3, where, etag, size) if big else None
         if shape != "gzip" and size <= config.ingest_chunk_bytes:
             shape = None  # a plain file named .gz, no bigger than a chunk: read whole

@@ -89,8 +89,8 @@ class PartsReader:
         self._offset = offset
         self._body: Any = None
 
-    def _open(self) -> None:
-        if self._body is None and self._offset < self._staged.size:
+    def _open(self) -> None:  # only read() calls it, while there is more to read
+        if self._body is None:
             index, within = divmod(self._offset, self._staged.part_bytes)
             key = self._staged.part_key(index)
             try:
