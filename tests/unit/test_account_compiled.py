@@ -37,7 +37,7 @@ def outcome(read: object) -> tuple[str, object]:
     if isinstance(read, compiled.Fields):
         return "accepted", msgspec.json.encode(read)
     if isinstance(read, compiled.Refused):
-        return "refused", (read.reason, excerpt(read.record))
+        return "refused", (read.reason, excerpt(read.excerpt))
     verdict = service._account(read)
     if isinstance(verdict, Account):
         return "accepted", msgspec.json.encode(verdict.as_record())
@@ -222,6 +222,11 @@ OPEN = b'{"id":"a","name":"n","email":"a@b.co","status":"active","balanceCents":
 @example(OPEN.replace(b":1,", b":true,") + b"}")
 @example(OPEN.replace(b":1,", b':"1",') + b"}")
 @example(OPEN + b',"x":{"y":1,"y":2}}')
+# Refused as sure only when its bytes, spaced, are the text json.dumps writes: not -0, not an escape
+@example(OPEN.replace(b'"a"', b'"a b"').replace(b":1,", b": -0 ,") + b"}")
+@example(OPEN.replace(b'"a"', b'"a b"').replace(b'"n"', b'"Zo\\u00eb"') + b"}")
+@example(OPEN.replace(b'"a"', b'"a b"').replace(b'"n"', b'"a\\/b"') + b"}")
+@example(OPEN.replace(b'"a@b.co"', b'"x@y"').replace(b'"n"', b'"Zo\xc3\xab: \xf0\x9f\x98\x80 \x7f"') + b"}")
 def test_any_record_has_the_same_outcome_in_one_pass_as_through_the_model(raw: bytes) -> None:
     assert_same_outcome(raw)
 
@@ -242,6 +247,35 @@ def test_a_plain_record_with_any_byte_changed_has_the_same_outcome(record: dict[
             del raw[at]
     assume(raw)
     assert_same_outcome(bytes(raw))
+
+
+@pytest.mark.parametrize("spaced", [False, True])
+@pytest.mark.parametrize(
+    "record",
+    [
+        PLAIN | {"email": "not-an-email"},
+        PLAIN | {"id": "acc 1", "name": "Zoë: «Jane», 😀", "balanceCents": -1},
+        {"updatedAt": "2026-11-24T12:00:00Z", "email": "a@b", "id": "x", "status": "closed", "name": "n"}
+        | {"balanceCents": 7},
+    ],
+)
+def test_a_plain_refusal_is_read_as_sure_and_shown_as_json_dumps_writes_the_record(
+    record: dict[str, Any], spaced: bool
+) -> None:
+    raw = dumps(record, ascii_only=False, spaced=spaced)
+    read = compiled.read(b" " + raw + b"\r")
+    assert isinstance(read, compiled.Refused)
+    assert read.excerpt == json.dumps(record, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("written", [b'"balanceCents": -0', b'"name": "Zo\\u00eb"'])
+def test_a_refusal_written_otherwise_than_json_dumps_writes_it_takes_the_reference_reading(written: bytes) -> None:
+    raw = dumps(PLAIN | {"email": "not-an-email"}, ascii_only=True, spaced=True)
+    field = written.split(b":")[0]
+    start = raw.index(field)
+    raw = raw[:start] + written + raw[raw.index(b",", start) :]
+    assert not isinstance(compiled.read(raw), compiled.Refused)
+    assert assert_same_outcome(raw)[1][1] == json.dumps(json.loads(raw), ensure_ascii=False)
 
 
 def test_a_key_given_twice_is_refused_naming_it_as_ever() -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tools.cpu_bench import FLOOR, PATHS
+from tools.cpu_stages import FLOOR as STAGES_FLOOR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,3 +37,17 @@ def test_only_the_paths_asked_for_are_measured_beside_the_floor() -> None:
     rows = [line.split(" | ") for line in ran.stdout.splitlines() if line.startswith("| ")][2:]
     assert [row[0].removeprefix("| ") for row in rows] == [FLOOR, "transformer"]
     assert "load average" in ran.stdout.splitlines()[-1], "the run ends with the load it ran under"
+
+
+def test_the_transformers_stages_are_measured_beside_the_floor() -> None:
+    command = [sys.executable, "-m", "tools.cpu_stages", "--records", "400", "--rounds", "1"]
+    ran = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)  # noqa: S603
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    rows = [line.split(" | ") for line in ran.stdout.splitlines() if line.startswith("| ")][2:]
+    assert rows[0][0].removeprefix("| ") == STAGES_FLOOR
+    assert rows[0][3] == "1.00 |"
+    assert [row[0].removeprefix("| ") for row in rows[-2:]] == [
+        "the Transformer path, no invalid record",
+        "the Transformer path, 5 % invalid",
+    ]
+    assert all(float(row[1]) > 0 for row in rows), "every stage is timed"

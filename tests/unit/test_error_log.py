@@ -41,7 +41,10 @@ def entries(dynamodb: Any) -> dict[str, dict[str, Any]]:
 
 
 def rejection(origin: Origin, position: int, reason: str = "balanceCents: must be an integer") -> Rejection:
-    return Rejection.of(RecordRef(origin, position), reason, {"id": f"acc-{position}"}, stage="writer")
+    shown = {"id": f"acc-{position}"}
+    return Rejection.of(
+        RecordRef(origin, position), reason, shown, stage="writer", received_at="2026-12-07T08:00:00+00:00"
+    )
 
 
 def test_each_rejection_is_logged_with_where_it_came_from(dynamodb: Any) -> None:
@@ -104,7 +107,7 @@ def test_rejections_dynamodb_does_not_take_are_never_acknowledged(dynamodb: Any)
 
 def test_a_rejection_dynamodb_refuses_is_never_acknowledged(dynamodb: Any) -> None:
     # Beyond DynamoDB's 400 KB item: refused for good (ValidationException), with DynamoDB's reason.
-    huge = Rejection(RecordRef(FILE, 3), "too big", "x" * 500_000, "writer", datetime.now(UTC).isoformat())
+    huge = Rejection(RecordRef(FILE, 3), "too big", "x" * 500_000, "writer", "2026-12-07T08:00:00+00:00")
     with pytest.raises(ErrorLogUnavailable, match=r"^1 rejections could not be logged \['ValidationException: "):
         ErrorLog(dynamodb, TABLE).record([rejection(FILE, 0), huge])
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from dropshop.ingestion.model import EXCERPT_CHARS, REASON_CHARS, Origin, RecordRef, Rejection, excerpt, storable
+from dropshop.ingestion.model import (
+    EXCERPT_CHARS,
+    REASON_CHARS,
+    Origin,
+    RecordRef,
+    Rejection,
+    excerpt,
+    storable,
+    timestamp,
+)
 
 FILE = Origin(kind="file", name="s3://data/incoming/a.json", file_id="data/incoming/a.json#etag-1")
 
@@ -88,13 +97,19 @@ def test_an_unpaired_surrogate_is_escaped_not_dropped() -> None:
     assert storable("abc", 3) == "abc"
 
 
-def test_a_rejection_bounds_its_reason_and_records_when_it_was_made() -> None:
-    before = datetime.now(UTC)
-    rejection = Rejection.of(RecordRef(FILE, 0), "r" * (REASON_CHARS + 5), {"id": "acc-1"}, stage="transformer")
+def test_a_rejection_bounds_its_reason_and_keeps_when_its_record_was_taken_up() -> None:
+    received_at = timestamp()
+    rejection = Rejection.of(
+        RecordRef(FILE, 0), "r" * (REASON_CHARS + 5), {"id": "acc-1"}, stage="transformer", received_at=received_at
+    )
     assert rejection.reason == "r" * REASON_CHARS + "…"
     assert rejection.excerpt == json.dumps({"id": "acc-1"})
-    assert (rejection.stage, rejection.ref) == ("transformer", RecordRef(FILE, 0))
-    received = datetime.fromisoformat(rejection.received_at)
-    assert received.tzinfo is not None
-    assert before <= received <= datetime.now(UTC)
-    assert Rejection.of(RecordRef(FILE, 0), "short", "x", stage="writer").reason == "short"
+    assert (rejection.stage, rejection.ref, rejection.received_at) == ("transformer", RecordRef(FILE, 0), received_at)
+    assert Rejection.of(RecordRef(FILE, 0), "short", "x", stage="writer", received_at=received_at).reason == "short"
+
+
+def test_a_timestamp_is_now_in_utc() -> None:
+    before = datetime.now(UTC)
+    stamped = datetime.fromisoformat(timestamp())
+    assert stamped.utcoffset() == timedelta(0)
+    assert before <= stamped <= datetime.now(UTC)

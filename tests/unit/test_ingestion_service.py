@@ -12,6 +12,7 @@ import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -226,6 +227,35 @@ def test_every_refusal_of_a_file_is_logged_however_many(pipeline: Pipeline) -> N
     assert service.ingest_object(**upload) == Ingestion(len(records), 0, len(records))
     assert sorted(pipeline.logged()) == line_positions(ndjson(records))
     assert pipeline.sent_records() == []
+
+
+def received_and_logged(pipeline: Pipeline) -> tuple[set[datetime], set[datetime]]:
+    """LogTable's receivedAt and loggedAt times."""
+    entries = pipeline.table("log")
+    return (
+        {datetime.fromisoformat(item["receivedAt"]["S"]) for item in entries},
+        {datetime.fromisoformat(item["loggedAt"]["S"]) for item in entries},
+    )
+
+
+def test_a_files_refusals_are_received_when_its_run_took_the_file_up_and_logged_in_batches(pipeline: Pipeline) -> None:
+    records: list[object] = [account(n, status="gone") for n in range(2 * service.REJECTION_FLUSH + 3)]
+    upload = pipeline.upload("incoming/refused.json", json.dumps(records).encode()[:-1] + b", {")  # breaks off
+    before = datetime.now(UTC)
+    assert service.ingest_object(**upload) == Ingestion(len(records), 0, len(records))
+    [received], logged = received_and_logged(pipeline)  # one clock reading for the run, the break's entry too
+    assert len(pipeline.table("log")) == len(records) + 1
+    assert before <= received <= min(logged) <= max(logged) <= datetime.now(UTC)
+    assert received.utcoffset() == timedelta(0)
+
+
+def test_a_messages_refusals_are_received_when_the_writer_took_it_up(pipeline: Pipeline) -> None:
+    refuse_the_first_account(pipeline)  # DynamoDB's refusal comes after the others, once the writes are tried
+    before = datetime.now(UTC)
+    service.write_message(file_message([account(1), *(account(n, email="nope") for n in range(2, 30))]))
+    [received], logged = received_and_logged(pipeline)
+    assert len(pipeline.table("log")) == 29
+    assert before <= received <= min(logged)
 
 
 def test_a_file_that_breaks_off_keeps_the_records_before_and_fails_where_it_broke(pipeline: Pipeline) -> None:

@@ -25,7 +25,7 @@ from dropshop.ingestion import chunks
 from dropshop.ingestion.chunks import Chunk, Shape
 from dropshop.ingestion.error_log import ErrorLog
 from dropshop.ingestion.messages import MessagePacker, QueueMessage
-from dropshop.ingestion.model import Origin, RecordRef, Rejection
+from dropshop.ingestion.model import Origin, RecordRef, Rejection, timestamp
 from dropshop.ingestion.queue import QueueSender
 from dropshop.ingestion.staging import PartsReader, PartWriter, StagedPartGone, remove_parts
 from dropshop.platform import aws, streaming
@@ -60,7 +60,7 @@ class Validated:
     rejections: list[Rejection]
 
 
-def validate(origin: Origin, records: Iterable[tuple[int, object]], *, stage: str) -> Validated:
+def validate(origin: Origin, records: Iterable[tuple[int, object]], *, stage: str, received_at: str) -> Validated:
     accounts: list[tuple[RecordRef, Account]] = []
     rejections: list[Rejection] = []
     for position, record in records:
@@ -69,7 +69,7 @@ def validate(origin: Origin, records: Iterable[tuple[int, object]], *, stage: st
         if isinstance(outcome, Account):
             accounts.append((ref, outcome))
         else:
-            rejections.append(_refusal(ref, outcome, record, stage=stage))
+            rejections.append(_refusal(ref, outcome, record, stage=stage, received_at=received_at))
     return Validated(accounts, rejections)
 
 
@@ -85,9 +85,9 @@ def _account(record: object) -> Account | str:
         return f"record: {type(error).__name__}: {error}"
 
 
-def _refusal(ref: RecordRef, reason: str, record: object, *, stage: str) -> Rejection:
+def _refusal(ref: RecordRef, reason: str, record: object, *, stage: str, received_at: str) -> Rejection:
     shown = record.excerpt if isinstance(record, streaming.UnreadableRecord) else record
-    return Rejection.of(ref, reason, shown, stage=stage)
+    return Rejection.of(ref, reason, shown, stage=stage, received_at=received_at)
 
 
 def _reason(invalid: ValidationError) -> str:
@@ -261,7 +261,7 @@ def _split(
     files.plan_chunks(whole.file_id, len(ranges) + (failure is not None))
     if failure is not None:
         origin = Origin(kind="file", name=f"s3://{whole.bucket}/{whole.key}", file_id=whole.file_id)
-        _error_log().record([_break(origin, failure)])
+        _error_log().record([_break(origin, failure, received_at=timestamp())])
         _count_chunk(
             whole.part(failure.position, failure.position), Ingestion(0, 0, 0), rest=None, failure=failure.reason
         )
@@ -279,15 +279,18 @@ def _split(
 def _refuse(origin: Origin, unreadable: streaming.UnreadableFile) -> Ingestion:
     """A file refused before any record is read: FAILED with the reason, one LogTable entry at its start."""
     assert origin.file_id is not None
-    _error_log().record([_break(origin, unreadable)])
+    _error_log().record([_break(origin, unreadable, received_at=timestamp())])
     files.fail_ingestion(origin.file_id, unreadable.reason)  # no records read: its counters stay at zero
     metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
     return Ingestion(0, 0, 0)
 
 
-def _break(origin: Origin, unreadable: streaming.UnreadableFile) -> Rejection:
+def _break(origin: Origin, unreadable: streaming.UnreadableFile, *, received_at: str) -> Rejection:
     """The one LogTable entry of a file-level failure, where reading stopped: not a record."""
-    return Rejection.of(RecordRef(origin, unreadable.position), f"file: {unreadable.reason}", "", stage="transformer")
+    reason = f"file: {unreadable.reason}"
+    return Rejection.of(
+        RecordRef(origin, unreadable.position), reason, "", stage="transformer", received_at=received_at
+    )
 
 
 def ingest_chunk(chunk: Chunk) -> None:
@@ -394,6 +397,7 @@ class Transformation:
         self._error_log = error_log
         self._packer = MessagePacker(origin)
         self._rejections: list[Rejection] = []
+        self._received_at = timestamp()  # its refusals' receivedAt: when this run took its file or chunk up
         self.read = self.accepted = self.rejected = 0
 
     @property
@@ -413,7 +417,7 @@ class Transformation:
         if isinstance(record, compiled.Fields):
             normalised = record
         elif isinstance(record, compiled.Refused):
-            self._reject(position, record.reason, record.record)
+            self._reject(position, record.reason, record.excerpt)
             return
         else:
             outcome = _account(record)
@@ -427,14 +431,15 @@ class Transformation:
 
     def _reject(self, position: int, reason: str, record: object) -> None:
         self.rejected += 1
-        self._rejections.append(_refusal(RecordRef(self._origin, position), reason, record, stage="transformer"))
+        ref = RecordRef(self._origin, position)
+        self._rejections.append(_refusal(ref, reason, record, stage="transformer", received_at=self._received_at))
         if len(self._rejections) >= REJECTION_FLUSH:
             self._log_rejections()
 
     def refuse_rest(self, unreadable: streaming.UnreadableFile) -> None:
         # One LogTable entry where reading stopped, for the file: not a record, so read and rejected stay as
         # they are (read = accepted + rejected counts the records the file had before the break).
-        self._rejections.append(_break(self._origin, unreadable))
+        self._rejections.append(_break(self._origin, unreadable, received_at=self._received_at))
 
     def finish(self) -> None:
         self._sender.send(self._packer.flush())
@@ -453,10 +458,11 @@ class Transformation:
 
 def write_message(message: QueueMessage) -> None:
     """Write a message's valid records and log its refused ones; raise if anything could not be stored."""
+    received_at = timestamp()
     origin, records = message.decode()
-    validated = validate(origin, records, stage="writer")
+    validated = validate(origin, records, stage="writer", received_at=received_at)
     saved = _accounts().save_all([a for _, a in validated.accounts], source=origin.kind)
-    refused = _refused_by_dynamodb(validated, saved, stage="writer")
+    refused = _refused_by_dynamodb(validated, saved, stage="writer", received_at=received_at)
     _log(origin, validated.rejections, valid=refused)
     rejections = validated.rejections + refused
     _withdraw_entries(origin, _written(validated, saved))
@@ -495,13 +501,19 @@ def _withdraw_entries(origin: Origin, written: list[RecordRef]) -> None:
         logger.info("entries of records written after all withdrawn", extra={"withdrawn": withdrawn})
 
 
-def _refused_by_dynamodb(validated: Validated, saved: SaveOutcome, *, stage: str) -> list[Rejection]:
+def _refused_by_dynamodb(validated: Validated, saved: SaveOutcome, *, stage: str, received_at: str) -> list[Rejection]:
     """Records DynamoDB will never take are settled in LogTable now: retrying them would only delay."""
     if not saved.refused:
         return []
     reasons = dict(saved.refused)
     return [
-        Rejection.of(ref, f"AccountTable refused the record: {reasons[account]}", account.as_record(), stage=stage)
+        Rejection.of(
+            ref,
+            f"AccountTable refused the record: {reasons[account]}",
+            account.as_record(),
+            stage=stage,
+            received_at=received_at,
+        )
         for ref, account in validated.accounts
         if account in reasons
     ]
@@ -515,8 +527,9 @@ def salvage_message(message: QueueMessage) -> None:
     that only met throttling costs nothing), logged with the reason otherwise. Raises only when LogTable
     itself (or FilesTable, for the note before a file's valid records are logged) is unavailable, so the message
     stays in the DLQ."""
+    received_at = timestamp()
     origin, records = message.decode()
-    validated = validate(origin, records, stage="error-handler")
+    validated = validate(origin, records, stage="error-handler", received_at=received_at)
     accounts = _accounts()
     saved = accounts.save_all([a for _, a in validated.accounts], source=origin.kind)
     # A record an earlier attempt already wrote has ended in AccountTable: it must not be logged as well.
@@ -524,11 +537,11 @@ def salvage_message(message: QueueMessage) -> None:
     unwritten = set(saved.unwritten) - stored
     reason = f"not written after {message.receive_count} deliveries"
     failed = [
-        Rejection.of(ref, reason, account.as_record(), stage="error-handler")
+        Rejection.of(ref, reason, account.as_record(), stage="error-handler", received_at=received_at)
         for ref, account in validated.accounts
         if account in unwritten
     ]
-    refused = _refused_by_dynamodb(validated, saved, stage="error-handler")
+    refused = _refused_by_dynamodb(validated, saved, stage="error-handler", received_at=received_at)
     _log(origin, validated.rejections, valid=failed + refused)
     # Checked again once logged: a delivery that wrote one of these records meanwhile, and read LogTable before
     # this entry existed, left it to this one to withdraw the entry.

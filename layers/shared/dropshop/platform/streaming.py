@@ -517,19 +517,21 @@ class _Reader:
         # The buffer, the cursor and the buffer's file offset as locals, handed back to the reader only around
         # a read (nothing else moves it between two records): a line whole in the buffer costs no attribute.
         buf, pos, base = self.buf, self.pos, self._base
+        size, whitespace, reach = len(buf), _WHITESPACE, MAX_RECORD_BYTES + 1  # the loop's constants as locals
         while True:
-            if pos >= len(buf) or buf[pos] in _WHITESPACE:
+            if pos >= size or buf[pos] in whitespace:
                 self.pos, self.next_position = pos, line_start
                 self._skip_space(lines=True)  # blank lines and leading whitespace in one go
                 line_start = self.next_position
                 buf, pos, base = self.buf, self.pos, self._base
-                if pos >= len(buf):
+                size = len(buf)
+                if pos >= size:
                     return
             if line_start >= end:
                 self.pos = pos
                 return
             self.line_start = line_start
-            newline = buf.find(b"\n", pos, pos + MAX_RECORD_BYTES + 1)
+            newline = buf.find(b"\n", pos, pos + reach)
             if newline >= 0:  # the whole line is in the buffer: read in place, nothing gathered
                 line_start = base + newline + 1
                 yield base + pos, parse(buf[pos:newline])
@@ -539,6 +541,7 @@ class _Reader:
                 item = self._line()
                 position = base + pos
                 buf, pos, base = self.buf, self.pos, self._base
+                size = len(buf)
                 line_start = base + pos
                 yield position, item.record(parse)
 
