@@ -62,7 +62,8 @@ class Rejection(msgspec.Struct, frozen=True):
     excerpt: str
     stage: str  # which function refused it: transformer, writer, error-handler
     # When that function took the record up: the start of the Transformer's run over its file or chunk, of the
-    # Writer's or ErrorHandler's handling of its message (one clock reading for all its refusals, not one each).
+    # Writer's or ErrorHandler's handling of its message (one clock reading for all its refusals, not one each); a
+    # break found while planning a big file's chunks, when the plan broke.
     received_at: str
 
     @classmethod
