@@ -71,7 +71,7 @@ WARM_UP_SHARE = 10  # the warm-up reads the first 1/10 of the records
 # ------------------------------------------------------------------ in the child process
 
 
-class _Answering:
+class Answering:
     """SQS and DynamoDB that take everything at once: the clock stops on the function's own work."""
 
     def __init__(self) -> None:
@@ -96,7 +96,7 @@ class _Answering:
 Loop = Callable[[], tuple[int, int]]  # what a path's timed loop returns: records read, records found valid
 
 
-def _transform(data: bytes, client: _Answering) -> Loop:
+def transform_loop(data: bytes, client: Answering) -> Loop:
     from dropshop.ingestion import service
     from dropshop.ingestion.error_log import ErrorLog
     from dropshop.ingestion.model import Origin
@@ -117,8 +117,8 @@ def _write(data: bytes) -> Loop:
     from dropshop.ingestion.messages import QueueMessage
     from dropshop.platform import aws
 
-    client = _Answering()
-    _transform(data, client)()  # the messages the Writer receives, packed before the clock starts
+    client = Answering()
+    transform_loop(data, client)()  # the messages the Writer receives, packed before the clock starts
     aws.client = lambda *_, **__: client  # type: ignore[assignment]
     messages = [QueueMessage(f"m-{n}", body, source="file") for n, body in enumerate(client.messages)]
 
@@ -132,7 +132,7 @@ def _write(data: bytes) -> Loop:
     return run
 
 
-def _floor(data: bytes) -> Loop:
+def floor_loop(data: bytes) -> Loop:
     def run() -> tuple[int, int]:
         read = 0
         for line in io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"):
@@ -163,12 +163,12 @@ def _reader(data: bytes) -> Loop:
 
 
 _PREPARE: dict[str, Callable[[bytes], Loop]] = {
-    FLOOR: _floor,
+    FLOOR: floor_loop,
     "json.loads on pre-split str lines": lambda data: _loads_each(data.decode().splitlines()),
     "json.loads on bytes lines": lambda data: _loads_each(data.splitlines()),
     "reader": _reader,
-    "transformer": lambda data: _transform(data, _Answering()),
-    "transformer (JSON array)": lambda data: _transform(data, _Answering()),
+    "transformer": lambda data: transform_loop(data, Answering()),
+    "transformer (JSON array)": lambda data: transform_loop(data, Answering()),
     "writer": _write,
 }
 
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     started, load = time.monotonic(), os.getloadavg()
     print(
         f"CPU path, {args.records:,} records (5 % invalid), fresh process per path (after a warm-up on the first "
-        f"tenth), CPU time of the loop, {args.rounds} shuffled rounds; load average {_load(load)} at the start"
+        f"tenth), CPU time of the loop, {args.rounds} shuffled rounds; load average {load_average(load)} at the start"
     )
     paths = [path for path in PATHS if path == FLOOR or not args.only or path in args.only]
     if args.against:
@@ -289,11 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         for measured in results:
             print(f"| {measured.path} | {_rate(measured)} | {_ratio(measured, floor, verdict=True)} |")
     print(f"(goal, the Transformer on NDJSON: >= {RATE_GOAL:,} valid records/s and <= {RATIO_GOAL}x the floor)")
-    print(f"load average {_load(os.getloadavg())} at the end; the run took {time.monotonic() - started:.0f} s")
+    print(f"load average {load_average(os.getloadavg())} at the end; the run took {time.monotonic() - started:.0f} s")
     return 0
 
 
-def _load(load: tuple[float, float, float]) -> str:
+def load_average(load: tuple[float, float, float]) -> str:
     return ", ".join(f"{minutes:.2f}" for minutes in load) + " (1, 5, 15 min)"
 
 

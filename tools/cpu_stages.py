@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.cpu_bench import _Answering, _floor, _transform
+from tools.cpu_bench import Answering, floor_loop, load_average, transform_loop
 from tools.pipeline_bench import records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,11 +55,11 @@ def stages(count: int) -> dict[str, Stage]:
     origin = Origin(kind="file", name="s3://bench/incoming/accounts", file_id="bench")
     data = "".join(json.dumps(record) + "\n" for record in records(count, invalid_share=0.05)).encode()
     clean = "".join(json.dumps(record) + "\n" for record in records(count, invalid_share=0.0)).encode()
-    lines = data.splitlines()
-    valid = [line for line in lines if isinstance(compiled.read(line), compiled.Fields)]
-    refused = [line for line in lines if isinstance(compiled.read(line), compiled.Refused)]
-    packed = [(n, compiled.read(line)) for n, line in enumerate(valid)]
-    taken = [(n, compiled.read(line)) for n, line in enumerate(refused)]
+    read = [(line, compiled.read(line)) for line in data.splitlines()]
+    valid = [line for line, record in read if isinstance(record, compiled.Fields)]
+    refused = [line for line, record in read if isinstance(record, compiled.Refused)]
+    packed = list(enumerate(record for _, record in read if isinstance(record, compiled.Fields)))
+    taken = list(enumerate(record for _, record in read if isinstance(record, compiled.Refused)))
 
     def reader() -> None:
         for _ in streaming.records(io.BytesIO(data), parse=bytes):
@@ -79,20 +79,20 @@ def stages(count: int) -> dict[str, Stage]:
         list(packer.flush())
 
     def refusals() -> None:
-        run = service.Transformation(origin, QueueSender(_Answering(), "queue"), ErrorLog(_Answering(), "log"))
+        run = service.Transformation(origin, QueueSender(Answering(), "queue"), ErrorLog(Answering(), "log"))
         for position, record in taken:
             run.take(position, record)
         run.finish()
 
     return {
-        FLOOR: (_floor(data), count),
+        FLOOR: (floor_loop(data), count),
         "reader (split, byte offsets, generators)": (reader, count),
         "one-pass reading, a valid record": (reading(valid), len(valid)),
         "one-pass reading, a refused record (with its excerpt)": (reading(refused), len(refused)),
         "packing, a valid record": (packing, len(packed)),
         "a refusal logged (Rejection, LogTable item, batch)": (refusals, len(taken)),
-        "the Transformer path, no invalid record": (_transform(clean, _Answering()), count),
-        "the Transformer path, 5 % invalid": (_transform(data, _Answering()), count),
+        "the Transformer path, no invalid record": (transform_loop(clean, Answering()), count),
+        "the Transformer path, 5 % invalid": (transform_loop(data, Answering()), count),
     }
 
 
@@ -116,17 +116,14 @@ def main(argv: list[str] | None = None) -> int:
             run()
             seconds[name].append(time.process_time() - started)
     floor = min(seconds[FLOOR]) / args.records
-    print(f"{args.records:,} records (5 % invalid), {args.rounds} rounds in one process, load average {_load()}")
+    load = load_average(os.getloadavg())
+    print(f"{args.records:,} records (5 % invalid), {args.rounds} rounds in one process, load average {load}")
     print("| stage | µs per record, best | median | x the floor's line (best) |")
     print("| --- | ---: | ---: | ---: |")
     for name, (_, handled) in measured.items():
         best, median = min(seconds[name]) / handled, statistics.median(seconds[name]) / handled
         print(f"| {name} | {best * 1e6:.2f} | {median * 1e6:.2f} | {best / floor:.2f} |")
     return 0
-
-
-def _load() -> str:
-    return ", ".join(f"{minutes:.2f}" for minutes in os.getloadavg()) + " (1, 5, 15 min)"
 
 
 if __name__ == "__main__":
